@@ -1,0 +1,626 @@
+//! Keyspace commands: DEL … SWAPDB.
+//!
+//! Keyed handlers run on the owning shard; the `*_spanning` forms and the
+//! whole-keyspace commands (KEYS, SCAN, DBSIZE, FLUSH*, SWAPDB, RANDOMKEY)
+//! coordinate shards from the connection's core.
+
+use std::rc::Rc;
+
+use bytes::Bytes;
+use futures::future::LocalBoxFuture;
+
+use super::args::{self, eq};
+use super::errors::{self, err};
+use super::fanout;
+use crate::glob::glob_match;
+use crate::resp::Reply;
+use crate::server::session::Session;
+use crate::shard::core::Shard;
+use crate::shard::router::{Step, StepOut};
+use crate::shard::slot::ShardId;
+use crate::shard::store::{Entry, Store};
+use crate::shard::value::{Str, Value};
+
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(reply) => return reply,
+        }
+    };
+}
+
+/// DEL key [key ...] and UNLINK (memory is returned at once either way)
+pub fn del(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    Reply::Int(a[1..].iter().filter(|k| st.remove(db, k).is_some()).count() as i64)
+}
+
+pub fn del_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move { fanout::sum(sh, s, a, del, true).await })
+}
+
+/// EXISTS key [key ...] (a key named twice counts twice) and TOUCH
+pub fn exists(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    Reply::Int(a[1..].iter().filter(|k| st.lookup(db, k).is_some()).count() as i64)
+}
+
+pub fn exists_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move { fanout::sum(sh, s, a, exists, false).await })
+}
+
+/// TYPE key
+pub fn type_(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    Reply::Status(st.read(db, &a[1]).map_or("none", |e| e.value.type_name()))
+}
+
+/// Shared body of RENAME and RENAMENX when both keys are on this shard.
+fn rename_generic(st: &mut Store, db: usize, a: &[Bytes], nx: bool) -> Reply {
+    let (src, dst) = (&a[1], &a[2]);
+    if st.lookup(db, src).is_none() {
+        return err(errors::NO_SUCH_KEY);
+    }
+    if src == dst {
+        return if nx { Reply::Int(0) } else { Reply::Ok };
+    }
+    if st.lookup(db, dst).is_some() {
+        if nx {
+            return Reply::Int(0);
+        }
+        st.remove(db, dst);
+    }
+    let e = st.remove(db, src).expect("checked above");
+    st.insert(db, dst, e.value, e.expire);
+    if nx {
+        Reply::Int(1)
+    } else {
+        Reply::Ok
+    }
+}
+
+/// RENAME key newkey
+pub fn rename(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    rename_generic(st, db, a, false)
+}
+
+/// RENAMENX key newkey
+pub fn renamenx(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    rename_generic(st, db, a, true)
+}
+
+fn step<T: Send + 'static>(db: usize, f: impl FnOnce(&mut Store, usize) -> T + Send + 'static) -> Step {
+    Box::new(move |shard: &Shard| {
+        let mut st = shard.store.borrow_mut();
+        st.refresh_clock();
+        Box::new(f(&mut st, db)) as StepOut
+    })
+}
+
+fn take<T: 'static>(o: StepOut) -> T {
+    *o.downcast::<T>().expect("step output type")
+}
+
+/// RENAME / RENAMENX with the two keys on different shards: hold both,
+/// read the source and probe the destination, then move value and TTL.
+pub fn rename_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let nx = eq(&a[0], "renamenx");
+        let (src, dst) = (a[1].clone(), a[2].clone());
+        let (ss, ds) = (sh.slots.shard_of(&src), sh.slots.shard_of(&dst));
+        let (k1, k2) = (src.clone(), dst.clone());
+        let probe = vec![
+            (ss, step(s.db, move |st, db| st.lookup(db, &k1).is_some())),
+            (ds, step(s.db, move |st, db| st.lookup(db, &k2).is_some())),
+        ];
+        let (txn, outs) = sh.begin(probe, true).await;
+        let mut outs = outs.into_iter();
+        let (src_exists, dst_exists) = (take::<bool>(outs.next().unwrap()), take::<bool>(outs.next().unwrap()));
+        if !src_exists || (nx && dst_exists) {
+            txn.release(sh).await;
+            return if !src_exists { err(errors::NO_SUCH_KEY) } else { Reply::Int(0) };
+        }
+        let (txn, mut moved) = txn
+            .step(sh, vec![(ss, step(s.db, move |st, db| st.remove(db, &src)))], false)
+            .await;
+        let entry = take::<Option<Entry>>(moved.pop().unwrap());
+        let txn = txn.expect("still held");
+        let put = step(s.db, move |st, db| {
+            if let Some(e) = entry {
+                st.insert(db, &dst, e.value, e.expire);
+            }
+        });
+        txn.step(sh, vec![(ds, put)], true).await;
+        if nx {
+            Reply::Int(1)
+        } else {
+            Reply::Ok
+        }
+    })
+}
+
+struct CopyOptions {
+    dst_db: usize,
+    replace: bool,
+}
+
+fn parse_copy(a: &[Bytes], db: usize, databases: usize) -> Result<CopyOptions, Reply> {
+    let mut o = CopyOptions { dst_db: db, replace: false };
+    let mut j = 3;
+    while j < a.len() {
+        if eq(&a[j], "replace") {
+            o.replace = true;
+        } else if eq(&a[j], "db") && j + 1 < a.len() {
+            let n = args::int(&a[j + 1])?;
+            if n < 0 || n as u64 >= databases as u64 {
+                return Err(err(errors::DB_RANGE));
+            }
+            o.dst_db = n as usize;
+            j += 1;
+        } else {
+            return Err(errors::syntax());
+        }
+        j += 1;
+    }
+    if o.dst_db == db && a[1] == a[2] {
+        return Err(err(errors::SAME_OBJECT));
+    }
+    Ok(o)
+}
+
+/// COPY source destination [DB destination-db] [REPLACE]
+pub fn copy(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let o = tri!(parse_copy(a, db, st.databases()));
+    let Some(e) = st.lookup(db, &a[1]).cloned() else {
+        return Reply::Int(0);
+    };
+    if st.lookup(o.dst_db, &a[2]).is_some() {
+        if !o.replace {
+            return Reply::Int(0);
+        }
+        st.remove(o.dst_db, &a[2]);
+    }
+    st.insert(o.dst_db, &a[2], e.value, e.expire);
+    Reply::Int(1)
+}
+
+/// COPY with source and destination on different shards.
+pub fn copy_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let databases = sh.store.borrow().databases();
+        let o = tri!(parse_copy(&a, s.db, databases));
+        let (src, dst) = (a[1].clone(), a[2].clone());
+        let (ss, ds) = (sh.slots.shard_of(&src), sh.slots.shard_of(&dst));
+        let dst_db = o.dst_db;
+        let probe_dst = dst.clone();
+        let probe = vec![
+            (ss, step(s.db, move |st, db| st.lookup(db, &src).cloned())),
+            (ds, step(dst_db, move |st, db| st.lookup(db, &probe_dst).is_some())),
+        ];
+        let (txn, outs) = sh.begin(probe, true).await;
+        let mut outs = outs.into_iter();
+        let entry = take::<Option<Entry>>(outs.next().unwrap());
+        let dst_exists = take::<bool>(outs.next().unwrap());
+        let Some(e) = entry.filter(|_| !dst_exists || o.replace) else {
+            txn.release(sh).await;
+            return Reply::Int(0);
+        };
+        let put = step(dst_db, move |st, db| st.insert(db, &dst, e.value, e.expire));
+        txn.step(sh, vec![(ds, put)], true).await;
+        Reply::Int(1)
+    })
+}
+
+/// MOVE key db
+pub fn move_(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let n = tri!(args::int(&a[2]));
+    if n < 0 || n as u64 >= st.databases() as u64 {
+        return err(errors::DB_RANGE);
+    }
+    let to = n as usize;
+    if to == db {
+        return err(errors::SAME_OBJECT);
+    }
+    if st.lookup(db, &a[1]).is_none() || st.lookup(to, &a[1]).is_some() {
+        return Reply::Int(0);
+    }
+    let e = st.remove(db, &a[1]).expect("checked above");
+    st.insert(to, &a[1], e.value, e.expire);
+    Reply::Int(1)
+}
+
+#[derive(Default)]
+struct ExpireFlags {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+}
+
+/// Shared body of EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT (Redis's
+/// `expireGenericCommand`, same checks in the same order).
+fn expire_generic(st: &mut Store, db: usize, a: &[Bytes], relative: bool, unit: i64, name: &str) -> Reply {
+    let mut f = ExpireFlags::default();
+    for opt in &a[3..] {
+        if eq(opt, "nx") {
+            f.nx = true;
+        } else if eq(opt, "xx") {
+            f.xx = true;
+        } else if eq(opt, "gt") {
+            f.gt = true;
+        } else if eq(opt, "lt") {
+            f.lt = true;
+        } else {
+            return Reply::error(format!("ERR Unsupported option {}", String::from_utf8_lossy(opt)));
+        }
+    }
+    if f.nx && (f.xx || f.gt || f.lt) {
+        return err(errors::EXPIRE_FLAGS);
+    }
+    if f.gt && f.lt {
+        return err(errors::GT_LT);
+    }
+    let mut when = tri!(args::int(&a[2]));
+    if unit == 1000 {
+        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+            return errors::invalid_expire(name);
+        }
+        when *= 1000;
+    }
+    let base = if relative { st.now as i64 } else { 0 };
+    if when > i64::MAX - base {
+        return errors::invalid_expire(name);
+    }
+    when += base;
+    let Some(e) = st.lookup(db, &a[1]) else {
+        return Reply::Int(0);
+    };
+    let current = if e.expire == 0 { -1 } else { e.expire as i64 };
+    if (f.nx && current != -1)
+        || (f.xx && current == -1)
+        || (f.gt && (when <= current || current == -1))
+        || (f.lt && current != -1 && when >= current)
+    {
+        return Reply::Int(0);
+    }
+    if when <= st.now as i64 {
+        st.remove(db, &a[1]);
+    } else {
+        st.db(db).set_expire(&a[1], when as u64);
+    }
+    Reply::Int(1)
+}
+
+/// EXPIRE key seconds [NX | XX | GT | LT]
+pub fn expire(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    expire_generic(st, db, a, true, 1000, "expire")
+}
+
+/// PEXPIRE key milliseconds [NX | XX | GT | LT]
+pub fn pexpire(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    expire_generic(st, db, a, true, 1, "pexpire")
+}
+
+/// EXPIREAT key unix-time-seconds [NX | XX | GT | LT]
+pub fn expireat(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    expire_generic(st, db, a, false, 1000, "expireat")
+}
+
+/// PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT]
+pub fn pexpireat(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    expire_generic(st, db, a, false, 1, "pexpireat")
+}
+
+#[derive(Clone, Copy)]
+enum TtlKind {
+    Seconds,
+    Millis,
+    AtSeconds,
+    AtMillis,
+}
+
+/// Shared body of TTL, PTTL, EXPIRETIME and PEXPIRETIME.
+fn ttl_generic(st: &mut Store, db: usize, key: &[u8], kind: TtlKind) -> Reply {
+    let now = st.now;
+    let Some(e) = st.read(db, key) else {
+        return Reply::Int(-2);
+    };
+    if e.expire == 0 {
+        return Reply::Int(-1);
+    }
+    let left = e.expire.saturating_sub(now) as i64;
+    Reply::Int(match kind {
+        TtlKind::Seconds => (left + 500) / 1000,
+        TtlKind::Millis => left,
+        TtlKind::AtSeconds => e.expire as i64 / 1000,
+        TtlKind::AtMillis => e.expire as i64,
+    })
+}
+
+/// TTL key
+pub fn ttl(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    ttl_generic(st, db, &a[1], TtlKind::Seconds)
+}
+
+/// PTTL key
+pub fn pttl(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    ttl_generic(st, db, &a[1], TtlKind::Millis)
+}
+
+/// EXPIRETIME key
+pub fn expiretime(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    ttl_generic(st, db, &a[1], TtlKind::AtSeconds)
+}
+
+/// PEXPIRETIME key
+pub fn pexpiretime(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    ttl_generic(st, db, &a[1], TtlKind::AtMillis)
+}
+
+/// PERSIST key
+pub fn persist(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    match st.lookup(db, &a[1]) {
+        Some(e) if e.expire != 0 => {
+            st.db(db).set_expire(&a[1], 0);
+            Reply::Int(1)
+        }
+        _ => Reply::Int(0),
+    }
+}
+
+const OBJECT_HELP: &[&str] = &[
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Print this help.",
+];
+
+pub fn help_reply(lines: &[&str]) -> Reply {
+    Reply::Array(lines.iter().map(|l| Reply::SimpleString(Bytes::copy_from_slice(l.as_bytes()))).collect())
+}
+
+/// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key, OBJECT HELP
+pub fn object(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let sub = &a[1];
+    if eq(sub, "help") && a.len() == 2 {
+        return help_reply(OBJECT_HELP);
+    }
+    let known = ["encoding", "freq", "idletime", "refcount"].iter().find(|n| eq(sub, n));
+    let Some(name) = known else {
+        return errors::unknown_subcommand(sub, "object");
+    };
+    if a.len() != 3 {
+        return errors::arity(&format!("object|{name}"));
+    }
+    let now = st.now;
+    let policy_lfu = st.maxmemory_policy.contains("lfu");
+    let Some(e) = st.lookup(db, &a[2]) else {
+        return Reply::Nil;
+    };
+    match *name {
+        "encoding" => Reply::Bulk(Bytes::from_static(e.value.encoding().as_bytes())),
+        "refcount" => Reply::Int(match &e.value {
+            // Redis shares the integers 0..10000 between keys.
+            Value::Str(Str::Int(n)) if (0..10_000).contains(n) => i32::MAX as i64,
+            _ => 1,
+        }),
+        "idletime" if policy_lfu => Reply::error(
+            "ERR An LRU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        ),
+        "idletime" => Reply::Int((now / 1000).saturating_sub(e.access as u64) as i64),
+        _ if !policy_lfu => Reply::error(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        ),
+        _ => Reply::Int(0),
+    }
+}
+
+/// KEYS pattern
+pub fn keys<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let (db, pattern) = (s.db, a[1].clone());
+        let per_shard = sh
+            .on_every_shard(move |shard: &Shard| {
+                let st = shard.store.borrow();
+                let all = pattern.as_ref() == b"*";
+                let mut out = Vec::new();
+                st.db_ref(db).for_each_key(st.now, |k| {
+                    if all || glob_match(&pattern, k, false) {
+                        out.push(Bytes::copy_from_slice(k));
+                    }
+                });
+                out
+            })
+            .await;
+        Reply::Array(per_shard.into_iter().flatten().map(Reply::Bulk).collect())
+    })
+}
+
+/// Bits of a SCAN cursor that hold the shard; the rest hold the position.
+const SHARD_BITS: u32 = 10;
+
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+///
+/// The cursor is `remaining << 10 | shard`: the shard being walked and how
+/// many of its positions are left (0 = start it fresh). Each call walks one
+/// shard (see `Db::scan` for why every key present throughout is returned).
+pub fn scan<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let Some(cursor) = std::str::from_utf8(&a[1]).ok().and_then(|c| c.parse::<u64>().ok()) else {
+            return err(errors::SCAN_CURSOR);
+        };
+        let mut count = 10usize;
+        let mut pattern: Option<Bytes> = None;
+        let mut type_filter: Option<String> = None;
+        let mut j = 2;
+        while j < a.len() {
+            let has_value = j + 1 < a.len();
+            if eq(&a[j], "count") && has_value {
+                let n = tri!(args::int(&a[j + 1]));
+                if n < 1 {
+                    return errors::syntax();
+                }
+                count = n as usize;
+            } else if eq(&a[j], "match") && has_value {
+                pattern = Some(a[j + 1].clone()).filter(|p| p.as_ref() != b"*");
+            } else if eq(&a[j], "type") && has_value {
+                type_filter = Some(String::from_utf8_lossy(&a[j + 1]).to_ascii_lowercase());
+            } else {
+                return errors::syntax();
+            }
+            j += 2;
+        }
+        let shard = (cursor & ((1 << SHARD_BITS) - 1)) as usize;
+        if shard >= sh.shards() {
+            return Reply::Array(vec![Reply::Bulk(Bytes::from_static(b"0")), Reply::Array(Vec::new())]);
+        }
+        let remaining = match cursor >> SHARD_BITS {
+            0 => usize::MAX,
+            r => r as usize,
+        };
+        let db = s.db;
+        let walk: Step = Box::new(move |shard: &Shard| {
+            let st = shard.store.borrow();
+            let mut keys = Vec::new();
+            let left = st.db_ref(db).scan(remaining, count, st.now, |k, e| {
+                let type_ok = type_filter.as_deref().is_none_or(|t| t == e.value.type_name());
+                let match_ok = pattern.as_ref().is_none_or(|p| glob_match(p, k, false));
+                if type_ok && match_ok {
+                    keys.push(Bytes::copy_from_slice(k));
+                }
+            });
+            Box::new((left, keys)) as StepOut
+        });
+        let (_, mut outs) = sh.begin(vec![(ShardId(shard), walk)], false).await;
+        let (left, keys) = take::<(usize, Vec<Bytes>)>(outs.pop().expect("one step"));
+        let next = if left > 0 {
+            ((left as u64) << SHARD_BITS) | shard as u64
+        } else if shard + 1 < sh.shards() {
+            (shard + 1) as u64
+        } else {
+            0
+        };
+        Reply::Array(vec![
+            Reply::Bulk(Bytes::from(next.to_string())),
+            Reply::Array(keys.into_iter().map(Reply::Bulk).collect()),
+        ])
+    })
+}
+
+/// RANDOMKEY: a shard chosen with probability proportional to its size,
+/// then a random key of that shard.
+pub fn randomkey<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, _a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        use rand::Rng;
+        let db = s.db;
+        let picks = sh
+            .on_every_shard(move |shard: &Shard| {
+                let mut st = shard.store.borrow_mut();
+                st.refresh_clock();
+                let now = st.now;
+                let mut rng = std::mem::replace(&mut st.rng, rand::SeedableRng::seed_from_u64(0));
+                let key = st.db_ref(db).random_key(&mut rng, now).map(Bytes::copy_from_slice);
+                st.rng = rng;
+                (st.db_ref(db).len(), key)
+            })
+            .await;
+        let total: usize = picks.iter().map(|p| p.0).sum();
+        if total == 0 {
+            return Reply::Nil;
+        }
+        let mut n = rand::thread_rng().gen_range(0..total);
+        for (len, key) in picks {
+            if n < len {
+                return key.map_or(Reply::Nil, Reply::Bulk);
+            }
+            n -= len;
+        }
+        Reply::Nil
+    })
+}
+
+/// DBSIZE
+pub fn dbsize<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, _a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let db = s.db;
+        let sizes = sh.on_every_shard(move |shard: &Shard| shard.store.borrow().db_ref(db).len()).await;
+        Reply::Int(sizes.into_iter().sum::<usize>() as i64)
+    })
+}
+
+/// FLUSHDB / FLUSHALL take an optional ASYNC or SYNC.
+fn flush_args_ok(a: &[Bytes]) -> bool {
+    match a.len() {
+        1 => true,
+        2 => eq(&a[1], "async") || eq(&a[1], "sync"),
+        _ => false,
+    }
+}
+
+/// Runs `f` on every shard as one write: all shards are held until each
+/// has run it, so no client sees some shards changed and others not.
+pub async fn write_every_shard(sh: &Rc<Shard>, f: impl Fn(&mut Store) + Send + Sync + Clone + 'static) {
+    let steps = sh
+        .all_shards()
+        .map(|s| {
+            let f = f.clone();
+            let step: Step = Box::new(move |shard: &Shard| {
+                f(&mut shard.store.borrow_mut());
+                Box::new(()) as StepOut
+            });
+            (s, step)
+        })
+        .collect();
+    let (txn, _) = sh.begin(steps, true).await;
+    txn.release(sh).await;
+}
+
+/// FLUSHDB [ASYNC | SYNC]
+pub fn flushdb<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        if !flush_args_ok(&a) {
+            return errors::syntax();
+        }
+        let db = s.db;
+        write_every_shard(sh, move |st| st.db(db).clear()).await;
+        Reply::Ok
+    })
+}
+
+/// FLUSHALL [ASYNC | SYNC]
+pub fn flushall<'a>(sh: &'a Rc<Shard>, _s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        if !flush_args_ok(&a) {
+            return errors::syntax();
+        }
+        write_every_shard(sh, |st| st.flush_all()).await;
+        Reply::Ok
+    })
+}
+
+/// SWAPDB index1 index2
+pub fn swapdb<'a>(sh: &'a Rc<Shard>, _s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let databases = sh.store.borrow().databases();
+        let parse = |arg: &[u8], which: &'static str| -> Result<usize, Reply> {
+            let n = args::int(arg).map_err(|_| Reply::error(which))?;
+            if n < 0 || n as u64 >= databases as u64 {
+                return Err(err(errors::DB_RANGE));
+            }
+            Ok(n as usize)
+        };
+        let x = tri!(parse(&a[1], "ERR invalid first DB index."));
+        let y = tri!(parse(&a[2], "ERR invalid second DB index."));
+        write_every_shard(sh, move |st| st.swap_dbs(x, y)).await;
+        Reply::Ok
+    })
+}

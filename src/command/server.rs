@@ -1,0 +1,489 @@
+//! Server commands: COMMAND INFO CONFIG TIME SHUTDOWN.
+//!
+//! INFO and CONFIG RESETSTAT visit every core (counters are per core and
+//! summed here); CONFIG GET/SET work on the shared configuration, which each
+//! core re-reads before its next batch.
+
+use std::fmt::Write as _;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use futures::future::LocalBoxFuture;
+
+use super::args::eq;
+use super::errors;
+use super::keys::help_reply;
+use super::table::{self, flags, CommandSpec, COMMANDS};
+use crate::resp::Reply;
+use crate::server::session::Session;
+use crate::server::{LANNER_VERSION, REDIS_VERSION};
+use crate::shard::core::Shard;
+use crate::stats::CoreStats;
+
+fn bulk(s: &str) -> Reply {
+    Reply::Bulk(Bytes::copy_from_slice(s.as_bytes()))
+}
+
+fn command_info(c: &CommandSpec) -> Reply {
+    let flag_names = flags::NAMES
+        .iter()
+        .filter(|(f, _)| c.flags & f != 0)
+        .map(|(_, n)| Reply::Status(n))
+        .collect();
+    Reply::Array(vec![
+        bulk(c.name),
+        Reply::Int(c.arity as i64),
+        Reply::Set(flag_names),
+        Reply::Int(c.first_key as i64),
+        Reply::Int(c.last_key as i64),
+        Reply::Int(c.step as i64),
+        Reply::Set(c.acl.iter().map(|a| bulk(&format!("@{a}"))).collect()),
+        Reply::Array(Vec::new()),
+        Reply::Array(Vec::new()),
+        Reply::Array(Vec::new()),
+    ])
+}
+
+fn command_docs(c: &CommandSpec) -> Reply {
+    Reply::Map(vec![
+        (bulk("summary"), bulk(c.summary)),
+        (bulk("since"), bulk(c.since)),
+        (bulk("group"), bulk(c.group)),
+    ])
+}
+
+const COMMAND_HELP: &[&str] = &[
+    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "(no subcommand)",
+    "    Return details about all Redis commands.",
+    "COUNT",
+    "    Return the total number of commands in this Redis server.",
+    "LIST",
+    "    Return a list of all commands in this Redis server.",
+    "INFO [<command-name> ...]",
+    "    Return details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "DOCS [<command-name> ...]",
+    "    Return documentation details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "GETKEYS <full-command>",
+    "    Return the keys from a full Redis command.",
+    "HELP",
+    "    Print this help.",
+];
+
+/// COMMAND [COUNT | LIST [FILTERBY …] | INFO [name …] | DOCS [name …] | GETKEYS cmd … | HELP]
+pub fn command(_sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
+    if a.len() == 1 {
+        return Reply::Array(COMMANDS.iter().map(command_info).collect());
+    }
+    let sub = String::from_utf8_lossy(&a[1]).to_ascii_lowercase();
+    match sub.as_str() {
+        "help" => help_reply(COMMAND_HELP),
+        "count" if a.len() == 2 => Reply::Int(COMMANDS.len() as i64),
+        "info" => {
+            if a.len() == 2 {
+                return Reply::Array(COMMANDS.iter().map(command_info).collect());
+            }
+            Reply::Array(a[2..].iter().map(|n| table::lookup(n).map_or(Reply::NilArray, command_info)).collect())
+        }
+        "docs" => {
+            let pick: Vec<&CommandSpec> = if a.len() == 2 {
+                COMMANDS.iter().collect()
+            } else {
+                a[2..].iter().filter_map(|n| table::lookup(n)).collect()
+            };
+            Reply::Map(pick.into_iter().map(|c| (bulk(c.name), command_docs(c))).collect())
+        }
+        "list" => {
+            let filter: Option<Box<dyn Fn(&CommandSpec) -> bool>> = match a.len() {
+                2 => None,
+                5 if eq(&a[2], "filterby") => {
+                    let v = a[4].clone();
+                    if eq(&a[3], "pattern") {
+                        Some(Box::new(move |c| crate::glob::glob_match(&v, c.name.as_bytes(), true)))
+                    } else if eq(&a[3], "aclcat") {
+                        let cat = String::from_utf8_lossy(&v).to_ascii_lowercase();
+                        Some(Box::new(move |c| c.acl.contains(&cat.as_str())))
+                    } else if eq(&a[3], "module") {
+                        Some(Box::new(|_| false))
+                    } else {
+                        return errors::syntax();
+                    }
+                }
+                _ => return errors::syntax(),
+            };
+            Reply::Array(
+                COMMANDS.iter().filter(|c| filter.as_ref().is_none_or(|f| f(c))).map(|c| bulk(c.name)).collect(),
+            )
+        }
+        "getkeys" if a.len() >= 3 => {
+            let cmd = &a[2..];
+            let Some(spec) = table::lookup(&cmd[0]) else {
+                return errors::err("ERR Invalid command specified");
+            };
+            if !spec.arity_ok(cmd.len()) {
+                return errors::err("ERR Invalid number of arguments specified for command");
+            }
+            let keys: Vec<Reply> = spec.key_positions(cmd.len()).map(|p| Reply::Bulk(cmd[p].clone())).collect();
+            if keys.is_empty() {
+                return errors::err("ERR The command has no key arguments");
+            }
+            Reply::Array(keys)
+        }
+        "count" | "getkeys" => errors::arity(&format!("command|{sub}")),
+        _ => errors::unknown_subcommand(&a[1], "command"),
+    }
+}
+
+/// TIME
+pub fn time(_sh: &Rc<Shard>, _s: &mut Session, _a: &[Bytes]) -> Reply {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Reply::Array(vec![bulk(&now.as_secs().to_string()), bulk(&now.subsec_micros().to_string())])
+}
+
+/// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]. lanner keeps no data on
+/// disk, so SAVE and NOSAVE both stop at once; ABORT has nothing to abort.
+pub fn shutdown(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
+    for opt in &a[1..] {
+        if eq(opt, "abort") {
+            return errors::err("ERR No shutdown in progress.");
+        }
+        if !(eq(opt, "nosave") || eq(opt, "save") || eq(opt, "now") || eq(opt, "force")) {
+            return errors::syntax();
+        }
+    }
+    crate::log::warning("User requested shutdown...");
+    sh.shared.shutdown.store(true, Ordering::Relaxed);
+    s.close = true;
+    s.reply_mode = crate::server::session::ReplyMode::Skip;
+    Reply::Ok
+}
+
+/// What one core reports for INFO.
+struct CoreSnapshot {
+    stats: CoreStats,
+    keyspace: crate::shard::store::KeyspaceStats,
+    used_memory: usize,
+    dbs: Vec<(usize, usize)>,
+    cpu_user: f64,
+    cpu_sys: f64,
+    ops_per_sec: u64,
+    max_qbuf: usize,
+}
+
+fn rusage(who: i32) -> (f64, f64) {
+    // SAFETY: getrusage fills the zeroed struct we pass it.
+    unsafe {
+        let mut r: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(who, &mut r) != 0 {
+            return (0.0, 0.0);
+        }
+        let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+        (t(r.ru_utime), t(r.ru_stime))
+    }
+}
+
+fn snapshot(shard: &Shard) -> CoreSnapshot {
+    let st = shard.store.borrow();
+    let (cpu_user, cpu_sys) = rusage(libc::RUSAGE_THREAD);
+    CoreSnapshot {
+        stats: shard.stats.borrow().clone(),
+        keyspace: st.stats.clone(),
+        used_memory: st.used_memory(),
+        dbs: (0..st.databases()).map(|d| (st.db_ref(d).len(), st.db_ref(d).volatile_len())).collect(),
+        cpu_user,
+        cpu_sys,
+        ops_per_sec: shard.ops_per_sec(),
+        max_qbuf: shard.clients.borrow().values().map(|c| c.borrow().query_buf).max().unwrap_or(0),
+    }
+}
+
+fn human(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b < 1024.0 {
+        format!("{bytes}B")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.2}K", b / 1024.0)
+    } else if b < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}M", b / 1024.0 / 1024.0)
+    } else {
+        format!("{:.2}G", b / 1024.0 / 1024.0 / 1024.0)
+    }
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .map_or(0, |pages| pages * 4096)
+}
+
+fn total_system_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<u64>().ok()))
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster",
+    "keyspace",
+];
+const ALL_SECTIONS: &[&str] = &[
+    "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats",
+    "errorstats", "cluster", "keyspace",
+];
+
+/// INFO [section ...]
+pub fn info<'a>(sh: &'a Rc<Shard>, _s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let mut wanted: Vec<&str> = Vec::new();
+        let asked: Vec<String> = a[1..].iter().map(|x| String::from_utf8_lossy(x).to_ascii_lowercase()).collect();
+        if asked.is_empty() || asked.iter().any(|x| x == "default") {
+            wanted.extend(DEFAULT_SECTIONS);
+        }
+        if asked.iter().any(|x| x == "all" || x == "everything") {
+            wanted.extend(ALL_SECTIONS);
+        }
+        for x in &asked {
+            if let Some(s) = ALL_SECTIONS.iter().find(|s| *s == x) {
+                wanted.push(s);
+            }
+        }
+        let snaps = sh.on_every_shard(snapshot).await;
+        let text = render_info(sh, &snaps, |s| wanted.contains(&s));
+        Reply::Verbatim(Bytes::from(text))
+    })
+}
+
+fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) -> String {
+    let config = sh.config();
+    let shared = &sh.shared;
+    let mut total = CoreStats::new(COMMANDS.len());
+    let mut ks = crate::shard::store::KeyspaceStats::default();
+    for s in snaps {
+        total.merge(&s.stats);
+        ks.hits += s.keyspace.hits;
+        ks.misses += s.keyspace.misses;
+        ks.expired += s.keyspace.expired;
+        ks.expired_stale_perc += s.keyspace.expired_stale_perc / snaps.len() as f64;
+        ks.expire_cycle_time_us += s.keyspace.expire_cycle_time_us;
+        ks.expired_time_cap_reached += s.keyspace.expired_time_cap_reached;
+    }
+    let used: u64 = snaps.iter().map(|s| s.used_memory as u64).sum();
+    let rss = rss_bytes();
+    let uptime = shared.started.elapsed().as_secs();
+    let mut o = String::new();
+    let section = |name: &str, o: &mut String, body: &dyn Fn(&mut String)| {
+        if want(name) {
+            if !o.is_empty() {
+                o.push_str("\r\n");
+            }
+            let mut title = name.to_string();
+            title[..1].make_ascii_uppercase();
+            let _ = write!(o, "# {title}\r\n");
+            body(o);
+        }
+    };
+    section("server", &mut o, &|o| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let _ = write!(
+            o,
+            "redis_version:{REDIS_VERSION}\r\nlanner_version:{LANNER_VERSION}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\n\
+             redis_build_id:0\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\n\
+             multiplexing_api:io_uring\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\n\
+             process_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\n\
+             uptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\n\
+             io_threads_active:0\r\nshards:{}\r\n",
+            std::env::consts::OS,
+            std::env::consts::ARCH,
+            std::process::id(),
+            shared.run_id,
+            shared.port,
+            now.as_micros(),
+            uptime,
+            uptime / 86_400,
+            config.hz,
+            config.hz,
+            now.as_secs() & ((1 << 24) - 1),
+            shared.executable,
+            config.config_file().map(|p| p.display().to_string()).unwrap_or_default(),
+            sh.shards(),
+        );
+    });
+    section("clients", &mut o, &|o| {
+        let _ = write!(
+            o,
+            "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\n\
+             client_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+            total.connected_clients,
+            config.maxclients,
+            snaps.iter().map(|s| s.max_qbuf).max().unwrap_or(0),
+        );
+    });
+    section("memory", &mut o, &|o| {
+        let sysmem = total_system_memory();
+        let _ = write!(
+            o,
+            "used_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\n\
+             used_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nused_memory_dataset:{used}\r\n\
+             total_system_memory:{sysmem}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\n\
+             maxmemory_policy:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_allocator:libc\r\nlazyfree_pending_objects:0\r\n",
+            human(used),
+            human(rss),
+            human(used),
+            human(sysmem),
+            config.maxmemory,
+            human(config.maxmemory),
+            config.maxmemory_policy,
+            if used > 0 { rss as f64 / used as f64 } else { 0.0 },
+        );
+        for (i, s) in snaps.iter().enumerate() {
+            let _ = write!(o, "used_memory_shard{i}:{}\r\n", s.used_memory);
+        }
+    });
+    section("persistence", &mut o, &|o| {
+        o.push_str(
+            "loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n\
+             rdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_last_bgrewrite_status:ok\r\n\
+             aof_last_write_status:ok\r\n",
+        );
+    });
+    section("stats", &mut o, &|o| {
+        let ops: u64 = snaps.iter().map(|s| s.ops_per_sec).sum();
+        let _ = write!(
+            o,
+            "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{ops}\r\n\
+             total_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\n\
+             expired_keys:{}\r\nexpired_stale_perc:{:.2}\r\nexpired_time_cap_reached_count:{}\r\n\
+             expire_cycle_cpu_milliseconds:{}\r\nevicted_keys:0\r\nevicted_clients:0\r\nkeyspace_hits:{}\r\n\
+             keyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n\
+             total_error_replies:{}\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\n\
+             client_query_buffer_limit_disconnections:{}\r\nclient_output_buffer_limit_disconnections:0\r\n\
+             cross_shard_hops:{}\r\n",
+            total.connections_received,
+            total.total_commands,
+            total.net_input_bytes,
+            total.net_output_bytes,
+            total.rejected_connections,
+            ks.expired,
+            ks.expired_stale_perc * 100.0,
+            ks.expired_time_cap_reached,
+            ks.expire_cycle_time_us / 1000,
+            ks.hits,
+            ks.misses,
+            total.total_error_replies,
+            total.reads_processed,
+            total.writes_processed,
+            total.query_buffer_disconnections,
+            total.hops,
+        );
+    });
+    section("replication", &mut o, &|o| {
+        o.push_str("role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_repl_offset:0\r\n");
+    });
+    section("cpu", &mut o, &|o| {
+        let (user, sys) = rusage(libc::RUSAGE_SELF);
+        let (cu, cs) = rusage(libc::RUSAGE_CHILDREN);
+        let _ = write!(
+            o,
+            "used_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\nused_cpu_sys_children:{cs:.6}\r\nused_cpu_user_children:{cu:.6}\r\n"
+        );
+        for (i, s) in snaps.iter().enumerate() {
+            let _ = write!(o, "used_cpu_sys_shard{i}:{:.6}\r\nused_cpu_user_shard{i}:{:.6}\r\n", s.cpu_sys, s.cpu_user);
+        }
+    });
+    section("modules", &mut o, &|_| {});
+    section("commandstats", &mut o, &|o| {
+        for (c, s) in COMMANDS.iter().zip(&total.commands) {
+            if s.calls + s.rejected + s.failed == 0 {
+                continue;
+            }
+            let per = if s.calls > 0 { s.usec as f64 / s.calls as f64 } else { 0.0 };
+            let _ = write!(
+                o,
+                "cmdstat_{}:calls={},usec={},usec_per_call={per:.2},rejected_calls={},failed_calls={}\r\n",
+                c.name, s.calls, s.usec, s.rejected, s.failed
+            );
+        }
+    });
+    section("errorstats", &mut o, &|o| {
+        let mut errs: Vec<_> = total.errors.iter().collect();
+        errs.sort();
+        for (e, n) in errs {
+            let _ = write!(o, "errorstat_{e}:count={n}\r\n");
+        }
+    });
+    section("cluster", &mut o, &|o| o.push_str("cluster_enabled:0\r\n"));
+    section("keyspace", &mut o, &|o| {
+        let dbs = snaps.first().map_or(0, |s| s.dbs.len());
+        for d in 0..dbs {
+            let keys: usize = snaps.iter().map(|s| s.dbs[d].0).sum();
+            let expires: usize = snaps.iter().map(|s| s.dbs[d].1).sum();
+            if keys > 0 {
+                let _ = write!(o, "db{d}:keys={keys},expires={expires},avg_ttl=0\r\n");
+            }
+        }
+    });
+    o
+}
+
+const CONFIG_HELP: &[&str] = &[
+    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET <pattern>",
+    "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>",
+    "    Set the configuration <directive> to <value>.",
+    "RESETSTAT",
+    "    Reset statistics reported by the INFO command.",
+    "REWRITE",
+    "    Rewrite the configuration file.",
+    "HELP",
+    "    Print this help.",
+];
+
+/// CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT | REWRITE | HELP
+pub fn config<'a>(sh: &'a Rc<Shard>, _s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let sub = String::from_utf8_lossy(&a[1]).to_ascii_lowercase();
+        let n = a.len();
+        match sub.as_str() {
+            "help" if n == 2 => help_reply(CONFIG_HELP),
+            "get" if n >= 3 => {
+                let patterns: Vec<&[u8]> = a[2..].iter().map(|p| p.as_ref()).collect();
+                let pairs = sh.shared.config_snapshot().get(&patterns);
+                Reply::Map(pairs.into_iter().map(|(k, v)| (bulk(&k), bulk(&v))).collect())
+            }
+            "set" if n >= 4 && n % 2 == 0 => {
+                let pairs: Vec<(&[u8], &[u8])> = a[2..].chunks(2).map(|p| (p[0].as_ref(), p[1].as_ref())).collect();
+                match sh.shared.update_config(|c| c.set(&pairs)) {
+                    Ok(()) => Reply::Ok,
+                    Err(e) => Reply::error(e),
+                }
+            }
+            "resetstat" if n == 2 => {
+                sh.on_every_shard(|shard: &Shard| {
+                    shard.stats.borrow_mut().reset();
+                    let mut st = shard.store.borrow_mut();
+                    st.stats = Default::default();
+                })
+                .await;
+                Reply::Ok
+            }
+            "rewrite" if n == 2 => match sh.shared.config_snapshot().rewrite() {
+                Ok(()) => Reply::Ok,
+                Err(e) => Reply::error(e),
+            },
+            "get" | "set" | "resetstat" | "rewrite" => errors::arity(&format!("config|{sub}")),
+            _ => errors::unknown_subcommand(&a[1], "config"),
+        }
+    })
+}

@@ -1,0 +1,261 @@
+//! THE command table: one row per command, from which routing, arity errors,
+//! `COMMAND`, `COMMAND INFO/DOCS/GETKEYS`, ACL categories and per-command
+//! statistics all derive.
+//!
+//! A row's handler kind says where the command runs:
+//! * `Local` — no keys; runs on the connection's core against its session.
+//! * `Keyed` — one key (or none); a synchronous function over the owning
+//!   shard's `Store`, run inline when the shard is local, else batched into
+//!   one hop per destination shard per read.
+//! * `Multi` — several keys: `Keyed` when they all live on one shard, else
+//!   the async coordinated form (fan-out/merge or an ordered multi-shard
+//!   operation, see `shard::core`).
+//! * `Coordinated` — async, on the connection's core; may touch every shard.
+
+use bytes::Bytes;
+use futures::future::LocalBoxFuture;
+use std::rc::Rc;
+
+use super::{connection, keys, server, string};
+use crate::resp::Reply;
+use crate::server::session::Session;
+use crate::shard::core::Shard;
+use crate::shard::store::Store;
+
+pub type KeyedFn = fn(&mut Store, usize, &[Bytes]) -> Reply;
+pub type LocalFn = fn(&Rc<Shard>, &mut Session, &[Bytes]) -> Reply;
+pub type CoordFn = for<'a> fn(&'a Rc<Shard>, &'a mut Session, Vec<Bytes>) -> LocalBoxFuture<'a, Reply>;
+
+#[derive(Clone, Copy)]
+pub enum Handler {
+    Local(LocalFn),
+    Keyed(KeyedFn),
+    Multi(KeyedFn, CoordFn),
+    Coordinated(CoordFn),
+}
+
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const NOSCRIPT: u32 = 1 << 4;
+    pub const LOADING: u32 = 1 << 5;
+    pub const STALE: u32 = 1 << 6;
+    pub const FAST: u32 = 1 << 7;
+    pub const NO_AUTH: u32 = 1 << 8;
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    pub const NO_MULTI: u32 = 1 << 11;
+    pub const ALLOW_BUSY: u32 = 1 << 12;
+    pub const BLOCKING: u32 = 1 << 13;
+    pub const PUBSUB: u32 = 1 << 14;
+    pub const MAY_REPLICATE: u32 = 1 << 15;
+    pub const SENTINEL: u32 = 1 << 16;
+
+    /// Names as `COMMAND INFO` prints them, in Redis's order.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (SENTINEL, "sentinel"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+pub struct CommandSpec {
+    /// Lowercase, as Redis reports it.
+    pub name: &'static str,
+    /// Redis arity: n = exactly n arguments (with the name), -n = at least n.
+    pub arity: i32,
+    pub flags: u32,
+    pub first_key: i32,
+    /// Negative counts from the end (-1 = last argument).
+    pub last_key: i32,
+    pub step: i32,
+    pub handler: Handler,
+    /// ACL categories without the '@'.
+    pub acl: &'static [&'static str],
+    pub group: &'static str,
+    pub since: &'static str,
+    pub summary: &'static str,
+}
+
+impl CommandSpec {
+    /// Position in `COMMANDS`, for per-command statistics arrays.
+    pub fn index(&'static self) -> usize {
+        (self as *const CommandSpec as usize - COMMANDS.as_ptr() as usize) / std::mem::size_of::<CommandSpec>()
+    }
+
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        if a >= 0 {
+            argc == a as usize
+        } else {
+            argc >= (-a) as usize
+        }
+    }
+
+    /// Positions of the key arguments in `args` (args[0] is the name).
+    pub fn key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let (first, step) = (self.first_key.max(0) as usize, self.step.max(1) as usize);
+        let last = if self.first_key <= 0 {
+            0
+        } else if self.last_key < 0 {
+            (argc as i64 + self.last_key as i64).max(0) as usize
+        } else {
+            (self.last_key as usize).min(argc.saturating_sub(1))
+        };
+        let end = if first == 0 || last < first { first } else { last + 1 };
+        (first..end).step_by(step)
+    }
+}
+
+use flags::*;
+use Handler::*;
+
+macro_rules! row {
+    ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $handler:expr,
+     [$($acl:literal),*], $group:literal, $since:literal, $summary:literal) => {
+        CommandSpec {
+            name: $name, arity: $arity, flags: $flags, first_key: $first, last_key: $last, step: $step,
+            handler: $handler, acl: &[$($acl),*], group: $group, since: $since, summary: $summary,
+        }
+    };
+}
+
+#[rustfmt::skip]
+pub static COMMANDS: &[CommandSpec] = &[
+    // strings
+    row!("get", 2, READONLY | FAST, 1, 1, 1, Keyed(string::get), ["read", "string", "fast"], "string", "1.0.0", "Returns the string value of a key."),
+    row!("set", -3, WRITE | DENYOOM, 1, 1, 1, Keyed(string::set), ["write", "string", "slow"], "string", "1.0.0", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist."),
+    row!("setnx", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(string::setnx), ["write", "string", "fast"], "string", "1.0.0", "Set the string value of a key only when the key doesn't exist."),
+    row!("setex", 4, WRITE | DENYOOM, 1, 1, 1, Keyed(string::setex), ["write", "string", "slow"], "string", "2.0.0", "Sets the string value and expiration time of a key. Creates the key if it doesn't exist."),
+    row!("psetex", 4, WRITE | DENYOOM, 1, 1, 1, Keyed(string::psetex), ["write", "string", "slow"], "string", "2.6.0", "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist."),
+    row!("getset", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(string::getset), ["write", "string", "fast"], "string", "1.0.0", "Returns the previous string value of a key after setting it to a new value."),
+    row!("getdel", 2, WRITE | FAST, 1, 1, 1, Keyed(string::getdel), ["write", "string", "fast"], "string", "6.2.0", "Returns the string value of a key after deleting the key."),
+    row!("getex", -2, WRITE | FAST, 1, 1, 1, Keyed(string::getex), ["write", "string", "fast"], "string", "6.2.0", "Returns the string value of a key after setting its expiration time."),
+    row!("mget", -2, READONLY | FAST, 1, -1, 1, Multi(string::mget, string::mget_spanning), ["read", "string", "fast"], "string", "1.0.0", "Atomically returns the string values of one or more keys."),
+    row!("mset", -3, WRITE | DENYOOM, 1, -1, 2, Multi(string::mset, string::mset_spanning), ["write", "string", "slow"], "string", "1.0.1", "Atomically creates or modifies the string values of one or more keys."),
+    row!("msetnx", -3, WRITE | DENYOOM, 1, -1, 2, Multi(string::msetnx, string::msetnx_spanning), ["write", "string", "slow"], "string", "1.0.1", "Atomically modifies the string values of one or more keys only when all keys don't exist."),
+    row!("append", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(string::append), ["write", "string", "fast"], "string", "2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist."),
+    row!("strlen", 2, READONLY | FAST, 1, 1, 1, Keyed(string::strlen), ["read", "string", "fast"], "string", "2.2.0", "Returns the length of a string value."),
+    row!("getrange", 4, READONLY, 1, 1, 1, Keyed(string::getrange), ["read", "string", "slow"], "string", "2.4.0", "Returns a substring of the string stored at a key."),
+    row!("substr", 4, READONLY, 1, 1, 1, Keyed(string::getrange), ["read", "string", "slow"], "string", "1.0.0", "Returns a substring from a string value."),
+    row!("setrange", 4, WRITE | DENYOOM, 1, 1, 1, Keyed(string::setrange), ["write", "string", "slow"], "string", "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist."),
+    row!("incr", 2, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(string::incr), ["write", "string", "fast"], "string", "1.0.0", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist."),
+    row!("decr", 2, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(string::decr), ["write", "string", "fast"], "string", "1.0.0", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist."),
+    row!("incrby", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(string::incrby), ["write", "string", "fast"], "string", "1.0.0", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist."),
+    row!("decrby", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(string::decrby), ["write", "string", "fast"], "string", "1.0.0", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist."),
+    row!("incrbyfloat", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(string::incrbyfloat), ["write", "string", "fast"], "string", "2.6.0", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist."),
+    row!("lcs", -3, READONLY, 1, 2, 1, Multi(string::lcs, string::lcs_spanning), ["read", "string", "slow"], "string", "7.0.0", "Finds the longest common substring."),
+    // keyspace
+    row!("del", -2, WRITE, 1, -1, 1, Multi(keys::del, keys::del_spanning), ["keyspace", "write", "slow"], "generic", "1.0.0", "Deletes one or more keys."),
+    row!("unlink", -2, WRITE | FAST, 1, -1, 1, Multi(keys::del, keys::del_spanning), ["keyspace", "write", "fast"], "generic", "4.0.0", "Asynchronously deletes one or more keys."),
+    row!("exists", -2, READONLY | FAST, 1, -1, 1, Multi(keys::exists, keys::exists_spanning), ["keyspace", "read", "fast"], "generic", "1.0.0", "Determines whether one or more keys exist."),
+    row!("touch", -2, READONLY | FAST, 1, -1, 1, Multi(keys::exists, keys::exists_spanning), ["keyspace", "read", "fast"], "generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),
+    row!("type", 2, READONLY | FAST, 1, 1, 1, Keyed(keys::type_), ["keyspace", "read", "fast"], "generic", "1.0.0", "Determines the type of value stored at a key."),
+    row!("rename", 3, WRITE, 1, 2, 1, Multi(keys::rename, keys::rename_spanning), ["keyspace", "write", "slow"], "generic", "1.0.0", "Renames a key and overwrites the destination."),
+    row!("renamenx", 3, WRITE | FAST, 1, 2, 1, Multi(keys::renamenx, keys::rename_spanning), ["keyspace", "write", "fast"], "generic", "1.0.0", "Renames a key only when the target key name doesn't exist."),
+    row!("copy", -3, WRITE | DENYOOM, 1, 2, 1, Multi(keys::copy, keys::copy_spanning), ["keyspace", "write", "slow"], "generic", "6.2.0", "Copies the value of a key to a new key."),
+    row!("move", 3, WRITE | FAST, 1, 1, 1, Keyed(keys::move_), ["keyspace", "write", "fast"], "generic", "1.0.0", "Moves a key to another database."),
+    row!("expire", -3, WRITE | FAST, 1, 1, 1, Keyed(keys::expire), ["keyspace", "write", "fast"], "generic", "1.0.0", "Sets the expiration time of a key in seconds."),
+    row!("pexpire", -3, WRITE | FAST, 1, 1, 1, Keyed(keys::pexpire), ["keyspace", "write", "fast"], "generic", "2.6.0", "Sets the expiration time of a key in milliseconds."),
+    row!("expireat", -3, WRITE | FAST, 1, 1, 1, Keyed(keys::expireat), ["keyspace", "write", "fast"], "generic", "1.2.0", "Sets the expiration time of a key to a Unix timestamp."),
+    row!("pexpireat", -3, WRITE | FAST, 1, 1, 1, Keyed(keys::pexpireat), ["keyspace", "write", "fast"], "generic", "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp."),
+    row!("ttl", 2, READONLY | FAST, 1, 1, 1, Keyed(keys::ttl), ["keyspace", "read", "fast"], "generic", "1.0.0", "Returns the expiration time in seconds of a key."),
+    row!("pttl", 2, READONLY | FAST, 1, 1, 1, Keyed(keys::pttl), ["keyspace", "read", "fast"], "generic", "2.6.0", "Returns the expiration time in milliseconds of a key."),
+    row!("expiretime", 2, READONLY | FAST, 1, 1, 1, Keyed(keys::expiretime), ["keyspace", "read", "fast"], "generic", "7.0.0", "Returns the expiration time of a key as a Unix timestamp."),
+    row!("pexpiretime", 2, READONLY | FAST, 1, 1, 1, Keyed(keys::pexpiretime), ["keyspace", "read", "fast"], "generic", "7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp."),
+    row!("persist", 2, WRITE | FAST, 1, 1, 1, Keyed(keys::persist), ["keyspace", "write", "fast"], "generic", "2.2.0", "Removes the expiration time of a key."),
+    row!("object", -2, READONLY, 2, 2, 1, Keyed(keys::object), ["keyspace", "read", "slow"], "generic", "2.2.3", "A container for object introspection commands."),
+    row!("keys", 2, READONLY, 0, 0, 0, Coordinated(keys::keys), ["keyspace", "read", "slow", "dangerous"], "generic", "1.0.0", "Returns all key names that match a pattern."),
+    row!("scan", -2, READONLY, 0, 0, 0, Coordinated(keys::scan), ["keyspace", "read", "slow"], "generic", "2.8.0", "Iterates over the key names in the database."),
+    row!("randomkey", 1, READONLY, 0, 0, 0, Coordinated(keys::randomkey), ["keyspace", "read", "slow"], "generic", "1.0.0", "Returns a random key name from the database."),
+    row!("dbsize", 1, READONLY | FAST, 0, 0, 0, Coordinated(keys::dbsize), ["keyspace", "read", "fast"], "server", "1.0.0", "Returns the number of keys in the database."),
+    row!("flushdb", -1, WRITE, 0, 0, 0, Coordinated(keys::flushdb), ["keyspace", "write", "slow", "dangerous"], "server", "1.0.0", "Removes all keys from the current database."),
+    row!("flushall", -1, WRITE, 0, 0, 0, Coordinated(keys::flushall), ["keyspace", "write", "slow", "dangerous"], "server", "1.0.0", "Removes all keys from all databases."),
+    row!("swapdb", 3, WRITE | FAST, 0, 0, 0, Coordinated(keys::swapdb), ["keyspace", "write", "fast", "dangerous"], "server", "4.0.0", "Swaps two Redis databases."),
+    // connection
+    row!("ping", -1, FAST | SENTINEL, 0, 0, 0, Local(connection::ping), ["fast", "connection"], "connection", "1.0.0", "Returns the server's liveliness response."),
+    row!("echo", 2, FAST, 0, 0, 0, Local(connection::echo), ["fast", "connection"], "connection", "1.0.0", "Returns the given string."),
+    row!("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, 0, 0, 0, Local(connection::quit), ["fast", "connection"], "connection", "1.0.0", "Closes the connection."),
+    row!("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, 0, 0, 0, Local(connection::reset), ["fast", "connection"], "connection", "6.2.0", "Resets the connection."),
+    row!("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, 0, 0, 0, Local(connection::auth), ["fast", "connection"], "connection", "1.0.0", "Authenticates the connection."),
+    row!("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, 0, 0, 0, Local(connection::hello), ["fast", "connection"], "connection", "6.0.0", "Handshakes with the Redis server."),
+    row!("select", 2, LOADING | STALE | FAST, 0, 0, 0, Local(connection::select), ["fast", "connection"], "connection", "1.0.0", "Changes the selected database."),
+    row!("client", -2, NOSCRIPT | LOADING | STALE, 0, 0, 0, Coordinated(connection::client), ["slow", "connection"], "connection", "2.4.0", "A container for client connection commands."),
+    // server
+    row!("command", -1, LOADING | STALE, 0, 0, 0, Local(server::command), ["slow", "connection"], "server", "2.8.13", "Returns detailed information about all commands."),
+    row!("info", -1, LOADING | STALE | SENTINEL, 0, 0, 0, Coordinated(server::info), ["slow", "dangerous"], "server", "1.0.0", "Returns information and statistics about the server."),
+    row!("config", -2, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, Coordinated(server::config), ["admin", "slow", "dangerous"], "server", "2.0.0", "A container for server configuration commands."),
+    row!("time", 1, LOADING | STALE | FAST, 0, 0, 0, Local(server::time), ["fast"], "server", "2.6.0", "Returns the server time."),
+    row!("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, 0, 0, Local(server::shutdown), ["admin", "slow", "dangerous"], "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
+];
+
+/// Finds a command by name, case-insensitively, without allocating.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    let mut buf = [0u8; 32];
+    if name.len() > buf.len() {
+        return None;
+    }
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    INDEX.with(|idx| idx.get(&*lower).copied())
+}
+
+thread_local! {
+    static INDEX: hashbrown::HashMap<&'static [u8], &'static CommandSpec> =
+        COMMANDS.iter().map(|c| (c.name.as_bytes(), c)).collect();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_lowercase() {
+        let mut seen = std::collections::HashSet::new();
+        for c in COMMANDS {
+            assert_eq!(c.name, c.name.to_ascii_lowercase());
+            assert!(seen.insert(c.name), "duplicate {}", c.name);
+        }
+    }
+
+    #[test]
+    fn lookup_ignores_case_and_indexes_match() {
+        let get = lookup(b"GeT").unwrap();
+        assert_eq!(get.name, "get");
+        assert_eq!(COMMANDS[get.index()].name, "get");
+        assert!(lookup(b"nosuchcommand").is_none());
+    }
+
+    #[test]
+    fn key_positions_follow_first_last_step() {
+        let mset = lookup(b"mset").unwrap();
+        assert_eq!(mset.key_positions(5).collect::<Vec<_>>(), vec![1, 3]);
+        let del = lookup(b"del").unwrap();
+        assert_eq!(del.key_positions(4).collect::<Vec<_>>(), vec![1, 2, 3]);
+        let obj = lookup(b"object").unwrap();
+        assert_eq!(obj.key_positions(2).count(), 0);
+        assert_eq!(obj.key_positions(3).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(lookup(b"ping").unwrap().key_positions(1).count(), 0);
+    }
+}

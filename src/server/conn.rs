@@ -1,0 +1,154 @@
+//! The connection task: read, parse every complete request in the buffer,
+//! dispatch them as one batch, write all replies with one write.
+//!
+//! Runs on the core whose listener accepted the socket, for the whole life
+//! of the connection. Protocol errors get Redis's `-ERR Protocol error: …`
+//! and close this connection only; a client whose unparsed input passes
+//! `client-query-buffer-limit` is closed without a reply, as Redis does.
+
+use std::cell::RefCell;
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+
+use bytes::BytesMut;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use glommio::net::{TcpListener, TcpStream};
+
+use super::dispatch;
+use super::session::Session;
+use crate::clients::ClientInfo;
+use crate::command::errors;
+use crate::log;
+use crate::resp::{self, parse_request, Limits, Proto, Reply};
+use crate::shard::core::Shard;
+
+const READ_CHUNK: usize = 16 * 1024;
+
+const DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+pub async fn accept_loop(sh: Rc<Shard>, listener: TcpListener) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                log::warning(&format!("accept: {e}"));
+                glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        sh.stats.borrow_mut().connections_received += 1;
+        let sh2 = sh.clone();
+        glommio::spawn_local(async move { admit(sh2, stream).await }).detach();
+    }
+}
+
+/// Applies maxclients and protected mode, then serves the connection.
+async fn admit(sh: Rc<Shard>, mut stream: TcpStream) {
+    let config = sh.config();
+    let peer = stream.peer_addr().ok();
+    let loopback = peer.is_none_or(|p| p.ip().is_loopback());
+    if config.protected_mode && config.requirepass.is_none() && !loopback {
+        let _ = stream.write_all(DENIED.as_bytes()).await;
+        sh.stats.borrow_mut().rejected_connections += 1;
+        return;
+    }
+    let count = sh.shared.clients.fetch_add(1, Ordering::Relaxed) + 1;
+    if count as u64 > config.maxclients {
+        sh.shared.clients.fetch_sub(1, Ordering::Relaxed);
+        let _ = stream.write_all(format!("-{}\r\n", errors::MAX_CLIENTS).as_bytes()).await;
+        sh.stats.borrow_mut().rejected_connections += 1;
+        return;
+    }
+    let _ = stream.set_nodelay(true);
+    let id = sh.shared.next_client_id.fetch_add(1, Ordering::Relaxed);
+    let addr = peer.map(|p| p.to_string()).unwrap_or_default();
+    let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let info = Rc::new(RefCell::new(ClientInfo::new(id, addr, laddr, stream.as_raw_fd())));
+    sh.clients.borrow_mut().insert(id, info.clone());
+    sh.stats.borrow_mut().connected_clients += 1;
+    let session = Session::new(info, config.requirepass.is_none());
+    drop(config);
+    serve(&sh, stream, session).await;
+    sh.clients.borrow_mut().remove(&id);
+    sh.stats.borrow_mut().connected_clients -= 1;
+    sh.shared.clients.fetch_sub(1, Ordering::Relaxed);
+}
+
+async fn serve(sh: &Rc<Shard>, mut stream: TcpStream, mut session: Session) {
+    let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
+    let mut chunk = vec![0u8; READ_CHUNK];
+    let mut out = BytesMut::with_capacity(READ_CHUNK);
+    let mut reqs = Vec::new();
+    loop {
+        let n = match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        rbuf.extend_from_slice(&chunk[..n]);
+        let config = sh.config();
+        {
+            let mut stats = sh.stats.borrow_mut();
+            stats.net_input_bytes += n as u64;
+            stats.reads_processed += 1;
+        }
+        let limits = Limits { max_bulk_len: config.proto_max_bulk_len, ..Limits::default() };
+        let mut failure = None;
+        loop {
+            match parse_request(&mut rbuf, &limits) {
+                Ok(Some(args)) if args.is_empty() => continue,
+                Ok(Some(args)) => reqs.push(args),
+                Ok(None) => break,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        if rbuf.len() as u64 > config.client_query_buffer_limit {
+            log::warning(&format!(
+                "Closing client that reached max query buffer length (qbuf={})",
+                rbuf.len()
+            ));
+            sh.stats.borrow_mut().query_buffer_disconnections += 1;
+            return;
+        }
+        drop(config);
+        if !reqs.is_empty() {
+            dispatch::run(sh, &mut session, std::mem::take(&mut reqs), &mut out).await;
+        }
+        if let Some(e) = failure {
+            resp::encode(&Reply::error(e.reply_text()), Proto::Resp2, &mut out);
+            session.close = true;
+        }
+        {
+            let mut info = session.info.borrow_mut();
+            info.last_interaction = std::time::Instant::now();
+            info.query_buf = rbuf.len();
+            if info.killed {
+                return;
+            }
+        }
+        if !out.is_empty() {
+            {
+                let mut stats = sh.stats.borrow_mut();
+                stats.net_output_bytes += out.len() as u64;
+                stats.writes_processed += 1;
+            }
+            if stream.write_all(&out).await.is_err() {
+                return;
+            }
+            out.clear();
+            if out.capacity() > 1 << 20 {
+                out = BytesMut::with_capacity(READ_CHUNK);
+            }
+        }
+        if session.close {
+            let _ = stream.close().await;
+            return;
+        }
+        if rbuf.is_empty() && rbuf.capacity() > 1 << 20 {
+            rbuf = BytesMut::with_capacity(READ_CHUNK);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Each core's periodic work, `hz` times a second: active expiry of its
+//! shard, idle-client timeouts, the throughput sample behind
+//! `instantaneous_ops_per_sec`, and noticing shutdown.
+
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::shard::core::Shard;
+use crate::shard::expire::active_expire_cycle;
+
+pub async fn run(sh: Rc<Shard>) {
+    loop {
+        let config = sh.config();
+        let hz = config.hz.clamp(1, 500);
+        let period = Duration::from_micros(1_000_000 / hz);
+        glommio::timer::sleep(period).await;
+        if sh.shared.shutdown.load(Ordering::Relaxed) {
+            return;
+        }
+        if !sh.is_held() {
+            // 25% of the period at most, as Redis's ACTIVE_EXPIRE_CYCLE_SLOW.
+            active_expire_cycle(&mut sh.store.borrow_mut(), period / 4);
+        }
+        if config.timeout > 0 {
+            let idle = Duration::from_secs(config.timeout);
+            for c in sh.clients.borrow().values() {
+                let mut c = c.borrow_mut();
+                if !c.killed && c.last_interaction.elapsed() > idle {
+                    c.kill();
+                }
+            }
+        }
+        sh.sample_ops();
+        sh.poll();
+    }
+}

@@ -1,0 +1,181 @@
+//! Runs one read's worth of requests for a connection and encodes their
+//! replies in request order.
+//!
+//! Each request is resolved against the command table. Commands without
+//! keys run here at once; single-shard commands run inline when their shard
+//! is this core's, else join the one batch per destination shard that is
+//! sent when the read's requests are exhausted. A coordinated command (keys
+//! on several shards, or all shards) first waits for everything before it,
+//! so a connection always observes its own commands in order.
+
+use std::rc::Rc;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use futures::future::join_all;
+
+use super::session::{ReplyMode, Session};
+use crate::command::errors;
+use crate::command::table::{self, flags, CommandSpec, CoordFn, Handler};
+use crate::resp::{encode, Proto, Reply};
+use crate::shard::core::Shard;
+use crate::shard::router::Cmd;
+use crate::shard::slot::ShardId;
+
+struct Slot {
+    reply: Option<Reply>,
+    proto: Proto,
+    send: bool,
+}
+
+enum Route {
+    Done(Reply),
+    Shard(ShardId, Cmd),
+    Coordinated(&'static CommandSpec, CoordFn, Vec<Bytes>),
+}
+
+/// Batches waiting to be sent, one per shard, with their reply slots.
+struct Outgoing {
+    per_shard: Vec<(Vec<usize>, Vec<Cmd>)>,
+}
+
+impl Outgoing {
+    fn new(shards: usize) -> Outgoing {
+        Outgoing { per_shard: (0..shards).map(|_| (Vec::new(), Vec::new())).collect() }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.per_shard.iter().all(|(i, _)| i.is_empty())
+    }
+
+    /// Sends every batch, one message per shard, and waits for all replies.
+    async fn flush(&mut self, sh: &Rc<Shard>, slots: &mut [Slot]) {
+        if self.is_empty() {
+            return;
+        }
+        let mut sends = Vec::new();
+        for (shard, (idxs, cmds)) in self.per_shard.iter_mut().enumerate() {
+            if idxs.is_empty() {
+                continue;
+            }
+            let (idxs, cmds) = (std::mem::take(idxs), std::mem::take(cmds));
+            if shard != sh.id.0 {
+                sh.stats.borrow_mut().hops += 1;
+            }
+            sends.push(async move { (idxs, sh.run_batch(ShardId(shard), cmds).await) });
+        }
+        for (idxs, replies) in join_all(sends).await {
+            let mut replies = replies.into_iter();
+            for i in idxs {
+                slots[i].reply = Some(replies.next().unwrap_or_else(|| Reply::error("ERR shard unavailable")));
+            }
+        }
+    }
+}
+
+pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &mut BytesMut) {
+    let mut slots: Vec<Slot> = Vec::with_capacity(reqs.len());
+    let mut outgoing = Outgoing::new(sh.shards());
+    // Once one local command had to queue behind a multi-shard operation,
+    // the following local ones queue too, to keep their order.
+    let mut local_queued = false;
+    let mut last_cmd = "NULL";
+    for args in reqs {
+        if s.close {
+            break;
+        }
+        let idx = slots.len();
+        let send = match s.reply_mode {
+            ReplyMode::On => true,
+            ReplyMode::Off => false,
+            ReplyMode::Skip => {
+                s.reply_mode = ReplyMode::On;
+                false
+            }
+        };
+        slots.push(Slot { reply: None, proto: s.proto, send });
+        match route(sh, s, args) {
+            Route::Done(reply) => slots[idx].reply = Some(reply),
+            Route::Shard(shard, cmd) => {
+                last_cmd = cmd.spec.name;
+                if shard == sh.id && !local_queued && !sh.is_held() {
+                    slots[idx].reply = Some(sh.exec_inline(&cmd));
+                } else {
+                    local_queued |= shard == sh.id;
+                    let (idxs, cmds) = &mut outgoing.per_shard[shard.0];
+                    idxs.push(idx);
+                    cmds.push(cmd);
+                }
+            }
+            Route::Coordinated(spec, f, args) => {
+                last_cmd = spec.name;
+                outgoing.flush(sh, &mut slots).await;
+                local_queued = false;
+                let start = Instant::now();
+                let reply = f(sh, s, args).await;
+                sh.stats.borrow_mut().record(spec, start.elapsed(), &reply);
+                slots[idx].reply = Some(reply);
+            }
+        }
+        // HELLO answers in the protocol it switches to.
+        slots[idx].proto = s.proto;
+    }
+    outgoing.flush(sh, &mut slots).await;
+    {
+        let mut info = s.info.borrow_mut();
+        info.db = s.db;
+        info.last_cmd = last_cmd;
+        info.resp = if s.proto == Proto::Resp3 { 3 } else { 2 };
+    }
+    for slot in slots {
+        if let (true, Some(reply)) = (slot.send, slot.reply) {
+            encode(&reply, slot.proto, out);
+        }
+    }
+}
+
+fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
+    let Some(spec) = table::lookup(&args[0]) else {
+        let reply = errors::unknown_command(&args);
+        reject(sh, None, &reply);
+        return Route::Done(reply);
+    };
+    if !spec.arity_ok(args.len()) {
+        let reply = errors::arity(spec.name);
+        reject(sh, Some(spec), &reply);
+        return Route::Done(reply);
+    }
+    if !s.authed && !spec.has(flags::NO_AUTH) {
+        let reply = errors::err(errors::NOAUTH);
+        reject(sh, Some(spec), &reply);
+        return Route::Done(reply);
+    }
+    match spec.handler {
+        Handler::Local(f) => {
+            let start = Instant::now();
+            let reply = f(sh, s, &args);
+            sh.stats.borrow_mut().record(spec, start.elapsed(), &reply);
+            Route::Done(reply)
+        }
+        Handler::Keyed(_) => {
+            let shard = spec.key_positions(args.len()).next().map_or(sh.id, |p| sh.slots.shard_of(&args[p]));
+            Route::Shard(shard, Cmd { spec, db: s.db, args })
+        }
+        Handler::Multi(_, spanning) => {
+            let mut keys = spec.key_positions(args.len()).map(|p| sh.slots.shard_of(&args[p]));
+            let first = keys.next().unwrap_or(sh.id);
+            if keys.all(|k| k == first) {
+                Route::Shard(first, Cmd { spec, db: s.db, args })
+            } else {
+                Route::Coordinated(spec, spanning, args)
+            }
+        }
+        Handler::Coordinated(f) => Route::Coordinated(spec, f, args),
+    }
+}
+
+fn reject(sh: &Shard, spec: Option<&'static CommandSpec>, reply: &Reply) {
+    if let Reply::Error(e) = reply {
+        sh.stats.borrow_mut().reject(spec, e);
+    }
+}

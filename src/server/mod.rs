@@ -1,0 +1,295 @@
+//! The server: one glommio executor per shard, pinned to a core, each with
+//! its own SO_REUSEPORT listener, its shard and its connections.
+//!
+//! ```text
+//!            main thread: Config → bind sockets → build meshes → spawn executors → join
+//!   ┌──────────── core 0 ────────────┐      ┌──────────── core 1 ────────────┐
+//!   │ listener → connection tasks     │      │ listener → connection tasks     │
+//!   │ Shard 0: store, registry, cron  │◄────►│ Shard 1: store, registry, cron  │
+//!   └─────────────────────────────────┘ mesh └─────────────────────────────────┘
+//! ```
+//!
+//! Nothing mutable is shared between executors except `Shared`: the config
+//! (read on change only), the multi-shard sequencer, the client-count and
+//! client-id counters (touched per connection, not per request) and the
+//! shutdown flag.
+
+pub mod conn;
+pub mod cron;
+pub mod dispatch;
+pub mod session;
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use glommio::channels::shared_channel::{self, SharedReceiver, SharedSender};
+use glommio::{LocalExecutorBuilder, Placement};
+
+use crate::config::Config;
+use crate::log;
+use crate::shard::core::{MeshEnds, Shard};
+use crate::shard::router::{Request, Response, Sequencer};
+use crate::shard::slot::{ShardId, SlotTable};
+
+/// The Redis version lanner reports where clients look for one (INFO,
+/// HELLO): the Redis 7.0 behaviour it implements.
+pub const REDIS_VERSION: &str = "7.0.15";
+pub const LANNER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Depth of each cross-core queue; a full queue only makes its sender wait.
+const MESH_DEPTH: usize = 1024;
+
+/// State shared by all executors.
+pub struct Shared {
+    pub slots: SlotTable,
+    pub sequencer: Sequencer,
+    pub databases: usize,
+    pub config: RwLock<Config>,
+    pub config_gen: AtomicU64,
+    pub shutdown: Arc<AtomicBool>,
+    pub clients: AtomicUsize,
+    pub next_client_id: AtomicU64,
+    pub started: Instant,
+    pub run_id: String,
+    pub port: u16,
+    pub executable: String,
+}
+
+impl Shared {
+    pub fn config_snapshot(&self) -> Config {
+        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Applies CONFIG SET; every core picks the change up before its next batch.
+    pub fn update_config(&self, f: impl FnOnce(&mut Config) -> Result<(), String>) -> Result<(), String> {
+        let mut c = self.config.write().unwrap_or_else(|p| p.into_inner());
+        f(&mut c)?;
+        self.config_gen.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Usable CPUs, in order (the affinity mask the process was started with).
+fn usable_cpus() -> Vec<usize> {
+    // SAFETY: sched_getaffinity fills the zeroed set we pass it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0 {
+            let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &set)).collect();
+            if !cpus.is_empty() {
+                return cpus;
+            }
+        }
+    }
+    (0..std::thread::available_parallelism().map_or(1, |n| n.get())).collect()
+}
+
+/// Binds one listening socket per shard for every bind address. Port 0
+/// picks a free port once, shared by all. An address prefixed with '-' is
+/// optional (skipped when unavailable), as in Redis 7.
+fn bind_all(config: &Config, shards: usize) -> Result<(u16, Vec<Vec<RawFd>>), StartError> {
+    let mut port = config.port;
+    let mut per_shard: Vec<Vec<RawFd>> = vec![Vec::new(); shards];
+    for spec in &config.bind {
+        let (optional, host) = match spec.strip_prefix('-') {
+            Some(h) => (true, h),
+            None => (false, spec.as_str()),
+        };
+        let host = if host == "*" { "0.0.0.0" } else { host };
+        let addr: SocketAddr = match (host, port).to_socket_addrs().ok().and_then(|mut a| a.next()) {
+            Some(a) => a,
+            None if optional => continue,
+            None => return Err(StartError(format!("bind: cannot resolve address '{host}'"))),
+        };
+        // Probe without SO_REUSEPORT first: another process on the port
+        // (even one that set SO_REUSEPORT) makes this fail, instead of
+        // silently sharing its connections with us.
+        let probe = match socket(addr, false) {
+            Ok(s) => s,
+            Err(_) if optional => continue,
+            Err(e) => return Err(StartError(format!("could not bind {addr}: {e}"))),
+        };
+        if port == 0 {
+            port = probe.local_addr().ok().and_then(|a| a.as_socket()).map_or(0, |a| a.port());
+        }
+        drop(probe);
+        let addr = SocketAddr::new(addr.ip(), port);
+        for fds in per_shard.iter_mut() {
+            let s = socket(addr, true).map_err(|e| StartError(format!("could not bind {addr}: {e}")))?;
+            fds.push(s.into_raw_fd());
+        }
+    }
+    if per_shard[0].is_empty() {
+        return Err(StartError("no bind address could be used".into()));
+    }
+    Ok((port, per_shard))
+}
+
+fn socket(addr: SocketAddr, reuse_port: bool) -> std::io::Result<socket2::Socket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    s.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        s.set_only_v6(true)?;
+    }
+    s.set_reuse_port(reuse_port)?;
+    s.bind(&addr.into())?;
+    s.listen(511)?;
+    Ok(s)
+}
+
+struct MeshParts {
+    requests_out: Vec<Option<SharedSender<Request>>>,
+    requests_in: Vec<Option<SharedReceiver<Request>>>,
+    responses_out: Vec<Option<SharedSender<Response>>>,
+    responses_in: Vec<Option<SharedReceiver<Response>>>,
+}
+
+fn build_mesh(n: usize) -> Vec<MeshParts> {
+    let mut parts: Vec<MeshParts> = (0..n)
+        .map(|_| MeshParts {
+            requests_out: (0..n).map(|_| None).collect(),
+            requests_in: (0..n).map(|_| None).collect(),
+            responses_out: (0..n).map(|_| None).collect(),
+            responses_in: (0..n).map(|_| None).collect(),
+        })
+        .collect();
+    for i in 0..n {
+        for j in 0..n {
+            if i == j {
+                continue;
+            }
+            let (tx, rx) = shared_channel::new_bounded(MESH_DEPTH);
+            parts[i].requests_out[j] = Some(tx);
+            parts[j].requests_in[i] = Some(rx);
+            let (tx, rx) = shared_channel::new_bounded(MESH_DEPTH);
+            parts[i].responses_out[j] = Some(tx);
+            parts[j].responses_in[i] = Some(rx);
+        }
+    }
+    parts
+}
+
+/// Connects this core's channel ends. Each end waits for its peer's, so
+/// all are connected at once: one at a time, two cores would each wait on
+/// an end the other has not reached yet.
+async fn connect(parts: MeshParts) -> MeshEnds {
+    async fn opt<F: std::future::Future>(f: Option<F>) -> Option<F::Output> {
+        match f {
+            Some(f) => Some(f.await),
+            None => None,
+        }
+    }
+    let (requests_out, requests_in, responses_out, responses_in) = futures::join!(
+        join_all(parts.requests_out.into_iter().map(|s| opt(s.map(SharedSender::connect)))),
+        join_all(parts.requests_in.into_iter().map(|r| opt(r.map(SharedReceiver::connect)))),
+        join_all(parts.responses_out.into_iter().map(|s| opt(s.map(SharedSender::connect)))),
+        join_all(parts.responses_in.into_iter().map(|r| opt(r.map(SharedReceiver::connect)))),
+    );
+    MeshEnds { requests_out, requests_in, responses_out, responses_in }
+}
+
+/// Starts every executor and blocks until the server stops.
+pub fn run(config: Config) -> Result<(), StartError> {
+    if config.daemonize {
+        return Err(StartError("daemonize yes is not supported: lanner stays in the foreground (use systemd)".into()));
+    }
+    let cpus = usable_cpus();
+    let shards = if config.shards == 0 { cpus.len() } else { config.shards };
+    let (port, listeners) = bind_all(&config, shards)?;
+    let shutdown = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, shutdown.clone()).map_err(|e| StartError(format!("signal handler: {e}")))?;
+    }
+    // SAFETY: ignoring SIGPIPE so a write to a closed socket is an error, not death.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+    let io_memory = config.io_memory as usize;
+    let shared = Arc::new(Shared {
+        slots: SlotTable::new(shards),
+        sequencer: Sequencer::new(shards),
+        databases: config.databases,
+        config_gen: AtomicU64::new(0),
+        shutdown,
+        clients: AtomicUsize::new(0),
+        next_client_id: AtomicU64::new(1),
+        started: Instant::now(),
+        run_id: run_id(),
+        port,
+        executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+        config: RwLock::new(config),
+    });
+    log::banner(&shared, shards, &cpus);
+    let mut handles = Vec::new();
+    for ((id, parts), fds) in build_mesh(shards).into_iter().enumerate().zip(listeners) {
+        let shared = shared.clone();
+        let placement = if shards <= cpus.len() { Placement::Fixed(cpus[id]) } else { Placement::Unbound };
+        let builder = LocalExecutorBuilder::new(placement)
+            .name(&format!("lanner-shard-{id}"))
+            .io_memory(io_memory)
+            .preempt_timer(Duration::from_millis(10));
+        let handle = builder
+            .spawn(move || async move { executor_main(ShardId(id), shared, parts, fds).await })
+            .map_err(|e| StartError(executor_error(&e.to_string())))?;
+        handles.push(handle);
+    }
+    log::notice(&format!("Ready to accept connections on port {port}"));
+    let mut failed = None;
+    for h in handles {
+        if let Err(e) = h.join() {
+            failed = Some(executor_error(&e.to_string()));
+        }
+    }
+    log::notice("lanner is now ready to exit, bye bye...");
+    match failed {
+        Some(e) => Err(StartError(e)),
+        None => Ok(()),
+    }
+}
+
+fn executor_error(e: &str) -> String {
+    format!(
+        "could not start an executor: {e} (io_uring needs kernel >= 5.8, enough locked memory \
+         (ulimit -l, io-memory), and is blocked by Docker's default seccomp profile)"
+    )
+}
+
+fn run_id() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..40).map(|_| char::from_digit(rng.gen_range(0..16), 16).expect("hex digit")).collect()
+}
+
+async fn executor_main(id: ShardId, shared: Arc<Shared>, parts: MeshParts, fds: Vec<RawFd>) {
+    let ends = connect(parts).await;
+    let shard = Shard::start(id, shared.clone(), ends);
+    let mut accepts = Vec::new();
+    for fd in fds {
+        // SAFETY: a listening socket bound by `bind_all`, owned by nobody else.
+        let listener = unsafe { glommio::net::TcpListener::from_raw_fd(fd) };
+        accepts.push(glommio::spawn_local(conn::accept_loop(shard.clone(), listener)));
+    }
+    cron::run(shard.clone()).await;
+    for a in accepts {
+        a.cancel().await;
+    }
+    shard.close_all_clients();
+    let _ = Rc::strong_count(&shard);
+}

@@ -1,0 +1,423 @@
+//! The per-core shard runtime: the store, this core's ends of the meshes, and
+//! the grant/hold/release protocol for multi-shard operations.
+//!
+//! One `Shard` lives in each executor behind an `Rc`; it is `!Send` and only
+//! its own core touches it. Connection tasks on the core use it for inline
+//! execution and as coordinator of remote and multi-shard work; the mesh
+//! receiver tasks feed it requests from other cores.
+//!
+//! Multi-shard protocol (the coordinator is the core of the client's
+//! connection):
+//!
+//! ```text
+//! coordinator: Sequencer::schedule(intent per shard) ── Wake ──► each shard
+//! shard:       intent at queue head → run its first step → answer
+//!              release?  yes → next intent      no → HELD by the operation:
+//!              single-shard batches and inline commands wait in `pending`
+//! coordinator: (all answered) → Step{..} / Release ──► held shards
+//! shard:       Release → run pending batches in arrival order → next intent
+//! ```
+//!
+//! Because every shard grants intents in the sequencer's global order and a
+//! writer holds all its shards until each has run its part, no client can
+//! observe a multi-shard write half done, and readers see a consistent cut.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::channel::oneshot;
+use glommio::channels::shared_channel::{ConnectedReceiver, ConnectedSender};
+use glommio::{GlommioError, ResourceType};
+
+use super::router::{Cmd, Intent, Payload, Request, Response, Step, StepOut};
+use super::slot::{ShardId, SlotTable};
+use super::store::Store;
+use crate::clients::ClientInfo;
+use crate::command::table::{self, Handler};
+use crate::config::Config;
+use crate::resp::Reply;
+use crate::server::Shared;
+use crate::stats::CoreStats;
+
+enum Pending {
+    Remote { from: ShardId, reply: u64, cmds: Vec<Cmd> },
+    Local { cmds: Vec<Cmd>, done: oneshot::Sender<Vec<Reply>> },
+}
+
+pub struct Shard {
+    pub id: ShardId,
+    pub slots: SlotTable,
+    pub shared: Arc<Shared>,
+    pub store: RefCell<Store>,
+    pub stats: RefCell<CoreStats>,
+    requests: Vec<Option<ConnectedSender<Request>>>,
+    responses: Vec<Option<ConnectedSender<Response>>>,
+    waiters: RefCell<HashMap<u64, oneshot::Sender<Payload>>>,
+    next_reply: Cell<u64>,
+    held: Cell<bool>,
+    pending: RefCell<VecDeque<Pending>>,
+    /// This core's connections, for CLIENT LIST/KILL and timeouts.
+    pub clients: RefCell<HashMap<u64, Rc<RefCell<ClientInfo>>>>,
+    config: RefCell<Rc<Config>>,
+    config_gen: Cell<u64>,
+    /// (time, total_commands) a second ago and now, for instantaneous_ops_per_sec.
+    ops_samples: RefCell<VecDeque<(Instant, u64)>>,
+}
+
+/// This core's ends of both meshes, indexed by peer shard (None for itself).
+pub struct MeshEnds {
+    pub requests_out: Vec<Option<ConnectedSender<Request>>>,
+    pub requests_in: Vec<Option<ConnectedReceiver<Request>>>,
+    pub responses_out: Vec<Option<ConnectedSender<Response>>>,
+    pub responses_in: Vec<Option<ConnectedReceiver<Response>>>,
+}
+
+impl Shard {
+    /// Builds the shard and spawns its mesh receiver tasks.
+    pub fn start(id: ShardId, shared: Arc<Shared>, mesh: MeshEnds) -> Rc<Shard> {
+        let databases = shared.databases;
+        let shard = Rc::new(Shard {
+            id,
+            slots: shared.slots.clone(),
+            store: RefCell::new(Store::new(databases)),
+            stats: RefCell::new(CoreStats::new(table::COMMANDS.len())),
+            shared,
+            requests: mesh.requests_out,
+            responses: mesh.responses_out,
+            waiters: RefCell::new(HashMap::new()),
+            next_reply: Cell::new(1),
+            held: Cell::new(false),
+            pending: RefCell::new(VecDeque::new()),
+            clients: RefCell::new(HashMap::new()),
+            config: RefCell::new(Rc::new(Config::default())),
+            config_gen: Cell::new(u64::MAX),
+            ops_samples: RefCell::new(VecDeque::new()),
+        });
+        shard.config();
+        for (peer, rx) in mesh.requests_in.into_iter().enumerate() {
+            let Some(rx) = rx else { continue };
+            let sh = shard.clone();
+            glommio::spawn_local(async move {
+                while let Some(req) = rx.recv().await {
+                    sh.on_request(ShardId(peer), req);
+                }
+            })
+            .detach();
+        }
+        for rx in mesh.responses_in.into_iter().flatten() {
+            let sh = shard.clone();
+            glommio::spawn_local(async move {
+                while let Some(resp) = rx.recv().await {
+                    sh.complete(resp.reply, resp.payload);
+                }
+            })
+            .detach();
+        }
+        shard
+    }
+
+    pub fn shards(&self) -> usize {
+        self.slots.shards()
+    }
+
+    pub fn is_held(&self) -> bool {
+        self.held.get()
+    }
+
+    /// This core's copy of the configuration, refreshed when CONFIG SET has
+    /// changed it (one relaxed load on the fast path).
+    pub fn config(&self) -> Rc<Config> {
+        let gen = self.shared.config_gen.load(std::sync::atomic::Ordering::Acquire);
+        if gen != self.config_gen.get() {
+            let fresh = self.shared.config_snapshot();
+            {
+                let mut st = self.store.borrow_mut();
+                st.proto_max_bulk_len = fresh.proto_max_bulk_len;
+                st.maxmemory_policy = fresh.maxmemory_policy.clone();
+            }
+            *self.config.borrow_mut() = Rc::new(fresh);
+            self.config_gen.set(gen);
+        }
+        self.config.borrow().clone()
+    }
+
+    /// Grants any queued intents (the cron's safety net for a dropped wake-up).
+    pub fn poll(self: &Rc<Self>) {
+        self.poll_intents();
+    }
+
+    pub fn sample_ops(&self) {
+        let total = self.stats.borrow().total_commands;
+        let mut s = self.ops_samples.borrow_mut();
+        s.push_back((Instant::now(), total));
+        while s.len() > 2 && s[0].0.elapsed().as_millis() > 1000 {
+            s.pop_front();
+        }
+    }
+
+    /// Commands per second over the last second on this core.
+    pub fn ops_per_sec(&self) -> u64 {
+        let s = self.ops_samples.borrow();
+        match (s.front(), s.back()) {
+            (Some(a), Some(b)) if b.0 > a.0 => ((b.1 - a.1) as f64 / (b.0 - a.0).as_secs_f64()) as u64,
+            _ => 0,
+        }
+    }
+
+    pub fn close_all_clients(&self) {
+        for c in self.clients.borrow().values() {
+            c.borrow_mut().kill();
+        }
+    }
+
+    // ---- execution on this shard -------------------------------------
+
+    /// Runs single-shard commands against the local store, in order.
+    pub fn exec_batch(&self, cmds: &[Cmd]) -> Vec<Reply> {
+        let mut store = self.store.borrow_mut();
+        store.refresh_clock();
+        let mut stats = self.stats.borrow_mut();
+        cmds.iter().map(|c| exec_one(&mut store, &mut stats, c)).collect()
+    }
+
+    /// Runs one command inline for a local connection.
+    pub fn exec_inline(&self, cmd: &Cmd) -> Reply {
+        let mut store = self.store.borrow_mut();
+        store.refresh_clock();
+        exec_one(&mut store, &mut self.stats.borrow_mut(), cmd)
+    }
+
+    fn on_request(self: &Rc<Self>, from: ShardId, req: Request) {
+        match req {
+            Request::Batch { reply, cmds } => {
+                if self.held.get() {
+                    self.pending.borrow_mut().push_back(Pending::Remote { from, reply, cmds });
+                } else {
+                    let replies = self.exec_batch(&cmds);
+                    self.respond(from, reply, Payload::Replies(replies));
+                }
+            }
+            Request::Wake => {}
+            Request::Step { reply, step, release } => {
+                let out = step(self);
+                self.respond(from, reply, Payload::Out(out));
+                if release {
+                    self.release();
+                }
+            }
+            Request::Release => self.release(),
+        }
+        self.poll_intents();
+    }
+
+    /// Grants queued intents in global order until one holds the shard.
+    fn poll_intents(self: &Rc<Self>) {
+        while !self.held.get() {
+            let Some(Intent { origin, reply, step, release }) = self.shared.sequencer.next(self.id) else {
+                return;
+            };
+            if !release {
+                self.held.set(true);
+            }
+            let out = step(self);
+            self.respond(origin, reply, Payload::Out(out));
+        }
+    }
+
+    fn release(self: &Rc<Self>) {
+        self.held.set(false);
+        loop {
+            let Some(p) = self.pending.borrow_mut().pop_front() else { break };
+            match p {
+                Pending::Remote { from, reply, cmds } => {
+                    let replies = self.exec_batch(&cmds);
+                    self.respond(from, reply, Payload::Replies(replies));
+                }
+                Pending::Local { cmds, done } => {
+                    let _ = done.send(self.exec_batch(&cmds));
+                }
+            }
+        }
+        self.poll_intents();
+    }
+
+    fn respond(self: &Rc<Self>, to: ShardId, reply: u64, payload: Payload) {
+        if to == self.id {
+            self.complete(reply, payload);
+            return;
+        }
+        let sender = self.responses[to.0].as_ref().expect("mesh to every peer");
+        if let Err(GlommioError::WouldBlock(ResourceType::Channel(resp))) = sender.try_send(Response { reply, payload }) {
+            // The peer's response queue is full; it always drains, so a
+            // waiting send finishes. Never block this (synchronous) path.
+            let sh = self.clone();
+            glommio::spawn_local(async move {
+                let _ = sh.responses[to.0].as_ref().expect("mesh").send(resp).await;
+            })
+            .detach();
+        }
+    }
+
+    fn complete(&self, reply: u64, payload: Payload) {
+        if let Some(w) = self.waiters.borrow_mut().remove(&reply) {
+            let _ = w.send(payload);
+        }
+    }
+
+    fn waiter(&self) -> (u64, oneshot::Receiver<Payload>) {
+        let id = self.next_reply.get();
+        self.next_reply.set(id + 1);
+        let (tx, rx) = oneshot::channel();
+        self.waiters.borrow_mut().insert(id, tx);
+        (id, rx)
+    }
+
+    // ---- coordinator side ---------------------------------------------
+
+    /// Runs single-shard commands on `shard` (this one or a peer) and
+    /// returns their replies in order; one message per call.
+    pub async fn run_batch(self: &Rc<Self>, shard: ShardId, cmds: Vec<Cmd>) -> Vec<Reply> {
+        if shard == self.id {
+            if !self.held.get() {
+                return self.exec_batch(&cmds);
+            }
+            let (done, rx) = oneshot::channel();
+            self.pending.borrow_mut().push_back(Pending::Local { cmds, done });
+            return rx.await.unwrap_or_default();
+        }
+        let (reply, rx) = self.waiter();
+        let sender = self.requests[shard.0].as_ref().expect("mesh to every peer");
+        if sender.send(Request::Batch { reply, cmds }).await.is_err() {
+            return Vec::new();
+        }
+        match rx.await {
+            Ok(Payload::Replies(r)) => r,
+            _ => Vec::new(),
+        }
+    }
+
+    /// Starts a multi-shard operation: `steps` run once each shard grants
+    /// it, in global order. With `hold`, every shard stays held by this
+    /// operation until [`Txn::step`] with release or [`Txn::release`].
+    /// Returns the steps' outputs in the order given.
+    pub async fn begin(self: &Rc<Self>, steps: Vec<(ShardId, Step)>, hold: bool) -> (Txn, Vec<StepOut>) {
+        let mut intents = Vec::with_capacity(steps.len());
+        let mut waits = Vec::with_capacity(steps.len());
+        let mut shards = Vec::with_capacity(steps.len());
+        for (shard, step) in steps {
+            let (reply, rx) = self.waiter();
+            intents.push((shard, Intent { origin: self.id, reply, step, release: !hold }));
+            waits.push(rx);
+            shards.push(shard);
+        }
+        self.shared.sequencer.schedule(intents);
+        let mut local = false;
+        for &s in &shards {
+            if s == self.id {
+                local = true;
+            } else if let Some(tx) = &self.requests[s.0] {
+                // A full queue means the peer has work queued and will poll
+                // its intents after it, so dropping the wake-up is safe.
+                let _ = tx.try_send(Request::Wake);
+            }
+        }
+        if local {
+            self.poll_intents();
+        }
+        let outs = collect(waits).await;
+        let txn = Txn { shards: if hold { shards } else { Vec::new() } };
+        (txn, outs)
+    }
+
+    /// Every shard of the server, in order (for all-shard operations).
+    pub fn all_shards(&self) -> impl Iterator<Item = ShardId> {
+        (0..self.shards()).map(ShardId)
+    }
+
+    /// Runs `f` once on every shard as one ordered read-only operation and
+    /// returns the outputs by shard.
+    pub async fn on_every_shard<T: Send + 'static>(
+        self: &Rc<Self>,
+        f: impl Fn(&Shard) -> T + Send + Sync + Clone + 'static,
+    ) -> Vec<T> {
+        let steps = self
+            .all_shards()
+            .map(|s| {
+                let f = f.clone();
+                (s, Box::new(move |sh: &Shard| Box::new(f(sh)) as StepOut) as Step)
+            })
+            .collect();
+        let (_, outs) = self.begin(steps, false).await;
+        outs.into_iter().map(|o| *o.downcast::<T>().expect("step output type")).collect()
+    }
+}
+
+/// A multi-shard operation holding its shards.
+pub struct Txn {
+    shards: Vec<ShardId>,
+}
+
+impl Txn {
+    /// Runs further steps on held shards; with `release`, ends the operation
+    /// (shards without a step are released too).
+    pub async fn step(mut self, sh: &Rc<Shard>, steps: Vec<(ShardId, Step)>, release: bool) -> (Option<Txn>, Vec<StepOut>) {
+        let mut waits = Vec::with_capacity(steps.len());
+        let stepped: Vec<ShardId> = steps.iter().map(|(s, _)| *s).collect();
+        for (shard, step) in steps {
+            let (reply, rx) = sh.waiter();
+            waits.push(rx);
+            if shard == sh.id {
+                let out = step(sh);
+                sh.complete(reply, Payload::Out(out));
+                if release {
+                    sh.release();
+                }
+            } else {
+                let tx = sh.requests[shard.0].as_ref().expect("mesh");
+                let _ = tx.send(Request::Step { reply, step, release }).await;
+            }
+        }
+        let rest = if release {
+            self.shards.retain(|s| !stepped.contains(s));
+            self.release(sh).await;
+            None
+        } else {
+            Some(self)
+        };
+        (rest, collect(waits).await)
+    }
+
+    pub async fn release(self, sh: &Rc<Shard>) {
+        for shard in self.shards {
+            if shard == sh.id {
+                sh.release();
+            } else {
+                let _ = sh.requests[shard.0].as_ref().expect("mesh").send(Request::Release).await;
+            }
+        }
+    }
+}
+
+async fn collect(waits: Vec<oneshot::Receiver<Payload>>) -> Vec<StepOut> {
+    let mut outs = Vec::with_capacity(waits.len());
+    for w in waits {
+        match w.await {
+            Ok(Payload::Out(o)) => outs.push(o),
+            _ => outs.push(Box::new(()) as StepOut),
+        }
+    }
+    outs
+}
+
+fn exec_one(store: &mut Store, stats: &mut CoreStats, cmd: &Cmd) -> Reply {
+    let start = Instant::now();
+    let reply = match cmd.spec.handler {
+        Handler::Keyed(f) | Handler::Multi(f, _) => f(store, cmd.db, &cmd.args),
+        _ => Reply::error("ERR internal: command is not single-shard"),
+    };
+    stats.record(cmd.spec, start.elapsed(), &reply);
+    reply
+}

@@ -1,0 +1,9 @@
+//! The keyspace side of lanner: slots, per-core stores, the cross-core
+//! meshes and the ordering of multi-shard operations.
+
+pub mod core;
+pub mod expire;
+pub mod router;
+pub mod slot;
+pub mod store;
+pub mod value;

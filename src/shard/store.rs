@@ -1,0 +1,420 @@
+//! One shard's keyspace: its logical databases, lazy expiry and memory estimate.
+//!
+//! Touched only by the core that owns the shard, so there are no locks; it
+//! never awaits and does no I/O. Command handlers receive `&mut Store` and the
+//! selected database index.
+//!
+//! Each database is an insertion-ordered hash table (`IndexMap`): O(1) lookup,
+//! O(1) random sampling (RANDOMKEY, active expiry) and positional iteration.
+//! Removal is `swap_remove`, which moves the last entry into the hole; SCAN
+//! therefore walks positions from the end towards 0, so that an entry moved
+//! by a removal always lands on a position the cursor has yet to visit or has
+//! already passed together with the entry itself — a key present for the
+//! whole scan is returned at least once (see `Db::scan`).
+//!
+//! Keys with a TTL are also kept in a `volatile` set so that the active expiry
+//! cycle samples only them, as Redis samples its `expires` dict.
+
+use indexmap::{IndexMap, IndexSet};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+use super::value::{alloc_size, Value};
+
+type Hasher = hashbrown::DefaultHashBuilder;
+
+/// Expiry time in unix milliseconds; 0 means "no expiry".
+pub type ExpireAt = u64;
+
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub value: Value,
+    pub expire: ExpireAt,
+    /// Unix seconds of the last access (OBJECT IDLETIME, LRU eviction).
+    pub access: u32,
+}
+
+/// Bytes our table spends per key beyond the key and value allocations: the
+/// entry (hash, key pointer, value, expiry) plus the index slot at the
+/// table's load factor.
+const ENTRY_OVERHEAD: usize = 64 + 12;
+
+fn entry_mem(key: &[u8], value: &Value) -> usize {
+    ENTRY_OVERHEAD + alloc_size(key.len()) + value.heap_bytes()
+}
+
+#[derive(Default)]
+pub struct Db {
+    map: IndexMap<Box<[u8]>, Entry, Hasher>,
+    volatile: IndexSet<Box<[u8]>, Hasher>,
+    mem: usize,
+}
+
+/// Counters of one shard, summed across shards when INFO asks.
+#[derive(Clone, Debug, Default)]
+pub struct KeyspaceStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub expired: u64,
+    pub expired_stale_perc: f64,
+    pub expire_cycle_time_us: u64,
+    pub expired_time_cap_reached: u64,
+}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn volatile_len(&self) -> usize {
+        self.volatile.len()
+    }
+
+    pub fn mem(&self) -> usize {
+        self.mem
+    }
+
+    /// The live entry at `key`, deleting it first if it has expired.
+    fn live_index(&mut self, key: &[u8], now: u64, expired: &mut u64) -> Option<usize> {
+        let idx = self.map.get_index_of(key)?;
+        let e = &self.map[idx];
+        if e.expire != 0 && now > e.expire {
+            self.remove(key);
+            *expired += 1;
+            return None;
+        }
+        Some(idx)
+    }
+
+    pub fn contains(&self, key: &[u8], now: u64) -> bool {
+        matches!(self.map.get(key), Some(e) if e.expire == 0 || now <= e.expire)
+    }
+
+    /// Inserts or replaces `key`, with its expiry (0 = none).
+    pub fn insert(&mut self, key: &[u8], value: Value, expire: ExpireAt) {
+        let mem = entry_mem(key, &value);
+        match self.map.get_full_mut(key) {
+            Some((_, k, e)) => {
+                self.mem -= entry_mem(k, &e.value);
+                let had_ttl = e.expire != 0;
+                e.value = value;
+                e.expire = expire;
+                match (had_ttl, expire != 0) {
+                    (false, true) => {
+                        self.volatile.insert(key.into());
+                    }
+                    (true, false) => {
+                        self.volatile.swap_remove(key);
+                    }
+                    _ => {}
+                }
+            }
+            None => {
+                let access = (unix_ms() / 1000) as u32;
+                self.map.insert(key.into(), Entry { value, expire, access });
+                if expire != 0 {
+                    self.volatile.insert(key.into());
+                }
+            }
+        }
+        self.mem += mem;
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let (k, e) = self.map.swap_remove_entry(key)?;
+        if e.expire != 0 {
+            self.volatile.swap_remove(key);
+        }
+        self.mem -= entry_mem(&k, &e.value);
+        Some(e)
+    }
+
+    /// Sets or clears (0) the expiry of an existing key; false if absent.
+    pub fn set_expire(&mut self, key: &[u8], expire: ExpireAt) -> bool {
+        let Some(e) = self.map.get_mut(key) else {
+            return false;
+        };
+        let had = e.expire != 0;
+        e.expire = expire;
+        if had && expire == 0 {
+            self.volatile.swap_remove(key);
+        } else if !had && expire != 0 {
+            self.volatile.insert(key.into());
+        }
+        true
+    }
+
+    pub fn clear(&mut self) {
+        *self = Db::default();
+    }
+
+    /// Calls `f` on every live key (KEYS); expired keys are skipped, not deleted.
+    pub fn for_each_key(&self, now: u64, mut f: impl FnMut(&[u8])) {
+        for (k, e) in &self.map {
+            if e.expire == 0 || now <= e.expire {
+                f(k);
+            }
+        }
+    }
+
+    /// One SCAN step over positions `[0, remaining)`, walked downwards:
+    /// visits about `count` positions, calls `f` on live keys and returns the
+    /// new `remaining` (0 when the database is done). `remaining` is clamped
+    /// to the table's length, which can only have shrunk by removals, and
+    /// removals move the last entry into an earlier hole, never past the cursor.
+    pub fn scan(&self, remaining: usize, count: usize, now: u64, mut f: impl FnMut(&[u8], &Entry)) -> usize {
+        let mut pos = remaining.min(self.map.len());
+        let stop = pos.saturating_sub(count.max(1));
+        while pos > stop {
+            pos -= 1;
+            let (k, e) = self.map.get_index(pos).expect("position below len");
+            if e.expire == 0 || now <= e.expire {
+                f(k, e);
+            }
+        }
+        pos
+    }
+
+    pub fn random_key(&self, rng: &mut SmallRng, now: u64) -> Option<&[u8]> {
+        if self.map.is_empty() {
+            return None;
+        }
+        // Bounded retries past expired keys, as Redis's dbRandomKey.
+        for _ in 0..100 {
+            let (k, e) = self.map.get_index(rng.gen_range(0..self.map.len()))?;
+            if e.expire == 0 || now <= e.expire {
+                return Some(k);
+            }
+        }
+        None
+    }
+
+    /// Samples up to `n` keys with a TTL and deletes the expired ones;
+    /// returns (sampled, expired).
+    pub fn expire_sample(&mut self, rng: &mut SmallRng, n: usize, now: u64) -> (usize, usize) {
+        let sampled = n.min(self.volatile.len());
+        let mut expired = 0;
+        for _ in 0..sampled {
+            if self.volatile.is_empty() {
+                break;
+            }
+            let i = rng.gen_range(0..self.volatile.len());
+            let key = &self.volatile[i];
+            let at = self.map.get(&**key).map(|e| e.expire).unwrap_or(0);
+            if at != 0 && now > at {
+                let key: Box<[u8]> = key.clone();
+                self.remove(&key);
+                expired += 1;
+            }
+        }
+        (sampled, expired)
+    }
+}
+
+/// A shard's databases plus its keyspace counters and clock.
+pub struct Store {
+    dbs: Vec<Db>,
+    /// Unix milliseconds, refreshed before each batch of commands: every
+    /// command in a batch sees one time, as Redis caches it per command.
+    pub now: u64,
+    pub stats: KeyspaceStats,
+    pub rng: SmallRng,
+    /// Settings handlers need, copied from the config when it changes.
+    pub proto_max_bulk_len: u64,
+    pub maxmemory_policy: String,
+}
+
+impl Store {
+    pub fn new(databases: usize) -> Store {
+        Store {
+            dbs: (0..databases).map(|_| Db::default()).collect(),
+            now: unix_ms(),
+            stats: KeyspaceStats::default(),
+            rng: SmallRng::from_entropy(),
+            proto_max_bulk_len: 512 << 20,
+            maxmemory_policy: "noeviction".into(),
+        }
+    }
+
+    pub fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    pub fn db(&mut self, db: usize) -> &mut Db {
+        &mut self.dbs[db]
+    }
+
+    pub fn db_ref(&self, db: usize) -> &Db {
+        &self.dbs[db]
+    }
+
+    pub fn refresh_clock(&mut self) {
+        self.now = unix_ms();
+    }
+
+    /// Live entry for a read: counts a keyspace hit or miss, as Redis's
+    /// `lookupKeyRead`.
+    pub fn read(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        let now = self.now;
+        let found = self.dbs[db].live_index(key, now, &mut self.stats.expired);
+        match found {
+            Some(i) => {
+                self.stats.hits += 1;
+                let e = &mut self.dbs[db].map[i];
+                e.access = (now / 1000) as u32;
+                Some(e)
+            }
+            None => {
+                self.stats.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Live entry for a write or an existence check (no hit/miss counted).
+    pub fn lookup(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        let now = self.now;
+        let i = self.dbs[db].live_index(key, now, &mut self.stats.expired)?;
+        let e = &mut self.dbs[db].map[i];
+        e.access = (now / 1000) as u32;
+        Some(e)
+    }
+
+    /// Changes a live value in place and keeps the memory estimate true.
+    /// Returns None when the key is absent.
+    pub fn modify<R>(&mut self, db: usize, key: &[u8], f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
+        let now = self.now;
+        let d = &mut self.dbs[db];
+        let i = d.live_index(key, now, &mut self.stats.expired)?;
+        let before = d.map[i].value.heap_bytes();
+        let r = f(&mut d.map[i]);
+        let after = d.map[i].value.heap_bytes();
+        d.mem = d.mem + after - before;
+        Some(r)
+    }
+
+    pub fn exists(&mut self, db: usize, key: &[u8]) -> bool {
+        self.lookup(db, key).is_some()
+    }
+
+    pub fn insert(&mut self, db: usize, key: &[u8], value: Value, expire: ExpireAt) {
+        self.dbs[db].insert(key, value, expire);
+    }
+
+    /// Removes a live key; an expired one counts as absent (and is dropped).
+    pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
+        let now = self.now;
+        self.dbs[db].live_index(key, now, &mut self.stats.expired)?;
+        self.dbs[db].remove(key)
+    }
+
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        self.dbs.swap(a, b);
+    }
+
+    pub fn keys(&self) -> usize {
+        self.dbs.iter().map(Db::len).sum()
+    }
+
+    pub fn used_memory(&self) -> usize {
+        self.dbs.iter().map(Db::mem).sum()
+    }
+
+    pub fn flush_all(&mut self) {
+        self.dbs.iter_mut().for_each(Db::clear);
+    }
+}
+
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shard::value::Str;
+
+    fn s(v: &[u8]) -> Value {
+        Value::Str(Str::from_bytes(v))
+    }
+
+    #[test]
+    fn lazy_expiry_removes_on_access() {
+        let mut st = Store::new(2);
+        st.now = 1000;
+        st.insert(0, b"a", s(b"1"), 1500);
+        st.insert(0, b"b", s(b"1"), 0);
+        assert!(st.read(0, b"a").is_some());
+        st.now = 1500;
+        assert!(st.read(0, b"a").is_some(), "expiry is exclusive at the exact ms");
+        st.now = 1501;
+        assert!(st.read(0, b"a").is_none());
+        assert_eq!(st.stats.expired, 1);
+        assert_eq!(st.db(0).len(), 1);
+        assert_eq!(st.db(0).volatile_len(), 0);
+    }
+
+    #[test]
+    fn memory_returns_to_zero() {
+        let mut st = Store::new(1);
+        for i in 0..1000u32 {
+            st.insert(0, format!("k{i}").as_bytes(), s(&[b'x'; 100]), if i % 2 == 0 { 5 } else { 0 });
+        }
+        assert!(st.used_memory() > 100_000);
+        st.modify(0, b"k1", |e| e.value = s(&[b'y'; 1000]));
+        for i in 0..1000u32 {
+            st.db(0).remove(format!("k{i}").as_bytes());
+        }
+        assert_eq!(st.used_memory(), 0);
+        assert_eq!(st.db(0).volatile_len(), 0);
+    }
+
+    #[test]
+    fn scan_returns_every_stable_key_despite_removals_and_inserts() {
+        let mut st = Store::new(1);
+        for i in 0..500u32 {
+            st.insert(0, format!("stable{i}").as_bytes(), s(b"v"), 0);
+            st.insert(0, format!("temp{i}").as_bytes(), s(b"v"), 0);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut remaining = usize::MAX;
+        let mut step = 0u32;
+        loop {
+            remaining = st.db(0).scan(remaining, 10, 0, |k, _| {
+                seen.insert(k.to_vec());
+            });
+            // Churn between steps: drop temporaries, add new keys.
+            st.db(0).remove(format!("temp{step}").as_bytes());
+            st.insert(0, format!("new{step}").as_bytes(), s(b"v"), 0);
+            step += 1;
+            if remaining == 0 {
+                break;
+            }
+        }
+        for i in 0..500u32 {
+            assert!(seen.contains(format!("stable{i}").as_bytes()), "stable{i} missed");
+        }
+    }
+
+    #[test]
+    fn active_sampling_finds_expired_keys() {
+        let mut st = Store::new(1);
+        for i in 0..100u32 {
+            st.insert(0, format!("k{i}").as_bytes(), s(b"v"), 10);
+        }
+        let mut rng = SmallRng::seed_from_u64(1);
+        let mut total = 0;
+        while st.db(0).volatile_len() > 0 {
+            total += st.db(0).expire_sample(&mut rng, 20, 11).1;
+        }
+        assert_eq!(total, 100);
+        assert_eq!(st.db(0).len(), 0);
+    }
+}

@@ -1,0 +1,197 @@
+//! The values a key can hold, and their memory estimate.
+//!
+//! Values live in exactly one shard's store and cross cores only whole (a
+//! RENAME or MOVE between shards), so every type here is `Send` and owns its
+//! bytes: small values are copied out of the read buffer into exact-size
+//! allocations so that a stored value never pins a connection's buffer.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+
+/// A string value with Redis's three encodings, kept so that `OBJECT
+/// ENCODING` answers as Redis does and INCR on an integer never reparses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Str {
+    /// A string that is the canonical decimal form of an i64 ("int").
+    Int(i64),
+    /// A string of at most 44 bytes written whole by SET and friends ("embstr").
+    Emb(Box<[u8]>),
+    /// Anything else, or a string changed in place by APPEND/SETRANGE ("raw").
+    Raw(Box<[u8]>),
+}
+
+/// Longest string Redis stores as embstr.
+const EMBSTR_MAX: usize = 44;
+
+impl Str {
+    /// The encoding Redis's `tryObjectEncoding` picks for a value written by
+    /// SET, MSET, GETSET …: int when the bytes are a canonical i64 of at most
+    /// 20 characters, embstr up to 44 bytes, raw beyond.
+    pub fn from_bytes(b: &[u8]) -> Str {
+        if b.len() <= 20 {
+            if let Some(n) = parse_canonical_i64(b) {
+                return Str::Int(n);
+            }
+        }
+        Str::plain(b)
+    }
+
+    /// Stored as given, never as int (INCRBYFLOAT results, GETEX copies).
+    pub fn plain(b: &[u8]) -> Str {
+        if b.len() <= EMBSTR_MAX {
+            Str::Emb(b.into())
+        } else {
+            Str::Raw(b.into())
+        }
+    }
+
+    /// The string's bytes; integers are formatted into `scratch`.
+    pub fn bytes<'a>(&'a self, scratch: &'a mut itoa::Buffer) -> &'a [u8] {
+        match self {
+            Str::Int(n) => scratch.format(*n).as_bytes(),
+            Str::Emb(b) | Str::Raw(b) => b,
+        }
+    }
+
+    pub fn to_bytes(&self) -> Bytes {
+        match self {
+            Str::Int(n) => Bytes::copy_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+            Str::Emb(b) | Str::Raw(b) => Bytes::copy_from_slice(b),
+        }
+    }
+
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut scratch = itoa::Buffer::new();
+        self.bytes(&mut scratch).to_vec()
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Str::Int(n) => itoa::Buffer::new().format(*n).len(),
+            Str::Emb(b) | Str::Raw(b) => b.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Str::Int(_) => "int",
+            Str::Emb(_) => "embstr",
+            Str::Raw(_) => "raw",
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Str::Int(_) => 0,
+            Str::Emb(b) | Str::Raw(b) => alloc_size(b.len()),
+        }
+    }
+}
+
+/// Parses bytes that are exactly the canonical form of an i64: no sign other
+/// than a leading '-', no leading zeros, no spaces ("-0" is not canonical).
+/// This is Redis's `string2ll`.
+pub fn parse_canonical_i64(b: &[u8]) -> Option<i64> {
+    let (neg, digits) = match b {
+        [] => return None,
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, b),
+    };
+    match digits {
+        [] => return None,
+        [b'0'] if !neg => return Some(0),
+        [b'0', ..] => return None,
+        _ => {}
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    if neg {
+        if v > i64::MAX as u64 + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else {
+        i64::try_from(v).ok()
+    }
+}
+
+/// A stored value. Only strings exist so far; collection types join here.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str(Str),
+    List(VecDeque<Box<[u8]>>),
+}
+
+impl Value {
+    /// The name TYPE prints.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+            Value::List(_) => "list",
+        }
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+            Value::List(_) => "quicklist",
+        }
+    }
+
+    /// Approximate heap bytes the value owns beyond its slot in the table.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Value::Str(s) => s.heap_bytes(),
+            Value::List(l) => {
+                l.capacity() * std::mem::size_of::<Box<[u8]>>()
+                    + l.iter().map(|e| alloc_size(e.len())).sum::<usize>()
+            }
+        }
+    }
+}
+
+/// What an allocation of `n` bytes really takes from the allocator: glibc
+/// malloc rounds to 16 bytes with 8 bytes of header, minimum 32.
+pub fn alloc_size(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        ((n + 8 + 15) & !15).max(32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_integers_only() {
+        assert_eq!(parse_canonical_i64(b"0"), Some(0));
+        assert_eq!(parse_canonical_i64(b"-12"), Some(-12));
+        assert_eq!(parse_canonical_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_canonical_i64(b"-9223372036854775808"), Some(i64::MIN));
+        for bad in [&b"9223372036854775808"[..], b"-0", b"01", b"+1", b" 1", b"1 ", b"", b"-", b"1a"] {
+            assert_eq!(parse_canonical_i64(bad), None, "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn encodings_follow_redis() {
+        assert_eq!(Str::from_bytes(b"123").encoding(), "int");
+        assert_eq!(Str::from_bytes(b"0123").encoding(), "embstr");
+        assert_eq!(Str::from_bytes(&[b'x'; 44]).encoding(), "embstr");
+        assert_eq!(Str::from_bytes(&[b'x'; 45]).encoding(), "raw");
+        assert_eq!(Str::from_bytes(b"-42").to_vec(), b"-42");
+    }
+}
