@@ -202,15 +202,13 @@ struct ClientFilter {
     ids: Option<Vec<u64>>,
     addr: Option<String>,
     laddr: Option<String>,
-    user_other: bool,
     skip: Option<u64>,
     type_other: bool,
 }
 
 impl ClientFilter {
     fn matches(&self, c: &crate::clients::ClientInfo) -> bool {
-        !self.user_other
-            && !self.type_other
+        !self.type_other
             && self.ids.as_ref().is_none_or(|ids| ids.contains(&c.id))
             && self.addr.as_ref().is_none_or(|a| *a == c.addr)
             && self.laddr.as_ref().is_none_or(|a| *a == c.laddr)
@@ -278,11 +276,15 @@ pub fn client<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> Local
                     s.reply_mode = ReplyMode::On;
                     Reply::Ok
                 } else if eq(&a[2], "off") {
+                    // Redis sends nothing for OFF and SKIP themselves.
                     s.reply_mode = ReplyMode::Off;
-                    Reply::Ok
+                    Reply::Raw(Bytes::new())
                 } else if eq(&a[2], "skip") {
-                    s.reply_mode = ReplyMode::Skip;
-                    Reply::Ok
+                    // SKIP while OFF keeps everything off, as in Redis.
+                    if s.reply_mode != ReplyMode::Off {
+                        s.reply_mode = ReplyMode::Skip;
+                    }
+                    Reply::Raw(Bytes::new())
                 } else {
                     errors::syntax()
                 }
@@ -335,7 +337,7 @@ pub fn client<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> Local
             "kill" if n == 3 => {
                 // Old form: CLIENT KILL addr:port.
                 let f = ClientFilter { addr: Some(args::lossy(&a[2])), ..Default::default() };
-                if kill(sh, f).await == 0 {
+                if kill(sh, s, f).await == 0 {
                     err(errors::NO_SUCH_CLIENT)
                 } else {
                     Reply::Ok
@@ -355,7 +357,10 @@ pub fn client<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> Local
                     } else if eq(&pair[0], "laddr") {
                         f.laddr = Some(args::lossy(v));
                     } else if eq(&pair[0], "user") {
-                        f.user_other = v.as_ref() != b"default";
+                        // "default" is the only user lanner has.
+                        if v.as_ref() != b"default" {
+                            return Reply::error(format!("ERR No such user '{}'", args::lossy(v)));
+                        }
                     } else if eq(&pair[0], "type") {
                         let t = String::from_utf8_lossy(v).to_ascii_lowercase();
                         match t.as_str() {
@@ -375,7 +380,7 @@ pub fn client<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> Local
                         return errors::syntax();
                     }
                 }
-                let killed = kill(sh, f).await;
+                let killed = kill(sh, s, f).await;
                 Reply::Int(killed as i64)
             }
             "kill" => errors::syntax(),
@@ -384,20 +389,30 @@ pub fn client<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> Local
     })
 }
 
-/// Kills every matching connection on every core; returns how many.
-async fn kill(sh: &Rc<Shard>, f: ClientFilter) -> usize {
-    sh.on_every_shard(move |shard: &Shard| {
-        let mut n = 0;
-        for c in shard.clients.borrow().values() {
-            let mut c = c.borrow_mut();
-            if !c.killed && f.matches(&c) {
-                c.kill();
-                n += 1;
+/// Kills every matching connection on every core; returns how many. The
+/// calling connection, if it matches, is closed only after this reply is
+/// written (Redis's CLIENT_CLOSE_AFTER_REPLY), so it still gets its answer.
+async fn kill(sh: &Rc<Shard>, s: &mut Session, f: ClientFilter) -> usize {
+    let me = s.id;
+    let killed: Vec<(usize, bool)> = sh
+        .on_every_shard(move |shard: &Shard| {
+            let (mut n, mut me_too) = (0, false);
+            for c in shard.clients.borrow().values() {
+                let mut c = c.borrow_mut();
+                if !c.killed && f.matches(&c) {
+                    if c.id == me {
+                        me_too = true;
+                    } else {
+                        c.kill();
+                    }
+                    n += 1;
+                }
             }
-        }
-        n
-    })
-    .await
-    .into_iter()
-    .sum()
+            (n, me_too)
+        })
+        .await;
+    if killed.iter().any(|&(_, me_too)| me_too) {
+        s.close = true;
+    }
+    killed.into_iter().map(|(n, _)| n).sum()
 }

@@ -618,8 +618,8 @@ pub fn swapdb<'a>(sh: &'a Rc<Shard>, _s: &'a mut Session, a: Vec<Bytes>) -> Loca
             }
             Ok(n as usize)
         };
-        let x = tri!(parse(&a[1], "ERR invalid first DB index."));
-        let y = tri!(parse(&a[2], "ERR invalid second DB index."));
+        let x = tri!(parse(&a[1], "ERR invalid first DB index"));
+        let y = tri!(parse(&a[2], "ERR invalid second DB index"));
         write_every_shard(sh, move |st| st.swap_dbs(x, y)).await;
         Reply::Ok
     })

@@ -38,7 +38,8 @@ fn command_info(c: &CommandSpec) -> Reply {
         Reply::Int(c.first_key as i64),
         Reply::Int(c.last_key as i64),
         Reply::Int(c.step as i64),
-        Reply::Set(c.acl.iter().map(|a| bulk(&format!("@{a}"))).collect()),
+        // Redis writes the categories as simple strings (`+@read`).
+        Reply::Set(c.acl.iter().map(|a| Reply::SimpleString(Bytes::from(format!("@{a}")))).collect()),
         Reply::Array(Vec::new()),
         Reply::Array(Vec::new()),
         Reply::Array(Vec::new()),
@@ -120,11 +121,16 @@ pub fn command(_sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
                 COMMANDS.iter().filter(|c| filter.as_ref().is_none_or(|f| f(c))).map(|c| bulk(c.name)).collect(),
             )
         }
-        "getkeys" if a.len() >= 3 => {
+        // Arity -4 as in Redis 7.0: `COMMAND GETKEYS get` is an arity error.
+        "getkeys" if a.len() >= 4 => {
             let cmd = &a[2..];
             let Some(spec) = table::lookup(&cmd[0]) else {
                 return errors::err("ERR Invalid command specified");
             };
+            // Redis checks "has keys" before the command's arity.
+            if spec.first_key <= 0 {
+                return errors::err("ERR The command has no key arguments");
+            }
             if !spec.arity_ok(cmd.len()) {
                 return errors::err("ERR Invalid number of arguments specified for command");
             }

@@ -16,7 +16,7 @@ use bytes::Bytes;
 use futures::future::LocalBoxFuture;
 use std::rc::Rc;
 
-use super::{connection, keys, server, string};
+use super::{connection, keys, list, server, string};
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
@@ -192,6 +192,24 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("flushdb", -1, WRITE, 0, 0, 0, Coordinated(keys::flushdb), ["keyspace", "write", "slow", "dangerous"], "server", "1.0.0", "Removes all keys from the current database."),
     row!("flushall", -1, WRITE, 0, 0, 0, Coordinated(keys::flushall), ["keyspace", "write", "slow", "dangerous"], "server", "1.0.0", "Removes all keys from all databases."),
     row!("swapdb", 3, WRITE | FAST, 0, 0, 0, Coordinated(keys::swapdb), ["keyspace", "write", "fast", "dangerous"], "server", "4.0.0", "Swaps two Redis databases."),
+    // lists
+    row!("lpush", -3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(list::lpush), ["write", "list", "fast"], "list", "1.0.0", "Prepends one or more elements to a list. Creates the key if it doesn't exist."),
+    row!("rpush", -3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(list::rpush), ["write", "list", "fast"], "list", "1.0.0", "Appends one or more elements to a list. Creates the key if it doesn't exist."),
+    row!("lpushx", -3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(list::lpushx), ["write", "list", "fast"], "list", "2.2.0", "Prepends one or more elements to a list only when the list exists."),
+    row!("rpushx", -3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(list::rpushx), ["write", "list", "fast"], "list", "2.2.0", "Appends an element to a list only when the list exists."),
+    row!("lpop", -2, WRITE | FAST, 1, 1, 1, Keyed(list::lpop), ["write", "list", "fast"], "list", "1.0.0", "Returns the first elements in a list after removing it. Deletes the list if the last element was popped."),
+    row!("rpop", -2, WRITE | FAST, 1, 1, 1, Keyed(list::rpop), ["write", "list", "fast"], "list", "1.0.0", "Returns and removes the last elements of a list. Deletes the list if the last element was popped."),
+    row!("llen", 2, READONLY | FAST, 1, 1, 1, Keyed(list::llen), ["read", "list", "fast"], "list", "1.0.0", "Returns the length of a list."),
+    row!("lrange", 4, READONLY, 1, 1, 1, Keyed(list::lrange), ["read", "list", "slow"], "list", "1.0.0", "Returns a range of elements from a list."),
+    row!("lindex", 3, READONLY, 1, 1, 1, Keyed(list::lindex), ["read", "list", "slow"], "list", "1.0.0", "Returns an element from a list by its index."),
+    row!("lset", 4, WRITE | DENYOOM, 1, 1, 1, Keyed(list::lset), ["write", "list", "slow"], "list", "1.0.0", "Sets the value of an element in a list by its index."),
+    row!("linsert", 5, WRITE | DENYOOM, 1, 1, 1, Keyed(list::linsert), ["write", "list", "slow"], "list", "2.2.0", "Inserts an element before or after another element in a list."),
+    row!("lrem", 4, WRITE, 1, 1, 1, Keyed(list::lrem), ["write", "list", "slow"], "list", "1.0.0", "Removes elements from a list. Deletes the list if the last element was removed."),
+    row!("ltrim", 4, WRITE, 1, 1, 1, Keyed(list::ltrim), ["write", "list", "slow"], "list", "1.0.0", "Removes elements from both ends a list. Deletes the list if all elements were trimmed."),
+    row!("lpos", -3, READONLY, 1, 1, 1, Keyed(list::lpos), ["read", "list", "slow"], "list", "6.0.6", "Returns the index of matching elements in a list."),
+    row!("lmove", 5, WRITE | DENYOOM, 1, 2, 1, Multi(list::lmove, list::lmove_spanning), ["write", "list", "slow"], "list", "6.2.0", "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved."),
+    row!("rpoplpush", 3, WRITE | DENYOOM, 1, 2, 1, Multi(list::rpoplpush, list::lmove_spanning), ["write", "list", "slow"], "list", "1.2.0", "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped."),
+    row!("lmpop", -4, WRITE, 0, 0, 0, Coordinated(list::lmpop), ["write", "list", "slow"], "list", "7.0.0", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped."),
     // connection
     row!("ping", -1, FAST | SENTINEL, 0, 0, 0, Local(connection::ping), ["fast", "connection"], "connection", "1.0.0", "Returns the server's liveliness response."),
     row!("echo", 2, FAST, 0, 0, 0, Local(connection::echo), ["fast", "connection"], "connection", "1.0.0", "Returns the given string."),

@@ -80,6 +80,7 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
     // the following local ones queue too, to keep their order.
     let mut local_queued = false;
     let mut last_cmd = "NULL";
+    sh.store.borrow_mut().refresh_clock();
     for args in reqs {
         if s.close {
             break;
@@ -114,6 +115,7 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
                 let start = Instant::now();
                 let reply = f(sh, s, args).await;
                 sh.stats.borrow_mut().record(spec, start.elapsed(), &reply);
+                sh.store.borrow_mut().refresh_clock();
                 slots[idx].reply = Some(reply);
             }
         }

@@ -183,11 +183,10 @@ impl Shard {
         cmds.iter().map(|c| exec_one(&mut store, &mut stats, c)).collect()
     }
 
-    /// Runs one command inline for a local connection.
+    /// Runs one command inline for a local connection; the store's clock
+    /// was refreshed when the connection's batch began.
     pub fn exec_inline(&self, cmd: &Cmd) -> Reply {
-        let mut store = self.store.borrow_mut();
-        store.refresh_clock();
-        exec_one(&mut store, &mut self.stats.borrow_mut(), cmd)
+        exec_one(&mut self.store.borrow_mut(), &mut self.stats.borrow_mut(), cmd)
     }
 
     fn on_request(self: &Rc<Self>, from: ShardId, req: Request) {

@@ -2,6 +2,7 @@
 //! meshes and the ordering of multi-shard operations.
 
 pub mod core;
+pub mod compact;
 pub mod expire;
 pub mod router;
 pub mod slot;

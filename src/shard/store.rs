@@ -19,6 +19,7 @@ use indexmap::{IndexMap, IndexSet};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+use super::compact::CompactBytes;
 use super::value::{alloc_size, Value};
 
 type Hasher = hashbrown::DefaultHashBuilder;
@@ -37,16 +38,17 @@ pub struct Entry {
 /// Bytes our table spends per key beyond the key and value allocations: the
 /// entry (hash, key pointer, value, expiry) plus the index slot at the
 /// table's load factor.
-const ENTRY_OVERHEAD: usize = 64 + 12;
+const ENTRY_OVERHEAD: usize = std::mem::size_of::<(u64, CompactBytes, Entry)>() + 12;
 
 fn entry_mem(key: &[u8], value: &Value) -> usize {
-    ENTRY_OVERHEAD + alloc_size(key.len()) + value.heap_bytes()
+    let key_heap = if key.len() > 22 { alloc_size(key.len()) } else { 0 };
+    ENTRY_OVERHEAD + key_heap + value.heap_bytes()
 }
 
 #[derive(Default)]
 pub struct Db {
-    map: IndexMap<Box<[u8]>, Entry, Hasher>,
-    volatile: IndexSet<Box<[u8]>, Hasher>,
+    map: IndexMap<CompactBytes, Entry, Hasher>,
+    volatile: IndexSet<CompactBytes, Hasher>,
     mem: usize,
 }
 
@@ -206,7 +208,7 @@ impl Db {
             let key = &self.volatile[i];
             let at = self.map.get(&**key).map(|e| e.expire).unwrap_or(0);
             if at != 0 && now > at {
-                let key: Box<[u8]> = key.clone();
+                let key = key.clone();
                 self.remove(&key);
                 expired += 1;
             }

@@ -126,11 +126,155 @@ pub fn parse_canonical_i64(b: &[u8]) -> Option<i64> {
     }
 }
 
-/// A stored value. Only strings exist so far; collection types join here.
+/// A list value: a deque of elements (O(1) push and pop at both ends) plus
+/// the allocator bytes of its elements, kept as they change so that
+/// `heap_bytes` stays O(1) (the store calls it around every in-place change).
+///
+/// Every mutation goes through a method here, which keeps `bytes` true.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct List {
+    items: VecDeque<Box<[u8]>>,
+    bytes: usize,
+}
+
+impl List {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        self.items.get(i).map(|e| &**e)
+    }
+
+    pub fn front(&self) -> Option<&[u8]> {
+        self.items.front().map(|e| &**e)
+    }
+
+    pub fn back(&self) -> Option<&[u8]> {
+        self.items.back().map(|e| &**e)
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + ExactSizeIterator {
+        self.items.iter().map(|e| &**e)
+    }
+
+    /// Elements `from..=to` (caller clamps to the list).
+    pub fn range(&self, from: usize, to: usize) -> impl Iterator<Item = &[u8]> {
+        self.items.range(from..=to).map(|e| &**e)
+    }
+
+    pub fn push_front(&mut self, e: &[u8]) {
+        self.bytes += alloc_size(e.len());
+        self.items.push_front(e.into());
+    }
+
+    pub fn push_back(&mut self, e: &[u8]) {
+        self.bytes += alloc_size(e.len());
+        self.items.push_back(e.into());
+    }
+
+    pub fn pop_front(&mut self) -> Option<Box<[u8]>> {
+        let e = self.items.pop_front()?;
+        self.bytes -= alloc_size(e.len());
+        Some(e)
+    }
+
+    pub fn pop_back(&mut self) -> Option<Box<[u8]>> {
+        let e = self.items.pop_back()?;
+        self.bytes -= alloc_size(e.len());
+        Some(e)
+    }
+
+    /// Replaces element `i`; false when out of range.
+    pub fn set(&mut self, i: usize, e: &[u8]) -> bool {
+        let Some(slot) = self.items.get_mut(i) else {
+            return false;
+        };
+        self.bytes = self.bytes - alloc_size(slot.len()) + alloc_size(e.len());
+        *slot = e.into();
+        true
+    }
+
+    /// Inserts `e` so that it becomes element `i` (`i <= len`).
+    pub fn insert(&mut self, i: usize, e: &[u8]) {
+        self.bytes += alloc_size(e.len());
+        self.items.insert(i, e.into());
+    }
+
+    pub fn remove(&mut self, i: usize) -> Option<Box<[u8]>> {
+        let e = self.items.remove(i)?;
+        self.bytes -= alloc_size(e.len());
+        Some(e)
+    }
+
+    /// Drops `front` elements from the head and `back` from the tail.
+    pub fn trim(&mut self, front: usize, back: usize) {
+        if front + back >= self.items.len() {
+            self.items.clear();
+            self.bytes = 0;
+            return;
+        }
+        for _ in 0..front {
+            self.pop_front();
+        }
+        for _ in 0..back {
+            self.pop_back();
+        }
+    }
+
+    /// Removes the elements equal to `e`, at most `limit` (0 = all), walking
+    /// from the head or, with `from_tail`, from the tail; returns how many.
+    pub fn remove_matching(&mut self, e: &[u8], limit: usize, from_tail: bool) -> usize {
+        let mut removed = 0;
+        let mut bytes = self.bytes;
+        let mut keep = |x: &Box<[u8]>| {
+            if (limit == 0 || removed < limit) && **x == *e {
+                removed += 1;
+                bytes -= alloc_size(x.len());
+                false
+            } else {
+                true
+            }
+        };
+        if from_tail {
+            let mut kept: VecDeque<Box<[u8]>> = VecDeque::with_capacity(self.items.len());
+            while let Some(x) = self.items.pop_back() {
+                if keep(&x) {
+                    kept.push_front(x);
+                }
+            }
+            self.items = kept;
+        } else {
+            self.items.retain(keep);
+        }
+        self.bytes = bytes;
+        removed
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.items.capacity() * std::mem::size_of::<Box<[u8]>>() + self.bytes
+    }
+}
+
+impl<'a> FromIterator<&'a [u8]> for List {
+    fn from_iter<I: IntoIterator<Item = &'a [u8]>>(iter: I) -> List {
+        let mut l = List::default();
+        for e in iter {
+            l.push_back(e);
+        }
+        l
+    }
+}
+
+/// A stored value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(Str),
-    List(VecDeque<Box<[u8]>>),
+    List(List),
 }
 
 impl Value {
@@ -145,6 +289,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            // Redis 7.0 stores every list as a quicklist, however small.
             Value::List(_) => "quicklist",
         }
     }
@@ -153,10 +298,7 @@ impl Value {
     pub fn heap_bytes(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_bytes(),
-            Value::List(l) => {
-                l.capacity() * std::mem::size_of::<Box<[u8]>>()
-                    + l.iter().map(|e| alloc_size(e.len())).sum::<usize>()
-            }
+            Value::List(l) => l.heap_bytes(),
         }
     }
 }
@@ -184,6 +326,27 @@ mod tests {
         for bad in [&b"9223372036854775808"[..], b"-0", b"01", b"+1", b" 1", b"1 ", b"", b"-", b"1a"] {
             assert_eq!(parse_canonical_i64(bad), None, "{:?}", bad);
         }
+    }
+
+    #[test]
+    fn list_byte_counter_stays_true() {
+        let recount = |l: &List| l.iter().map(|e| alloc_size(e.len())).sum::<usize>();
+        let mut l: List = [&b"a"[..], b"bb", b"a", &[b'x'; 100], b"a"].into_iter().collect();
+        assert_eq!(l.bytes, recount(&l));
+        l.push_front(b"front");
+        l.set(1, &[b'y'; 50]);
+        l.insert(2, b"mid");
+        assert_eq!(l.remove_matching(b"a", 1, true), 1);
+        assert_eq!(l.iter().collect::<Vec<_>>(), vec![&b"front"[..], &[b'y'; 50], b"mid", b"bb", b"a", &[b'x'; 100]]);
+        assert_eq!(l.bytes, recount(&l));
+        assert_eq!(l.remove_matching(b"a", 0, false), 1);
+        l.remove(0);
+        l.trim(1, 1);
+        assert_eq!(l.iter().collect::<Vec<_>>(), vec![&b"mid"[..], b"bb"]);
+        assert_eq!(l.bytes, recount(&l));
+        l.trim(5, 0);
+        assert!(l.is_empty());
+        assert_eq!(l.bytes, 0);
     }
 
     #[test]

@@ -1,0 +1,689 @@
+//! List commands: LPUSH … LMPOP (the blocking forms are not implemented).
+//!
+//! Keyed handlers run on the list's owning shard over its `Store`. LMOVE and
+//! RPOPLPUSH have a `*_spanning` form for a source and a destination on
+//! different shards; LMPOP is coordinated, because its keys follow a count
+//! that the table's first/last/step cannot describe.
+//!
+//! Invariants: an empty list is never stored — whatever removes the last
+//! element deletes the key, as Redis does. Checks run in Redis 7.0's order
+//! (argument parsing, key lookup and type, then the rest), so a command that
+//! is wrong in several ways gets the same error as from Redis. Write commands
+//! look keys up without counting keyspace hits or misses (Redis's
+//! `lookupKeyWrite`); LLEN, LRANGE, LINDEX and LPOS count them.
+
+use std::rc::Rc;
+
+use bytes::Bytes;
+use futures::future::LocalBoxFuture;
+
+use super::args::{self, eq};
+use super::errors::{self, err};
+use crate::resp::Reply;
+use crate::server::session::Session;
+use crate::shard::core::Shard;
+use crate::shard::router::{Step, StepOut};
+use crate::shard::slot::ShardId;
+use crate::shard::store::Store;
+use crate::shard::value::{List, Value};
+
+/// Error texts only list commands answer (Redis 7.0's `t_list.c`).
+pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
+pub const INDEX_RANGE: &str = "ERR index out of range";
+pub const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
+pub const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
+pub const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
+pub const NUMKEYS: &str = "ERR numkeys should be greater than 0";
+pub const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
+
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(reply) => return reply,
+        }
+    };
+}
+
+/// Which end of a list: LEFT is the head (index 0), RIGHT the tail.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum End {
+    Left,
+    Right,
+}
+
+fn parse_end(arg: &[u8]) -> Result<End, Reply> {
+    if eq(arg, "left") {
+        Ok(End::Left)
+    } else if eq(arg, "right") {
+        Ok(End::Right)
+    } else {
+        Err(errors::syntax())
+    }
+}
+
+fn push(l: &mut List, end: End, e: &[u8]) {
+    match end {
+        End::Left => l.push_front(e),
+        End::Right => l.push_back(e),
+    }
+}
+
+fn pop(l: &mut List, end: End) -> Option<Bytes> {
+    match end {
+        End::Left => l.pop_front(),
+        End::Right => l.pop_back(),
+    }
+    .map(Bytes::from)
+}
+
+/// Pops up to `n` elements from `end`, as an array of bulks.
+fn pop_many(l: &mut List, end: End, n: usize) -> Reply {
+    let n = n.min(l.len());
+    Reply::Array((0..n).filter_map(|_| pop(l, end)).map(Reply::Bulk).collect())
+}
+
+/// A count argument that must be ≥ 0 (`getPositiveLongFromObjectOrReply`):
+/// a non-integer gets the same text as a negative number.
+fn non_negative(arg: &[u8], text: &'static str) -> Result<usize, Reply> {
+    match args::int(arg) {
+        Ok(n) if n >= 0 => Ok(n as usize),
+        _ => Err(err(text)),
+    }
+}
+
+/// The list at `key` for a read: Ok(None) when absent, Err(WRONGTYPE) for
+/// another type.
+fn read_list<'a>(st: &'a mut Store, db: usize, key: &[u8]) -> Result<Option<&'a List>, Reply> {
+    match st.read(db, key) {
+        None => Ok(None),
+        Some(e) => match &e.value {
+            Value::List(l) => Ok(Some(l)),
+            _ => Err(errors::wrongtype()),
+        },
+    }
+}
+
+/// Whether `key` holds a list (Some(true)), another type (Some(false)) or
+/// nothing (None), without counting a hit or miss.
+fn probe(st: &mut Store, db: usize, key: &[u8]) -> Option<bool> {
+    st.lookup(db, key).map(|e| matches!(e.value, Value::List(_)))
+}
+
+/// Runs `f` on the list at `key` in place: Ok(None) when absent,
+/// Err(WRONGTYPE) for another type. Deletes the key if `f` empties the list.
+fn modify_list<R>(st: &mut Store, db: usize, key: &[u8], f: impl FnOnce(&mut List) -> R) -> Result<Option<R>, Reply> {
+    let res = st.modify(db, key, |e| match &mut e.value {
+        Value::List(l) => Ok((f(l), l.is_empty())),
+        _ => Err(errors::wrongtype()),
+    });
+    match res {
+        None => Ok(None),
+        Some(Err(e)) => Err(e),
+        Some(Ok((r, empty))) => {
+            if empty {
+                st.remove(db, key);
+            }
+            Ok(Some(r))
+        }
+    }
+}
+
+/// Pushes elements at `end` of the list at `key`, creating it when absent
+/// unless `only_existing`; returns the new length, or 0 when nothing exists.
+fn push_list(st: &mut Store, db: usize, key: &[u8], end: End, elems: &[Bytes], only_existing: bool) -> Result<usize, Reply> {
+    let pushed = modify_list(st, db, key, |l| {
+        elems.iter().for_each(|e| push(l, end, e));
+        l.len()
+    })?;
+    match pushed {
+        Some(len) => Ok(len),
+        None if only_existing => Ok(0),
+        None => {
+            let mut l = List::default();
+            elems.iter().for_each(|e| push(&mut l, end, e));
+            let len = l.len();
+            st.insert(db, key, Value::List(l), 0);
+            Ok(len)
+        }
+    }
+}
+
+/// Shared body of LPUSH, RPUSH, LPUSHX and RPUSHX.
+fn push_generic(st: &mut Store, db: usize, a: &[Bytes], end: End, only_existing: bool) -> Reply {
+    Reply::Int(tri!(push_list(st, db, &a[1], end, &a[2..], only_existing)) as i64)
+}
+
+/// LPUSH key element [element ...]
+pub fn lpush(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    push_generic(st, db, a, End::Left, false)
+}
+
+/// RPUSH key element [element ...]
+pub fn rpush(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    push_generic(st, db, a, End::Right, false)
+}
+
+/// LPUSHX key element [element ...]
+pub fn lpushx(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    push_generic(st, db, a, End::Left, true)
+}
+
+/// RPUSHX key element [element ...]
+pub fn rpushx(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    push_generic(st, db, a, End::Right, true)
+}
+
+/// Shared body of LPOP and RPOP. Without a count: a bulk or nil. With one:
+/// an array, a null array when the key is absent, an empty array for 0.
+fn pop_generic(st: &mut Store, db: usize, a: &[Bytes], end: End, name: &str) -> Reply {
+    if a.len() > 3 {
+        return errors::arity(name);
+    }
+    let count = match a.get(2) {
+        Some(c) => Some(tri!(non_negative(c, MUST_BE_POSITIVE))),
+        None => None,
+    };
+    let popped = tri!(modify_list(st, db, &a[1], |l| match count {
+        None => pop(l, end).map_or(Reply::Nil, Reply::Bulk),
+        Some(n) => pop_many(l, end, n),
+    }));
+    match (popped, count) {
+        (Some(r), _) => r,
+        (None, None) => Reply::Nil,
+        (None, Some(_)) => Reply::NilArray,
+    }
+}
+
+/// LPOP key [count]
+pub fn lpop(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    pop_generic(st, db, a, End::Left, "lpop")
+}
+
+/// RPOP key [count]
+pub fn rpop(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    pop_generic(st, db, a, End::Right, "rpop")
+}
+
+/// LLEN key
+pub fn llen(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    Reply::Int(tri!(read_list(st, db, &a[1])).map_or(0, |l| l.len() as i64))
+}
+
+/// Redis's LRANGE/LTRIM index arithmetic: negative from the end, start
+/// clamped at 0, end at the last element; None for an empty range.
+fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let start = if start < 0 { (len + start).max(0) } else { start };
+    let end = if end < 0 { len + end } else { end };
+    if start > end || start >= len {
+        return None;
+    }
+    Some((start as usize, end.min(len - 1) as usize))
+}
+
+/// A list index, negative from the end; None when outside the list.
+fn resolve_index(index: i64, len: usize) -> Option<usize> {
+    let i = if index < 0 { len as i64 + index } else { index };
+    (0..len as i64).contains(&i).then_some(i as usize)
+}
+
+/// LRANGE key start stop
+pub fn lrange(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let start = tri!(args::int(&a[2]));
+    let end = tri!(args::int(&a[3]));
+    let Some(l) = tri!(read_list(st, db, &a[1])) else {
+        return Reply::Array(Vec::new());
+    };
+    match clamp_range(start, end, l.len()) {
+        Some((from, to)) => Reply::Array(l.range(from, to).map(Reply::bulk_from).collect()),
+        None => Reply::Array(Vec::new()),
+    }
+}
+
+/// LINDEX key index
+pub fn lindex(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let Some(l) = tri!(read_list(st, db, &a[1])) else {
+        return Reply::Nil;
+    };
+    let index = tri!(args::int(&a[2]));
+    match resolve_index(index, l.len()).and_then(|i| l.get(i)) {
+        Some(e) => Reply::bulk_from(e),
+        None => Reply::Nil,
+    }
+}
+
+/// LSET key index element
+pub fn lset(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let set = modify_list(st, db, &a[1], |l| {
+        let index = args::int(&a[2])?;
+        match resolve_index(index, l.len()) {
+            Some(i) if l.set(i, &a[3]) => Ok(Reply::Ok),
+            _ => Err(err(INDEX_RANGE)),
+        }
+    });
+    match tri!(set) {
+        None => err(errors::NO_SUCH_KEY),
+        Some(r) => r.unwrap_or_else(|e| e),
+    }
+}
+
+/// LINSERT key BEFORE|AFTER pivot element: the new length, -1 when the
+/// pivot is not found, 0 when the key does not exist.
+pub fn linsert(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let after = if eq(&a[2], "after") {
+        true
+    } else if eq(&a[2], "before") {
+        false
+    } else {
+        return errors::syntax();
+    };
+    let (pivot, elem) = (&a[3], &a[4]);
+    let inserted = tri!(modify_list(st, db, &a[1], |l| {
+        let Some(i) = l.iter().position(|e| e == &pivot[..]) else {
+            return -1;
+        };
+        l.insert(i + after as usize, elem);
+        l.len() as i64
+    }));
+    Reply::Int(inserted.unwrap_or(0))
+}
+
+/// LREM key count element: count > 0 removes from the head, < 0 from the
+/// tail, 0 all matches.
+pub fn lrem(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let count = tri!(args::int(&a[2]));
+    let limit = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
+    let removed = tri!(modify_list(st, db, &a[1], |l| l.remove_matching(&a[3], limit, count < 0)));
+    Reply::Int(removed.unwrap_or(0) as i64)
+}
+
+/// LTRIM key start stop
+pub fn ltrim(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let start = tri!(args::int(&a[2]));
+    let end = tri!(args::int(&a[3]));
+    tri!(modify_list(st, db, &a[1], |l| {
+        let len = l.len();
+        match clamp_range(start, end, len) {
+            Some((from, to)) => l.trim(from, len - 1 - to),
+            None => l.trim(len, 0),
+        }
+    }));
+    Reply::Ok
+}
+
+struct LposOptions {
+    rank: i64,
+    /// None: the COUNT option was not given; Some(0): every match.
+    count: Option<i64>,
+    maxlen: i64,
+}
+
+fn parse_lpos(a: &[Bytes]) -> Result<LposOptions, Reply> {
+    let mut o = LposOptions { rank: 1, count: None, maxlen: 0 };
+    let mut j = 3;
+    while j < a.len() {
+        let (opt, value) = (&a[j], a.get(j + 1));
+        match value {
+            Some(v) if eq(opt, "rank") => {
+                o.rank = args::int(v)?;
+                if o.rank == 0 {
+                    return Err(err(RANK_ZERO));
+                }
+            }
+            Some(v) if eq(opt, "count") => o.count = Some(non_negative(v, COUNT_NEGATIVE)? as i64),
+            Some(v) if eq(opt, "maxlen") => o.maxlen = non_negative(v, MAXLEN_NEGATIVE)? as i64,
+            _ => return Err(errors::syntax()),
+        }
+        j += 2;
+    }
+    Ok(o)
+}
+
+/// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]
+///
+/// Follows Redis's loop exactly, including its wrapping arithmetic: RANK
+/// -9223372036854775808 negates to itself, so every match qualifies.
+pub fn lpos(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let o = tri!(parse_lpos(a));
+    let Some(l) = tri!(read_list(st, db, &a[1])) else {
+        return if o.count.is_some() { Reply::Array(Vec::new()) } else { Reply::Nil };
+    };
+    let (rank, from_tail) = if o.rank < 0 { (o.rank.wrapping_neg(), true) } else { (o.rank, false) };
+    let elem = &a[2][..];
+    let len = l.len();
+    let positions: Box<dyn Iterator<Item = usize>> = if from_tail { Box::new((0..len).rev()) } else { Box::new(0..len) };
+    let mut found = Vec::new();
+    let mut matches: i64 = 0;
+    for (scanned, i) in positions.enumerate() {
+        if o.maxlen != 0 && scanned as i64 >= o.maxlen {
+            break;
+        }
+        if l.get(i) != Some(elem) {
+            continue;
+        }
+        matches += 1;
+        if matches < rank {
+            continue;
+        }
+        match o.count {
+            None => return Reply::Int(i as i64),
+            Some(count) => {
+                found.push(Reply::Int(i as i64));
+                if count != 0 && matches.wrapping_sub(rank).wrapping_add(1) >= count {
+                    break;
+                }
+            }
+        }
+    }
+    if o.count.is_some() {
+        Reply::Array(found)
+    } else {
+        Reply::Nil
+    }
+}
+
+/// The ends LMOVE (source, destination) or RPOPLPUSH (RIGHT, LEFT) use.
+fn move_ends(a: &[Bytes]) -> Result<(End, End), Reply> {
+    if a.len() == 3 {
+        return Ok((End::Right, End::Left));
+    }
+    Ok((parse_end(&a[3])?, parse_end(&a[4])?))
+}
+
+/// Shared body of LMOVE and RPOPLPUSH with both keys on this shard
+/// (Redis's `lmoveGenericCommand`): the destination's type is checked
+/// before anything is popped.
+fn move_generic(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let (from, to) = tri!(move_ends(a));
+    let (src, dst) = (&a[1], &a[2]);
+    match probe(st, db, src) {
+        None => return Reply::Nil,
+        Some(false) => return errors::wrongtype(),
+        Some(true) => {}
+    }
+    if src == dst {
+        // One in-place rotation, so a single-element list is never deleted
+        // and recreated (which would drop its TTL).
+        let moved = tri!(modify_list(st, db, src, |l| {
+            let e = pop(l, from)?;
+            push(l, to, &e);
+            Some(e)
+        }));
+        return moved.flatten().map_or(Reply::Nil, Reply::Bulk);
+    }
+    if probe(st, db, dst) == Some(false) {
+        return errors::wrongtype();
+    }
+    let Some(e) = tri!(modify_list(st, db, src, |l| pop(l, from))).flatten() else {
+        return Reply::Nil;
+    };
+    tri!(push_list(st, db, dst, to, std::slice::from_ref(&e), false));
+    Reply::Bulk(e)
+}
+
+/// LMOVE source destination LEFT|RIGHT LEFT|RIGHT
+pub fn lmove(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    move_generic(st, db, a)
+}
+
+/// RPOPLPUSH source destination
+pub fn rpoplpush(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    move_generic(st, db, a)
+}
+
+fn step<T: Send + 'static>(db: usize, f: impl FnOnce(&mut Store, usize) -> T + Send + 'static) -> Step {
+    Box::new(move |shard: &Shard| {
+        let mut st = shard.store.borrow_mut();
+        st.refresh_clock();
+        Box::new(f(&mut st, db)) as StepOut
+    })
+}
+
+fn take<T: 'static>(o: StepOut) -> T {
+    *o.downcast::<T>().expect("step output type")
+}
+
+/// LMOVE / RPOPLPUSH with source and destination on different shards.
+///
+/// Both shards are held for the whole operation. The first step reads the
+/// element at the source's end (without popping) and checks the
+/// destination's type; only if both pass does the second step pop it on
+/// the source and push it on the destination, releasing both. No other
+/// command runs on either shard in between, so the element read is the
+/// element popped: it is moved exactly once, never lost or duplicated.
+pub fn lmove_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let (from, to) = tri!(move_ends(&a));
+        let (src, dst) = (a[1].clone(), a[2].clone());
+        let (ss, ds) = (sh.slots.shard_of(&src), sh.slots.shard_of(&dst));
+        let (k1, k2) = (src.clone(), dst.clone());
+        let peek = step(s.db, move |st, db| -> Result<Option<Bytes>, Reply> {
+            match st.lookup(db, &k1).map(|e| &e.value) {
+                None => Ok(None),
+                Some(Value::List(l)) => Ok(match from {
+                    End::Left => l.front(),
+                    End::Right => l.back(),
+                }
+                .map(Bytes::copy_from_slice)),
+                Some(_) => Err(errors::wrongtype()),
+            }
+        });
+        let check = step(s.db, move |st, db| probe(st, db, &k2) != Some(false));
+        let (txn, outs) = sh.begin(vec![(ss, peek), (ds, check)], true).await;
+        let mut outs = outs.into_iter();
+        let peeked = take::<Result<Option<Bytes>, Reply>>(outs.next().expect("two steps"));
+        let dst_ok = take::<bool>(outs.next().expect("two steps"));
+        let elem = match peeked {
+            Ok(Some(e)) if dst_ok => e,
+            failed => {
+                txn.release(sh).await;
+                return match failed {
+                    Err(e) => e,
+                    Ok(None) => Reply::Nil,
+                    Ok(Some(_)) => errors::wrongtype(),
+                };
+            }
+        };
+        let pushed = elem.clone();
+        let take_src = step(s.db, move |st, db| {
+            let _ = modify_list(st, db, &src, |l| pop(l, from));
+        });
+        let put_dst = step(s.db, move |st, db| {
+            let _ = push_list(st, db, &dst, to, &[pushed], false);
+        });
+        txn.step(sh, vec![(ss, take_src), (ds, put_dst)], true).await;
+        Reply::Bulk(elem)
+    })
+}
+
+struct MpopArgs {
+    /// Positions of the keys in the arguments.
+    keys: std::ops::Range<usize>,
+    end: End,
+    count: usize,
+}
+
+/// LMPOP's arguments, with Redis's checks in its order.
+fn parse_lmpop(a: &[Bytes]) -> Result<MpopArgs, Reply> {
+    let numkeys = match args::int(&a[1]) {
+        Ok(n) if n >= 1 => n as u64,
+        _ => return Err(err(NUMKEYS)),
+    };
+    let where_idx = numkeys.saturating_add(2);
+    if where_idx >= a.len() as u64 {
+        return Err(errors::syntax());
+    }
+    let where_idx = where_idx as usize;
+    let end = parse_end(&a[where_idx])?;
+    let mut count = None;
+    let mut j = where_idx + 1;
+    while j < a.len() {
+        match a.get(j + 1) {
+            Some(v) if count.is_none() && eq(&a[j], "count") => match args::int(v) {
+                Ok(n) if n >= 1 => count = Some(n as usize),
+                _ => return Err(err(COUNT_POSITIVE)),
+            },
+            _ => return Err(errors::syntax()),
+        }
+        j += 2;
+    }
+    Ok(MpopArgs { keys: 2..where_idx, end, count: count.unwrap_or(1) })
+}
+
+/// Pops up to `count` elements from the list at `key` (known non-empty)
+/// and answers LMPOP's `[key, [elements]]`.
+fn mpop_from(st: &mut Store, db: usize, key: &Bytes, end: End, count: usize) -> Reply {
+    match modify_list(st, db, key, |l| pop_many(l, end, count)) {
+        Ok(Some(popped)) => Reply::Array(vec![Reply::Bulk(key.clone()), popped]),
+        Ok(None) => Reply::NilArray,
+        Err(e) => e,
+    }
+}
+
+/// LMPOP over keys that all live on this store: the first non-empty list
+/// in key order; a key of another type before it is WRONGTYPE.
+fn mpop_local(st: &mut Store, db: usize, keys: &[Bytes], end: End, count: usize) -> Reply {
+    for key in keys {
+        match probe(st, db, key) {
+            None => continue,
+            Some(false) => return errors::wrongtype(),
+            Some(true) => return mpop_from(st, db, key, end, count),
+        }
+    }
+    Reply::NilArray
+}
+
+/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
+///
+/// Keys on one shard pop in one step. Otherwise every involved shard is
+/// held (one step per shard, which probes that shard's keys), the first
+/// non-empty list in key order is found from the probes, and a second step
+/// pops it and releases all shards: no list can change in between.
+pub fn lmpop<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let MpopArgs { keys, end, count } = tri!(parse_lmpop(&a));
+        let keys: Vec<Bytes> = a[keys].to_vec();
+        let db = s.db;
+        // Per distinct shard, in first-seen order: its keys' indexes.
+        let mut shares: Vec<(ShardId, Vec<usize>)> = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let shard = sh.slots.shard_of(key);
+            match shares.iter_mut().find(|(s, _)| *s == shard) {
+                Some((_, idxs)) => idxs.push(i),
+                None => shares.push((shard, vec![i])),
+            }
+        }
+        if let [(shard, _)] = shares[..] {
+            if shard == sh.id && !sh.is_held() {
+                let mut st = sh.store.borrow_mut();
+                st.refresh_clock();
+                return mpop_local(&mut st, db, &keys, end, count);
+            }
+            let (_, mut outs) = sh.begin(vec![(shard, step(db, move |st, db| mpop_local(st, db, &keys, end, count)))], false).await;
+            return take::<Reply>(outs.pop().expect("one step"));
+        }
+        let probes = shares
+            .iter()
+            .map(|(shard, idxs)| {
+                let mine: Vec<Bytes> = idxs.iter().map(|&i| keys[i].clone()).collect();
+                (*shard, step(db, move |st, db| mine.iter().map(|k| probe(st, db, k)).collect::<Vec<_>>()))
+            })
+            .collect();
+        let (txn, outs) = sh.begin(probes, true).await;
+        let mut kinds = vec![None; keys.len()];
+        for ((_, idxs), out) in shares.iter().zip(outs) {
+            for (&i, kind) in idxs.iter().zip(take::<Vec<Option<bool>>>(out)) {
+                kinds[i] = kind;
+            }
+        }
+        let Some(first) = kinds.iter().position(Option::is_some) else {
+            txn.release(sh).await;
+            return Reply::NilArray;
+        };
+        if kinds[first] == Some(false) {
+            txn.release(sh).await;
+            return errors::wrongtype();
+        }
+        let key = keys[first].clone();
+        let shard = sh.slots.shard_of(&key);
+        let (_, mut outs) = txn.step(sh, vec![(shard, step(db, move |st, db| mpop_from(st, db, &key, end, count)))], true).await;
+        take::<Reply>(outs.pop().expect("one step"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<Bytes> {
+        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
+    }
+
+    fn run(st: &mut Store, f: fn(&mut Store, usize, &[Bytes]) -> Reply, v: &[&str]) -> Reply {
+        f(st, 0, &args(v))
+    }
+
+    fn bulks(v: &[&str]) -> Reply {
+        Reply::Array(v.iter().map(|s| Reply::bulk_from(s.as_bytes())).collect())
+    }
+
+    #[test]
+    fn ranges_follow_redis_arithmetic() {
+        assert_eq!(clamp_range(0, -1, 5), Some((0, 4)));
+        assert_eq!(clamp_range(-100, 100, 5), Some((0, 4)));
+        assert_eq!(clamp_range(-2, -1, 5), Some((3, 4)));
+        assert_eq!(clamp_range(3, 1, 5), None);
+        assert_eq!(clamp_range(5, 10, 5), None);
+        assert_eq!(clamp_range(i64::MIN, i64::MAX, 5), Some((0, 4)));
+        assert_eq!(resolve_index(-1, 3), Some(2));
+        assert_eq!(resolve_index(-4, 3), None);
+        assert_eq!(resolve_index(3, 3), None);
+    }
+
+    #[test]
+    fn emptied_lists_are_deleted_and_memory_returns() {
+        let mut st = Store::new(1);
+        assert_eq!(run(&mut st, rpush, &["rpush", "l", "a", "b", "c"]), Reply::Int(3));
+        assert!(st.used_memory() > 0);
+        assert_eq!(run(&mut st, lpop, &["lpop", "l", "2"]), bulks(&["a", "b"]));
+        assert_eq!(run(&mut st, rpop, &["rpop", "l"]), Reply::bulk_from(&b"c"[..]));
+        assert!(!st.exists(0, b"l"));
+        assert_eq!(st.used_memory(), 0);
+        assert_eq!(run(&mut st, lpop, &["lpop", "l", "2"]), Reply::NilArray);
+    }
+
+    #[test]
+    fn lmove_same_key_rotates_in_place() {
+        let mut st = Store::new(1);
+        run(&mut st, rpush, &["rpush", "l", "a", "b", "c"]);
+        assert_eq!(run(&mut st, lmove, &["lmove", "l", "l", "left", "right"]), Reply::bulk_from(&b"a"[..]));
+        assert_eq!(run(&mut st, lrange, &["lrange", "l", "0", "-1"]), bulks(&["b", "c", "a"]));
+        assert_eq!(run(&mut st, rpoplpush, &["rpoplpush", "l", "l"]), Reply::bulk_from(&b"a"[..]));
+        assert_eq!(run(&mut st, lrange, &["lrange", "l", "0", "-1"]), bulks(&["a", "b", "c"]));
+    }
+
+    #[test]
+    fn lpos_rank_and_count() {
+        let mut st = Store::new(1);
+        run(&mut st, rpush, &["rpush", "l", "a", "b", "c", "a", "b", "c", "a"]);
+        let ints = |v: &[i64]| Reply::Array(v.iter().map(|&n| Reply::Int(n)).collect());
+        assert_eq!(run(&mut st, lpos, &["lpos", "l", "a", "rank", "-1", "count", "2"]), ints(&[6, 3]));
+        assert_eq!(run(&mut st, lpos, &["lpos", "l", "a", "count", "0", "maxlen", "4"]), ints(&[0, 3]));
+        assert_eq!(run(&mut st, lpos, &["lpos", "l", "a", "rank", "-9223372036854775808", "count", "1"]), ints(&[6, 3, 0]));
+        assert_eq!(run(&mut st, lpos, &["lpos", "l", "a", "rank", "2"]), Reply::Int(3));
+        assert_eq!(run(&mut st, lpos, &["lpos", "l", "a", "rank", "4"]), Reply::Nil);
+    }
+
+    #[test]
+    fn lmpop_parsing_errors() {
+        let e = |v: &[&str]| parse_lmpop(&args(v)).err();
+        assert_eq!(e(&["lmpop", "0", "l", "left"]), Some(err(NUMKEYS)));
+        assert_eq!(e(&["lmpop", "x", "l", "left"]), Some(err(NUMKEYS)));
+        assert_eq!(e(&["lmpop", "9223372036854775807", "l", "left"]), Some(errors::syntax()));
+        assert_eq!(e(&["lmpop", "1", "l", "left", "count", "0"]), Some(err(COUNT_POSITIVE)));
+        assert_eq!(e(&["lmpop", "1", "l", "left", "count", "1", "count", "1"]), Some(errors::syntax()));
+        let ok = parse_lmpop(&args(&["lmpop", "2", "a", "b", "RIGHT", "COUNT", "3"])).unwrap();
+        assert_eq!((ok.keys, ok.end, ok.count), (2..4, End::Right, 3));
+    }
+}
