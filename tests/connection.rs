@@ -313,8 +313,14 @@ fn auth_with_requirepass() {
     common::with_each_shards(&["--requirepass", "s3cret"], |srv| {
         let mut c = srv.raw();
         assert_eq!(cmd(&mut c, "GET k"), "-NOAUTH Authentication required.\r\n");
-        assert_eq!(cmd(&mut c, "SET k v"), "-NOAUTH Authentication required.\r\n");
-        assert_eq!(cmd(&mut c, "CLIENT ID"), "-NOAUTH Authentication required.\r\n");
+        assert_eq!(
+            cmd(&mut c, "SET k v"),
+            "-NOAUTH Authentication required.\r\n"
+        );
+        assert_eq!(
+            cmd(&mut c, "CLIENT ID"),
+            "-NOAUTH Authentication required.\r\n"
+        );
         assert_eq!(
             cmd(&mut c, "AUTH wrong"),
             "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
@@ -339,7 +345,11 @@ fn auth_with_requirepass() {
         // HELLO without AUTH is refused, HELLO AUTH logs in.
         let mut h = srv.raw();
         let refused = cmd(&mut h, "HELLO 3");
-        assert!(refused.starts_with("-NOAUTH HELLO must be called with the client already authenticated"), "{refused:?}");
+        assert!(
+            refused
+                .starts_with("-NOAUTH HELLO must be called with the client already authenticated"),
+            "{refused:?}"
+        );
         assert_eq!(cmd(&mut h, "GET k"), "-NOAUTH Authentication required.\r\n");
         assert_eq!(
             cmd(&mut h, "HELLO 3 AUTH default nope"),
@@ -395,7 +405,10 @@ fn maxclients_rejects_the_extra_connection() {
                 Ok(r) => assert_eq!(r, b"-ERR max number of clients reached\r\n"),
                 Err(e) => panic!("{e}"),
             }
-            assert!(Instant::now() < deadline, "slot of the closed client never freed");
+            assert!(
+                Instant::now() < deadline,
+                "slot of the closed client never freed"
+            );
         }
         let info = cmd(&mut b, "INFO stats");
         let rejected: u64 = info
@@ -418,10 +431,20 @@ fn idle_timeout_closes_quiet_clients_only() {
         // The busy client talks every 250 ms while the idle one waits.
         while !idle.is_closed() {
             assert_eq!(cmd(&mut busy, "PING"), "+PONG\r\n");
-            assert!(start.elapsed() < Duration::from_secs(3), "idle client not closed after 3 s");
+            assert!(
+                start.elapsed() < Duration::from_secs(3),
+                "idle client not closed after 3 s"
+            );
         }
         let took = start.elapsed();
-        assert!(took >= Duration::from_millis(900), "closed too early: {took:?}");
-        assert_eq!(cmd(&mut busy, "PING"), "+PONG\r\n", "the active client stays");
+        assert!(
+            took >= Duration::from_millis(900),
+            "closed too early: {took:?}"
+        );
+        assert_eq!(
+            cmd(&mut busy, "PING"),
+            "+PONG\r\n",
+            "the active client stays"
+        );
     });
 }

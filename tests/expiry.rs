@@ -96,6 +96,40 @@ common::shard_tests! {
         assert!(ks.contains("db0:keys=300,expires=0"), "{ks}");
     }
 
+    fn used_memory_returns_to_baseline_after_in_place_changes_and_deletes(srv: &Server) {
+        let mut con = srv.client();
+        let _: () = redis::cmd("SET").arg("anchor").arg("v").query(&mut con).unwrap();
+        let base = info_field(&mut con, "memory", "used_memory");
+        let mut p = redis::pipe();
+        for i in 0..500 {
+            let k = format!("m:{i}");
+            p.cmd("SET").arg(&k).arg(i).ignore();
+            p.cmd("INCRBY").arg(&k).arg(1000).ignore();
+            p.cmd("APPEND").arg(&k).arg("x".repeat(100)).ignore();
+            p.cmd("SETRANGE").arg(&k).arg(300).arg("y").ignore();
+            p.cmd("SET").arg(format!("f:{i}")).arg("1.5").arg("PX").arg(100_000).ignore();
+            p.cmd("INCRBYFLOAT").arg(format!("f:{i}")).arg("0.25").ignore();
+            p.cmd("RENAME").arg(format!("f:{i}")).arg(format!("g:{i}")).ignore();
+            p.cmd("COPY").arg(format!("g:{i}")).arg(format!("h:{i}")).ignore();
+            p.cmd("GETSET").arg(format!("h:{i}")).arg("z".repeat(60)).ignore();
+        }
+        let _: () = p.query(&mut con).unwrap();
+        let peak = info_field(&mut con, "memory", "used_memory");
+        assert!(peak > base + 500 * 300, "used_memory {base} -> {peak} after 1500 keys of 60..300 bytes");
+        let mut del = redis::cmd("DEL");
+        for i in 0..500 {
+            del.arg(format!("m:{i}")).arg(format!("g:{i}")).arg(format!("h:{i}"));
+        }
+        let n: i64 = del.query(&mut con).unwrap();
+        assert_eq!(n, 1500);
+        let end = info_field(&mut con, "memory", "used_memory");
+        assert!(
+            end <= base + (peak - base) / 50,
+            "memory not returned after DEL: base {base}, peak {peak}, end {end}"
+        );
+        assert_eq!(dbsize(&mut con), 1);
+    }
+
     fn untouched_keys_expire_in_other_databases_too(srv: &Server) {
         let mut con = srv.client();
         let _: () = redis::cmd("SELECT").arg(7).query(&mut con).unwrap();

@@ -57,7 +57,8 @@ fn scan_all(con: &mut Connection, args: &[&str]) -> Vec<String> {
     let mut cursor = 0u64;
     let mut out = Vec::new();
     for _ in 0..100_000 {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN").arg(cursor).arg(args).query(con).unwrap();
+        let (next, keys): (u64, Vec<String>) =
+            redis::cmd("SCAN").arg(cursor).arg(args).query(con).unwrap();
         out.extend(keys);
         if next == 0 {
             return out;
@@ -115,6 +116,9 @@ common::shard_tests! {
         assert_eq!(t, "string");
         let t: String = redis::cmd("TYPE").arg("nothing").query(&mut con).unwrap();
         assert_eq!(t, "none");
+        let _: i64 = redis::cmd("RPUSH").arg("l").arg("x").query(&mut con).unwrap();
+        let t: String = redis::cmd("TYPE").arg("l").query(&mut con).unwrap();
+        assert_eq!(t, "list");
     }
 
     fn rename_moves_value_and_ttl_across_shards(srv: &Server) {
@@ -142,6 +146,13 @@ common::shard_tests! {
         let e = redis::cmd("RENAME").arg("nosuch").arg("dst:0").query::<()>(&mut con).unwrap_err();
         assert!(e.to_string().contains("no such key"), "{e}");
         assert_eq!(get(&mut con, "dst:0").as_deref(), Some("p"));
+        // Hash-tagged keys share a shard: the single-shard path moves the TTL too.
+        let _: () = redis::cmd("SET").arg("{t}src").arg("tagged").arg("PX").arg(100_000).query(&mut con).unwrap();
+        let _: () = redis::cmd("RENAME").arg("{t}src").arg("{t}dst").query(&mut con).unwrap();
+        assert_eq!(get(&mut con, "{t}dst").as_deref(), Some("tagged"));
+        assert!(pttl(&mut con, "{t}dst") > 90_000);
+        assert_eq!(int(&mut con, redis::cmd("COPY").arg("{t}dst").arg("{t}copy")), 1);
+        assert!(pttl(&mut con, "{t}copy") > 90_000);
         // Renaming a key to itself keeps it.
         let _: () = redis::cmd("RENAME").arg("dst:0").arg("dst:0").query(&mut con).unwrap();
         assert_eq!(get(&mut con, "dst:0").as_deref(), Some("p"));
@@ -199,6 +210,18 @@ common::shard_tests! {
             assert_eq!(pttl(&mut con, &format!("d:{i}")), -1, "REPLACE copies the source's (absent) TTL");
         }
         assert_eq!(int(&mut con, redis::cmd("COPY").arg("nosuch").arg("d:0")), 0);
+        // Lists are copied by value across shards: the copy is independent.
+        for i in 0..10 {
+            let _: i64 = redis::cmd("RPUSH").arg(format!("la:{i}")).arg("a").arg("b").query(&mut con).unwrap();
+            assert_eq!(int(&mut con, redis::cmd("COPY").arg(format!("la:{i}")).arg(format!("lb:{i}"))), 1);
+            let _: i64 = redis::cmd("RPUSH").arg(format!("lb:{i}")).arg("c").query(&mut con).unwrap();
+            assert_eq!(int(&mut con, redis::cmd("LLEN").arg(format!("la:{i}"))), 2);
+            assert_eq!(int(&mut con, redis::cmd("LLEN").arg(format!("lb:{i}"))), 3);
+            let _: () = redis::cmd("RENAME").arg(format!("lb:{i}")).arg(format!("lc:{i}")).query(&mut con).unwrap();
+            let v: Vec<String> = redis::cmd("LRANGE").arg(format!("lc:{i}")).arg(0).arg(-1).query(&mut con).unwrap();
+            assert_eq!(v, ["a", "b", "c"]);
+            let _: i64 = redis::cmd("DEL").arg(format!("la:{i}")).arg(format!("lc:{i}")).query(&mut con).unwrap();
+        }
         // Into another database, same and different key names.
         for i in 0..40 {
             assert_eq!(int(&mut con, redis::cmd("COPY").arg(format!("c:{i}")).arg(format!("c:{i}")).arg("DB").arg(3)), 1);
@@ -352,6 +375,13 @@ common::shard_tests! {
         assert_eq!(s.len(), 350);
         let n = scan_all(&mut con, &["TYPE", "list"]);
         assert!(n.is_empty(), "TYPE list matched strings: {n:?}");
+        for i in 0..10 {
+            let _: i64 = redis::cmd("RPUSH").arg(format!("lst:{i}")).arg("x").query(&mut con).unwrap();
+        }
+        let l: HashSet<String> = scan_all(&mut con, &["TYPE", "list", "COUNT", "3"]).into_iter().collect();
+        assert_eq!(l, (0..10).map(|i| format!("lst:{i}")).collect::<HashSet<_>>());
+        let s: HashSet<String> = scan_all(&mut con, &["TYPE", "string", "MATCH", "lst:*"]).into_iter().collect();
+        assert!(s.is_empty(), "TYPE string matched lists: {s:?}");
         // A single SCAN call with a big COUNT still returns a valid cursor.
         let (c, _): (u64, Vec<String>) = redis::cmd("SCAN").arg(0).arg("COUNT").arg(100_000).query(&mut con).unwrap();
         if srv.shards() == 1 {
@@ -438,6 +468,23 @@ common::shard_tests! {
         for _ in 0..50 {
             let r: Option<String> = redis::cmd("RANDOMKEY").query(&mut con).unwrap();
             assert_ne!(r.as_deref(), Some("gone"));
+        }
+    }
+
+    fn randomkey_finds_the_live_key_among_many_expired(srv: &Server) {
+        let mut con = srv.client();
+        // Slow active expiry so the expired keys are still in the table.
+        let _: () = redis::cmd("CONFIG").arg("SET").arg("hz").arg(1).query(&mut con).unwrap();
+        let mut p = redis::pipe();
+        for i in 0..5000 {
+            p.cmd("SET").arg(format!("exp:{i}")).arg("v").arg("PX").arg(20).ignore();
+        }
+        p.cmd("SET").arg("live").arg("v").ignore();
+        let _: () = p.query(&mut con).unwrap();
+        thread::sleep(Duration::from_millis(30));
+        for _ in 0..10 {
+            let r: Option<String> = redis::cmd("RANDOMKEY").query(&mut con).unwrap();
+            assert_eq!(r.as_deref(), Some("live"), "RANDOMKEY must skip expired keys, as Redis does");
         }
     }
 

@@ -71,12 +71,14 @@ common::shard_tests! {
         assert_eq!(r.as_deref(), Some("d"));
         assert_eq!(get(&mut con, "k").as_deref(), Some("d"));
         // GET on a non-string fails and leaves the key alone.
-        let _: () = redis::cmd("SADD").arg("s").arg("m").query(&mut con).unwrap_or(());
-        let t: String = redis::cmd("TYPE").arg("s").query(&mut con).unwrap();
-        if t == "set" {
-            let e = redis::cmd("SET").arg("s").arg("v").arg("GET").query::<Value>(&mut con).unwrap_err();
-            assert_eq!(e.code(), Some("WRONGTYPE"));
-        }
+        let _: i64 = redis::cmd("RPUSH").arg("l").arg("m").query(&mut con).unwrap();
+        let e = redis::cmd("SET").arg("l").arg("v").arg("GET").query::<Value>(&mut con).unwrap_err();
+        assert_eq!(e.code(), Some("WRONGTYPE"));
+        let t: String = redis::cmd("TYPE").arg("l").query(&mut con).unwrap();
+        assert_eq!(t, "list", "a failed SET GET must not overwrite the key");
+        // Without GET, SET overwrites any type.
+        let _: () = redis::cmd("SET").arg("l").arg("v").query(&mut con).unwrap();
+        assert_eq!(get(&mut con, "l").as_deref(), Some("v"));
         let e = redis::cmd("SET").arg("k").arg("v").arg("NX").arg("XX").query::<Value>(&mut con).unwrap_err();
         assert!(e.to_string().contains("syntax error"), "{e}");
     }
@@ -214,12 +216,11 @@ common::shard_tests! {
         let got: Vec<Option<String>> = mget.query(&mut con).unwrap();
         assert_eq!(got, expected);
         // A non-string key reads as nil in MGET.
-        let _ = redis::cmd("RPUSH").arg("key:list").arg("x").query::<Value>(&mut con);
+        let _: i64 = redis::cmd("RPUSH").arg("key:list").arg("x").query(&mut con).unwrap();
         let got: Vec<Option<String>> = redis::cmd("MGET").arg("key:1").arg("key:list").arg("key:2").query(&mut con).unwrap();
-        let t: String = redis::cmd("TYPE").arg("key:list").query(&mut con).unwrap();
-        if t == "list" {
-            assert_eq!(got, vec![Some("val:1".into()), None, Some("val:2".into())]);
-        }
+        assert_eq!(got, vec![Some("val:1".into()), None, Some("val:2".into())]);
+        let e = redis::cmd("GET").arg("key:list").query::<Value>(&mut con).unwrap_err();
+        assert_eq!(e.code(), Some("WRONGTYPE"));
         // Odd argument count is an arity error and writes nothing.
         let e = redis::cmd("MSET").arg("odd:1").arg("v").arg("odd:2").query::<Value>(&mut con).unwrap_err();
         assert!(e.to_string().contains("wrong number of arguments for 'mset' command"), "{e}");
@@ -417,13 +418,10 @@ common::shard_tests! {
         }
         let e = redis::cmd("LCS").arg("lcs:a:0").arg("lcs:b:0").arg("LEN").arg("IDX").query::<Value>(&mut con).unwrap_err();
         assert!(e.to_string().contains("If you want both the length and indexes"), "{e}");
-        let _ = redis::cmd("RPUSH").arg("lcs:list").arg("x").query::<Value>(&mut con);
-        let t: String = redis::cmd("TYPE").arg("lcs:list").query(&mut con).unwrap();
-        if t == "list" {
-            for i in 0..8 {
-                let e = redis::cmd("LCS").arg(format!("lcs:a:{i}")).arg("lcs:list").query::<Value>(&mut con).unwrap_err();
-                assert!(e.to_string().contains("only supports string values"), "{e}");
-            }
+        let _: i64 = redis::cmd("RPUSH").arg("lcs:list").arg("x").query(&mut con).unwrap();
+        for i in 0..8 {
+            let e = redis::cmd("LCS").arg(format!("lcs:a:{i}")).arg("lcs:list").query::<Value>(&mut con).unwrap_err();
+            assert!(e.to_string().contains("The specified keys must contain string values"), "{e}");
         }
     }
 

@@ -14,6 +14,7 @@ use super::table::KeyedFn;
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
+use crate::shard::locks::Claim;
 use crate::shard::router::{Step, StepOut};
 use crate::shard::slot::ShardId;
 use crate::shard::store::Store;
@@ -58,10 +59,16 @@ fn reply_of(out: StepOut) -> Reply {
     *out.downcast::<Reply>().unwrap_or_else(|_| Box::new(Reply::error("ERR internal step output")))
 }
 
-/// Runs `f` on every share; a writer holds all shards until all are done.
-async fn run(sh: &Rc<Shard>, shares: &[Share], db: usize, f: KeyedFn, write: bool) -> Vec<Reply> {
-    let steps = shares.iter().map(|s| (s.shard, keyed_step(f, db, s.args.clone()))).collect();
-    let (txn, outs) = sh.begin(steps, write).await;
+/// The keys of a share (every `step`-th argument after the name).
+fn claim(share: &Share, step: usize) -> Claim {
+    Claim::Keys(share.args[1..].iter().step_by(step).cloned().collect())
+}
+
+/// Runs `f` on every share; a writer holds its keys on all shards until all
+/// shares are done.
+async fn run(sh: &Rc<Shard>, shares: Vec<Share>, db: usize, f: KeyedFn, write: bool, step: usize) -> Vec<Reply> {
+    let parts = shares.into_iter().map(|s| (s.shard, claim(&s, step), keyed_step(f, db, s.args))).collect();
+    let (txn, outs) = sh.begin_claims(parts, write).await;
     if write {
         txn.release(sh).await;
     }
@@ -72,12 +79,13 @@ async fn run(sh: &Rc<Shard>, shares: &[Share], db: usize, f: KeyedFn, write: boo
 /// puts every element back at its key's position.
 pub async fn positional(sh: &Rc<Shard>, s: &Session, a: Vec<Bytes>, f: KeyedFn) -> Reply {
     let shares = split(sh, &a, 1);
-    let replies = run(sh, &shares, s.db, f, false).await;
+    let groups: Vec<Vec<usize>> = shares.iter().map(|s| s.groups.clone()).collect();
+    let replies = run(sh, shares, s.db, f, false, 1).await;
     let mut merged = vec![Reply::Nil; a.len() - 1];
-    for (share, reply) in shares.iter().zip(replies) {
+    for (groups, reply) in groups.iter().zip(replies) {
         match reply {
             Reply::Array(items) => {
-                for (g, item) in share.groups.iter().zip(items) {
+                for (g, item) in groups.iter().zip(items) {
                     merged[*g] = item;
                 }
             }
@@ -91,7 +99,7 @@ pub async fn positional(sh: &Rc<Shard>, s: &Session, a: Vec<Bytes>, f: KeyedFn) 
 pub async fn sum(sh: &Rc<Shard>, s: &Session, a: Vec<Bytes>, f: KeyedFn, write: bool) -> Reply {
     let shares = split(sh, &a, 1);
     let mut total = 0;
-    for reply in run(sh, &shares, s.db, f, write).await {
+    for reply in run(sh, shares, s.db, f, write, 1).await {
         match reply {
             Reply::Int(n) => total += n,
             other => return other,
@@ -103,7 +111,7 @@ pub async fn sum(sh: &Rc<Shard>, s: &Session, a: Vec<Bytes>, f: KeyedFn, write: 
 /// MSET-style: every share must answer OK.
 pub async fn all_ok(sh: &Rc<Shard>, s: &Session, a: Vec<Bytes>, step: usize, f: KeyedFn) -> Reply {
     let shares = split(sh, &a, step);
-    for reply in run(sh, &shares, s.db, f, true).await {
+    for reply in run(sh, shares, s.db, f, true, step).await {
         if reply != Reply::Ok {
             return reply;
         }
@@ -122,10 +130,10 @@ pub async fn msetnx(sh: &Rc<Shard>, s: &Session, a: Vec<Bytes>, exists: KeyedFn,
             let keys: Vec<Bytes> = std::iter::once(Bytes::from_static(b"exists"))
                 .chain(share.args[1..].chunks(2).map(|kv| kv[0].clone()))
                 .collect();
-            (share.shard, keyed_step(exists, db, keys))
+            (share.shard, claim(share, 2), keyed_step(exists, db, keys))
         })
         .collect();
-    let (txn, outs) = sh.begin(checks, true).await;
+    let (txn, outs) = sh.begin_claims(checks, true).await;
     let any = outs.into_iter().map(reply_of).any(|r| r != Reply::Int(0));
     if any {
         txn.release(sh).await;
@@ -150,9 +158,9 @@ where
                 st.refresh_clock();
                 Box::new(f(&mut st)) as StepOut
             });
-            (sh.slots.shard_of(&key), step)
+            (sh.slots.shard_of(&key), Claim::Keys(vec![key]), step)
         })
         .collect();
-    let (_, outs) = sh.begin(steps, false).await;
+    let (_, outs) = sh.begin_claims(steps, false).await;
     outs.into_iter().map(|o| *o.downcast::<T>().expect("step output type")).collect()
 }

@@ -16,6 +16,7 @@ use crate::glob::glob_match;
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
+use crate::shard::locks::Claim;
 use crate::shard::router::{Step, StepOut};
 use crate::shard::slot::ShardId;
 use crate::shard::store::{Entry, Store};
@@ -108,10 +109,10 @@ pub fn rename_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>)
         let (ss, ds) = (sh.slots.shard_of(&src), sh.slots.shard_of(&dst));
         let (k1, k2) = (src.clone(), dst.clone());
         let probe = vec![
-            (ss, step(s.db, move |st, db| st.lookup(db, &k1).is_some())),
-            (ds, step(s.db, move |st, db| st.lookup(db, &k2).is_some())),
+            (ss, Claim::Keys(vec![src.clone()]), step(s.db, move |st, db| st.lookup(db, &k1).is_some())),
+            (ds, Claim::Keys(vec![dst.clone()]), step(s.db, move |st, db| st.lookup(db, &k2).is_some())),
         ];
-        let (txn, outs) = sh.begin(probe, true).await;
+        let (txn, outs) = sh.begin_claims(probe, true).await;
         let mut outs = outs.into_iter();
         let (src_exists, dst_exists) = (take::<bool>(outs.next().unwrap()), take::<bool>(outs.next().unwrap()));
         if !src_exists || (nx && dst_exists) {
@@ -192,10 +193,10 @@ pub fn copy_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -
         let dst_db = o.dst_db;
         let probe_dst = dst.clone();
         let probe = vec![
-            (ss, step(s.db, move |st, db| st.lookup(db, &src).cloned())),
-            (ds, step(dst_db, move |st, db| st.lookup(db, &probe_dst).is_some())),
+            (ss, Claim::Keys(vec![src.clone()]), step(s.db, move |st, db| st.lookup(db, &src).cloned())),
+            (ds, Claim::Keys(vec![dst.clone()]), step(dst_db, move |st, db| st.lookup(db, &probe_dst).is_some())),
         ];
-        let (txn, outs) = sh.begin(probe, true).await;
+        let (txn, outs) = sh.begin_claims(probe, true).await;
         let mut outs = outs.into_iter();
         let entry = take::<Option<Entry>>(outs.next().unwrap());
         let dst_exists = take::<bool>(outs.next().unwrap());
@@ -528,11 +529,22 @@ pub fn randomkey<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, _a: Vec<Bytes>) -> L
                 st.refresh_clock();
                 let now = st.now;
                 let mut rng = std::mem::replace(&mut st.rng, rand::SeedableRng::seed_from_u64(0));
-                let key = st.db_ref(db).random_key(&mut rng, now).map(Bytes::copy_from_slice);
+                let d = st.db_ref(db);
+                let key = d.random_key(&mut rng, now).map(Bytes::copy_from_slice).or_else(|| {
+                    // 100 expired samples in a row: the shard is nearly all
+                    // expired-but-unreclaimed keys. Redis keeps sampling
+                    // until it finds a live key, so pick among the live ones.
+                    let mut live = Vec::new();
+                    d.for_each_key(now, |k| live.push(Bytes::copy_from_slice(k)));
+                    (!live.is_empty()).then(|| live.swap_remove(rng.gen_range(0..live.len())))
+                });
                 st.rng = rng;
                 (st.db_ref(db).len(), key)
             })
             .await;
+        // Only shards with a live key take part: one full of expired keys
+        // must not turn the answer into nil while others have live keys.
+        let picks: Vec<(usize, Bytes)> = picks.into_iter().filter_map(|(len, key)| Some((len, key?))).collect();
         let total: usize = picks.iter().map(|p| p.0).sum();
         if total == 0 {
             return Reply::Nil;
@@ -540,7 +552,7 @@ pub fn randomkey<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, _a: Vec<Bytes>) -> L
         let mut n = rand::thread_rng().gen_range(0..total);
         for (len, key) in picks {
             if n < len {
-                return key.map_or(Reply::Nil, Reply::Bulk);
+                return Reply::Bulk(key);
             }
             n -= len;
         }

@@ -80,7 +80,12 @@ fn pop(l: &mut List, end: End) -> Option<Bytes> {
 /// Pops up to `n` elements from `end`, as an array of bulks.
 fn pop_many(l: &mut List, end: End, n: usize) -> Reply {
     let n = n.min(l.len());
-    Reply::Array((0..n).filter_map(|_| pop(l, end)).map(Reply::Bulk).collect())
+    Reply::Array(
+        (0..n)
+            .filter_map(|_| pop(l, end))
+            .map(Reply::Bulk)
+            .collect(),
+    )
 }
 
 /// A count argument that must be ≥ 0 (`getPositiveLongFromObjectOrReply`):
@@ -107,12 +112,18 @@ fn read_list<'a>(st: &'a mut Store, db: usize, key: &[u8]) -> Result<Option<&'a 
 /// Whether `key` holds a list (Some(true)), another type (Some(false)) or
 /// nothing (None), without counting a hit or miss.
 fn probe(st: &mut Store, db: usize, key: &[u8]) -> Option<bool> {
-    st.lookup(db, key).map(|e| matches!(e.value, Value::List(_)))
+    st.lookup(db, key)
+        .map(|e| matches!(e.value, Value::List(_)))
 }
 
 /// Runs `f` on the list at `key` in place: Ok(None) when absent,
 /// Err(WRONGTYPE) for another type. Deletes the key if `f` empties the list.
-fn modify_list<R>(st: &mut Store, db: usize, key: &[u8], f: impl FnOnce(&mut List) -> R) -> Result<Option<R>, Reply> {
+fn modify_list<R>(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    f: impl FnOnce(&mut List) -> R,
+) -> Result<Option<R>, Reply> {
     let res = st.modify(db, key, |e| match &mut e.value {
         Value::List(l) => Ok((f(l), l.is_empty())),
         _ => Err(errors::wrongtype()),
@@ -131,7 +142,14 @@ fn modify_list<R>(st: &mut Store, db: usize, key: &[u8], f: impl FnOnce(&mut Lis
 
 /// Pushes elements at `end` of the list at `key`, creating it when absent
 /// unless `only_existing`; returns the new length, or 0 when nothing exists.
-fn push_list(st: &mut Store, db: usize, key: &[u8], end: End, elems: &[Bytes], only_existing: bool) -> Result<usize, Reply> {
+fn push_list(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    end: End,
+    elems: &[Bytes],
+    only_existing: bool,
+) -> Result<usize, Reply> {
     let pushed = modify_list(st, db, key, |l| {
         elems.iter().for_each(|e| push(l, end, e));
         l.len()
@@ -214,7 +232,11 @@ pub fn llen(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 /// clamped at 0, end at the last element; None for an empty range.
 fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
     let len = len as i64;
-    let start = if start < 0 { (len + start).max(0) } else { start };
+    let start = if start < 0 {
+        (len + start).max(0)
+    } else {
+        start
+    };
     let end = if end < 0 { len + end } else { end };
     if start > end || start >= len {
         return None;
@@ -294,7 +316,11 @@ pub fn linsert(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 pub fn lrem(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let count = tri!(args::int(&a[2]));
     let limit = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
-    let removed = tri!(modify_list(st, db, &a[1], |l| l.remove_matching(&a[3], limit, count < 0)));
+    let removed = tri!(modify_list(st, db, &a[1], |l| l.remove_matching(
+        &a[3],
+        limit,
+        count < 0
+    )));
     Reply::Int(removed.unwrap_or(0) as i64)
 }
 
@@ -320,7 +346,11 @@ struct LposOptions {
 }
 
 fn parse_lpos(a: &[Bytes]) -> Result<LposOptions, Reply> {
-    let mut o = LposOptions { rank: 1, count: None, maxlen: 0 };
+    let mut o = LposOptions {
+        rank: 1,
+        count: None,
+        maxlen: 0,
+    };
     let mut j = 3;
     while j < a.len() {
         let (opt, value) = (&a[j], a.get(j + 1));
@@ -347,12 +377,24 @@ fn parse_lpos(a: &[Bytes]) -> Result<LposOptions, Reply> {
 pub fn lpos(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let o = tri!(parse_lpos(a));
     let Some(l) = tri!(read_list(st, db, &a[1])) else {
-        return if o.count.is_some() { Reply::Array(Vec::new()) } else { Reply::Nil };
+        return if o.count.is_some() {
+            Reply::Array(Vec::new())
+        } else {
+            Reply::Nil
+        };
     };
-    let (rank, from_tail) = if o.rank < 0 { (o.rank.wrapping_neg(), true) } else { (o.rank, false) };
+    let (rank, from_tail) = if o.rank < 0 {
+        (o.rank.wrapping_neg(), true)
+    } else {
+        (o.rank, false)
+    };
     let elem = &a[2][..];
     let len = l.len();
-    let positions: Box<dyn Iterator<Item = usize>> = if from_tail { Box::new((0..len).rev()) } else { Box::new(0..len) };
+    let positions: Box<dyn Iterator<Item = usize>> = if from_tail {
+        Box::new((0..len).rev())
+    } else {
+        Box::new(0..len)
+    };
     let mut found = Vec::new();
     let mut matches: i64 = 0;
     for (scanned, i) in positions.enumerate() {
@@ -432,7 +474,10 @@ pub fn rpoplpush(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     move_generic(st, db, a)
 }
 
-fn step<T: Send + 'static>(db: usize, f: impl FnOnce(&mut Store, usize) -> T + Send + 'static) -> Step {
+fn step<T: Send + 'static>(
+    db: usize,
+    f: impl FnOnce(&mut Store, usize) -> T + Send + 'static,
+) -> Step {
     Box::new(move |shard: &Shard| {
         let mut st = shard.store.borrow_mut();
         st.refresh_clock();
@@ -452,7 +497,11 @@ fn take<T: 'static>(o: StepOut) -> T {
 /// the source and push it on the destination, releasing both. No other
 /// command runs on either shard in between, so the element read is the
 /// element popped: it is moved exactly once, never lost or duplicated.
-pub fn lmove_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn lmove_spanning<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let (from, to) = tri!(move_ends(&a));
         let (src, dst) = (a[1].clone(), a[2].clone());
@@ -492,7 +541,8 @@ pub fn lmove_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) 
         let put_dst = step(s.db, move |st, db| {
             let _ = push_list(st, db, &dst, to, &[pushed], false);
         });
-        txn.step(sh, vec![(ss, take_src), (ds, put_dst)], true).await;
+        txn.step(sh, vec![(ss, take_src), (ds, put_dst)], true)
+            .await;
         Reply::Bulk(elem)
     })
 }
@@ -528,7 +578,11 @@ fn parse_lmpop(a: &[Bytes]) -> Result<MpopArgs, Reply> {
         }
         j += 2;
     }
-    Ok(MpopArgs { keys: 2..where_idx, end, count: count.unwrap_or(1) })
+    Ok(MpopArgs {
+        keys: 2..where_idx,
+        end,
+        count: count.unwrap_or(1),
+    })
 }
 
 /// Pops up to `count` elements from the list at `key` (known non-empty)
@@ -556,11 +610,16 @@ fn mpop_local(st: &mut Store, db: usize, keys: &[Bytes], end: End, count: usize)
 
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
 ///
-/// Keys on one shard pop in one step. Otherwise every involved shard is
+/// Keys on one shard pop in one step (an ordered operation too, so it never
+/// overtakes a multi-shard operation that holds one of them). Otherwise every involved shard is
 /// held (one step per shard, which probes that shard's keys), the first
 /// non-empty list in key order is found from the probes, and a second step
 /// pops it and releases all shards: no list can change in between.
-pub fn lmpop<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn lmpop<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let MpopArgs { keys, end, count } = tri!(parse_lmpop(&a));
         let keys: Vec<Bytes> = a[keys].to_vec();
@@ -575,19 +634,27 @@ pub fn lmpop<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalB
             }
         }
         if let [(shard, _)] = shares[..] {
-            if shard == sh.id && !sh.is_held() {
-                let mut st = sh.store.borrow_mut();
-                st.refresh_clock();
-                return mpop_local(&mut st, db, &keys, end, count);
-            }
-            let (_, mut outs) = sh.begin(vec![(shard, step(db, move |st, db| mpop_local(st, db, &keys, end, count)))], false).await;
+            let (_, mut outs) = sh
+                .begin(
+                    vec![(
+                        shard,
+                        step(db, move |st, db| mpop_local(st, db, &keys, end, count)),
+                    )],
+                    false,
+                )
+                .await;
             return take::<Reply>(outs.pop().expect("one step"));
         }
         let probes = shares
             .iter()
             .map(|(shard, idxs)| {
                 let mine: Vec<Bytes> = idxs.iter().map(|&i| keys[i].clone()).collect();
-                (*shard, step(db, move |st, db| mine.iter().map(|k| probe(st, db, k)).collect::<Vec<_>>()))
+                (
+                    *shard,
+                    step(db, move |st, db| {
+                        mine.iter().map(|k| probe(st, db, k)).collect::<Vec<_>>()
+                    }),
+                )
             })
             .collect();
         let (txn, outs) = sh.begin(probes, true).await;
@@ -607,7 +674,16 @@ pub fn lmpop<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalB
         }
         let key = keys[first].clone();
         let shard = sh.slots.shard_of(&key);
-        let (_, mut outs) = txn.step(sh, vec![(shard, step(db, move |st, db| mpop_from(st, db, &key, end, count)))], true).await;
+        let (_, mut outs) = txn
+            .step(
+                sh,
+                vec![(
+                    shard,
+                    step(db, move |st, db| mpop_from(st, db, &key, end, count)),
+                )],
+                true,
+            )
+            .await;
         take::<Reply>(outs.pop().expect("one step"))
     })
 }
@@ -617,7 +693,9 @@ mod tests {
     use super::*;
 
     fn args(v: &[&str]) -> Vec<Bytes> {
-        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
+        v.iter()
+            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+            .collect()
     }
 
     fn run(st: &mut Store, f: fn(&mut Store, usize, &[Bytes]) -> Reply, v: &[&str]) -> Reply {
@@ -644,10 +722,16 @@ mod tests {
     #[test]
     fn emptied_lists_are_deleted_and_memory_returns() {
         let mut st = Store::new(1);
-        assert_eq!(run(&mut st, rpush, &["rpush", "l", "a", "b", "c"]), Reply::Int(3));
+        assert_eq!(
+            run(&mut st, rpush, &["rpush", "l", "a", "b", "c"]),
+            Reply::Int(3)
+        );
         assert!(st.used_memory() > 0);
         assert_eq!(run(&mut st, lpop, &["lpop", "l", "2"]), bulks(&["a", "b"]));
-        assert_eq!(run(&mut st, rpop, &["rpop", "l"]), Reply::bulk_from(&b"c"[..]));
+        assert_eq!(
+            run(&mut st, rpop, &["rpop", "l"]),
+            Reply::bulk_from(&b"c"[..])
+        );
         assert!(!st.exists(0, b"l"));
         assert_eq!(st.used_memory(), 0);
         assert_eq!(run(&mut st, lpop, &["lpop", "l", "2"]), Reply::NilArray);
@@ -657,22 +741,73 @@ mod tests {
     fn lmove_same_key_rotates_in_place() {
         let mut st = Store::new(1);
         run(&mut st, rpush, &["rpush", "l", "a", "b", "c"]);
-        assert_eq!(run(&mut st, lmove, &["lmove", "l", "l", "left", "right"]), Reply::bulk_from(&b"a"[..]));
-        assert_eq!(run(&mut st, lrange, &["lrange", "l", "0", "-1"]), bulks(&["b", "c", "a"]));
-        assert_eq!(run(&mut st, rpoplpush, &["rpoplpush", "l", "l"]), Reply::bulk_from(&b"a"[..]));
-        assert_eq!(run(&mut st, lrange, &["lrange", "l", "0", "-1"]), bulks(&["a", "b", "c"]));
+        assert_eq!(
+            run(&mut st, lmove, &["lmove", "l", "l", "left", "right"]),
+            Reply::bulk_from(&b"a"[..])
+        );
+        assert_eq!(
+            run(&mut st, lrange, &["lrange", "l", "0", "-1"]),
+            bulks(&["b", "c", "a"])
+        );
+        assert_eq!(
+            run(&mut st, rpoplpush, &["rpoplpush", "l", "l"]),
+            Reply::bulk_from(&b"a"[..])
+        );
+        assert_eq!(
+            run(&mut st, lrange, &["lrange", "l", "0", "-1"]),
+            bulks(&["a", "b", "c"])
+        );
     }
 
     #[test]
     fn lpos_rank_and_count() {
         let mut st = Store::new(1);
-        run(&mut st, rpush, &["rpush", "l", "a", "b", "c", "a", "b", "c", "a"]);
+        run(
+            &mut st,
+            rpush,
+            &["rpush", "l", "a", "b", "c", "a", "b", "c", "a"],
+        );
         let ints = |v: &[i64]| Reply::Array(v.iter().map(|&n| Reply::Int(n)).collect());
-        assert_eq!(run(&mut st, lpos, &["lpos", "l", "a", "rank", "-1", "count", "2"]), ints(&[6, 3]));
-        assert_eq!(run(&mut st, lpos, &["lpos", "l", "a", "count", "0", "maxlen", "4"]), ints(&[0, 3]));
-        assert_eq!(run(&mut st, lpos, &["lpos", "l", "a", "rank", "-9223372036854775808", "count", "1"]), ints(&[6, 3, 0]));
-        assert_eq!(run(&mut st, lpos, &["lpos", "l", "a", "rank", "2"]), Reply::Int(3));
-        assert_eq!(run(&mut st, lpos, &["lpos", "l", "a", "rank", "4"]), Reply::Nil);
+        assert_eq!(
+            run(
+                &mut st,
+                lpos,
+                &["lpos", "l", "a", "rank", "-1", "count", "2"]
+            ),
+            ints(&[6, 3])
+        );
+        assert_eq!(
+            run(
+                &mut st,
+                lpos,
+                &["lpos", "l", "a", "count", "0", "maxlen", "4"]
+            ),
+            ints(&[0, 3])
+        );
+        assert_eq!(
+            run(
+                &mut st,
+                lpos,
+                &[
+                    "lpos",
+                    "l",
+                    "a",
+                    "rank",
+                    "-9223372036854775808",
+                    "count",
+                    "1"
+                ]
+            ),
+            ints(&[6, 3, 0])
+        );
+        assert_eq!(
+            run(&mut st, lpos, &["lpos", "l", "a", "rank", "2"]),
+            Reply::Int(3)
+        );
+        assert_eq!(
+            run(&mut st, lpos, &["lpos", "l", "a", "rank", "4"]),
+            Reply::Nil
+        );
     }
 
     #[test]
@@ -680,9 +815,18 @@ mod tests {
         let e = |v: &[&str]| parse_lmpop(&args(v)).err();
         assert_eq!(e(&["lmpop", "0", "l", "left"]), Some(err(NUMKEYS)));
         assert_eq!(e(&["lmpop", "x", "l", "left"]), Some(err(NUMKEYS)));
-        assert_eq!(e(&["lmpop", "9223372036854775807", "l", "left"]), Some(errors::syntax()));
-        assert_eq!(e(&["lmpop", "1", "l", "left", "count", "0"]), Some(err(COUNT_POSITIVE)));
-        assert_eq!(e(&["lmpop", "1", "l", "left", "count", "1", "count", "1"]), Some(errors::syntax()));
+        assert_eq!(
+            e(&["lmpop", "9223372036854775807", "l", "left"]),
+            Some(errors::syntax())
+        );
+        assert_eq!(
+            e(&["lmpop", "1", "l", "left", "count", "0"]),
+            Some(err(COUNT_POSITIVE))
+        );
+        assert_eq!(
+            e(&["lmpop", "1", "l", "left", "count", "1", "count", "1"]),
+            Some(errors::syntax())
+        );
         let ok = parse_lmpop(&args(&["lmpop", "2", "a", "b", "RIGHT", "COUNT", "3"])).unwrap();
         assert_eq!((ok.keys, ok.end, ok.count), (2..4, End::Right, 3));
     }

@@ -89,7 +89,8 @@ pub fn command(_sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
             if a.len() == 2 {
                 return Reply::Array(COMMANDS.iter().map(command_info).collect());
             }
-            Reply::Array(a[2..].iter().map(|n| table::lookup(n).map_or(Reply::NilArray, command_info)).collect())
+            // An unknown name is a null bulk (`$-1`) in Redis, not a null array.
+            Reply::Array(a[2..].iter().map(|n| table::lookup(n).map_or(Reply::Nil, command_info)).collect())
         }
         "docs" => {
             let pick: Vec<&CommandSpec> = if a.len() == 2 {
@@ -165,8 +166,8 @@ pub fn shutdown(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
     crate::log::warning("User requested shutdown...");
     sh.shared.shutdown.store(true, Ordering::Relaxed);
     s.close = true;
-    s.reply_mode = crate::server::session::ReplyMode::Skip;
-    Reply::Ok
+    // Redis never answers a SHUTDOWN that goes ahead: the connection just closes.
+    Reply::Raw(Bytes::new())
 }
 
 /// What one core reports for INFO.

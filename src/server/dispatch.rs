@@ -86,20 +86,18 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
             break;
         }
         let idx = slots.len();
-        let send = match s.reply_mode {
-            ReplyMode::On => true,
-            ReplyMode::Off => false,
-            ReplyMode::Skip => {
-                s.reply_mode = ReplyMode::On;
-                false
-            }
-        };
-        slots.push(Slot { reply: None, proto: s.proto, send });
+        // CLIENT REPLY: OFF and SKIP silence what follows; ON, sent while
+        // OFF, is answered.
+        let before = s.reply_mode;
+        if before == ReplyMode::Skip {
+            s.reply_mode = ReplyMode::On;
+        }
+        slots.push(Slot { reply: None, proto: s.proto, send: true });
         match route(sh, s, args) {
             Route::Done(reply) => slots[idx].reply = Some(reply),
             Route::Shard(shard, cmd) => {
                 last_cmd = cmd.spec.name;
-                if shard == sh.id && !local_queued && !sh.is_held() {
+                if shard == sh.id && !local_queued && !sh.blocks(&cmd) {
                     slots[idx].reply = Some(sh.exec_inline(&cmd));
                 } else {
                     local_queued |= shard == sh.id;
@@ -121,6 +119,11 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
         }
         // HELLO answers in the protocol it switches to.
         slots[idx].proto = s.proto;
+        slots[idx].send = match before {
+            ReplyMode::On => true,
+            ReplyMode::Off => s.reply_mode == ReplyMode::On,
+            ReplyMode::Skip => false,
+        };
     }
     outgoing.flush(sh, &mut slots).await;
     {

@@ -10,17 +10,20 @@
 //! connection):
 //!
 //! ```text
-//! coordinator: Sequencer::schedule(intent per shard) ── Wake ──► each shard
-//! shard:       intent at queue head → run its first step → answer
-//!              release?  yes → next intent      no → HELD by the operation:
-//!              single-shard batches and inline commands wait in `pending`
-//! coordinator: (all answered) → Step{..} / Release ──► held shards
-//! shard:       Release → run pending batches in arrival order → next intent
+//! coordinator: Sequencer::schedule(intent per shard: claim + first step) ── Wake ──► shards
+//! shard:       intent granted when its claim (keys, or the whole shard) is free and
+//!              no earlier waiting intent claims the same → run the first step → answer
+//!              writer: keeps its claim (single-shard commands on those keys wait)
+//!              reader: releases at once
+//! coordinator: (all answered) → further Steps → Release ──► shards
+//! shard:       Release → resume waiting batches → grant waiting intents
 //! ```
 //!
-//! Because every shard grants intents in the sequencer's global order and a
-//! writer holds all its shards until each has run its part, no client can
-//! observe a multi-shard write half done, and readers see a consistent cut.
+//! Intents are granted in the sequencer's global order wherever they
+//! conflict, and a writer keeps its keys on every shard until each has run
+//! its part, so no client can observe a multi-shard write half done and
+//! readers see a consistent cut; operations on disjoint keys run side by
+//! side (see `shard::locks`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -32,6 +35,7 @@ use futures::channel::oneshot;
 use glommio::channels::shared_channel::{ConnectedReceiver, ConnectedSender};
 use glommio::{GlommioError, ResourceType};
 
+use super::locks::{Claim, Locks, Waiter, Waiting};
 use super::router::{Cmd, Intent, Payload, Request, Response, Step, StepOut};
 use super::slot::{ShardId, SlotTable};
 use super::store::Store;
@@ -42,9 +46,24 @@ use crate::resp::Reply;
 use crate::server::Shared;
 use crate::stats::CoreStats;
 
-enum Pending {
-    Remote { from: ShardId, reply: u64, cmds: Vec<Cmd> },
-    Local { cmds: Vec<Cmd>, done: oneshot::Sender<Vec<Reply>> },
+enum ReplyTo {
+    Remote(ShardId, u64),
+    Local(oneshot::Sender<Vec<Reply>>),
+}
+
+/// A batch of single-shard commands stopped at a command whose key a
+/// multi-shard operation holds; resumed when locks are released.
+struct Pending {
+    to: ReplyTo,
+    cmds: Vec<Cmd>,
+    replies: Vec<Reply>,
+}
+
+/// A granted intent's work.
+struct Grant {
+    origin: ShardId,
+    reply: u64,
+    step: Step,
 }
 
 pub struct Shard {
@@ -57,8 +76,10 @@ pub struct Shard {
     responses: Vec<Option<ConnectedSender<Response>>>,
     waiters: RefCell<HashMap<u64, oneshot::Sender<Payload>>>,
     next_reply: Cell<u64>,
-    held: Cell<bool>,
+    locks: RefCell<Locks>,
+    waiting: RefCell<Waiting<Grant>>,
     pending: RefCell<VecDeque<Pending>>,
+    next_txid: Cell<u64>,
     /// This core's connections, for CLIENT LIST/KILL and timeouts.
     pub clients: RefCell<HashMap<u64, Rc<RefCell<ClientInfo>>>>,
     config: RefCell<Rc<Config>>,
@@ -89,8 +110,10 @@ impl Shard {
             responses: mesh.responses_out,
             waiters: RefCell::new(HashMap::new()),
             next_reply: Cell::new(1),
-            held: Cell::new(false),
+            locks: RefCell::new(Locks::default()),
+            waiting: RefCell::new(Waiting::default()),
             pending: RefCell::new(VecDeque::new()),
+            next_txid: Cell::new(1),
             clients: RefCell::new(HashMap::new()),
             config: RefCell::new(Rc::new(Config::default())),
             config_gen: Cell::new(u64::MAX),
@@ -123,8 +146,15 @@ impl Shard {
         self.slots.shards()
     }
 
+    /// True while a multi-shard operation holds the whole shard.
     pub fn is_held(&self) -> bool {
-        self.held.get()
+        self.locks.borrow().blocks_everything()
+    }
+
+    /// Must `cmd` wait for a multi-shard operation's locks?
+    pub fn blocks(&self, cmd: &Cmd) -> bool {
+        let locks = self.locks.borrow();
+        !locks.is_empty() && blocked(&locks, cmd)
     }
 
     /// This core's copy of the configuration, refreshed when CONFIG SET has
@@ -175,70 +205,95 @@ impl Shard {
 
     // ---- execution on this shard -------------------------------------
 
-    /// Runs single-shard commands against the local store, in order.
-    pub fn exec_batch(&self, cmds: &[Cmd]) -> Vec<Reply> {
+    /// Runs the rest of a batch until a command whose key is held; true
+    /// when the whole batch has run.
+    fn advance(&self, p: &mut Pending) -> bool {
         let mut store = self.store.borrow_mut();
         store.refresh_clock();
+        let locks = self.locks.borrow();
         let mut stats = self.stats.borrow_mut();
-        cmds.iter().map(|c| exec_one(&mut store, &mut stats, c)).collect()
+        while let Some(cmd) = p.cmds.get(p.replies.len()) {
+            if !locks.is_empty() && blocked(&locks, cmd) {
+                return false;
+            }
+            p.replies.push(exec_one(&mut store, &mut stats, cmd));
+        }
+        true
     }
 
-    /// Runs one command inline for a local connection; the store's clock
-    /// was refreshed when the connection's batch began.
+    /// Runs one command inline for a local connection (the caller checked
+    /// `blocks`); the store's clock was refreshed when its batch began.
     pub fn exec_inline(&self, cmd: &Cmd) -> Reply {
         exec_one(&mut self.store.borrow_mut(), &mut self.stats.borrow_mut(), cmd)
+    }
+
+    fn finish(self: &Rc<Self>, p: Pending) {
+        match p.to {
+            ReplyTo::Remote(from, reply) => self.respond(from, reply, Payload::Replies(p.replies)),
+            ReplyTo::Local(done) => {
+                let _ = done.send(p.replies);
+            }
+        }
+    }
+
+    fn start_batch(self: &Rc<Self>, mut p: Pending) {
+        if self.advance(&mut p) {
+            self.finish(p);
+        } else {
+            self.pending.borrow_mut().push_back(p);
+        }
     }
 
     fn on_request(self: &Rc<Self>, from: ShardId, req: Request) {
         match req {
             Request::Batch { reply, cmds } => {
-                if self.held.get() {
-                    self.pending.borrow_mut().push_back(Pending::Remote { from, reply, cmds });
-                } else {
-                    let replies = self.exec_batch(&cmds);
-                    self.respond(from, reply, Payload::Replies(replies));
-                }
+                self.start_batch(Pending { to: ReplyTo::Remote(from, reply), cmds, replies: Vec::new() });
             }
             Request::Wake => {}
-            Request::Step { reply, step, release } => {
+            Request::Step { reply, txid, step, release } => {
                 let out = step(self);
                 self.respond(from, reply, Payload::Out(out));
                 if release {
-                    self.release();
+                    self.release(txid);
                 }
             }
-            Request::Release => self.release(),
+            Request::Release { txid } => self.release(txid),
         }
         self.poll_intents();
     }
 
-    /// Grants queued intents in global order until one holds the shard.
+    /// Grants every intent whose claim is free, in global order.
     fn poll_intents(self: &Rc<Self>) {
-        while !self.held.get() {
-            let Some(Intent { origin, reply, step, release }) = self.shared.sequencer.next(self.id) else {
-                return;
+        loop {
+            let grants = {
+                let mut waiting = self.waiting.borrow_mut();
+                while let Some(i) = self.shared.sequencer.next(self.id) {
+                    let grant = Grant { origin: i.origin, reply: i.reply, step: i.step };
+                    waiting.push(Waiter { txid: i.txid, claim: i.claim, holds: !i.release, item: grant });
+                }
+                if waiting.is_empty() {
+                    return;
+                }
+                waiting.take_grantable(&mut self.locks.borrow_mut())
             };
-            if !release {
-                self.held.set(true);
+            if grants.is_empty() {
+                return;
             }
-            let out = step(self);
-            self.respond(origin, reply, Payload::Out(out));
+            for (_, g) in grants {
+                let out = (g.step)(self);
+                self.respond(g.origin, g.reply, Payload::Out(out));
+            }
         }
     }
 
-    fn release(self: &Rc<Self>) {
-        self.held.set(false);
-        loop {
-            let Some(p) = self.pending.borrow_mut().pop_front() else { break };
-            match p {
-                Pending::Remote { from, reply, cmds } => {
-                    let replies = self.exec_batch(&cmds);
-                    self.respond(from, reply, Payload::Replies(replies));
-                }
-                Pending::Local { cmds, done } => {
-                    let _ = done.send(self.exec_batch(&cmds));
-                }
-            }
+    fn release(self: &Rc<Self>, txid: u64) {
+        if !self.locks.borrow_mut().release(txid) {
+            return;
+        }
+        // Resume stopped batches in arrival order; each may stop again.
+        let waiting: Vec<Pending> = self.pending.borrow_mut().drain(..).collect();
+        for p in waiting {
+            self.start_batch(p);
         }
         self.poll_intents();
     }
@@ -280,11 +335,8 @@ impl Shard {
     /// returns their replies in order; one message per call.
     pub async fn run_batch(self: &Rc<Self>, shard: ShardId, cmds: Vec<Cmd>) -> Vec<Reply> {
         if shard == self.id {
-            if !self.held.get() {
-                return self.exec_batch(&cmds);
-            }
             let (done, rx) = oneshot::channel();
-            self.pending.borrow_mut().push_back(Pending::Local { cmds, done });
+            self.start_batch(Pending { to: ReplyTo::Local(done), cmds, replies: Vec::new() });
             return rx.await.unwrap_or_default();
         }
         let (reply, rx) = self.waiter();
@@ -298,17 +350,26 @@ impl Shard {
         }
     }
 
-    /// Starts a multi-shard operation: `steps` run once each shard grants
-    /// it, in global order. With `hold`, every shard stays held by this
-    /// operation until [`Txn::step`] with release or [`Txn::release`].
-    /// Returns the steps' outputs in the order given.
+    /// Starts a multi-shard operation that claims the whole of each shard.
     pub async fn begin(self: &Rc<Self>, steps: Vec<(ShardId, Step)>, hold: bool) -> (Txn, Vec<StepOut>) {
-        let mut intents = Vec::with_capacity(steps.len());
-        let mut waits = Vec::with_capacity(steps.len());
-        let mut shards = Vec::with_capacity(steps.len());
-        for (shard, step) in steps {
+        let parts = steps.into_iter().map(|(s, step)| (s, Claim::Whole, step)).collect();
+        self.begin_claims(parts, hold).await
+    }
+
+    /// Starts a multi-shard operation: each step runs once its shard grants
+    /// the claim, in global order. With `hold`, every claim stays held until
+    /// [`Txn::step`] with release or [`Txn::release`]. At most one part per
+    /// shard. Returns the steps' outputs in the order given.
+    pub async fn begin_claims(self: &Rc<Self>, parts: Vec<(ShardId, Claim, Step)>, hold: bool) -> (Txn, Vec<StepOut>) {
+        let txid = self.next_txid.get();
+        self.next_txid.set(txid + 1);
+        let txid = (self.id.0 as u64) << 48 | txid;
+        let mut intents = Vec::with_capacity(parts.len());
+        let mut waits = Vec::with_capacity(parts.len());
+        let mut shards = Vec::with_capacity(parts.len());
+        for (shard, claim, step) in parts {
             let (reply, rx) = self.waiter();
-            intents.push((shard, Intent { origin: self.id, reply, step, release: !hold }));
+            intents.push((shard, Intent { origin: self.id, reply, txid, claim, step, release: !hold }));
             waits.push(rx);
             shards.push(shard);
         }
@@ -327,8 +388,21 @@ impl Shard {
             self.poll_intents();
         }
         let outs = collect(waits).await;
-        let txn = Txn { shards: if hold { shards } else { Vec::new() } };
+        let txn = Txn { txid, shards: if hold { shards } else { Vec::new() } };
         (txn, outs)
+    }
+
+    /// Sends a request without waiting: queued in a task if the peer's
+    /// queue is full (it always drains).
+    fn send_now(self: &Rc<Self>, to: ShardId, req: Request) {
+        let sender = self.requests[to.0].as_ref().expect("mesh to every peer");
+        if let Err(GlommioError::WouldBlock(ResourceType::Channel(req))) = sender.try_send(req) {
+            let sh = self.clone();
+            glommio::spawn_local(async move {
+                let _ = sh.requests[to.0].as_ref().expect("mesh").send(req).await;
+            })
+            .detach();
+        }
     }
 
     /// Every shard of the server, in order (for all-shard operations).
@@ -354,8 +428,9 @@ impl Shard {
     }
 }
 
-/// A multi-shard operation holding its shards.
+/// A multi-shard operation holding its claims.
 pub struct Txn {
+    txid: u64,
     shards: Vec<ShardId>,
 }
 
@@ -372,11 +447,10 @@ impl Txn {
                 let out = step(sh);
                 sh.complete(reply, Payload::Out(out));
                 if release {
-                    sh.release();
+                    sh.release(self.txid);
                 }
             } else {
-                let tx = sh.requests[shard.0].as_ref().expect("mesh");
-                let _ = tx.send(Request::Step { reply, step, release }).await;
+                sh.send_now(shard, Request::Step { reply, txid: self.txid, step, release });
             }
         }
         let rest = if release {
@@ -389,12 +463,13 @@ impl Txn {
         (rest, collect(waits).await)
     }
 
+    /// Ends the operation on every shard it holds, without waiting.
     pub async fn release(self, sh: &Rc<Shard>) {
         for shard in self.shards {
             if shard == sh.id {
-                sh.release();
+                sh.release(self.txid);
             } else {
-                let _ = sh.requests[shard.0].as_ref().expect("mesh").send(Request::Release).await;
+                sh.send_now(shard, Request::Release { txid: self.txid });
             }
         }
     }
@@ -409,6 +484,10 @@ async fn collect(waits: Vec<oneshot::Receiver<Payload>>) -> Vec<StepOut> {
         }
     }
     outs
+}
+
+fn blocked(locks: &Locks, cmd: &Cmd) -> bool {
+    locks.blocks_everything() || cmd.spec.key_positions(cmd.args.len()).any(|i| locks.blocks(&cmd.args[i]))
 }
 
 fn exec_one(store: &mut Store, stats: &mut CoreStats, cmd: &Cmd) -> Reply {

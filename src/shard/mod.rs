@@ -4,6 +4,7 @@
 pub mod core;
 pub mod compact;
 pub mod expire;
+pub mod locks;
 pub mod router;
 pub mod slot;
 pub mod store;

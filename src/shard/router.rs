@@ -21,6 +21,7 @@ use bytes::Bytes;
 use crossbeam::queue::SegQueue;
 
 use super::core::Shard;
+use super::locks::Claim;
 use super::slot::ShardId;
 use crate::command::table::CommandSpec;
 use crate::resp::Reply;
@@ -42,10 +43,10 @@ pub enum Request {
     Batch { reply: u64, cmds: Vec<Cmd> },
     /// "Your intent queue has something": sent after pushing an intent.
     Wake,
-    /// A further step of the transaction holding the shard.
-    Step { reply: u64, step: Step, release: bool },
-    /// End of the transaction holding the shard.
-    Release,
+    /// A further step of a multi-shard operation holding its claim here.
+    Step { reply: u64, txid: u64, step: Step, release: bool },
+    /// End of a multi-shard operation: its claim here is dropped.
+    Release { txid: u64 },
 }
 
 pub struct Response {
@@ -58,13 +59,15 @@ pub enum Payload {
     Out(StepOut),
 }
 
-/// A multi-shard operation's claim on one shard: when it reaches the head of
-/// the shard's intent queue the shard runs `step`, answers `reply` on the
-/// coordinator `origin`, and then either goes on (`release`) or stays held by
-/// the operation until a `Request::Release`.
+/// A multi-shard operation's claim on one shard: once the claim is granted
+/// the shard runs `step`, answers `reply` on the coordinator `origin`, and
+/// then either drops the claim (`release`) or keeps it until a
+/// `Request::Release` for `txid`.
 pub struct Intent {
     pub origin: ShardId,
     pub reply: u64,
+    pub txid: u64,
+    pub claim: Claim,
     pub step: Step,
     pub release: bool,
 }

@@ -231,8 +231,8 @@ impl List {
     pub fn remove_matching(&mut self, e: &[u8], limit: usize, from_tail: bool) -> usize {
         let mut removed = 0;
         let mut bytes = self.bytes;
-        let mut keep = |x: &Box<[u8]>| {
-            if (limit == 0 || removed < limit) && **x == *e {
+        let mut keep = |x: &[u8]| {
+            if (limit == 0 || removed < limit) && x == e {
                 removed += 1;
                 bytes -= alloc_size(x.len());
                 false
@@ -249,7 +249,7 @@ impl List {
             }
             self.items = kept;
         } else {
-            self.items.retain(keep);
+            self.items.retain(|x| keep(x));
         }
         self.bytes = bytes;
         removed
@@ -323,7 +323,17 @@ mod tests {
         assert_eq!(parse_canonical_i64(b"-12"), Some(-12));
         assert_eq!(parse_canonical_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_canonical_i64(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [&b"9223372036854775808"[..], b"-0", b"01", b"+1", b" 1", b"1 ", b"", b"-", b"1a"] {
+        for bad in [
+            &b"9223372036854775808"[..],
+            b"-0",
+            b"01",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"",
+            b"-",
+            b"1a",
+        ] {
             assert_eq!(parse_canonical_i64(bad), None, "{:?}", bad);
         }
     }
@@ -331,13 +341,25 @@ mod tests {
     #[test]
     fn list_byte_counter_stays_true() {
         let recount = |l: &List| l.iter().map(|e| alloc_size(e.len())).sum::<usize>();
-        let mut l: List = [&b"a"[..], b"bb", b"a", &[b'x'; 100], b"a"].into_iter().collect();
+        let mut l: List = [&b"a"[..], b"bb", b"a", &[b'x'; 100], b"a"]
+            .into_iter()
+            .collect();
         assert_eq!(l.bytes, recount(&l));
         l.push_front(b"front");
         l.set(1, &[b'y'; 50]);
         l.insert(2, b"mid");
         assert_eq!(l.remove_matching(b"a", 1, true), 1);
-        assert_eq!(l.iter().collect::<Vec<_>>(), vec![&b"front"[..], &[b'y'; 50], b"mid", b"bb", b"a", &[b'x'; 100]]);
+        assert_eq!(
+            l.iter().collect::<Vec<_>>(),
+            vec![
+                &b"front"[..],
+                &[b'y'; 50],
+                b"mid",
+                b"bb",
+                b"a",
+                &[b'x'; 100]
+            ]
+        );
         assert_eq!(l.bytes, recount(&l));
         assert_eq!(l.remove_matching(b"a", 0, false), 1);
         l.remove(0);
