@@ -24,10 +24,20 @@ fn write(level: u8, mark: char, msg: &str) {
     if level < *LEVEL.get().unwrap_or(&2) {
         return;
     }
-    let line = format!("{}:M {} {} {}\n", std::process::id(), timestamp(), mark, msg);
+    let line = format!(
+        "{}:M {} {} {}\n",
+        std::process::id(),
+        timestamp(),
+        mark,
+        msg
+    );
     match LOGFILE.get().map(String::as_str) {
         Some(path) if !path.is_empty() => {
-            if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+            {
                 let _ = f.write_all(line.as_bytes());
             }
         }
@@ -48,8 +58,12 @@ pub fn warning(msg: &str) {
 }
 
 fn timestamp() -> String {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = now.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since the epoch (Howard Hinnant's algorithm).
@@ -93,7 +107,11 @@ pub fn banner(shared: &Shared, shards: usize, cpus: &[usize]) {
             cpus.len()
         ));
     }
-    if c.requirepass.is_none() && c.bind.iter().any(|b| b == "*" || b == "0.0.0.0" || b == "::" || b == "-::*") {
+    if c.requirepass.is_none()
+        && c.bind
+            .iter()
+            .any(|b| b == "*" || b == "0.0.0.0" || b == "::" || b == "-::*")
+    {
         warning("WARNING lanner listens on all interfaces without a password (requirepass); anyone who can reach the port can read and write every key.");
     }
     if c.maxmemory == 0 {

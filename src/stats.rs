@@ -34,7 +34,10 @@ pub struct CoreStats {
 
 impl CoreStats {
     pub fn new(commands: usize) -> CoreStats {
-        CoreStats { commands: vec![CmdStat::default(); commands], ..CoreStats::default() }
+        CoreStats {
+            commands: vec![CmdStat::default(); commands],
+            ..CoreStats::default()
+        }
     }
 
     /// A command that ran (here), with its reply.

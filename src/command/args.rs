@@ -25,7 +25,11 @@ pub fn parse_float(arg: &[u8]) -> Option<f64> {
     let v: f64 = s.parse().ok().or_else(|| {
         let l = s.to_ascii_lowercase();
         match l.trim_start_matches(['+', '-']) {
-            "inf" | "infinity" => Some(if l.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY }),
+            "inf" | "infinity" => Some(if l.starts_with('-') {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            }),
             _ => None,
         }
     })?;

@@ -70,7 +70,11 @@ pub fn auth(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
     if a.len() == 2 && sh.config().requirepass.is_none() {
         return err(errors::AUTH_NOT_CONFIGURED);
     }
-    let (user, pass) = if a.len() == 3 { (Some(&a[1][..]), &a[2]) } else { (None, &a[1]) };
+    let (user, pass) = if a.len() == 3 {
+        (Some(&a[1][..]), &a[2])
+    } else {
+        (None, &a[1])
+    };
     if check_password(sh, user, pass) {
         s.authed = true;
         Reply::Ok
@@ -109,7 +113,10 @@ pub fn hello(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
             name = Some(a[j + 1].clone());
             j += 2;
         } else {
-            return Reply::error(format!("ERR Syntax error in HELLO option '{}'", args::lossy(&a[j])));
+            return Reply::error(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                args::lossy(&a[j])
+            ));
         }
     }
     if !s.authed {
@@ -123,7 +130,10 @@ pub fn hello(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
     Reply::Map(vec![
         (bulk("server"), bulk("redis")),
         (bulk("version"), bulk(REDIS_VERSION)),
-        (bulk("proto"), Reply::Int(if proto == Proto::Resp3 { 3 } else { 2 })),
+        (
+            bulk("proto"),
+            Reply::Int(if proto == Proto::Resp3 { 3 } else { 2 }),
+        ),
         (bulk("id"), Reply::Int(s.id as i64)),
         (bulk("mode"), bulk("standalone")),
         (bulk("role"), bulk("master")),
@@ -217,7 +227,11 @@ impl ClientFilter {
 }
 
 /// CLIENT ID | SETNAME | GETNAME | SETINFO | LIST | INFO | KILL | NO-EVICT | REPLY | HELP
-pub fn client<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn client<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let sub = String::from_utf8_lossy(&a[1]).to_ascii_lowercase();
         let n = a.len();
@@ -246,10 +260,15 @@ pub fn client<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> Local
             "setinfo" if n == 4 => {
                 let field = String::from_utf8_lossy(&a[2]).to_ascii_lowercase();
                 if field != "lib-name" && field != "lib-ver" {
-                    return Reply::error(format!("ERR Unrecognized option '{}'", args::lossy(&a[2])));
+                    return Reply::error(format!(
+                        "ERR Unrecognized option '{}'",
+                        args::lossy(&a[2])
+                    ));
                 }
                 if a[3].iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
-                    return Reply::error(format!("ERR {field} cannot contain spaces, newlines or special characters."));
+                    return Reply::error(format!(
+                        "ERR {field} cannot contain spaces, newlines or special characters."
+                    ));
                 }
                 let mut info = s.info.borrow_mut();
                 if field == "lib-name" {
@@ -260,7 +279,9 @@ pub fn client<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> Local
                 Reply::Ok
             }
             "setinfo" => arity(),
-            "info" if n == 2 => Reply::Verbatim(Bytes::from(format!("{}\n", s.info.borrow().line()))),
+            "info" if n == 2 => {
+                Reply::Verbatim(Bytes::from(format!("{}\n", s.info.borrow().line())))
+            }
             "info" => arity(),
             "no-evict" if n == 3 => {
                 if eq(&a[2], "on") || eq(&a[2], "off") {
@@ -299,7 +320,12 @@ pub fn client<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> Local
                         match t.as_str() {
                             "normal" => {}
                             "master" | "replica" | "slave" | "pubsub" => f.type_other = true,
-                            _ => return Reply::error(format!("ERR Unknown client type '{}'", args::lossy(&a[j + 1]))),
+                            _ => {
+                                return Reply::error(format!(
+                                    "ERR Unknown client type '{}'",
+                                    args::lossy(&a[j + 1])
+                                ))
+                            }
                         }
                         j += 2;
                     } else if eq(&a[j], "id") && j + 1 < n {
@@ -336,7 +362,10 @@ pub fn client<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> Local
             }
             "kill" if n == 3 => {
                 // Old form: CLIENT KILL addr:port.
-                let f = ClientFilter { addr: Some(args::lossy(&a[2])), ..Default::default() };
+                let f = ClientFilter {
+                    addr: Some(args::lossy(&a[2])),
+                    ..Default::default()
+                };
                 if kill(sh, s, f).await == 0 {
                     err(errors::NO_SUCH_CLIENT)
                 } else {
@@ -344,7 +373,10 @@ pub fn client<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> Local
                 }
             }
             "kill" if n >= 4 && n % 2 == 0 => {
-                let mut f = ClientFilter { skip: Some(s.id), ..Default::default() };
+                let mut f = ClientFilter {
+                    skip: Some(s.id),
+                    ..Default::default()
+                };
                 for pair in a[2..].chunks(2) {
                     let v = &pair[1];
                     if eq(&pair[0], "id") {
@@ -366,7 +398,12 @@ pub fn client<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> Local
                         match t.as_str() {
                             "normal" => {}
                             "master" | "replica" | "slave" | "pubsub" => f.type_other = true,
-                            _ => return Reply::error(format!("ERR Unknown client type '{}'", args::lossy(v))),
+                            _ => {
+                                return Reply::error(format!(
+                                    "ERR Unknown client type '{}'",
+                                    args::lossy(v)
+                                ))
+                            }
                         }
                     } else if eq(&pair[0], "skipme") {
                         if eq(v, "yes") {

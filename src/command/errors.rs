@@ -19,13 +19,15 @@ pub const NOAUTH: &str = "NOAUTH Authentication required.";
 pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 pub const AUTH_NOT_CONFIGURED: &str = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
 pub const NOPROTO: &str = "NOPROTO unsupported protocol version";
-pub const EXPIRE_FLAGS: &str = "ERR NX and XX, GT or LT options at the same time are not compatible";
+pub const EXPIRE_FLAGS: &str =
+    "ERR NX and XX, GT or LT options at the same time are not compatible";
 pub const GT_LT: &str = "ERR GT and LT options at the same time are not compatible";
 pub const LCS_LEN_IDX: &str = "ERR If you want both the length and indexes, please just use IDX.";
 pub const LCS_TYPE: &str = "ERR The specified keys must contain string values";
 pub const MAX_CLIENTS: &str = "ERR max number of clients reached";
 pub const SCAN_CURSOR: &str = "ERR invalid cursor";
-pub const CLIENT_NAME: &str = "ERR Client names cannot contain spaces, newlines or special characters.";
+pub const CLIENT_NAME: &str =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
 pub const NO_SUCH_CLIENT: &str = "ERR No such client";
 
 pub fn err(text: &'static str) -> Reply {
@@ -45,7 +47,9 @@ pub fn not_integer() -> Reply {
 }
 
 pub fn arity(name: &str) -> Reply {
-    Reply::error(format!("ERR wrong number of arguments for '{name}' command"))
+    Reply::error(format!(
+        "ERR wrong number of arguments for '{name}' command"
+    ))
 }
 
 pub fn invalid_expire(name: &str) -> Reply {
@@ -63,7 +67,10 @@ pub fn unknown_subcommand(sub: &[u8], container: &str) -> Reply {
 /// Redis: "unknown command 'x', with args beginning with: 'a' 'b' ", each
 /// shown argument cut at 128 bytes, the whole list at 128 bytes of args.
 pub fn unknown_command(args: &[bytes::Bytes]) -> Reply {
-    let mut msg = format!("ERR unknown command '{}', with args beginning with: ", truncated(&args[0]));
+    let mut msg = format!(
+        "ERR unknown command '{}', with args beginning with: ",
+        truncated(&args[0])
+    );
     let mut shown = 0;
     for a in &args[1..] {
         if shown + a.len() > 128 {

@@ -36,7 +36,11 @@ fn split(sh: &Shard, a: &[Bytes], step: usize) -> Vec<Share> {
         let share = match shares.iter_mut().position(|s| s.shard == shard) {
             Some(i) => &mut shares[i],
             None => {
-                shares.push(Share { shard, args: vec![a[0].clone()], groups: Vec::new() });
+                shares.push(Share {
+                    shard,
+                    args: vec![a[0].clone()],
+                    groups: Vec::new(),
+                });
                 shares.last_mut().expect("just pushed")
             }
         };
@@ -56,7 +60,8 @@ fn keyed_step(f: KeyedFn, db: usize, args: Vec<Bytes>) -> Step {
 }
 
 fn reply_of(out: StepOut) -> Reply {
-    *out.downcast::<Reply>().unwrap_or_else(|_| Box::new(Reply::error("ERR internal step output")))
+    *out.downcast::<Reply>()
+        .unwrap_or_else(|_| Box::new(Reply::error("ERR internal step output")))
 }
 
 /// The keys of a share (every `step`-th argument after the name).
@@ -66,8 +71,18 @@ fn claim(share: &Share, step: usize) -> Claim {
 
 /// Runs `f` on every share; a writer holds its keys on all shards until all
 /// shares are done.
-async fn run(sh: &Rc<Shard>, shares: Vec<Share>, db: usize, f: KeyedFn, write: bool, step: usize) -> Vec<Reply> {
-    let parts = shares.into_iter().map(|s| (s.shard, claim(&s, step), keyed_step(f, db, s.args))).collect();
+async fn run(
+    sh: &Rc<Shard>,
+    shares: Vec<Share>,
+    db: usize,
+    f: KeyedFn,
+    write: bool,
+    step: usize,
+) -> Vec<Reply> {
+    let parts = shares
+        .into_iter()
+        .map(|s| (s.shard, claim(&s, step), keyed_step(f, db, s.args)))
+        .collect();
     let (txn, outs) = sh.begin_claims(parts, write).await;
     if write {
         txn.release(sh).await;
@@ -121,7 +136,13 @@ pub async fn all_ok(sh: &Rc<Shard>, s: &Session, a: Vec<Bytes>, step: usize, f: 
 
 /// MSETNX across shards: check every share for existing keys while holding
 /// all shards, then write all or nothing.
-pub async fn msetnx(sh: &Rc<Shard>, s: &Session, a: Vec<Bytes>, exists: KeyedFn, mset: KeyedFn) -> Reply {
+pub async fn msetnx(
+    sh: &Rc<Shard>,
+    s: &Session,
+    a: Vec<Bytes>,
+    exists: KeyedFn,
+    mset: KeyedFn,
+) -> Reply {
     let db = s.db;
     let shares = split(sh, &a, 2);
     let checks = shares
@@ -139,7 +160,10 @@ pub async fn msetnx(sh: &Rc<Shard>, s: &Session, a: Vec<Bytes>, exists: KeyedFn,
         txn.release(sh).await;
         return Reply::Int(0);
     }
-    let writes = shares.iter().map(|share| (share.shard, keyed_step(mset, db, share.args.clone()))).collect();
+    let writes = shares
+        .iter()
+        .map(|share| (share.shard, keyed_step(mset, db, share.args.clone())))
+        .collect();
     txn.step(sh, writes, true).await;
     Reply::Int(1)
 }
@@ -162,5 +186,7 @@ where
         })
         .collect();
     let (_, outs) = sh.begin_claims(steps, false).await;
-    outs.into_iter().map(|o| *o.downcast::<T>().expect("step output type")).collect()
+    outs.into_iter()
+        .map(|o| *o.downcast::<T>().expect("step output type"))
+        .collect()
 }

@@ -36,7 +36,11 @@ pub fn del(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     Reply::Int(a[1..].iter().filter(|k| st.remove(db, k).is_some()).count() as i64)
 }
 
-pub fn del_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn del_spanning<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move { fanout::sum(sh, s, a, del, true).await })
 }
 
@@ -45,7 +49,11 @@ pub fn exists(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     Reply::Int(a[1..].iter().filter(|k| st.lookup(db, k).is_some()).count() as i64)
 }
 
-pub fn exists_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn exists_spanning<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move { fanout::sum(sh, s, a, exists, false).await })
 }
 
@@ -88,7 +96,10 @@ pub fn renamenx(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     rename_generic(st, db, a, true)
 }
 
-fn step<T: Send + 'static>(db: usize, f: impl FnOnce(&mut Store, usize) -> T + Send + 'static) -> Step {
+fn step<T: Send + 'static>(
+    db: usize,
+    f: impl FnOnce(&mut Store, usize) -> T + Send + 'static,
+) -> Step {
     Box::new(move |shard: &Shard| {
         let mut st = shard.store.borrow_mut();
         st.refresh_clock();
@@ -102,25 +113,48 @@ fn take<T: 'static>(o: StepOut) -> T {
 
 /// RENAME / RENAMENX with the two keys on different shards: hold both,
 /// read the source and probe the destination, then move value and TTL.
-pub fn rename_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn rename_spanning<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let nx = eq(&a[0], "renamenx");
         let (src, dst) = (a[1].clone(), a[2].clone());
         let (ss, ds) = (sh.slots.shard_of(&src), sh.slots.shard_of(&dst));
         let (k1, k2) = (src.clone(), dst.clone());
         let probe = vec![
-            (ss, Claim::Keys(vec![src.clone()]), step(s.db, move |st, db| st.lookup(db, &k1).is_some())),
-            (ds, Claim::Keys(vec![dst.clone()]), step(s.db, move |st, db| st.lookup(db, &k2).is_some())),
+            (
+                ss,
+                Claim::Keys(vec![src.clone()]),
+                step(s.db, move |st, db| st.lookup(db, &k1).is_some()),
+            ),
+            (
+                ds,
+                Claim::Keys(vec![dst.clone()]),
+                step(s.db, move |st, db| st.lookup(db, &k2).is_some()),
+            ),
         ];
         let (txn, outs) = sh.begin_claims(probe, true).await;
         let mut outs = outs.into_iter();
-        let (src_exists, dst_exists) = (take::<bool>(outs.next().unwrap()), take::<bool>(outs.next().unwrap()));
+        let (src_exists, dst_exists) = (
+            take::<bool>(outs.next().unwrap()),
+            take::<bool>(outs.next().unwrap()),
+        );
         if !src_exists || (nx && dst_exists) {
             txn.release(sh).await;
-            return if !src_exists { err(errors::NO_SUCH_KEY) } else { Reply::Int(0) };
+            return if !src_exists {
+                err(errors::NO_SUCH_KEY)
+            } else {
+                Reply::Int(0)
+            };
         }
         let (txn, mut moved) = txn
-            .step(sh, vec![(ss, step(s.db, move |st, db| st.remove(db, &src)))], false)
+            .step(
+                sh,
+                vec![(ss, step(s.db, move |st, db| st.remove(db, &src)))],
+                false,
+            )
             .await;
         let entry = take::<Option<Entry>>(moved.pop().unwrap());
         let txn = txn.expect("still held");
@@ -144,7 +178,10 @@ struct CopyOptions {
 }
 
 fn parse_copy(a: &[Bytes], db: usize, databases: usize) -> Result<CopyOptions, Reply> {
-    let mut o = CopyOptions { dst_db: db, replace: false };
+    let mut o = CopyOptions {
+        dst_db: db,
+        replace: false,
+    };
     let mut j = 3;
     while j < a.len() {
         if eq(&a[j], "replace") {
@@ -184,7 +221,11 @@ pub fn copy(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 }
 
 /// COPY with source and destination on different shards.
-pub fn copy_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn copy_spanning<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let databases = sh.store.borrow().databases();
         let o = tri!(parse_copy(&a, s.db, databases));
@@ -193,8 +234,16 @@ pub fn copy_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -
         let dst_db = o.dst_db;
         let probe_dst = dst.clone();
         let probe = vec![
-            (ss, Claim::Keys(vec![src.clone()]), step(s.db, move |st, db| st.lookup(db, &src).cloned())),
-            (ds, Claim::Keys(vec![dst.clone()]), step(dst_db, move |st, db| st.lookup(db, &probe_dst).is_some())),
+            (
+                ss,
+                Claim::Keys(vec![src.clone()]),
+                step(s.db, move |st, db| st.lookup(db, &src).cloned()),
+            ),
+            (
+                ds,
+                Claim::Keys(vec![dst.clone()]),
+                step(dst_db, move |st, db| st.lookup(db, &probe_dst).is_some()),
+            ),
         ];
         let (txn, outs) = sh.begin_claims(probe, true).await;
         let mut outs = outs.into_iter();
@@ -238,7 +287,14 @@ struct ExpireFlags {
 
 /// Shared body of EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT (Redis's
 /// `expireGenericCommand`, same checks in the same order).
-fn expire_generic(st: &mut Store, db: usize, a: &[Bytes], relative: bool, unit: i64, name: &str) -> Reply {
+fn expire_generic(
+    st: &mut Store,
+    db: usize,
+    a: &[Bytes],
+    relative: bool,
+    unit: i64,
+    name: &str,
+) -> Reply {
     let mut f = ExpireFlags::default();
     for opt in &a[3..] {
         if eq(opt, "nx") {
@@ -250,7 +306,10 @@ fn expire_generic(st: &mut Store, db: usize, a: &[Bytes], relative: bool, unit: 
         } else if eq(opt, "lt") {
             f.lt = true;
         } else {
-            return Reply::error(format!("ERR Unsupported option {}", String::from_utf8_lossy(opt)));
+            return Reply::error(format!(
+                "ERR Unsupported option {}",
+                String::from_utf8_lossy(opt)
+            ));
         }
     }
     if f.nx && (f.xx || f.gt || f.lt) {
@@ -261,7 +320,7 @@ fn expire_generic(st: &mut Store, db: usize, a: &[Bytes], relative: bool, unit: 
     }
     let mut when = tri!(args::int(&a[2]));
     if unit == 1000 {
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             return errors::invalid_expire(name);
         }
         when *= 1000;
@@ -386,7 +445,12 @@ const OBJECT_HELP: &[&str] = &[
 ];
 
 pub fn help_reply(lines: &[&str]) -> Reply {
-    Reply::Array(lines.iter().map(|l| Reply::SimpleString(Bytes::copy_from_slice(l.as_bytes()))).collect())
+    Reply::Array(
+        lines
+            .iter()
+            .map(|l| Reply::SimpleString(Bytes::copy_from_slice(l.as_bytes())))
+            .collect(),
+    )
 }
 
 /// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key, OBJECT HELP
@@ -395,7 +459,9 @@ pub fn object(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     if eq(sub, "help") && a.len() == 2 {
         return help_reply(OBJECT_HELP);
     }
-    let known = ["encoding", "freq", "idletime", "refcount"].iter().find(|n| eq(sub, n));
+    let known = ["encoding", "freq", "idletime", "refcount"]
+        .iter()
+        .find(|n| eq(sub, n));
     let Some(name) = known else {
         return errors::unknown_subcommand(sub, "object");
     };
@@ -456,7 +522,10 @@ const SHARD_BITS: u32 = 10;
 /// shard (see `Db::scan` for why every key present throughout is returned).
 pub fn scan<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
-        let Some(cursor) = std::str::from_utf8(&a[1]).ok().and_then(|c| c.parse::<u64>().ok()) else {
+        let Some(cursor) = std::str::from_utf8(&a[1])
+            .ok()
+            .and_then(|c| c.parse::<u64>().ok())
+        else {
             return err(errors::SCAN_CURSOR);
         };
         let mut count = 10usize;
@@ -482,7 +551,10 @@ pub fn scan<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBo
         }
         let shard = (cursor & ((1 << SHARD_BITS) - 1)) as usize;
         if shard >= sh.shards() {
-            return Reply::Array(vec![Reply::Bulk(Bytes::from_static(b"0")), Reply::Array(Vec::new())]);
+            return Reply::Array(vec![
+                Reply::Bulk(Bytes::from_static(b"0")),
+                Reply::Array(Vec::new()),
+            ]);
         }
         let remaining = match cursor >> SHARD_BITS {
             0 => usize::MAX,
@@ -493,7 +565,9 @@ pub fn scan<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBo
             let st = shard.store.borrow();
             let mut keys = Vec::new();
             let left = st.db_ref(db).scan(remaining, count, st.now, |k, e| {
-                let type_ok = type_filter.as_deref().is_none_or(|t| t == e.value.type_name());
+                let type_ok = type_filter
+                    .as_deref()
+                    .is_none_or(|t| t == e.value.type_name());
                 let match_ok = pattern.as_ref().is_none_or(|p| glob_match(p, k, false));
                 if type_ok && match_ok {
                     keys.push(Bytes::copy_from_slice(k));
@@ -519,7 +593,11 @@ pub fn scan<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBo
 
 /// RANDOMKEY: a shard chosen with probability proportional to its size,
 /// then a random key of that shard.
-pub fn randomkey<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, _a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn randomkey<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    _a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         use rand::Rng;
         let db = s.db;
@@ -530,21 +608,27 @@ pub fn randomkey<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, _a: Vec<Bytes>) -> L
                 let now = st.now;
                 let mut rng = std::mem::replace(&mut st.rng, rand::SeedableRng::seed_from_u64(0));
                 let d = st.db_ref(db);
-                let key = d.random_key(&mut rng, now).map(Bytes::copy_from_slice).or_else(|| {
-                    // 100 expired samples in a row: the shard is nearly all
-                    // expired-but-unreclaimed keys. Redis keeps sampling
-                    // until it finds a live key, so pick among the live ones.
-                    let mut live = Vec::new();
-                    d.for_each_key(now, |k| live.push(Bytes::copy_from_slice(k)));
-                    (!live.is_empty()).then(|| live.swap_remove(rng.gen_range(0..live.len())))
-                });
+                let key = d
+                    .random_key(&mut rng, now)
+                    .map(Bytes::copy_from_slice)
+                    .or_else(|| {
+                        // 100 expired samples in a row: the shard is nearly all
+                        // expired-but-unreclaimed keys. Redis keeps sampling
+                        // until it finds a live key, so pick among the live ones.
+                        let mut live = Vec::new();
+                        d.for_each_key(now, |k| live.push(Bytes::copy_from_slice(k)));
+                        (!live.is_empty()).then(|| live.swap_remove(rng.gen_range(0..live.len())))
+                    });
                 st.rng = rng;
                 (st.db_ref(db).len(), key)
             })
             .await;
         // Only shards with a live key take part: one full of expired keys
         // must not turn the answer into nil while others have live keys.
-        let picks: Vec<(usize, Bytes)> = picks.into_iter().filter_map(|(len, key)| Some((len, key?))).collect();
+        let picks: Vec<(usize, Bytes)> = picks
+            .into_iter()
+            .filter_map(|(len, key)| Some((len, key?)))
+            .collect();
         let total: usize = picks.iter().map(|p| p.0).sum();
         if total == 0 {
             return Reply::Nil;
@@ -561,10 +645,16 @@ pub fn randomkey<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, _a: Vec<Bytes>) -> L
 }
 
 /// DBSIZE
-pub fn dbsize<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, _a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn dbsize<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    _a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let db = s.db;
-        let sizes = sh.on_every_shard(move |shard: &Shard| shard.store.borrow().db_ref(db).len()).await;
+        let sizes = sh
+            .on_every_shard(move |shard: &Shard| shard.store.borrow().db_ref(db).len())
+            .await;
         Reply::Int(sizes.into_iter().sum::<usize>() as i64)
     })
 }
@@ -580,7 +670,10 @@ fn flush_args_ok(a: &[Bytes]) -> bool {
 
 /// Runs `f` on every shard as one write: all shards are held until each
 /// has run it, so no client sees some shards changed and others not.
-pub async fn write_every_shard(sh: &Rc<Shard>, f: impl Fn(&mut Store) + Send + Sync + Clone + 'static) {
+pub async fn write_every_shard(
+    sh: &Rc<Shard>,
+    f: impl Fn(&mut Store) + Send + Sync + Clone + 'static,
+) {
     let steps = sh
         .all_shards()
         .map(|s| {
@@ -597,7 +690,11 @@ pub async fn write_every_shard(sh: &Rc<Shard>, f: impl Fn(&mut Store) + Send + S
 }
 
 /// FLUSHDB [ASYNC | SYNC]
-pub fn flushdb<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn flushdb<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         if !flush_args_ok(&a) {
             return errors::syntax();
@@ -609,7 +706,11 @@ pub fn flushdb<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> Loca
 }
 
 /// FLUSHALL [ASYNC | SYNC]
-pub fn flushall<'a>(sh: &'a Rc<Shard>, _s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn flushall<'a>(
+    sh: &'a Rc<Shard>,
+    _s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         if !flush_args_ok(&a) {
             return errors::syntax();
@@ -620,7 +721,11 @@ pub fn flushall<'a>(sh: &'a Rc<Shard>, _s: &'a mut Session, a: Vec<Bytes>) -> Lo
 }
 
 /// SWAPDB index1 index2
-pub fn swapdb<'a>(sh: &'a Rc<Shard>, _s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn swapdb<'a>(
+    sh: &'a Rc<Shard>,
+    _s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let databases = sh.store.borrow().databases();
         let parse = |arg: &[u8], which: &'static str| -> Result<usize, Reply> {

@@ -39,7 +39,12 @@ fn command_info(c: &CommandSpec) -> Reply {
         Reply::Int(c.last_key as i64),
         Reply::Int(c.step as i64),
         // Redis writes the categories as simple strings (`+@read`).
-        Reply::Set(c.acl.iter().map(|a| Reply::SimpleString(Bytes::from(format!("@{a}")))).collect()),
+        Reply::Set(
+            c.acl
+                .iter()
+                .map(|a| Reply::SimpleString(Bytes::from(format!("@{a}"))))
+                .collect(),
+        ),
         Reply::Array(Vec::new()),
         Reply::Array(Vec::new()),
         Reply::Array(Vec::new()),
@@ -76,6 +81,9 @@ const COMMAND_HELP: &[&str] = &[
     "    Print this help.",
 ];
 
+/// A COMMAND LIST FILTERBY predicate.
+type CommandFilter = Box<dyn Fn(&CommandSpec) -> bool>;
+
 /// COMMAND [COUNT | LIST [FILTERBY …] | INFO [name …] | DOCS [name …] | GETKEYS cmd … | HELP]
 pub fn command(_sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
     if a.len() == 1 {
@@ -90,7 +98,12 @@ pub fn command(_sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
                 return Reply::Array(COMMANDS.iter().map(command_info).collect());
             }
             // An unknown name is a null bulk (`$-1`) in Redis, not a null array.
-            Reply::Array(a[2..].iter().map(|n| table::lookup(n).map_or(Reply::Nil, command_info)).collect())
+            Reply::Array(
+                a[2..]
+                    .iter()
+                    .map(|n| table::lookup(n).map_or(Reply::Nil, command_info))
+                    .collect(),
+            )
         }
         "docs" => {
             let pick: Vec<&CommandSpec> = if a.len() == 2 {
@@ -98,15 +111,21 @@ pub fn command(_sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
             } else {
                 a[2..].iter().filter_map(|n| table::lookup(n)).collect()
             };
-            Reply::Map(pick.into_iter().map(|c| (bulk(c.name), command_docs(c))).collect())
+            Reply::Map(
+                pick.into_iter()
+                    .map(|c| (bulk(c.name), command_docs(c)))
+                    .collect(),
+            )
         }
         "list" => {
-            let filter: Option<Box<dyn Fn(&CommandSpec) -> bool>> = match a.len() {
+            let filter: Option<CommandFilter> = match a.len() {
                 2 => None,
                 5 if eq(&a[2], "filterby") => {
                     let v = a[4].clone();
                     if eq(&a[3], "pattern") {
-                        Some(Box::new(move |c| crate::glob::glob_match(&v, c.name.as_bytes(), true)))
+                        Some(Box::new(move |c| {
+                            crate::glob::glob_match(&v, c.name.as_bytes(), true)
+                        }))
                     } else if eq(&a[3], "aclcat") {
                         let cat = String::from_utf8_lossy(&v).to_ascii_lowercase();
                         Some(Box::new(move |c| c.acl.contains(&cat.as_str())))
@@ -119,7 +138,11 @@ pub fn command(_sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
                 _ => return errors::syntax(),
             };
             Reply::Array(
-                COMMANDS.iter().filter(|c| filter.as_ref().is_none_or(|f| f(c))).map(|c| bulk(c.name)).collect(),
+                COMMANDS
+                    .iter()
+                    .filter(|c| filter.as_ref().is_none_or(|f| f(c)))
+                    .map(|c| bulk(c.name))
+                    .collect(),
             )
         }
         // Arity -4 as in Redis 7.0: `COMMAND GETKEYS get` is an arity error.
@@ -135,7 +158,10 @@ pub fn command(_sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
             if !spec.arity_ok(cmd.len()) {
                 return errors::err("ERR Invalid number of arguments specified for command");
             }
-            let keys: Vec<Reply> = spec.key_positions(cmd.len()).map(|p| Reply::Bulk(cmd[p].clone())).collect();
+            let keys: Vec<Reply> = spec
+                .key_positions(cmd.len())
+                .map(|p| Reply::Bulk(cmd[p].clone()))
+                .collect();
             if keys.is_empty() {
                 return errors::err("ERR The command has no key arguments");
             }
@@ -148,8 +174,13 @@ pub fn command(_sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
 
 /// TIME
 pub fn time(_sh: &Rc<Shard>, _s: &mut Session, _a: &[Bytes]) -> Reply {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    Reply::Array(vec![bulk(&now.as_secs().to_string()), bulk(&now.subsec_micros().to_string())])
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Reply::Array(vec![
+        bulk(&now.as_secs().to_string()),
+        bulk(&now.subsec_micros().to_string()),
+    ])
 }
 
 /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]. lanner keeps no data on
@@ -201,11 +232,19 @@ fn snapshot(shard: &Shard) -> CoreSnapshot {
         stats: shard.stats.borrow().clone(),
         keyspace: st.stats.clone(),
         used_memory: st.used_memory(),
-        dbs: (0..st.databases()).map(|d| (st.db_ref(d).len(), st.db_ref(d).volatile_len())).collect(),
+        dbs: (0..st.databases())
+            .map(|d| (st.db_ref(d).len(), st.db_ref(d).volatile_len()))
+            .collect(),
         cpu_user,
         cpu_sys,
         ops_per_sec: shard.ops_per_sec(),
-        max_qbuf: shard.clients.borrow().values().map(|c| c.borrow().query_buf).max().unwrap_or(0),
+        max_qbuf: shard
+            .clients
+            .borrow()
+            .values()
+            .map(|c| c.borrow().query_buf)
+            .max()
+            .unwrap_or(0),
     }
 }
 
@@ -225,7 +264,11 @@ fn human(bytes: u64) -> String {
 fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
         .map_or(0, |pages| pages * 4096)
 }
 
@@ -235,25 +278,55 @@ fn total_system_memory() -> u64 {
         .and_then(|s| {
             s.lines()
                 .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<u64>().ok()))
+                .and_then(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|k| k.parse::<u64>().ok())
+                })
         })
         .map_or(0, |kb| kb * 1024)
 }
 
 const DEFAULT_SECTIONS: &[&str] = &[
-    "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster",
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
     "keyspace",
 ];
 const ALL_SECTIONS: &[&str] = &[
-    "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats",
-    "errorstats", "cluster", "keyspace",
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "cluster",
+    "keyspace",
 ];
 
 /// INFO [section ...]
-pub fn info<'a>(sh: &'a Rc<Shard>, _s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn info<'a>(
+    sh: &'a Rc<Shard>,
+    _s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let mut wanted: Vec<&str> = Vec::new();
-        let asked: Vec<String> = a[1..].iter().map(|x| String::from_utf8_lossy(x).to_ascii_lowercase()).collect();
+        let asked: Vec<String> = a[1..]
+            .iter()
+            .map(|x| String::from_utf8_lossy(x).to_ascii_lowercase())
+            .collect();
         if asked.is_empty() || asked.iter().any(|x| x == "default") {
             wanted.extend(DEFAULT_SECTIONS);
         }
@@ -301,7 +374,9 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
         }
     };
     section("server", &mut o, &|o| {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         let _ = write!(
             o,
             "redis_version:{REDIS_VERSION}\r\nlanner_version:{LANNER_VERSION}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\n\
@@ -405,7 +480,11 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
             "used_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\nused_cpu_sys_children:{cs:.6}\r\nused_cpu_user_children:{cu:.6}\r\n"
         );
         for (i, s) in snaps.iter().enumerate() {
-            let _ = write!(o, "used_cpu_sys_shard{i}:{:.6}\r\nused_cpu_user_shard{i}:{:.6}\r\n", s.cpu_sys, s.cpu_user);
+            let _ = write!(
+                o,
+                "used_cpu_sys_shard{i}:{:.6}\r\nused_cpu_user_shard{i}:{:.6}\r\n",
+                s.cpu_sys, s.cpu_user
+            );
         }
     });
     section("modules", &mut o, &|_| {});
@@ -414,7 +493,11 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
             if s.calls + s.rejected + s.failed == 0 {
                 continue;
             }
-            let per = if s.calls > 0 { s.usec as f64 / s.calls as f64 } else { 0.0 };
+            let per = if s.calls > 0 {
+                s.usec as f64 / s.calls as f64
+            } else {
+                0.0
+            };
             let _ = write!(
                 o,
                 "cmdstat_{}:calls={},usec={},usec_per_call={per:.2},rejected_calls={},failed_calls={}\r\n",
@@ -458,7 +541,11 @@ const CONFIG_HELP: &[&str] = &[
 ];
 
 /// CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT | REWRITE | HELP
-pub fn config<'a>(sh: &'a Rc<Shard>, _s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn config<'a>(
+    sh: &'a Rc<Shard>,
+    _s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let sub = String::from_utf8_lossy(&a[1]).to_ascii_lowercase();
         let n = a.len();
@@ -467,10 +554,18 @@ pub fn config<'a>(sh: &'a Rc<Shard>, _s: &'a mut Session, a: Vec<Bytes>) -> Loca
             "get" if n >= 3 => {
                 let patterns: Vec<&[u8]> = a[2..].iter().map(|p| p.as_ref()).collect();
                 let pairs = sh.shared.config_snapshot().get(&patterns);
-                Reply::Map(pairs.into_iter().map(|(k, v)| (bulk(&k), bulk(&v))).collect())
+                Reply::Map(
+                    pairs
+                        .into_iter()
+                        .map(|(k, v)| (bulk(&k), bulk(&v)))
+                        .collect(),
+                )
             }
             "set" if n >= 4 && n % 2 == 0 => {
-                let pairs: Vec<(&[u8], &[u8])> = a[2..].chunks(2).map(|p| (p[0].as_ref(), p[1].as_ref())).collect();
+                let pairs: Vec<(&[u8], &[u8])> = a[2..]
+                    .chunks(2)
+                    .map(|p| (p[0].as_ref(), p[1].as_ref()))
+                    .collect();
                 match sh.shared.update_config(|c| c.set(&pairs)) {
                     Ok(()) => Reply::Ok,
                     Err(e) => Reply::error(e),

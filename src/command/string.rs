@@ -71,7 +71,13 @@ enum OptsFor {
 
 /// Redis's `parseExtendedStringArgumentsOrReply` + `getExpireMillisecondsOrReply`
 /// for SET and GETEX, with the same precedence of errors.
-fn parse_set_options(a: &[Bytes], from: usize, now: u64, cmd: OptsFor, name: &str) -> Result<SetOptions, Reply> {
+fn parse_set_options(
+    a: &[Bytes],
+    from: usize,
+    now: u64,
+    cmd: OptsFor,
+    name: &str,
+) -> Result<SetOptions, Reply> {
     let mut o = SetOptions::default();
     // (value, unit ms multiplier, relative?)
     let mut exp: Option<(&Bytes, i64, bool)> = None;
@@ -90,13 +96,9 @@ fn parse_set_options(a: &[Bytes], from: usize, now: u64, cmd: OptsFor, name: &st
             o.keepttl = true;
         } else if eq(opt, "persist") && cmd == OptsFor::GetEx && !timed && !o.keepttl {
             o.persist = true;
-        } else if let (Some((unit, rel)), Some(v), false, false, false) = (
-            time_option(opt),
-            next,
-            o.keepttl,
-            o.persist,
-            timed,
-        ) {
+        } else if let (Some((unit, rel)), Some(v), false, false, false) =
+            (time_option(opt), next, o.keepttl, o.persist, timed)
+        {
             exp = Some((v, unit, rel));
             j += 1;
         } else {
@@ -137,7 +139,14 @@ fn time_option(opt: &[u8]) -> Option<(i64, bool)> {
 
 /// Stores a string, keeping the old TTL when asked; an expiry already in
 /// the past deletes the key instead (Redis's `checkAlreadyExpired`).
-fn store_str(st: &mut Store, db: usize, key: &[u8], value: &[u8], expire: Option<ExpireAt>, keepttl: bool) {
+fn store_str(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    value: &[u8],
+    expire: Option<ExpireAt>,
+    keepttl: bool,
+) {
     let ttl = match expire {
         Some(at) if at <= st.now => {
             st.remove(db, key);
@@ -154,7 +163,11 @@ fn store_str(st: &mut Store, db: usize, key: &[u8], value: &[u8], expire: Option
 pub fn set(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let o = tri!(parse_set_options(a, 3, st.now, OptsFor::Set, "set"));
     let key = &a[1];
-    let old = if o.get { str_reply(tri!(read_str(st, db, key))) } else { Reply::Nil };
+    let old = if o.get {
+        str_reply(tri!(read_str(st, db, key)))
+    } else {
+        Reply::Nil
+    };
     let found = st.exists(db, key);
     if (o.nx && found) || (o.xx && !found) {
         return if o.get { old } else { Reply::Nil };
@@ -251,7 +264,11 @@ pub fn mget(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     Reply::Array(replies)
 }
 
-pub fn mget_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn mget_spanning<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move { fanout::positional(sh, s, a, mget).await })
 }
 
@@ -270,7 +287,11 @@ pub fn mset(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     Reply::Ok
 }
 
-pub fn mset_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn mset_spanning<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         if let Some(e) = mset_odd(&a) {
             return e;
@@ -291,7 +312,11 @@ pub fn msetnx(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     Reply::Int(1)
 }
 
-pub fn msetnx_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn msetnx_spanning<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         if let Some(e) = mset_odd(&a) {
             return e;
@@ -381,7 +406,9 @@ pub fn setrange(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let (key, patch) = (&a[1], &a[3]);
     let offset = offset as u64;
     let limit = st.proto_max_bulk_len;
-    let too_long = |cur: usize| !patch.is_empty() && offset + patch.len() as u64 > limit && cur as u64 <= limit;
+    let too_long = |cur: usize| {
+        !patch.is_empty() && offset + patch.len() as u64 > limit && cur as u64 <= limit
+    };
     let res = st.modify(db, key, |e| match &mut e.value {
         Value::Str(s) => {
             if patch.is_empty() {
@@ -504,7 +531,12 @@ struct LcsOptions {
 }
 
 fn parse_lcs(a: &[Bytes]) -> Result<LcsOptions, Reply> {
-    let mut o = LcsOptions { len: false, idx: false, min_len: 0, with_len: false };
+    let mut o = LcsOptions {
+        len: false,
+        idx: false,
+        min_len: 0,
+        with_len: false,
+    };
     let mut j = 3;
     while j < a.len() {
         let opt = &a[j];
@@ -545,11 +577,22 @@ pub fn lcs(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     lcs_reply(&x, &y, a)
 }
 
-pub fn lcs_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn lcs_spanning<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let db = s.db;
         let read = |key: Bytes| move |st: &mut Store| lcs_value(st, db, &key);
-        let mut vals = fanout::read_each(sh, vec![(a[1].clone(), read(a[1].clone())), (a[2].clone(), read(a[2].clone()))]).await;
+        let mut vals = fanout::read_each(
+            sh,
+            vec![
+                (a[1].clone(), read(a[1].clone())),
+                (a[2].clone(), read(a[2].clone())),
+            ],
+        )
+        .await;
         let y = tri!(vals.pop().expect("two values"));
         let x = tri!(vals.pop().expect("two values"));
         lcs_reply(&x, &y, &a)
@@ -620,8 +663,14 @@ fn lcs_reply(x: &[u8], y: &[u8], a: &[Bytes]) -> Reply {
     }
     if o.idx {
         Reply::Map(vec![
-            (Reply::Bulk(Bytes::from_static(b"matches")), Reply::Array(matches)),
-            (Reply::Bulk(Bytes::from_static(b"len")), Reply::Int(total as i64)),
+            (
+                Reply::Bulk(Bytes::from_static(b"matches")),
+                Reply::Array(matches),
+            ),
+            (
+                Reply::Bulk(Bytes::from_static(b"len")),
+                Reply::Int(total as i64),
+            ),
         ])
     } else {
         Reply::Bulk(Bytes::from(out))
@@ -633,7 +682,9 @@ mod tests {
     use super::*;
 
     fn args(v: &[&str]) -> Vec<Bytes> {
-        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
+        v.iter()
+            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+            .collect()
     }
 
     #[test]
@@ -649,7 +700,10 @@ mod tests {
     #[test]
     fn lcs_finds_redis_example() {
         let a = args(&["lcs", "k1", "k2"]);
-        assert_eq!(lcs_reply(b"ohmytext", b"mynewtext", &a), Reply::Bulk(Bytes::from_static(b"mytext")));
+        assert_eq!(
+            lcs_reply(b"ohmytext", b"mynewtext", &a),
+            Reply::Bulk(Bytes::from_static(b"mytext"))
+        );
         let a = args(&["lcs", "k1", "k2", "LEN"]);
         assert_eq!(lcs_reply(b"ohmytext", b"mynewtext", &a), Reply::Int(6));
     }
@@ -662,8 +716,17 @@ mod tests {
         assert!(p(&["set", "k", "v", "ex", "10", "px", "10"]).is_err());
         assert!(p(&["set", "k", "v", "keepttl", "ex", "10"]).is_err());
         assert!(p(&["set", "k", "v", "ex"]).is_err());
-        assert_eq!(p(&["set", "k", "v", "ex", "0"]).err(), Some(errors::invalid_expire("set")));
-        assert_eq!(p(&["set", "k", "v", "px", "5"]).unwrap().expire, Some(1_005));
-        assert_eq!(p(&["set", "k", "v", "exat", "5"]).unwrap().expire, Some(5_000));
+        assert_eq!(
+            p(&["set", "k", "v", "ex", "0"]).err(),
+            Some(errors::invalid_expire("set"))
+        );
+        assert_eq!(
+            p(&["set", "k", "v", "px", "5"]).unwrap().expire,
+            Some(1_005)
+        );
+        assert_eq!(
+            p(&["set", "k", "v", "exat", "5"]).unwrap().expire,
+            Some(5_000)
+        );
     }
 }

@@ -24,7 +24,8 @@ use crate::shard::store::Store;
 
 pub type KeyedFn = fn(&mut Store, usize, &[Bytes]) -> Reply;
 pub type LocalFn = fn(&Rc<Shard>, &mut Session, &[Bytes]) -> Reply;
-pub type CoordFn = for<'a> fn(&'a Rc<Shard>, &'a mut Session, Vec<Bytes>) -> LocalBoxFuture<'a, Reply>;
+pub type CoordFn =
+    for<'a> fn(&'a Rc<Shard>, &'a mut Session, Vec<Bytes>) -> LocalBoxFuture<'a, Reply>;
 
 #[derive(Clone, Copy)]
 pub enum Handler {
@@ -96,7 +97,8 @@ pub struct CommandSpec {
 impl CommandSpec {
     /// Position in `COMMANDS`, for per-command statistics arrays.
     pub fn index(&'static self) -> usize {
-        (self as *const CommandSpec as usize - COMMANDS.as_ptr() as usize) / std::mem::size_of::<CommandSpec>()
+        (self as *const CommandSpec as usize - COMMANDS.as_ptr() as usize)
+            / std::mem::size_of::<CommandSpec>()
     }
 
     pub fn has(&self, flag: u32) -> bool {
@@ -122,7 +124,11 @@ impl CommandSpec {
         } else {
             (self.last_key as usize).min(argc.saturating_sub(1))
         };
-        let end = if first == 0 || last < first { first } else { last + 1 };
+        let end = if first == 0 || last < first {
+            first
+        } else {
+            last + 1
+        };
         (first..end).step_by(step)
     }
 }

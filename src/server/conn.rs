@@ -56,15 +56,25 @@ async fn admit(sh: Rc<Shard>, mut stream: TcpStream) {
     let count = sh.shared.clients.fetch_add(1, Ordering::Relaxed) + 1;
     if count as u64 > config.maxclients {
         sh.shared.clients.fetch_sub(1, Ordering::Relaxed);
-        let _ = stream.write_all(format!("-{}\r\n", errors::MAX_CLIENTS).as_bytes()).await;
+        let _ = stream
+            .write_all(format!("-{}\r\n", errors::MAX_CLIENTS).as_bytes())
+            .await;
         sh.stats.borrow_mut().rejected_connections += 1;
         return;
     }
     let _ = stream.set_nodelay(true);
     let id = sh.shared.next_client_id.fetch_add(1, Ordering::Relaxed);
     let addr = peer.map(|p| p.to_string()).unwrap_or_default();
-    let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
-    let info = Rc::new(RefCell::new(ClientInfo::new(id, addr, laddr, stream.as_raw_fd())));
+    let laddr = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let info = Rc::new(RefCell::new(ClientInfo::new(
+        id,
+        addr,
+        laddr,
+        stream.as_raw_fd(),
+    )));
     sh.clients.borrow_mut().insert(id, info.clone());
     sh.stats.borrow_mut().connected_clients += 1;
     let session = Session::new(info, config.requirepass.is_none());
@@ -92,7 +102,10 @@ async fn serve(sh: &Rc<Shard>, mut stream: TcpStream, mut session: Session) {
             stats.net_input_bytes += n as u64;
             stats.reads_processed += 1;
         }
-        let limits = Limits { max_bulk_len: config.proto_max_bulk_len, ..Limits::default() };
+        let limits = Limits {
+            max_bulk_len: config.proto_max_bulk_len,
+            ..Limits::default()
+        };
         let mut failure = None;
         loop {
             match parse_request(&mut rbuf, &limits) {

@@ -41,7 +41,9 @@ struct Outgoing {
 
 impl Outgoing {
     fn new(shards: usize) -> Outgoing {
-        Outgoing { per_shard: (0..shards).map(|_| (Vec::new(), Vec::new())).collect() }
+        Outgoing {
+            per_shard: (0..shards).map(|_| (Vec::new(), Vec::new())).collect(),
+        }
     }
 
     fn is_empty(&self) -> bool {
@@ -67,7 +69,11 @@ impl Outgoing {
         for (idxs, replies) in join_all(sends).await {
             let mut replies = replies.into_iter();
             for i in idxs {
-                slots[i].reply = Some(replies.next().unwrap_or_else(|| Reply::error("ERR shard unavailable")));
+                slots[i].reply = Some(
+                    replies
+                        .next()
+                        .unwrap_or_else(|| Reply::error("ERR shard unavailable")),
+                );
             }
         }
     }
@@ -92,7 +98,11 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
         if before == ReplyMode::Skip {
             s.reply_mode = ReplyMode::On;
         }
-        slots.push(Slot { reply: None, proto: s.proto, send: true });
+        slots.push(Slot {
+            reply: None,
+            proto: s.proto,
+            send: true,
+        });
         match route(sh, s, args) {
             Route::Done(reply) => slots[idx].reply = Some(reply),
             Route::Shard(shard, cmd) => {
@@ -163,14 +173,33 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
             Route::Done(reply)
         }
         Handler::Keyed(_) => {
-            let shard = spec.key_positions(args.len()).next().map_or(sh.id, |p| sh.slots.shard_of(&args[p]));
-            Route::Shard(shard, Cmd { spec, db: s.db, args })
+            let shard = spec
+                .key_positions(args.len())
+                .next()
+                .map_or(sh.id, |p| sh.slots.shard_of(&args[p]));
+            Route::Shard(
+                shard,
+                Cmd {
+                    spec,
+                    db: s.db,
+                    args,
+                },
+            )
         }
         Handler::Multi(_, spanning) => {
-            let mut keys = spec.key_positions(args.len()).map(|p| sh.slots.shard_of(&args[p]));
+            let mut keys = spec
+                .key_positions(args.len())
+                .map(|p| sh.slots.shard_of(&args[p]));
             let first = keys.next().unwrap_or(sh.id);
             if keys.all(|k| k == first) {
-                Route::Shard(first, Cmd { spec, db: s.db, args })
+                Route::Shard(
+                    first,
+                    Cmd {
+                        spec,
+                        db: s.db,
+                        args,
+                    },
+                )
             } else {
                 Route::Coordinated(spec, spanning, args)
             }

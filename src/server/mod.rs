@@ -62,11 +62,17 @@ pub struct Shared {
 
 impl Shared {
     pub fn config_snapshot(&self) -> Config {
-        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Applies CONFIG SET; every core picks the change up before its next batch.
-    pub fn update_config(&self, f: impl FnOnce(&mut Config) -> Result<(), String>) -> Result<(), String> {
+    pub fn update_config(
+        &self,
+        f: impl FnOnce(&mut Config) -> Result<(), String>,
+    ) -> Result<(), String> {
         let mut c = self.config.write().unwrap_or_else(|p| p.into_inner());
         f(&mut c)?;
         self.config_gen.fetch_add(1, Ordering::Release);
@@ -91,7 +97,9 @@ fn usable_cpus() -> Vec<usize> {
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0 {
-            let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &set)).collect();
+            let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+                .filter(|&c| libc::CPU_ISSET(c, &set))
+                .collect();
             if !cpus.is_empty() {
                 return cpus;
             }
@@ -112,7 +120,11 @@ fn bind_all(config: &Config, shards: usize) -> Result<(u16, Vec<Vec<RawFd>>), St
             None => (false, spec.as_str()),
         };
         let host = if host == "*" { "0.0.0.0" } else { host };
-        let addr: SocketAddr = match (host, port).to_socket_addrs().ok().and_then(|mut a| a.next()) {
+        let addr: SocketAddr = match (host, port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+        {
             Some(a) => a,
             None if optional => continue,
             None => return Err(StartError(format!("bind: cannot resolve address '{host}'"))),
@@ -126,12 +138,17 @@ fn bind_all(config: &Config, shards: usize) -> Result<(u16, Vec<Vec<RawFd>>), St
             Err(e) => return Err(StartError(format!("could not bind {addr}: {e}"))),
         };
         if port == 0 {
-            port = probe.local_addr().ok().and_then(|a| a.as_socket()).map_or(0, |a| a.port());
+            port = probe
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_socket())
+                .map_or(0, |a| a.port());
         }
         drop(probe);
         let addr = SocketAddr::new(addr.ip(), port);
         for fds in per_shard.iter_mut() {
-            let s = socket(addr, true).map_err(|e| StartError(format!("could not bind {addr}: {e}")))?;
+            let s = socket(addr, true)
+                .map_err(|e| StartError(format!("could not bind {addr}: {e}")))?;
             fds.push(s.into_raw_fd());
         }
     }
@@ -197,25 +214,57 @@ async fn connect(parts: MeshParts) -> MeshEnds {
         }
     }
     let (requests_out, requests_in, responses_out, responses_in) = futures::join!(
-        join_all(parts.requests_out.into_iter().map(|s| opt(s.map(SharedSender::connect)))),
-        join_all(parts.requests_in.into_iter().map(|r| opt(r.map(SharedReceiver::connect)))),
-        join_all(parts.responses_out.into_iter().map(|s| opt(s.map(SharedSender::connect)))),
-        join_all(parts.responses_in.into_iter().map(|r| opt(r.map(SharedReceiver::connect)))),
+        join_all(
+            parts
+                .requests_out
+                .into_iter()
+                .map(|s| opt(s.map(SharedSender::connect)))
+        ),
+        join_all(
+            parts
+                .requests_in
+                .into_iter()
+                .map(|r| opt(r.map(SharedReceiver::connect)))
+        ),
+        join_all(
+            parts
+                .responses_out
+                .into_iter()
+                .map(|s| opt(s.map(SharedSender::connect)))
+        ),
+        join_all(
+            parts
+                .responses_in
+                .into_iter()
+                .map(|r| opt(r.map(SharedReceiver::connect)))
+        ),
     );
-    MeshEnds { requests_out, requests_in, responses_out, responses_in }
+    MeshEnds {
+        requests_out,
+        requests_in,
+        responses_out,
+        responses_in,
+    }
 }
 
 /// Starts every executor and blocks until the server stops.
 pub fn run(config: Config) -> Result<(), StartError> {
     if config.daemonize {
-        return Err(StartError("daemonize yes is not supported: lanner stays in the foreground (use systemd)".into()));
+        return Err(StartError(
+            "daemonize yes is not supported: lanner stays in the foreground (use systemd)".into(),
+        ));
     }
     let cpus = usable_cpus();
-    let shards = if config.shards == 0 { cpus.len() } else { config.shards };
+    let shards = if config.shards == 0 {
+        cpus.len()
+    } else {
+        config.shards
+    };
     let (port, listeners) = bind_all(&config, shards)?;
     let shutdown = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(sig, shutdown.clone()).map_err(|e| StartError(format!("signal handler: {e}")))?;
+        signal_hook::flag::register(sig, shutdown.clone())
+            .map_err(|e| StartError(format!("signal handler: {e}")))?;
     }
     // SAFETY: ignoring SIGPIPE so a write to a closed socket is an error, not death.
     unsafe {
@@ -233,7 +282,9 @@ pub fn run(config: Config) -> Result<(), StartError> {
         started: Instant::now(),
         run_id: run_id(),
         port,
-        executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+        executable: std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
         config: RwLock::new(config),
     });
     log::banner(&shared, shards, &cpus);
@@ -242,14 +293,25 @@ pub fn run(config: Config) -> Result<(), StartError> {
     for ((id, parts), fds) in build_mesh(shards).into_iter().enumerate().zip(listeners) {
         let shared = shared.clone();
         let ready = ready_tx.clone();
-        let placement = if shards <= cpus.len() { Placement::Fixed(cpus[id]) } else { Placement::Unbound };
+        let placement = if shards <= cpus.len() {
+            Placement::Fixed(cpus[id])
+        } else {
+            Placement::Unbound
+        };
         let builder = LocalExecutorBuilder::new(placement)
             .name(&format!("lanner-shard-{id}"))
             .io_memory(io_memory)
             .preempt_timer(Duration::from_millis(10))
-            .spin_before_park(Duration::from_micros(std::env::var("LANNER_SPIN_US").ok().and_then(|v| v.parse().ok()).unwrap_or(0)));
+            .spin_before_park(Duration::from_micros(
+                std::env::var("LANNER_SPIN_US")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+            ));
         let handle = builder
-            .spawn(move || async move { executor_main(ShardId(id), shared, parts, fds, ready).await })
+            .spawn(
+                move || async move { executor_main(ShardId(id), shared, parts, fds, ready).await },
+            )
             .map_err(|e| StartError(executor_error(&e.to_string())))?;
         handles.push(handle);
     }
@@ -282,7 +344,9 @@ fn executor_error(e: &str) -> String {
 fn run_id() -> String {
     use rand::Rng;
     let mut rng = rand::thread_rng();
-    (0..40).map(|_| char::from_digit(rng.gen_range(0..16), 16).expect("hex digit")).collect()
+    (0..40)
+        .map(|_| char::from_digit(rng.gen_range(0..16), 16).expect("hex digit"))
+        .collect()
 }
 
 /// Polls `f` at least every millisecond until it completes. glommio's
@@ -294,7 +358,9 @@ async fn repoll<F: std::future::Future>(f: F) -> F::Output {
     let mut f = std::pin::pin!(f);
     loop {
         let tick = std::pin::pin!(glommio::timer::sleep(Duration::from_millis(1)));
-        if let futures::future::Either::Left((v, _)) = futures::future::select(f.as_mut(), tick).await {
+        if let futures::future::Either::Left((v, _)) =
+            futures::future::select(f.as_mut(), tick).await
+        {
             return v;
         }
     }
@@ -313,7 +379,10 @@ async fn executor_main(
     for fd in fds {
         // SAFETY: a listening socket bound by `bind_all`, owned by nobody else.
         let listener = unsafe { glommio::net::TcpListener::from_raw_fd(fd) };
-        accepts.push(glommio::spawn_local(conn::accept_loop(shard.clone(), listener)));
+        accepts.push(glommio::spawn_local(conn::accept_loop(
+            shard.clone(),
+            listener,
+        )));
     }
     let _ = ready.send(());
     cron::run(shard.clone()).await;

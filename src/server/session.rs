@@ -30,6 +30,14 @@ pub struct Session {
 impl Session {
     pub fn new(info: Rc<RefCell<ClientInfo>>, authed: bool) -> Session {
         let id = info.borrow().id;
-        Session { id, db: 0, proto: Proto::Resp2, authed, reply_mode: ReplyMode::On, close: false, info }
+        Session {
+            id,
+            db: 0,
+            proto: Proto::Resp2,
+            authed,
+            reply_mode: ReplyMode::On,
+            close: false,
+            info,
+        }
     }
 }

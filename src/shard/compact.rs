@@ -23,7 +23,10 @@ impl CompactBytes {
         if b.len() <= INLINE {
             let mut data = [0u8; INLINE];
             data[..b.len()].copy_from_slice(b);
-            CompactBytes::Inline { len: b.len() as u8, data }
+            CompactBytes::Inline {
+                len: b.len() as u8,
+                data,
+            }
         } else {
             CompactBytes::Heap(b.into())
         }

@@ -160,7 +160,10 @@ impl Shard {
     /// This core's copy of the configuration, refreshed when CONFIG SET has
     /// changed it (one relaxed load on the fast path).
     pub fn config(&self) -> Rc<Config> {
-        let gen = self.shared.config_gen.load(std::sync::atomic::Ordering::Acquire);
+        let gen = self
+            .shared
+            .config_gen
+            .load(std::sync::atomic::Ordering::Acquire);
         if gen != self.config_gen.get() {
             let fresh = self.shared.config_snapshot();
             {
@@ -192,7 +195,9 @@ impl Shard {
     pub fn ops_per_sec(&self) -> u64 {
         let s = self.ops_samples.borrow();
         match (s.front(), s.back()) {
-            (Some(a), Some(b)) if b.0 > a.0 => ((b.1 - a.1) as f64 / (b.0 - a.0).as_secs_f64()) as u64,
+            (Some(a), Some(b)) if b.0 > a.0 => {
+                ((b.1 - a.1) as f64 / (b.0 - a.0).as_secs_f64()) as u64
+            }
             _ => 0,
         }
     }
@@ -224,7 +229,11 @@ impl Shard {
     /// Runs one command inline for a local connection (the caller checked
     /// `blocks`); the store's clock was refreshed when its batch began.
     pub fn exec_inline(&self, cmd: &Cmd) -> Reply {
-        exec_one(&mut self.store.borrow_mut(), &mut self.stats.borrow_mut(), cmd)
+        exec_one(
+            &mut self.store.borrow_mut(),
+            &mut self.stats.borrow_mut(),
+            cmd,
+        )
     }
 
     fn finish(self: &Rc<Self>, p: Pending) {
@@ -247,10 +256,19 @@ impl Shard {
     fn on_request(self: &Rc<Self>, from: ShardId, req: Request) {
         match req {
             Request::Batch { reply, cmds } => {
-                self.start_batch(Pending { to: ReplyTo::Remote(from, reply), cmds, replies: Vec::new() });
+                self.start_batch(Pending {
+                    to: ReplyTo::Remote(from, reply),
+                    cmds,
+                    replies: Vec::new(),
+                });
             }
             Request::Wake => {}
-            Request::Step { reply, txid, step, release } => {
+            Request::Step {
+                reply,
+                txid,
+                step,
+                release,
+            } => {
                 let out = step(self);
                 self.respond(from, reply, Payload::Out(out));
                 if release {
@@ -268,8 +286,17 @@ impl Shard {
             let grants = {
                 let mut waiting = self.waiting.borrow_mut();
                 while let Some(i) = self.shared.sequencer.next(self.id) {
-                    let grant = Grant { origin: i.origin, reply: i.reply, step: i.step };
-                    waiting.push(Waiter { txid: i.txid, claim: i.claim, holds: !i.release, item: grant });
+                    let grant = Grant {
+                        origin: i.origin,
+                        reply: i.reply,
+                        step: i.step,
+                    };
+                    waiting.push(Waiter {
+                        txid: i.txid,
+                        claim: i.claim,
+                        holds: !i.release,
+                        item: grant,
+                    });
                 }
                 if waiting.is_empty() {
                     return;
@@ -304,7 +331,9 @@ impl Shard {
             return;
         }
         let sender = self.responses[to.0].as_ref().expect("mesh to every peer");
-        if let Err(GlommioError::WouldBlock(ResourceType::Channel(resp))) = sender.try_send(Response { reply, payload }) {
+        if let Err(GlommioError::WouldBlock(ResourceType::Channel(resp))) =
+            sender.try_send(Response { reply, payload })
+        {
             // The peer's response queue is full; it always drains, so a
             // waiting send finishes. Never block this (synchronous) path.
             let sh = self.clone();
@@ -336,7 +365,11 @@ impl Shard {
     pub async fn run_batch(self: &Rc<Self>, shard: ShardId, cmds: Vec<Cmd>) -> Vec<Reply> {
         if shard == self.id {
             let (done, rx) = oneshot::channel();
-            self.start_batch(Pending { to: ReplyTo::Local(done), cmds, replies: Vec::new() });
+            self.start_batch(Pending {
+                to: ReplyTo::Local(done),
+                cmds,
+                replies: Vec::new(),
+            });
             return rx.await.unwrap_or_default();
         }
         let (reply, rx) = self.waiter();
@@ -351,8 +384,15 @@ impl Shard {
     }
 
     /// Starts a multi-shard operation that claims the whole of each shard.
-    pub async fn begin(self: &Rc<Self>, steps: Vec<(ShardId, Step)>, hold: bool) -> (Txn, Vec<StepOut>) {
-        let parts = steps.into_iter().map(|(s, step)| (s, Claim::Whole, step)).collect();
+    pub async fn begin(
+        self: &Rc<Self>,
+        steps: Vec<(ShardId, Step)>,
+        hold: bool,
+    ) -> (Txn, Vec<StepOut>) {
+        let parts = steps
+            .into_iter()
+            .map(|(s, step)| (s, Claim::Whole, step))
+            .collect();
         self.begin_claims(parts, hold).await
     }
 
@@ -360,7 +400,11 @@ impl Shard {
     /// the claim, in global order. With `hold`, every claim stays held until
     /// [`Txn::step`] with release or [`Txn::release`]. At most one part per
     /// shard. Returns the steps' outputs in the order given.
-    pub async fn begin_claims(self: &Rc<Self>, parts: Vec<(ShardId, Claim, Step)>, hold: bool) -> (Txn, Vec<StepOut>) {
+    pub async fn begin_claims(
+        self: &Rc<Self>,
+        parts: Vec<(ShardId, Claim, Step)>,
+        hold: bool,
+    ) -> (Txn, Vec<StepOut>) {
         let txid = self.next_txid.get();
         self.next_txid.set(txid + 1);
         let txid = (self.id.0 as u64) << 48 | txid;
@@ -369,7 +413,17 @@ impl Shard {
         let mut shards = Vec::with_capacity(parts.len());
         for (shard, claim, step) in parts {
             let (reply, rx) = self.waiter();
-            intents.push((shard, Intent { origin: self.id, reply, txid, claim, step, release: !hold }));
+            intents.push((
+                shard,
+                Intent {
+                    origin: self.id,
+                    reply,
+                    txid,
+                    claim,
+                    step,
+                    release: !hold,
+                },
+            ));
             waits.push(rx);
             shards.push(shard);
         }
@@ -388,7 +442,10 @@ impl Shard {
             self.poll_intents();
         }
         let outs = collect(waits).await;
-        let txn = Txn { txid, shards: if hold { shards } else { Vec::new() } };
+        let txn = Txn {
+            txid,
+            shards: if hold { shards } else { Vec::new() },
+        };
         (txn, outs)
     }
 
@@ -420,11 +477,16 @@ impl Shard {
             .all_shards()
             .map(|s| {
                 let f = f.clone();
-                (s, Box::new(move |sh: &Shard| Box::new(f(sh)) as StepOut) as Step)
+                (
+                    s,
+                    Box::new(move |sh: &Shard| Box::new(f(sh)) as StepOut) as Step,
+                )
             })
             .collect();
         let (_, outs) = self.begin(steps, false).await;
-        outs.into_iter().map(|o| *o.downcast::<T>().expect("step output type")).collect()
+        outs.into_iter()
+            .map(|o| *o.downcast::<T>().expect("step output type"))
+            .collect()
     }
 }
 
@@ -437,7 +499,12 @@ pub struct Txn {
 impl Txn {
     /// Runs further steps on held shards; with `release`, ends the operation
     /// (shards without a step are released too).
-    pub async fn step(mut self, sh: &Rc<Shard>, steps: Vec<(ShardId, Step)>, release: bool) -> (Option<Txn>, Vec<StepOut>) {
+    pub async fn step(
+        mut self,
+        sh: &Rc<Shard>,
+        steps: Vec<(ShardId, Step)>,
+        release: bool,
+    ) -> (Option<Txn>, Vec<StepOut>) {
         let mut waits = Vec::with_capacity(steps.len());
         let stepped: Vec<ShardId> = steps.iter().map(|(s, _)| *s).collect();
         for (shard, step) in steps {
@@ -450,7 +517,15 @@ impl Txn {
                     sh.release(self.txid);
                 }
             } else {
-                sh.send_now(shard, Request::Step { reply, txid: self.txid, step, release });
+                sh.send_now(
+                    shard,
+                    Request::Step {
+                        reply,
+                        txid: self.txid,
+                        step,
+                        release,
+                    },
+                );
             }
         }
         let rest = if release {
@@ -487,7 +562,11 @@ async fn collect(waits: Vec<oneshot::Receiver<Payload>>) -> Vec<StepOut> {
 }
 
 fn blocked(locks: &Locks, cmd: &Cmd) -> bool {
-    locks.blocks_everything() || cmd.spec.key_positions(cmd.args.len()).any(|i| locks.blocks(&cmd.args[i]))
+    locks.blocks_everything()
+        || cmd
+            .spec
+            .key_positions(cmd.args.len())
+            .any(|i| locks.blocks(&cmd.args[i]))
 }
 
 fn exec_one(store: &mut Store, stats: &mut CoreStats, cmd: &Cmd) -> Reply {

@@ -48,7 +48,9 @@ impl Locks {
     fn conflicts(&self, claim: &Claim) -> bool {
         match claim {
             Claim::Whole => !self.held.is_empty(),
-            Claim::Keys(keys) => self.whole.is_some() || keys.iter().any(|k| self.keys.contains_key(&k[..])),
+            Claim::Keys(keys) => {
+                self.whole.is_some() || keys.iter().any(|k| self.keys.contains_key(&k[..]))
+            }
         }
     }
 
@@ -101,7 +103,9 @@ pub struct Waiting<T> {
 
 impl<T> Default for Waiting<T> {
     fn default() -> Self {
-        Waiting { queue: VecDeque::new() }
+        Waiting {
+            queue: VecDeque::new(),
+        }
     }
 }
 
@@ -150,11 +154,20 @@ mod tests {
     use super::*;
 
     fn keys(k: &[&str]) -> Claim {
-        Claim::Keys(k.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect())
+        Claim::Keys(
+            k.iter()
+                .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+                .collect(),
+        )
     }
 
     fn w(txid: u64, claim: Claim, holds: bool) -> Waiter<u64> {
-        Waiter { txid, claim, holds, item: txid }
+        Waiter {
+            txid,
+            claim,
+            holds,
+            item: txid,
+        }
     }
 
     #[test]
@@ -163,7 +176,11 @@ mod tests {
         let mut q = Waiting::default();
         q.push(w(1, keys(&["a"]), true));
         q.push(w(2, keys(&["b"]), true));
-        let g: Vec<u64> = q.take_grantable(&mut locks).into_iter().map(|g| g.1).collect();
+        let g: Vec<u64> = q
+            .take_grantable(&mut locks)
+            .into_iter()
+            .map(|g| g.1)
+            .collect();
         assert_eq!(g, vec![1, 2]);
         assert!(locks.blocks(b"a") && locks.blocks(b"b") && !locks.blocks(b"c"));
     }
@@ -177,13 +194,25 @@ mod tests {
         // 3 touches only b, but 2 (earlier, waiting) claims b: 3 must wait.
         q.push(w(3, keys(&["b"]), true));
         q.push(w(4, keys(&["c"]), false));
-        let g: Vec<u64> = q.take_grantable(&mut locks).into_iter().map(|g| g.1).collect();
+        let g: Vec<u64> = q
+            .take_grantable(&mut locks)
+            .into_iter()
+            .map(|g| g.1)
+            .collect();
         assert_eq!(g, vec![1, 4]);
         assert!(locks.release(1));
-        let g: Vec<u64> = q.take_grantable(&mut locks).into_iter().map(|g| g.1).collect();
+        let g: Vec<u64> = q
+            .take_grantable(&mut locks)
+            .into_iter()
+            .map(|g| g.1)
+            .collect();
         assert_eq!(g, vec![2]);
         locks.release(2);
-        let g: Vec<u64> = q.take_grantable(&mut locks).into_iter().map(|g| g.1).collect();
+        let g: Vec<u64> = q
+            .take_grantable(&mut locks)
+            .into_iter()
+            .map(|g| g.1)
+            .collect();
         assert_eq!(g, vec![3]);
     }
 
@@ -194,14 +223,26 @@ mod tests {
         q.push(w(1, keys(&["a"]), true));
         q.push(w(2, Claim::Whole, true));
         q.push(w(3, keys(&["z"]), true));
-        let g: Vec<u64> = q.take_grantable(&mut locks).into_iter().map(|g| g.1).collect();
+        let g: Vec<u64> = q
+            .take_grantable(&mut locks)
+            .into_iter()
+            .map(|g| g.1)
+            .collect();
         assert_eq!(g, vec![1]);
         locks.release(1);
-        let g: Vec<u64> = q.take_grantable(&mut locks).into_iter().map(|g| g.1).collect();
+        let g: Vec<u64> = q
+            .take_grantable(&mut locks)
+            .into_iter()
+            .map(|g| g.1)
+            .collect();
         assert_eq!(g, vec![2]);
         assert!(locks.blocks(b"anything"));
         locks.release(2);
-        let g: Vec<u64> = q.take_grantable(&mut locks).into_iter().map(|g| g.1).collect();
+        let g: Vec<u64> = q
+            .take_grantable(&mut locks)
+            .into_iter()
+            .map(|g| g.1)
+            .collect();
         assert_eq!(g, vec![3]);
         assert!(q.is_empty());
     }
@@ -212,7 +253,11 @@ mod tests {
         let mut q = Waiting::default();
         q.push(w(1, keys(&["a"]), false));
         q.push(w(2, keys(&["a"]), true));
-        let g: Vec<u64> = q.take_grantable(&mut locks).into_iter().map(|g| g.1).collect();
+        let g: Vec<u64> = q
+            .take_grantable(&mut locks)
+            .into_iter()
+            .map(|g| g.1)
+            .collect();
         assert_eq!(g, vec![1, 2]);
     }
 }

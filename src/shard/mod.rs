@@ -1,8 +1,8 @@
 //! The keyspace side of lanner: slots, per-core stores, the cross-core
 //! meshes and the ordering of multi-shard operations.
 
-pub mod core;
 pub mod compact;
+pub mod core;
 pub mod expire;
 pub mod locks;
 pub mod router;

@@ -44,7 +44,12 @@ pub enum Request {
     /// "Your intent queue has something": sent after pushing an intent.
     Wake,
     /// A further step of a multi-shard operation holding its claim here.
-    Step { reply: u64, txid: u64, step: Step, release: bool },
+    Step {
+        reply: u64,
+        txid: u64,
+        step: Step,
+        release: bool,
+    },
     /// End of a multi-shard operation: its claim here is dropped.
     Release { txid: u64 },
 }
@@ -80,7 +85,10 @@ pub struct Sequencer {
 
 impl Sequencer {
     pub fn new(shards: usize) -> Sequencer {
-        Sequencer { lock: Mutex::new(()), queues: (0..shards).map(|_| SegQueue::new()).collect() }
+        Sequencer {
+            lock: Mutex::new(()),
+            queues: (0..shards).map(|_| SegQueue::new()).collect(),
+        }
     }
 
     /// Appends one intent per shard, atomically with respect to every other

@@ -68,7 +68,10 @@ mod tests {
 
     #[test]
     fn crc16_is_xmodem() {
-        assert_eq!(crc16::State::<crc16::XMODEM>::calculate(b"123456789"), 0x31C3);
+        assert_eq!(
+            crc16::State::<crc16::XMODEM>::calculate(b"123456789"),
+            0x31C3
+        );
     }
 
     #[test]
@@ -78,7 +81,10 @@ mod tests {
         assert_eq!(slot_of(b"{hash_tag}bar"), Slot(2515));
         assert_eq!(slot_of(b"{}foo"), slot_of(b"{}foo"));
         assert_ne!(slot_of(b"{}foo"), slot_of(b"foo"));
-        assert_eq!(slot_of(b"{user1000}.following"), slot_of(b"{user1000}.followers"));
+        assert_eq!(
+            slot_of(b"{user1000}.following"),
+            slot_of(b"{user1000}.followers")
+        );
         assert_eq!(slot_of(b"foo{}{bar}"), slot_of(b"foo{}{bar}"));
         assert_eq!(slot_of(b"foo{{bar}}zap"), slot_of(b"{bar"));
     }

@@ -41,7 +41,11 @@ pub struct Entry {
 const ENTRY_OVERHEAD: usize = std::mem::size_of::<(u64, CompactBytes, Entry)>() + 12;
 
 fn entry_mem(key: &[u8], value: &Value) -> usize {
-    let key_heap = if key.len() > 22 { alloc_size(key.len()) } else { 0 };
+    let key_heap = if key.len() > 22 {
+        alloc_size(key.len())
+    } else {
+        0
+    };
     ENTRY_OVERHEAD + key_heap + value.heap_bytes()
 }
 
@@ -117,7 +121,14 @@ impl Db {
             }
             None => {
                 let access = (unix_ms() / 1000) as u32;
-                self.map.insert(key.into(), Entry { value, expire, access });
+                self.map.insert(
+                    key.into(),
+                    Entry {
+                        value,
+                        expire,
+                        access,
+                    },
+                );
                 if expire != 0 {
                     self.volatile.insert(key.into());
                 }
@@ -168,7 +179,13 @@ impl Db {
     /// new `remaining` (0 when the database is done). `remaining` is clamped
     /// to the table's length, which can only have shrunk by removals, and
     /// removals move the last entry into an earlier hole, never past the cursor.
-    pub fn scan(&self, remaining: usize, count: usize, now: u64, mut f: impl FnMut(&[u8], &Entry)) -> usize {
+    pub fn scan(
+        &self,
+        remaining: usize,
+        count: usize,
+        now: u64,
+        mut f: impl FnMut(&[u8], &Entry),
+    ) -> usize {
         let mut pos = remaining.min(self.map.len());
         let stop = pos.saturating_sub(count.max(1));
         while pos > stop {
@@ -288,7 +305,12 @@ impl Store {
 
     /// Changes a live value in place and keeps the memory estimate true.
     /// Returns None when the key is absent.
-    pub fn modify<R>(&mut self, db: usize, key: &[u8], f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
+    pub fn modify<R>(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        f: impl FnOnce(&mut Entry) -> R,
+    ) -> Option<R> {
         let now = self.now;
         let d = &mut self.dbs[db];
         let i = d.live_index(key, now, &mut self.stats.expired)?;
@@ -355,7 +377,10 @@ mod tests {
         st.insert(0, b"b", s(b"1"), 0);
         assert!(st.read(0, b"a").is_some());
         st.now = 1500;
-        assert!(st.read(0, b"a").is_some(), "expiry is exclusive at the exact ms");
+        assert!(
+            st.read(0, b"a").is_some(),
+            "expiry is exclusive at the exact ms"
+        );
         st.now = 1501;
         assert!(st.read(0, b"a").is_none());
         assert_eq!(st.stats.expired, 1);
@@ -367,7 +392,12 @@ mod tests {
     fn memory_returns_to_zero() {
         let mut st = Store::new(1);
         for i in 0..1000u32 {
-            st.insert(0, format!("k{i}").as_bytes(), s(&[b'x'; 100]), if i % 2 == 0 { 5 } else { 0 });
+            st.insert(
+                0,
+                format!("k{i}").as_bytes(),
+                s(&[b'x'; 100]),
+                if i % 2 == 0 { 5 } else { 0 },
+            );
         }
         assert!(st.used_memory() > 100_000);
         st.modify(0, b"k1", |e| e.value = s(&[b'y'; 1000]));
@@ -401,7 +431,10 @@ mod tests {
             }
         }
         for i in 0..500u32 {
-            assert!(seen.contains(format!("stable{i}").as_bytes()), "stable{i} missed");
+            assert!(
+                seen.contains(format!("stable{i}").as_bytes()),
+                "stable{i} missed"
+            );
         }
     }
 
