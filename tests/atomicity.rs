@@ -160,8 +160,7 @@ common::shard_tests! {
             .collect();
         let results: Vec<Vec<bool>> = racers.into_iter().map(|h| h.join().unwrap()).collect();
         let mut con = srv.client();
-        for r in 0..ROUNDS {
-            let (a, b) = (results[0][r], results[1][r]);
+        for (r, (&a, &b)) in results[0].iter().zip(&results[1]).enumerate() {
             assert!(a != b, "round {r}: A won {a}, B won {b}: want exactly one winner");
             let (winner, range, loser_only) = if a { ("A", 0..10, 10..15) } else { ("B", 5..15, 0..5) };
             let won: Vec<String> = range.map(|j| format!("r{r}:k{j}")).collect();
