@@ -1,5 +1,64 @@
 //! lanner: a Redis-compatible cache server, thread-per-core and shared-nothing.
-//! (architecture doc filled in as modules land)
+//!
+//! # Thread model
+//!
+//! Every shard is one glommio executor pinned to one core. It owns the keys
+//! whose CRC16 hash slot maps to it (`shard::slot`), accepts connections on
+//! its own SO_REUSEPORT listener, and runs them to completion. Nothing mutable
+//! is shared between executors: cores talk only through bounded SPSC channel
+//! meshes (`shard::router`).
+//!
+//! ```text
+//!  client ─TCP─► core A: connection task
+//!                  read → parse every complete request → route each by key slot
+//!                  ├─ owning shard is A → run inline on A's store
+//!                  ├─ owning shard is B → ONE batch per destination per read ──► core B
+//!                  └─ keys on several shards → ordered multi-shard operation
+//!                  ◄─ replies in request order, ONE write
+//! ```
+//!
+//! # Life of a request
+//!
+//! `server::conn` reads into a buffer and `resp::parse_request` splits off
+//! every complete request. `server::dispatch` looks each up in THE command
+//! table (`command::table`): arity, authentication and routing derive from its
+//! row. Keyed commands run inline when their shard is local, else travel in
+//! one `Request::Batch` per destination shard; a command whose keys span
+//! shards (MSET, RENAME, …) or that needs every shard (KEYS, FLUSHALL, INFO …)
+//! waits for everything before it on its connection and runs as a
+//! multi-shard operation (`shard::core`): a global sequencer orders such
+//! operations, each shard grants their key claims in that order, writers
+//! keep their keys until every shard has run its part. Consecutive fanout
+//! commands of one read (a pipeline of MSETs) share one operation.
+//!
+//! # Code map
+//!
+//! * `config` — the settings table: config file, CLI, CONFIG GET/SET/REWRITE.
+//! * `server` — executors, listeners, connection tasks, dispatch, cron.
+//! * `resp` — wire protocol only: parser and reply encoder.
+//! * `command` — the command table, one file per family, error texts.
+//! * `shard` — slots, stores, values, expiry, meshes, locks.
+//! * `clients`, `stats`, `log` — client registry, per-core counters, logging.
+//!
+//! # Invariants
+//!
+//! * `resp` never names a command; `shard::store` never awaits and does no I/O.
+//! * Only types defined in `shard::router` cross cores. Stores, client
+//!   registries and per-core stats are `!Send` and live inside their executor.
+//! * Hot-path counters are per core (plain integers), summed only when INFO
+//!   asks. The one shared atomic on a request path is the sequencer's lock,
+//!   taken only by multi-shard operations.
+//! * Inside an executor nothing blocks the thread: glommio channels and
+//!   timers only; a full peer queue is waited on in a task, never in place.
+//! * A multi-shard operation only ever waits for earlier ones (global
+//!   order), so operations cannot deadlock; single-shard commands hold no
+//!   locks and wait only for keys a multi-shard write holds.
+//!
+//! # Operational prerequisites
+//!
+//! Linux >= 5.8 with io_uring allowed (Docker's default seccomp profile
+//! blocks it), and enough locked memory for each executor's io memory
+//! (`io-memory`, 512 KiB by default; `ulimit -l`).
 
 pub mod clients;
 pub mod command;

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 
-use super::table::KeyedFn;
+use super::table::{flags, CommandSpec, KeyedFn, Merge};
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
@@ -69,69 +69,123 @@ fn claim(share: &Share, step: usize) -> Claim {
     Claim::Keys(share.args[1..].iter().step_by(step).cloned().collect())
 }
 
-/// Runs `f` on every share; a writer holds its keys on all shards until all
-/// shares are done.
-async fn run(
-    sh: &Rc<Shard>,
-    shares: Vec<Share>,
-    db: usize,
-    f: KeyedFn,
-    write: bool,
-    step: usize,
-) -> Vec<Reply> {
-    let parts = shares
+/// A fanout command spanning shards, as dispatch hands it over.
+pub struct Fanout {
+    pub spec: &'static CommandSpec,
+    pub f: KeyedFn,
+    pub merge: Merge,
+    pub args: Vec<Bytes>,
+}
+
+/// One shard's part of a group: the sub-commands of every member that has
+/// keys there, run in member order by one step.
+struct Part {
+    shard: ShardId,
+    keys: Vec<Bytes>,
+    subs: Vec<(usize, KeyedFn, Vec<Bytes>)>,
+}
+
+/// Runs consecutive fanout commands of one connection (MGET, MSET, DEL,
+/// EXISTS …, keys on several shards) as ONE multi-shard operation: one
+/// step per shard runs every member's share there in order, and each
+/// member's replies merge. Members are atomic because the whole group is;
+/// a pipeline of 16 MSETs costs one round of hops instead of sixteen.
+pub async fn run_group(sh: &Rc<Shard>, db: usize, group: Vec<Fanout>) -> Vec<Reply> {
+    let mut replies: Vec<Option<Reply>> = vec![None; group.len()];
+    let mut parts: Vec<Part> = Vec::new();
+    let mut layouts: Vec<Vec<(usize, Vec<usize>)>> = vec![Vec::new(); group.len()];
+    let mut write = false;
+    for (m, member) in group.iter().enumerate() {
+        let step = member.spec.step.max(1) as usize;
+        if step == 2 && member.args.len() % 2 == 0 {
+            replies[m] = Some(super::errors::arity(member.spec.name));
+            continue;
+        }
+        write |= member.spec.has(flags::WRITE);
+        for share in split(sh, &member.args, step) {
+            let p = match parts.iter().position(|p| p.shard == share.shard) {
+                Some(p) => p,
+                None => {
+                    parts.push(Part {
+                        shard: share.shard,
+                        keys: Vec::new(),
+                        subs: Vec::new(),
+                    });
+                    parts.len() - 1
+                }
+            };
+            if let Claim::Keys(k) = claim(&share, step) {
+                parts[p].keys.extend(k);
+            }
+            layouts[m].push((p, share.groups));
+            parts[p].subs.push((m, member.f, share.args));
+        }
+    }
+    let steps = parts
         .into_iter()
-        .map(|s| (s.shard, claim(&s, step), keyed_step(f, db, s.args)))
+        .map(|p| {
+            let step: Step = Box::new(move |shard: &Shard| {
+                let mut st = shard.store.borrow_mut();
+                st.refresh_clock();
+                let out: Vec<(usize, Reply)> = p
+                    .subs
+                    .iter()
+                    .map(|(m, f, args)| (*m, f(&mut st, db, args)))
+                    .collect();
+                Box::new(out) as StepOut
+            });
+            (p.shard, Claim::Keys(p.keys), step)
+        })
         .collect();
-    let (txn, outs) = sh.begin_claims(parts, write).await;
+    let (txn, outs) = sh.begin_claims(steps, write).await;
     if write {
         txn.release(sh).await;
     }
-    outs.into_iter().map(reply_of).collect()
-}
-
-/// MGET-style: each share answers an array in its key order; the result
-/// puts every element back at its key's position.
-pub async fn positional(sh: &Rc<Shard>, s: &Session, a: Vec<Bytes>, f: KeyedFn) -> Reply {
-    let shares = split(sh, &a, 1);
-    let groups: Vec<Vec<usize>> = shares.iter().map(|s| s.groups.clone()).collect();
-    let replies = run(sh, shares, s.db, f, false, 1).await;
-    let mut merged = vec![Reply::Nil; a.len() - 1];
-    for (groups, reply) in groups.iter().zip(replies) {
-        match reply {
-            Reply::Array(items) => {
-                for (g, item) in groups.iter().zip(items) {
-                    merged[*g] = item;
+    // Per member, its share replies in part order.
+    let mut shares: Vec<Vec<(usize, Reply)>> = vec![Vec::new(); group.len()];
+    for (p, out) in outs.into_iter().enumerate() {
+        let out = *out
+            .downcast::<Vec<(usize, Reply)>>()
+            .expect("group step output");
+        for (m, r) in out {
+            shares[m].push((p, r));
+        }
+    }
+    for (m, member) in group.iter().enumerate() {
+        if replies[m].is_some() {
+            continue;
+        }
+        let mut by_part: Vec<(usize, Reply)> = std::mem::take(&mut shares[m]);
+        let mut merged = match member.merge {
+            Merge::Positional => Reply::Array(vec![Reply::Nil; member.args.len() - 1]),
+            Merge::Sum => Reply::Int(0),
+            Merge::AllOk => Reply::Ok,
+        };
+        for (p, groups) in &layouts[m] {
+            let Some(i) = by_part.iter().position(|(q, _)| q == p) else {
+                continue;
+            };
+            let (_, r) = by_part.swap_remove(i);
+            merged = match (merged, r, member.merge) {
+                (e @ Reply::Error(_), _, _) => e,
+                (_, e @ Reply::Error(_), _) => e,
+                (Reply::Array(mut all), Reply::Array(items), Merge::Positional) => {
+                    for (g, item) in groups.iter().zip(items) {
+                        all[*g] = item;
+                    }
+                    Reply::Array(all)
                 }
-            }
-            other => return other,
+                (Reply::Int(a), Reply::Int(b), Merge::Sum) => Reply::Int(a + b),
+                (Reply::Ok, Reply::Ok, Merge::AllOk) => Reply::Ok,
+                (_, other, _) => other,
+            };
         }
+        replies[m] = Some(merged);
     }
-    Reply::Array(merged)
-}
-
-/// DEL/EXISTS-style: the integer replies add up.
-pub async fn sum(sh: &Rc<Shard>, s: &Session, a: Vec<Bytes>, f: KeyedFn, write: bool) -> Reply {
-    let shares = split(sh, &a, 1);
-    let mut total = 0;
-    for reply in run(sh, shares, s.db, f, write, 1).await {
-        match reply {
-            Reply::Int(n) => total += n,
-            other => return other,
-        }
-    }
-    Reply::Int(total)
-}
-
-/// MSET-style: every share must answer OK.
-pub async fn all_ok(sh: &Rc<Shard>, s: &Session, a: Vec<Bytes>, step: usize, f: KeyedFn) -> Reply {
-    let shares = split(sh, &a, step);
-    for reply in run(sh, shares, s.db, f, true, step).await {
-        if reply != Reply::Ok {
-            return reply;
-        }
-    }
-    Reply::Ok
+    replies
+        .into_iter()
+        .map(|r| r.unwrap_or(Reply::Nil))
+        .collect()
 }
 
 /// MSETNX across shards: check every share for existing keys while holding

@@ -11,7 +11,6 @@ use futures::future::LocalBoxFuture;
 
 use super::args::{self, eq};
 use super::errors::{self, err};
-use super::fanout;
 use crate::glob::glob_match;
 use crate::resp::Reply;
 use crate::server::session::Session;
@@ -36,25 +35,9 @@ pub fn del(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     Reply::Int(a[1..].iter().filter(|k| st.remove(db, k).is_some()).count() as i64)
 }
 
-pub fn del_spanning<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    Box::pin(async move { fanout::sum(sh, s, a, del, true).await })
-}
-
 /// EXISTS key [key ...] (a key named twice counts twice) and TOUCH
 pub fn exists(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     Reply::Int(a[1..].iter().filter(|k| st.lookup(db, k).is_some()).count() as i64)
-}
-
-pub fn exists_spanning<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    Box::pin(async move { fanout::sum(sh, s, a, exists, false).await })
 }
 
 /// TYPE key

@@ -264,14 +264,6 @@ pub fn mget(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     Reply::Array(replies)
 }
 
-pub fn mget_spanning<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    Box::pin(async move { fanout::positional(sh, s, a, mget).await })
-}
-
 fn mset_odd(a: &[Bytes]) -> Option<Reply> {
     (a.len() % 2 == 0).then(|| errors::arity(&String::from_utf8_lossy(&a[0]).to_ascii_lowercase()))
 }
@@ -285,19 +277,6 @@ pub fn mset(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
         store_str(st, db, &kv[0], &kv[1], None, false);
     }
     Reply::Ok
-}
-
-pub fn mset_spanning<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    Box::pin(async move {
-        if let Some(e) = mset_odd(&a) {
-            return e;
-        }
-        fanout::all_ok(sh, s, a, 2, mset).await
-    })
 }
 
 /// MSETNX key value [key value ...]
@@ -452,10 +431,12 @@ fn incr_generic(st: &mut Store, db: usize, key: &[u8], by: i64) -> Reply {
         Value::Str(s) => {
             let cur = match s {
                 Str::Int(n) => *n,
-                Str::Emb(b) | Str::Raw(b) => match crate::shard::value::parse_canonical_i64(b) {
-                    Some(n) => n,
-                    None => return Err(errors::not_integer()),
-                },
+                Str::Emb(_) | Str::Raw(_) => {
+                    match crate::shard::value::parse_canonical_i64(&s.to_vec()) {
+                        Some(n) => n,
+                        None => return Err(errors::not_integer()),
+                    }
+                }
             };
             let n = cur.checked_add(by).ok_or_else(|| err(errors::OVERFLOW))?;
             *s = Str::Int(n);

@@ -8,8 +8,11 @@
 //!   shard's `Store`, run inline when the shard is local, else batched into
 //!   one hop per destination shard per read.
 //! * `Multi` — several keys: `Keyed` when they all live on one shard, else
-//!   the async coordinated form (fan-out/merge or an ordered multi-shard
-//!   operation, see `shard::core`).
+//!   its async coordinated form (an ordered multi-shard operation, see
+//!   `shard::core`).
+//! * `Fanout` — several keys: `Keyed` on one shard, else the keyed handler
+//!   runs on each shard's share and the replies merge; consecutive fanouts
+//!   of one read share one multi-shard operation.
 //! * `Coordinated` — async, on the connection's core; may touch every shard.
 
 use bytes::Bytes;
@@ -32,7 +35,21 @@ pub enum Handler {
     Local(LocalFn),
     Keyed(KeyedFn),
     Multi(KeyedFn, CoordFn),
+    /// Several keys whose spanning form is the keyed handler run on each
+    /// shard's share of the keys, replies merged (see `command::fanout`).
+    Fanout(KeyedFn, Merge),
     Coordinated(CoordFn),
+}
+
+/// How the per-shard replies of a `Fanout` command combine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Merge {
+    /// Arrays whose elements go back to their keys' positions (MGET).
+    Positional,
+    /// Integers that add up (DEL, EXISTS).
+    Sum,
+    /// Every share must answer OK (MSET).
+    AllOk,
 }
 
 pub mod flags {
@@ -157,8 +174,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("getset", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(string::getset), ["write", "string", "fast"], "string", "1.0.0", "Returns the previous string value of a key after setting it to a new value."),
     row!("getdel", 2, WRITE | FAST, 1, 1, 1, Keyed(string::getdel), ["write", "string", "fast"], "string", "6.2.0", "Returns the string value of a key after deleting the key."),
     row!("getex", -2, WRITE | FAST, 1, 1, 1, Keyed(string::getex), ["write", "string", "fast"], "string", "6.2.0", "Returns the string value of a key after setting its expiration time."),
-    row!("mget", -2, READONLY | FAST, 1, -1, 1, Multi(string::mget, string::mget_spanning), ["read", "string", "fast"], "string", "1.0.0", "Atomically returns the string values of one or more keys."),
-    row!("mset", -3, WRITE | DENYOOM, 1, -1, 2, Multi(string::mset, string::mset_spanning), ["write", "string", "slow"], "string", "1.0.1", "Atomically creates or modifies the string values of one or more keys."),
+    row!("mget", -2, READONLY | FAST, 1, -1, 1, Fanout(string::mget, Merge::Positional), ["read", "string", "fast"], "string", "1.0.0", "Atomically returns the string values of one or more keys."),
+    row!("mset", -3, WRITE | DENYOOM, 1, -1, 2, Fanout(string::mset, Merge::AllOk), ["write", "string", "slow"], "string", "1.0.1", "Atomically creates or modifies the string values of one or more keys."),
     row!("msetnx", -3, WRITE | DENYOOM, 1, -1, 2, Multi(string::msetnx, string::msetnx_spanning), ["write", "string", "slow"], "string", "1.0.1", "Atomically modifies the string values of one or more keys only when all keys don't exist."),
     row!("append", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(string::append), ["write", "string", "fast"], "string", "2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist."),
     row!("strlen", 2, READONLY | FAST, 1, 1, 1, Keyed(string::strlen), ["read", "string", "fast"], "string", "2.2.0", "Returns the length of a string value."),
@@ -172,10 +189,10 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("incrbyfloat", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(string::incrbyfloat), ["write", "string", "fast"], "string", "2.6.0", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist."),
     row!("lcs", -3, READONLY, 1, 2, 1, Multi(string::lcs, string::lcs_spanning), ["read", "string", "slow"], "string", "7.0.0", "Finds the longest common substring."),
     // keyspace
-    row!("del", -2, WRITE, 1, -1, 1, Multi(keys::del, keys::del_spanning), ["keyspace", "write", "slow"], "generic", "1.0.0", "Deletes one or more keys."),
-    row!("unlink", -2, WRITE | FAST, 1, -1, 1, Multi(keys::del, keys::del_spanning), ["keyspace", "write", "fast"], "generic", "4.0.0", "Asynchronously deletes one or more keys."),
-    row!("exists", -2, READONLY | FAST, 1, -1, 1, Multi(keys::exists, keys::exists_spanning), ["keyspace", "read", "fast"], "generic", "1.0.0", "Determines whether one or more keys exist."),
-    row!("touch", -2, READONLY | FAST, 1, -1, 1, Multi(keys::exists, keys::exists_spanning), ["keyspace", "read", "fast"], "generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),
+    row!("del", -2, WRITE, 1, -1, 1, Fanout(keys::del, Merge::Sum), ["keyspace", "write", "slow"], "generic", "1.0.0", "Deletes one or more keys."),
+    row!("unlink", -2, WRITE | FAST, 1, -1, 1, Fanout(keys::del, Merge::Sum), ["keyspace", "write", "fast"], "generic", "4.0.0", "Asynchronously deletes one or more keys."),
+    row!("exists", -2, READONLY | FAST, 1, -1, 1, Fanout(keys::exists, Merge::Sum), ["keyspace", "read", "fast"], "generic", "1.0.0", "Determines whether one or more keys exist."),
+    row!("touch", -2, READONLY | FAST, 1, -1, 1, Fanout(keys::exists, Merge::Sum), ["keyspace", "read", "fast"], "generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),
     row!("type", 2, READONLY | FAST, 1, 1, 1, Keyed(keys::type_), ["keyspace", "read", "fast"], "generic", "1.0.0", "Determines the type of value stored at a key."),
     row!("rename", 3, WRITE, 1, 2, 1, Multi(keys::rename, keys::rename_spanning), ["keyspace", "write", "slow"], "generic", "1.0.0", "Renames a key and overwrites the destination."),
     row!("renamenx", 3, WRITE | FAST, 1, 2, 1, Multi(keys::renamenx, keys::rename_spanning), ["keyspace", "write", "fast"], "generic", "1.0.0", "Renames a key only when the target key name doesn't exist."),

@@ -195,6 +195,16 @@ impl Setting {
                 }
                 set(c, arg.to_string());
             }
+            Kind::Special(s) if s.multi && args.len() == 1 && !args[0].is_empty() => {
+                // Redis splits a multi-valued setting given as one quoted
+                // argument (`save "900 1 300 10"`) on spaces.
+                let split: Vec<String> = args[0]
+                    .split(' ')
+                    .filter(|a| !a.is_empty())
+                    .map(String::from)
+                    .collect();
+                (s.set)(c, &split)?
+            }
             Kind::Special(s) => (s.set)(c, args)?,
         }
         Ok(())

@@ -16,6 +16,7 @@ use futures::future::join_all;
 
 use super::session::{ReplyMode, Session};
 use crate::command::errors;
+use crate::command::fanout::{self, Fanout};
 use crate::command::table::{self, flags, CommandSpec, CoordFn, Handler};
 use crate::resp::{encode, Proto, Reply};
 use crate::shard::core::Shard;
@@ -31,7 +32,35 @@ struct Slot {
 enum Route {
     Done(Reply),
     Shard(ShardId, Cmd),
+    Fanout(Fanout),
     Coordinated(&'static CommandSpec, CoordFn, Vec<Bytes>),
+}
+
+/// Consecutive spanning fanout commands waiting to run as one operation.
+#[derive(Default)]
+struct Group {
+    idxs: Vec<usize>,
+    members: Vec<Fanout>,
+}
+
+impl Group {
+    async fn flush(&mut self, sh: &Rc<Shard>, db: usize, slots: &mut [Slot]) {
+        if self.members.is_empty() {
+            return;
+        }
+        let start = Instant::now();
+        let members = std::mem::take(&mut self.members);
+        let specs: Vec<&'static CommandSpec> = members.iter().map(|m| m.spec).collect();
+        let replies = fanout::run_group(sh, db, members).await;
+        let took = start.elapsed() / specs.len() as u32;
+        let mut stats = sh.stats.borrow_mut();
+        for ((i, reply), spec) in self.idxs.drain(..).zip(replies).zip(specs) {
+            stats.record(spec, took, &reply);
+            slots[i].reply = Some(reply);
+        }
+        drop(stats);
+        sh.store.borrow_mut().refresh_clock();
+    }
 }
 
 /// Batches waiting to be sent, one per shard, with their reply slots.
@@ -82,6 +111,8 @@ impl Outgoing {
 pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &mut BytesMut) {
     let mut slots: Vec<Slot> = Vec::with_capacity(reqs.len());
     let mut outgoing = Outgoing::new(sh.shards());
+    let mut group = Group::default();
+    let mut group_db = s.db;
     // Once one local command had to queue behind a multi-shard operation,
     // the following local ones queue too, to keep their order.
     let mut local_queued = false;
@@ -103,8 +134,22 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
             proto: s.proto,
             send: true,
         });
-        match route(sh, s, args) {
+        let route = route(sh, s, args);
+        if !matches!(route, Route::Fanout(_) | Route::Done(_)) || s.db != group_db {
+            group.flush(sh, group_db, &mut slots).await;
+        }
+        match route {
             Route::Done(reply) => slots[idx].reply = Some(reply),
+            Route::Fanout(f) => {
+                last_cmd = f.spec.name;
+                if group.members.is_empty() {
+                    outgoing.flush(sh, &mut slots).await;
+                    local_queued = false;
+                    group_db = s.db;
+                }
+                group.idxs.push(idx);
+                group.members.push(f);
+            }
             Route::Shard(shard, cmd) => {
                 last_cmd = cmd.spec.name;
                 if shard == sh.id && !local_queued && !sh.blocks(&cmd) {
@@ -135,6 +180,7 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
             ReplyMode::Skip => false,
         };
     }
+    group.flush(sh, group_db, &mut slots).await;
     outgoing.flush(sh, &mut slots).await;
     {
         let mut info = s.info.borrow_mut();
@@ -202,6 +248,29 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
                 )
             } else {
                 Route::Coordinated(spec, spanning, args)
+            }
+        }
+        Handler::Fanout(f, merge) => {
+            let mut keys = spec
+                .key_positions(args.len())
+                .map(|p| sh.slots.shard_of(&args[p]));
+            let first = keys.next().unwrap_or(sh.id);
+            if keys.all(|k| k == first) {
+                Route::Shard(
+                    first,
+                    Cmd {
+                        spec,
+                        db: s.db,
+                        args,
+                    },
+                )
+            } else {
+                Route::Fanout(Fanout {
+                    spec,
+                    f,
+                    merge,
+                    args,
+                })
             }
         }
         Handler::Coordinated(f) => Route::Coordinated(spec, f, args),

@@ -35,7 +35,7 @@ use futures::channel::oneshot;
 use glommio::channels::shared_channel::{ConnectedReceiver, ConnectedSender};
 use glommio::{GlommioError, ResourceType};
 
-use super::locks::{Claim, Locks, Waiter, Waiting};
+use super::locks::{Claim, Locks};
 use super::router::{Cmd, Intent, Payload, Request, Response, Step, StepOut};
 use super::slot::{ShardId, SlotTable};
 use super::store::Store;
@@ -76,8 +76,7 @@ pub struct Shard {
     responses: Vec<Option<ConnectedSender<Response>>>,
     waiters: RefCell<HashMap<u64, oneshot::Sender<Payload>>>,
     next_reply: Cell<u64>,
-    locks: RefCell<Locks>,
-    waiting: RefCell<Waiting<Grant>>,
+    locks: RefCell<Locks<Grant>>,
     pending: RefCell<VecDeque<Pending>>,
     next_txid: Cell<u64>,
     /// This core's connections, for CLIENT LIST/KILL and timeouts.
@@ -111,7 +110,6 @@ impl Shard {
             waiters: RefCell::new(HashMap::new()),
             next_reply: Cell::new(1),
             locks: RefCell::new(Locks::default()),
-            waiting: RefCell::new(Waiting::default()),
             pending: RefCell::new(VecDeque::new()),
             next_txid: Cell::new(1),
             clients: RefCell::new(HashMap::new()),
@@ -280,48 +278,46 @@ impl Shard {
         self.poll_intents();
     }
 
-    /// Grants every intent whose claim is free, in global order.
+    /// Takes queued intents in global order and runs what is granted.
     fn poll_intents(self: &Rc<Self>) {
-        loop {
-            let grants = {
-                let mut waiting = self.waiting.borrow_mut();
-                while let Some(i) = self.shared.sequencer.next(self.id) {
-                    let grant = Grant {
-                        origin: i.origin,
-                        reply: i.reply,
-                        step: i.step,
-                    };
-                    waiting.push(Waiter {
-                        txid: i.txid,
-                        claim: i.claim,
-                        holds: !i.release,
-                        item: grant,
-                    });
-                }
-                if waiting.is_empty() {
-                    return;
-                }
-                waiting.take_grantable(&mut self.locks.borrow_mut())
+        while let Some(i) = self.shared.sequencer.next(self.id) {
+            let grant = Grant {
+                origin: i.origin,
+                reply: i.reply,
+                step: i.step,
             };
-            if grants.is_empty() {
-                return;
-            }
-            for (_, g) in grants {
+            let grants = self
+                .locks
+                .borrow_mut()
+                .add(i.txid, i.claim, !i.release, grant);
+            self.run_grants(grants);
+        }
+    }
+
+    /// Runs granted steps; readers give their claim back at once, which may
+    /// grant more.
+    fn run_grants(self: &Rc<Self>, mut grants: Vec<(u64, Grant)>) {
+        while !grants.is_empty() {
+            let mut next = Vec::new();
+            for (txid, g) in grants {
                 let out = (g.step)(self);
                 self.respond(g.origin, g.reply, Payload::Out(out));
+                if !self.locks.borrow().holds(txid) {
+                    next.extend(self.locks.borrow_mut().release(txid));
+                }
             }
+            grants = next;
         }
     }
 
     fn release(self: &Rc<Self>, txid: u64) {
-        if !self.locks.borrow_mut().release(txid) {
-            return;
-        }
+        let grants = self.locks.borrow_mut().release(txid);
         // Resume stopped batches in arrival order; each may stop again.
-        let waiting: Vec<Pending> = self.pending.borrow_mut().drain(..).collect();
-        for p in waiting {
+        let stopped: Vec<Pending> = self.pending.borrow_mut().drain(..).collect();
+        for p in stopped {
             self.start_batch(p);
         }
+        self.run_grants(grants);
         self.poll_intents();
     }
 
@@ -561,7 +557,7 @@ async fn collect(waits: Vec<oneshot::Receiver<Payload>>) -> Vec<StepOut> {
     outs
 }
 
-fn blocked(locks: &Locks, cmd: &Cmd) -> bool {
+fn blocked(locks: &Locks<Grant>, cmd: &Cmd) -> bool {
     locks.blocks_everything()
         || cmd
             .spec
@@ -572,7 +568,9 @@ fn blocked(locks: &Locks, cmd: &Cmd) -> bool {
 fn exec_one(store: &mut Store, stats: &mut CoreStats, cmd: &Cmd) -> Reply {
     let start = Instant::now();
     let reply = match cmd.spec.handler {
-        Handler::Keyed(f) | Handler::Multi(f, _) => f(store, cmd.db, &cmd.args),
+        Handler::Keyed(f) | Handler::Multi(f, _) | Handler::Fanout(f, _) => {
+            f(store, cmd.db, &cmd.args)
+        }
         _ => Reply::error("ERR internal: command is not single-shard"),
     };
     stats.record(cmd.spec, start.elapsed(), &reply);

@@ -9,6 +9,8 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
+use super::compact::CompactBytes;
+
 /// A string value with Redis's three encodings, kept so that `OBJECT
 /// ENCODING` answers as Redis does and INCR on an integer never reparses.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,7 +18,7 @@ pub enum Str {
     /// A string that is the canonical decimal form of an i64 ("int").
     Int(i64),
     /// A string of at most 44 bytes written whole by SET and friends ("embstr").
-    Emb(Box<[u8]>),
+    Emb(CompactBytes),
     /// Anything else, or a string changed in place by APPEND/SETRANGE ("raw").
     Raw(Box<[u8]>),
 }
@@ -40,7 +42,7 @@ impl Str {
     /// Stored as given, never as int (INCRBYFLOAT results, GETEX copies).
     pub fn plain(b: &[u8]) -> Str {
         if b.len() <= EMBSTR_MAX {
-            Str::Emb(b.into())
+            Str::Emb(CompactBytes::new(b))
         } else {
             Str::Raw(b.into())
         }
@@ -50,14 +52,16 @@ impl Str {
     pub fn bytes<'a>(&'a self, scratch: &'a mut itoa::Buffer) -> &'a [u8] {
         match self {
             Str::Int(n) => scratch.format(*n).as_bytes(),
-            Str::Emb(b) | Str::Raw(b) => b,
+            Str::Emb(b) => b,
+            Str::Raw(b) => b,
         }
     }
 
     pub fn to_bytes(&self) -> Bytes {
         match self {
             Str::Int(n) => Bytes::copy_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
-            Str::Emb(b) | Str::Raw(b) => Bytes::copy_from_slice(b),
+            Str::Emb(b) => Bytes::copy_from_slice(b),
+            Str::Raw(b) => Bytes::copy_from_slice(b),
         }
     }
 
@@ -69,7 +73,8 @@ impl Str {
     pub fn len(&self) -> usize {
         match self {
             Str::Int(n) => itoa::Buffer::new().format(*n).len(),
-            Str::Emb(b) | Str::Raw(b) => b.len(),
+            Str::Emb(b) => b.len(),
+            Str::Raw(b) => b.len(),
         }
     }
 
@@ -88,7 +93,8 @@ impl Str {
     fn heap_bytes(&self) -> usize {
         match self {
             Str::Int(_) => 0,
-            Str::Emb(b) | Str::Raw(b) => alloc_size(b.len()),
+            Str::Emb(b) => alloc_size(b.heap_len()),
+            Str::Raw(b) => alloc_size(b.len()),
         }
     }
 }
