@@ -52,11 +52,7 @@ fn split(sh: &Shard, a: &[Bytes], step: usize) -> Vec<Share> {
 
 /// A step that runs keyed handler `f` on this shard's share.
 fn keyed_step(f: KeyedFn, db: usize, args: Vec<Bytes>) -> Step {
-    Box::new(move |shard: &Shard| {
-        let mut st = shard.store.borrow_mut();
-        st.refresh_clock();
-        Box::new(f(&mut st, db, &args)) as StepOut
-    })
+    super::store_step(db, move |st, db| f(st, db, &args))
 }
 
 fn reply_of(out: StepOut) -> Reply {

@@ -11,6 +11,7 @@ use futures::future::LocalBoxFuture;
 
 use super::args::{self, eq};
 use super::errors::{self, err};
+use super::{store_step, take};
 use crate::glob::glob_match;
 use crate::resp::Reply;
 use crate::server::session::Session;
@@ -79,21 +80,6 @@ pub fn renamenx(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     rename_generic(st, db, a, true)
 }
 
-fn step<T: Send + 'static>(
-    db: usize,
-    f: impl FnOnce(&mut Store, usize) -> T + Send + 'static,
-) -> Step {
-    Box::new(move |shard: &Shard| {
-        let mut st = shard.store.borrow_mut();
-        st.refresh_clock();
-        Box::new(f(&mut st, db)) as StepOut
-    })
-}
-
-fn take<T: 'static>(o: StepOut) -> T {
-    *o.downcast::<T>().expect("step output type")
-}
-
 /// RENAME / RENAMENX with the two keys on different shards: hold both,
 /// read the source and probe the destination, then move value and TTL.
 pub fn rename_spanning<'a>(
@@ -110,12 +96,12 @@ pub fn rename_spanning<'a>(
             (
                 ss,
                 Claim::Keys(vec![src.clone()]),
-                step(s.db, move |st, db| st.lookup(db, &k1).is_some()),
+                store_step(s.db, move |st, db| st.lookup(db, &k1).is_some()),
             ),
             (
                 ds,
                 Claim::Keys(vec![dst.clone()]),
-                step(s.db, move |st, db| st.lookup(db, &k2).is_some()),
+                store_step(s.db, move |st, db| st.lookup(db, &k2).is_some()),
             ),
         ];
         let (txn, outs) = sh.begin_claims(probe, true).await;
@@ -135,13 +121,13 @@ pub fn rename_spanning<'a>(
         let (txn, mut moved) = txn
             .step(
                 sh,
-                vec![(ss, step(s.db, move |st, db| st.remove(db, &src)))],
+                vec![(ss, store_step(s.db, move |st, db| st.remove(db, &src)))],
                 false,
             )
             .await;
         let entry = take::<Option<Entry>>(moved.pop().unwrap());
         let txn = txn.expect("still held");
-        let put = step(s.db, move |st, db| {
+        let put = store_step(s.db, move |st, db| {
             if let Some(e) = entry {
                 st.insert(db, &dst, e.value, e.expire);
             }
@@ -220,12 +206,12 @@ pub fn copy_spanning<'a>(
             (
                 ss,
                 Claim::Keys(vec![src.clone()]),
-                step(s.db, move |st, db| st.lookup(db, &src).cloned()),
+                store_step(s.db, move |st, db| st.lookup(db, &src).cloned()),
             ),
             (
                 ds,
                 Claim::Keys(vec![dst.clone()]),
-                step(dst_db, move |st, db| st.lookup(db, &probe_dst).is_some()),
+                store_step(dst_db, move |st, db| st.lookup(db, &probe_dst).is_some()),
             ),
         ];
         let (txn, outs) = sh.begin_claims(probe, true).await;
@@ -236,7 +222,7 @@ pub fn copy_spanning<'a>(
             txn.release(sh).await;
             return Reply::Int(0);
         };
-        let put = step(dst_db, move |st, db| st.insert(db, &dst, e.value, e.expire));
+        let put = store_step(dst_db, move |st, db| st.insert(db, &dst, e.value, e.expire));
         txn.step(sh, vec![(ds, put)], true).await;
         Reply::Int(1)
     })

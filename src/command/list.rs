@@ -19,10 +19,10 @@ use futures::future::LocalBoxFuture;
 
 use super::args::{self, eq};
 use super::errors::{self, err};
+use super::{store_step, take};
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
-use crate::shard::router::{Step, StepOut};
 use crate::shard::slot::ShardId;
 use crate::shard::store::Store;
 use crate::shard::value::{List, Value};
@@ -474,21 +474,6 @@ pub fn rpoplpush(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     move_generic(st, db, a)
 }
 
-fn step<T: Send + 'static>(
-    db: usize,
-    f: impl FnOnce(&mut Store, usize) -> T + Send + 'static,
-) -> Step {
-    Box::new(move |shard: &Shard| {
-        let mut st = shard.store.borrow_mut();
-        st.refresh_clock();
-        Box::new(f(&mut st, db)) as StepOut
-    })
-}
-
-fn take<T: 'static>(o: StepOut) -> T {
-    *o.downcast::<T>().expect("step output type")
-}
-
 /// LMOVE / RPOPLPUSH with source and destination on different shards.
 ///
 /// Both shards are held for the whole operation. The first step reads the
@@ -507,7 +492,7 @@ pub fn lmove_spanning<'a>(
         let (src, dst) = (a[1].clone(), a[2].clone());
         let (ss, ds) = (sh.slots.shard_of(&src), sh.slots.shard_of(&dst));
         let (k1, k2) = (src.clone(), dst.clone());
-        let peek = step(s.db, move |st, db| -> Result<Option<Bytes>, Reply> {
+        let peek = store_step(s.db, move |st, db| -> Result<Option<Bytes>, Reply> {
             match st.lookup(db, &k1).map(|e| &e.value) {
                 None => Ok(None),
                 Some(Value::List(l)) => Ok(match from {
@@ -518,7 +503,7 @@ pub fn lmove_spanning<'a>(
                 Some(_) => Err(errors::wrongtype()),
             }
         });
-        let check = step(s.db, move |st, db| probe(st, db, &k2) != Some(false));
+        let check = store_step(s.db, move |st, db| probe(st, db, &k2) != Some(false));
         let (txn, outs) = sh.begin(vec![(ss, peek), (ds, check)], true).await;
         let mut outs = outs.into_iter();
         let peeked = take::<Result<Option<Bytes>, Reply>>(outs.next().expect("two steps"));
@@ -535,10 +520,10 @@ pub fn lmove_spanning<'a>(
             }
         };
         let pushed = elem.clone();
-        let take_src = step(s.db, move |st, db| {
+        let take_src = store_step(s.db, move |st, db| {
             let _ = modify_list(st, db, &src, |l| pop(l, from));
         });
-        let put_dst = step(s.db, move |st, db| {
+        let put_dst = store_step(s.db, move |st, db| {
             let _ = push_list(st, db, &dst, to, &[pushed], false);
         });
         txn.step(sh, vec![(ss, take_src), (ds, put_dst)], true)
@@ -638,7 +623,7 @@ pub fn lmpop<'a>(
                 .begin(
                     vec![(
                         shard,
-                        step(db, move |st, db| mpop_local(st, db, &keys, end, count)),
+                        store_step(db, move |st, db| mpop_local(st, db, &keys, end, count)),
                     )],
                     false,
                 )
@@ -651,7 +636,7 @@ pub fn lmpop<'a>(
                 let mine: Vec<Bytes> = idxs.iter().map(|&i| keys[i].clone()).collect();
                 (
                     *shard,
-                    step(db, move |st, db| {
+                    store_step(db, move |st, db| {
                         mine.iter().map(|k| probe(st, db, k)).collect::<Vec<_>>()
                     }),
                 )
@@ -679,7 +664,7 @@ pub fn lmpop<'a>(
                 sh,
                 vec![(
                     shard,
-                    step(db, move |st, db| mpop_from(st, db, &key, end, count)),
+                    store_step(db, move |st, db| mpop_from(st, db, &key, end, count)),
                 )],
                 true,
             )

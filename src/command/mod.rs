@@ -11,3 +11,25 @@ pub mod list;
 pub mod server;
 pub mod string;
 pub mod table;
+
+use crate::shard::core::Shard;
+use crate::shard::router::{Step, StepOut};
+use crate::shard::store::Store;
+
+/// A multi-shard step that runs `f` on the receiving shard's store, in
+/// database `db`, with the store's clock refreshed.
+pub fn store_step<T: Send + 'static>(
+    db: usize,
+    f: impl FnOnce(&mut Store, usize) -> T + Send + 'static,
+) -> Step {
+    Box::new(move |shard: &Shard| {
+        let mut st = shard.store.borrow_mut();
+        st.refresh_clock();
+        Box::new(f(&mut st, db)) as StepOut
+    })
+}
+
+/// The value a step built with [`store_step`] returned.
+pub fn take<T: 'static>(o: StepOut) -> T {
+    *o.downcast::<T>().expect("step output type")
+}

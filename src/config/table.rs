@@ -346,8 +346,16 @@ static SAVE: Special = Special {
 /// Validates `save` arguments as Redis does (an even count, seconds >= 1,
 /// changes >= 0) and returns the canonical "s n s n" form.
 pub(crate) fn parse_save(args: &[String]) -> Result<String, Invalid> {
-    let args: &[String] = if args.len() == 1 && args[0].is_empty() {
-        &[]
+    // One quoted argument ("900 1 300 10") is split on spaces, as Redis
+    // does for every multi-valued setting; "" is no value at all.
+    let split: Vec<String>;
+    let args: &[String] = if args.len() == 1 {
+        split = args[0]
+            .split(' ')
+            .filter(|a| !a.is_empty())
+            .map(String::from)
+            .collect();
+        &split
     } else {
         args
     };

@@ -232,49 +232,44 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
                 },
             )
         }
-        Handler::Multi(_, spanning) => {
-            let mut keys = spec
-                .key_positions(args.len())
-                .map(|p| sh.slots.shard_of(&args[p]));
-            let first = keys.next().unwrap_or(sh.id);
-            if keys.all(|k| k == first) {
-                Route::Shard(
-                    first,
-                    Cmd {
-                        spec,
-                        db: s.db,
-                        args,
-                    },
-                )
-            } else {
-                Route::Coordinated(spec, spanning, args)
-            }
-        }
-        Handler::Fanout(f, merge) => {
-            let mut keys = spec
-                .key_positions(args.len())
-                .map(|p| sh.slots.shard_of(&args[p]));
-            let first = keys.next().unwrap_or(sh.id);
-            if keys.all(|k| k == first) {
-                Route::Shard(
-                    first,
-                    Cmd {
-                        spec,
-                        db: s.db,
-                        args,
-                    },
-                )
-            } else {
-                Route::Fanout(Fanout {
+        Handler::Multi(_, spanning) => match single_shard(sh, spec, &args) {
+            Some(shard) => Route::Shard(
+                shard,
+                Cmd {
                     spec,
-                    f,
-                    merge,
+                    db: s.db,
                     args,
-                })
-            }
-        }
+                },
+            ),
+            None => Route::Coordinated(spec, spanning, args),
+        },
+        Handler::Fanout(f, merge) => match single_shard(sh, spec, &args) {
+            Some(shard) => Route::Shard(
+                shard,
+                Cmd {
+                    spec,
+                    db: s.db,
+                    args,
+                },
+            ),
+            None => Route::Fanout(Fanout {
+                spec,
+                f,
+                merge,
+                args,
+            }),
+        },
         Handler::Coordinated(f) => Route::Coordinated(spec, f, args),
     }
+}
+
+/// The one shard owning every key of the command, if there is one.
+fn single_shard(sh: &Shard, spec: &CommandSpec, args: &[Bytes]) -> Option<ShardId> {
+    let mut keys = spec
+        .key_positions(args.len())
+        .map(|p| sh.slots.shard_of(&args[p]));
+    let first = keys.next().unwrap_or(sh.id);
+    keys.all(|k| k == first).then_some(first)
 }
 
 fn reject(sh: &Shard, spec: Option<&'static CommandSpec>, reply: &Reply) {
