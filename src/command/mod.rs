@@ -6,11 +6,14 @@ pub mod args;
 pub mod connection;
 pub mod errors;
 pub mod fanout;
+pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod table;
+pub mod zset;
 
 use crate::shard::core::Shard;
 use crate::shard::router::{Step, StepOut};

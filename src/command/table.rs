@@ -233,6 +233,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("lmove", 5, WRITE | DENYOOM, 1, 2, 1, Multi(list::lmove, list::lmove_spanning), ["write", "list", "slow"], "list", "6.2.0", "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved."),
     row!("rpoplpush", 3, WRITE | DENYOOM, 1, 2, 1, Multi(list::rpoplpush, list::lmove_spanning), ["write", "list", "slow"], "list", "1.2.0", "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped."),
     row!("lmpop", -4, WRITE, 0, 0, 0, Coordinated(list::lmpop), ["write", "list", "slow"], "list", "7.0.0", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped."),
+    // hashes (rows owned by command/hash.rs)
+    // sets (rows owned by command/set.rs)
+    // sorted sets (rows owned by command/zset.rs)
     // connection
     row!("ping", -1, FAST | SENTINEL, 0, 0, 0, Local(connection::ping), ["fast", "connection"], "connection", "1.0.0", "Returns the server's liveliness response."),
     row!("echo", 2, FAST, 0, 0, 0, Local(connection::echo), ["fast", "connection"], "connection", "1.0.0", "Returns the given string."),

@@ -38,7 +38,7 @@ use glommio::{GlommioError, ResourceType};
 use super::locks::{Claim, Locks};
 use super::router::{Cmd, Intent, Payload, Request, Response, Step, StepOut};
 use super::slot::{ShardId, SlotTable};
-use super::store::Store;
+use super::store::{EncodingLimits, Store};
 use crate::clients::ClientInfo;
 use crate::command::table::{self, Handler};
 use crate::config::Config;
@@ -168,6 +168,15 @@ impl Shard {
                 let mut st = self.store.borrow_mut();
                 st.proto_max_bulk_len = fresh.proto_max_bulk_len;
                 st.maxmemory_policy = fresh.maxmemory_policy.clone();
+                st.limits = EncodingLimits {
+                    hash_entries: fresh.hash_max_listpack_entries as usize,
+                    hash_value: fresh.hash_max_listpack_value as usize,
+                    set_intset_entries: fresh.set_max_intset_entries as usize,
+                    set_entries: fresh.set_max_listpack_entries as usize,
+                    set_value: fresh.set_max_listpack_value as usize,
+                    zset_entries: fresh.zset_max_listpack_entries as usize,
+                    zset_value: fresh.zset_max_listpack_value as usize,
+                };
             }
             *self.config.borrow_mut() = Rc::new(fresh);
             self.config_gen.set(gen);

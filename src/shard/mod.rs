@@ -4,8 +4,11 @@
 pub mod compact;
 pub mod core;
 pub mod expire;
+pub mod hash;
 pub mod locks;
 pub mod router;
+pub mod set;
 pub mod slot;
 pub mod store;
 pub mod value;
+pub mod zset;

@@ -245,6 +245,34 @@ pub struct Store {
     /// Settings handlers need, copied from the config when it changes.
     pub proto_max_bulk_len: u64,
     pub maxmemory_policy: String,
+    pub limits: EncodingLimits,
+}
+
+/// Thresholds at which small collections leave their compact encoding
+/// (Redis's `*-max-listpack-*` / `set-max-intset-entries` directives).
+#[derive(Clone, Debug)]
+pub struct EncodingLimits {
+    pub hash_entries: usize,
+    pub hash_value: usize,
+    pub set_intset_entries: usize,
+    pub set_entries: usize,
+    pub set_value: usize,
+    pub zset_entries: usize,
+    pub zset_value: usize,
+}
+
+impl Default for EncodingLimits {
+    fn default() -> Self {
+        EncodingLimits {
+            hash_entries: 128,
+            hash_value: 64,
+            set_intset_entries: 512,
+            set_entries: 128,
+            set_value: 64,
+            zset_entries: 128,
+            zset_value: 64,
+        }
+    }
 }
 
 impl Store {
@@ -256,6 +284,7 @@ impl Store {
             rng: SmallRng::from_entropy(),
             proto_max_bulk_len: 512 << 20,
             maxmemory_policy: "noeviction".into(),
+            limits: EncodingLimits::default(),
         }
     }
 

@@ -10,6 +10,9 @@ use std::collections::VecDeque;
 use bytes::Bytes;
 
 use super::compact::CompactBytes;
+use super::hash::HashValue;
+use super::set::SetValue;
+use super::zset::ZSetValue;
 
 /// A string value with Redis's three encodings, kept so that `OBJECT
 /// ENCODING` answers as Redis does and INCR on an integer never reparses.
@@ -281,6 +284,9 @@ impl<'a> FromIterator<&'a [u8]> for List {
 pub enum Value {
     Str(Str),
     List(List),
+    Hash(HashValue),
+    Set(SetValue),
+    ZSet(ZSetValue),
 }
 
 impl Value {
@@ -289,6 +295,9 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -297,6 +306,9 @@ impl Value {
             Value::Str(s) => s.encoding(),
             // Redis 7.0 stores every list as a quicklist, however small.
             Value::List(_) => "quicklist",
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -305,6 +317,9 @@ impl Value {
         match self {
             Value::Str(s) => s.heap_bytes(),
             Value::List(l) => l.heap_bytes(),
+            Value::Hash(h) => h.heap_bytes(),
+            Value::Set(s) => s.heap_bytes(),
+            Value::ZSet(z) => z.heap_bytes(),
         }
     }
 }

@@ -1,0 +1,1 @@
+//! hash commands (placeholder until the family lands).

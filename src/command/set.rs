@@ -1,0 +1,1 @@
+//! set commands (placeholder until the family lands).

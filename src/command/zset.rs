@@ -1,0 +1,1 @@
+//! zset commands (placeholder until the family lands).

@@ -1,0 +1,19 @@
+//! The set value type (placeholder until its family lands).
+
+/// A set value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SetValue {
+    bytes: usize,
+}
+
+impl SetValue {
+    /// The name OBJECT ENCODING prints.
+    pub fn encoding(&self) -> &'static str {
+        "listpack"
+    }
+
+    /// Allocator bytes owned, kept up to date by every mutation (O(1)).
+    pub fn heap_bytes(&self) -> usize {
+        self.bytes
+    }
+}
