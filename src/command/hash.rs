@@ -1,1 +1,443 @@
-//! hash commands (placeholder until the family lands).
+//! Hash commands: HSET … HSCAN.
+//!
+//! Every command is single-key: a keyed handler run on the hash's owning
+//! shard over its `Store` (inline when local, else in one hop). The value
+//! type and its listpack → hashtable conversion live in `shard::hash`; the
+//! limits come from `st.limits` (`hash-max-listpack-*`).
+//!
+//! Invariants: an empty hash is never stored — HDEL of the last field
+//! deletes the key, and a write that fails on a new key stores nothing.
+//! Checks run in Redis 7.0's order (arguments, then the key's type, then
+//! the rest). Writes look keys up without counting keyspace hits or misses;
+//! reads count them.
+//!
+//! Deviations: HRANDFIELD … WITHVALUES answers a flat array in RESP3 too
+//! (Redis 7.0 sends an array of [field, value] pairs there: keyed handlers
+//! do not know the protocol). HINCRBYFLOAT computes in f64 where Redis uses
+//! `long double`, so results past ±1.8e308 are "NaN or Infinity" here and
+//! results beyond 2^53 round differently. HRANDFIELD with a count below
+//! -2^26 is refused ("value is out of range") instead of streamed.
+
+use bytes::Bytes;
+use rand::{Rng, SeedableRng};
+
+use super::args::{self, eq};
+use super::errors::{self, err};
+use crate::glob::glob_match;
+use crate::resp::reply::format_long_double_human;
+use crate::resp::Reply;
+use crate::shard::hash::HashValue;
+use crate::shard::store::Store;
+use crate::shard::value::{parse_canonical_i64, Value};
+
+/// Error texts only hash commands answer (Redis 7.0's `t_hash.c`).
+pub const NOT_INT: &str = "ERR hash value is not an integer";
+pub const NOT_FLOAT: &str = "ERR hash value is not a float";
+pub const INCR_NAN_OR_INF: &str = "ERR value is NaN or Infinity";
+pub const COUNT_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+pub const OUT_OF_RANGE: &str = "ERR value is out of range";
+
+/// Most elements one HRANDFIELD with a negative count may answer: Redis
+/// streams such a reply, lanner builds it whole, so an absurd count would
+/// exhaust memory instead of one client's output buffer.
+const RANDFIELD_MAX: u64 = 1 << 26;
+
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(reply) => return reply,
+        }
+    };
+}
+
+/// The hash at `key` for a read: Ok(None) when absent, Err(WRONGTYPE) for
+/// another type.
+fn read_hash<'a>(st: &'a mut Store, db: usize, key: &[u8]) -> Result<Option<&'a HashValue>, Reply> {
+    match st.read(db, key) {
+        None => Ok(None),
+        Some(e) => match &e.value {
+            Value::Hash(h) => Ok(Some(h)),
+            _ => Err(errors::wrongtype()),
+        },
+    }
+}
+
+/// The `hash-max-listpack-entries` and `-value` limits.
+type Limits = (usize, usize);
+
+/// Runs `f` on the hash at `key` in place (Ok(None) when absent and not
+/// `create`; Err(WRONGTYPE) for another type). With `create`, an absent key
+/// gets a new hash, stored only if `f` leaves it non-empty. Deletes the key
+/// if `f` empties the hash.
+fn modify_hash<R>(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    create: bool,
+    f: impl FnOnce(&mut HashValue, Limits) -> R,
+) -> Result<Option<R>, Reply> {
+    let limits = (st.limits.hash_entries, st.limits.hash_value);
+    let mut f = Some(f);
+    let res = st.modify(db, key, |e| match &mut e.value {
+        Value::Hash(h) => Ok((f.take().expect("called once")(h, limits), h.is_empty())),
+        _ => Err(errors::wrongtype()),
+    });
+    match res {
+        Some(Err(e)) => Err(e),
+        Some(Ok((r, empty))) => {
+            if empty {
+                st.remove(db, key);
+            }
+            Ok(Some(r))
+        }
+        None if !create => Ok(None),
+        None => {
+            let mut h = HashValue::default();
+            let r = f.take().expect("not called yet")(&mut h, limits);
+            if !h.is_empty() {
+                st.insert(db, key, Value::Hash(h), 0);
+            }
+            Ok(Some(r))
+        }
+    }
+}
+
+/// Shared body of HSET and HMSET: the number of new fields.
+fn set_generic(st: &mut Store, db: usize, a: &[Bytes], name: &str) -> Result<i64, Reply> {
+    if a.len() % 2 == 1 {
+        return Err(errors::arity(name));
+    }
+    let added = modify_hash(st, db, &a[1], true, |h, (me, mv)| {
+        a[2..]
+            .chunks_exact(2)
+            .filter(|p| h.set(&p[0], &p[1], me, mv))
+            .count() as i64
+    })?;
+    Ok(added.unwrap_or(0))
+}
+
+/// HSET key field value [field value ...]
+pub fn hset(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    Reply::Int(tri!(set_generic(st, db, a, "hset")))
+}
+
+/// HMSET key field value [field value ...]
+pub fn hmset(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    tri!(set_generic(st, db, a, "hmset"));
+    Reply::Ok
+}
+
+/// HSETNX key field value
+pub fn hsetnx(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let set = tri!(modify_hash(st, db, &a[1], true, |h, (me, mv)| {
+        !h.contains(&a[2]) && h.set(&a[2], &a[3], me, mv)
+    }));
+    Reply::Int(i64::from(set == Some(true)))
+}
+
+/// HGET key field
+pub fn hget(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    match tri!(read_hash(st, db, &a[1])).and_then(|h| h.get(&a[2])) {
+        Some(v) => Reply::bulk_from(v),
+        None => Reply::Nil,
+    }
+}
+
+/// HMGET key field [field ...]
+pub fn hmget(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let h = tri!(read_hash(st, db, &a[1]));
+    Reply::Array(
+        a[2..]
+            .iter()
+            .map(|f| {
+                h.and_then(|h| h.get(f))
+                    .map_or(Reply::Nil, Reply::bulk_from)
+            })
+            .collect(),
+    )
+}
+
+/// HGETALL key: a map in RESP3, a flat array in RESP2; a listpack answers
+/// in insertion order, as Redis does.
+pub fn hgetall(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let Some(h) = tri!(read_hash(st, db, &a[1])) else {
+        return Reply::Map(Vec::new());
+    };
+    Reply::Map(
+        h.iter()
+            .map(|(f, v)| (Reply::bulk_from(f), Reply::bulk_from(v)))
+            .collect(),
+    )
+}
+
+/// HKEYS key
+pub fn hkeys(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let h = tri!(read_hash(st, db, &a[1]));
+    Reply::Array(h.map_or_else(Vec::new, |h| {
+        h.iter().map(|(f, _)| Reply::bulk_from(f)).collect()
+    }))
+}
+
+/// HVALS key
+pub fn hvals(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let h = tri!(read_hash(st, db, &a[1]));
+    Reply::Array(h.map_or_else(Vec::new, |h| {
+        h.iter().map(|(_, v)| Reply::bulk_from(v)).collect()
+    }))
+}
+
+/// HLEN key
+pub fn hlen(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    Reply::Int(tri!(read_hash(st, db, &a[1])).map_or(0, |h| h.len() as i64))
+}
+
+/// HEXISTS key field
+pub fn hexists(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let h = tri!(read_hash(st, db, &a[1]));
+    Reply::Int(i64::from(h.is_some_and(|h| h.contains(&a[2]))))
+}
+
+/// HSTRLEN key field
+pub fn hstrlen(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let h = tri!(read_hash(st, db, &a[1]));
+    Reply::Int(h.and_then(|h| h.get(&a[2])).map_or(0, |v| v.len() as i64))
+}
+
+/// HDEL key field [field ...]
+pub fn hdel(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let removed = tri!(modify_hash(st, db, &a[1], false, |h, _| {
+        a[2..].iter().filter(|f| h.remove(f)).count() as i64
+    }));
+    Reply::Int(removed.unwrap_or(0))
+}
+
+/// HINCRBY key field increment
+pub fn hincrby(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let by = tri!(args::int(&a[3]));
+    let field = &a[2];
+    let done = tri!(modify_hash(st, db, &a[1], true, |h, (me, mv)| {
+        let cur = match h.get(field) {
+            None => 0,
+            Some(v) => parse_canonical_i64(v).ok_or_else(|| err(NOT_INT))?,
+        };
+        let v = cur.checked_add(by).ok_or_else(|| err(errors::OVERFLOW))?;
+        h.set(field, itoa::Buffer::new().format(v).as_bytes(), me, mv);
+        Ok(v)
+    }));
+    match done.expect("created when absent") {
+        Ok(v) => Reply::Int(v),
+        Err(e) => e,
+    }
+}
+
+/// HINCRBYFLOAT key field increment (the result formatted as INCRBYFLOAT's).
+pub fn hincrbyfloat(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let by = tri!(args::float(&a[3]));
+    if by.is_infinite() {
+        return err(INCR_NAN_OR_INF);
+    }
+    let field = &a[2];
+    let done = tri!(modify_hash(st, db, &a[1], true, |h, (me, mv)| {
+        let cur = match h.get(field) {
+            None => 0.0,
+            Some(v) => args::parse_float(v).ok_or_else(|| err(NOT_FLOAT))?,
+        };
+        let v = cur + by;
+        if !v.is_finite() {
+            return Err(err(errors::NAN_OR_INF));
+        }
+        let text = format_long_double_human(v);
+        h.set(field, text.as_bytes(), me, mv);
+        Ok(text)
+    }));
+    match done.expect("created when absent") {
+        Ok(text) => Reply::Bulk(Bytes::from(text)),
+        Err(e) => e,
+    }
+}
+
+/// HRANDFIELD key [count [WITHVALUES]]
+///
+/// Count > 0: distinct fields (the whole hash when count ≥ its size);
+/// count < 0: |count| fields drawn independently, repeats allowed.
+pub fn hrandfield(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    if a.len() == 2 {
+        let mut rng = std::mem::replace(&mut st.rng, rand::rngs::SmallRng::seed_from_u64(0));
+        let reply = match read_hash(st, db, &a[1]) {
+            Err(e) => e,
+            Ok(None) => Reply::Nil,
+            Ok(Some(h)) => {
+                let i = rng.gen_range(0..h.len());
+                Reply::bulk_from(h.get_index(i).expect("index below len").0)
+            }
+        };
+        st.rng = rng;
+        return reply;
+    }
+    let count = match args::int(&a[2]) {
+        Ok(i64::MIN) => return err(COUNT_RANGE),
+        Ok(n) => n,
+        Err(e) => return e,
+    };
+    let withvalues = match a.len() {
+        3 => false,
+        4 if eq(&a[3], "withvalues") => true,
+        _ => return errors::syntax(),
+    };
+    if withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
+        return err(OUT_OF_RANGE);
+    }
+    let mut rng = std::mem::replace(&mut st.rng, rand::rngs::SmallRng::seed_from_u64(0));
+    let reply = randfield_count(st, db, &a[1], count, withvalues, &mut rng);
+    st.rng = rng;
+    reply
+}
+
+fn randfield_count(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    count: i64,
+    withvalues: bool,
+    rng: &mut rand::rngs::SmallRng,
+) -> Reply {
+    let h = match read_hash(st, db, key) {
+        Err(e) => return e,
+        Ok(None) => return Reply::Array(Vec::new()),
+        Ok(Some(h)) => h,
+    };
+    let mut out = Vec::new();
+    let mut push = |(f, v): (&[u8], &[u8])| {
+        out.push(Reply::bulk_from(f));
+        if withvalues {
+            out.push(Reply::bulk_from(v));
+        }
+    };
+    let size = h.len();
+    if count < 0 {
+        let n = count.unsigned_abs();
+        if n > RANDFIELD_MAX {
+            return err(OUT_OF_RANGE);
+        }
+        for _ in 0..n {
+            push(
+                h.get_index(rng.gen_range(0..size))
+                    .expect("index below len"),
+            );
+        }
+    } else if count as u64 >= size as u64 {
+        h.iter().for_each(push);
+    } else {
+        for i in rand::seq::index::sample(rng, size, count as usize) {
+            push(h.get_index(i).expect("index below len"));
+        }
+    }
+    Reply::Array(out)
+}
+
+/// Redis's `parseScanCursorOrReply`: `strtoul`, so a leading '-' wraps.
+fn parse_cursor(arg: &[u8]) -> Result<u64, Reply> {
+    let bad = || err(errors::SCAN_CURSOR);
+    let s = std::str::from_utf8(arg).map_err(|_| bad())?;
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    Ok(if neg { n.wrapping_neg() } else { n })
+}
+
+/// HSCAN key cursor [MATCH pattern] [COUNT count]
+///
+/// A listpack hash answers whole with cursor 0, as Redis does. A hashtable's
+/// cursor is how many table positions are left to walk (0 = start); see
+/// `HashValue::scan` for why a field present throughout is returned.
+pub fn hscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let cursor = tri!(parse_cursor(&a[2]));
+    let empty = || Reply::Array(vec![Reply::bulk_from(b"0"), Reply::Array(Vec::new())]);
+    let Some(h) = tri!(read_hash(st, db, &a[1])) else {
+        return empty();
+    };
+    let mut count = 10usize;
+    let mut pattern: Option<&[u8]> = None;
+    let mut j = 3;
+    while j < a.len() {
+        let has_value = j + 1 < a.len();
+        if eq(&a[j], "count") && has_value {
+            let n = tri!(args::int(&a[j + 1]));
+            if n < 1 {
+                return errors::syntax();
+            }
+            count = usize::try_from(n).unwrap_or(usize::MAX);
+        } else if eq(&a[j], "match") && has_value {
+            pattern = Some(&a[j + 1][..]).filter(|p| *p != b"*");
+        } else {
+            return errors::syntax();
+        }
+        j += 2;
+    }
+    let remaining = match cursor {
+        0 => usize::MAX,
+        c => usize::try_from(c).unwrap_or(usize::MAX),
+    };
+    let mut items = Vec::new();
+    let next = h.scan(remaining, count, |f, v| {
+        if pattern.is_none_or(|p| glob_match(p, f, false)) {
+            items.push(Reply::bulk_from(f));
+            items.push(Reply::bulk_from(v));
+        }
+    });
+    Reply::Array(vec![
+        Reply::Bulk(Bytes::from(next.to_string())),
+        Reply::Array(items),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<Bytes> {
+        v.iter()
+            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+            .collect()
+    }
+
+    fn run(st: &mut Store, f: fn(&mut Store, usize, &[Bytes]) -> Reply, v: &[&str]) -> Reply {
+        f(st, 0, &args(v))
+    }
+
+    #[test]
+    fn failed_increment_on_a_new_key_stores_nothing_and_memory_returns() {
+        let mut st = Store::new(1);
+        assert_eq!(run(&mut st, hset, &["hset", "h", "a", "x"]), Reply::Int(1));
+        assert!(st.used_memory() > 0);
+        assert_eq!(
+            run(&mut st, hincrby, &["hincrby", "h", "a", "1"]),
+            err(NOT_INT)
+        );
+        assert_eq!(run(&mut st, hdel, &["hdel", "h", "a", "b"]), Reply::Int(1));
+        assert!(!st.exists(0, b"h"));
+        assert_eq!(st.used_memory(), 0);
+        assert_eq!(
+            run(&mut st, hincrbyfloat, &["hincrbyfloat", "n", "f", "1.5"]),
+            Reply::bulk_from(b"1.5")
+        );
+        assert_eq!(run(&mut st, hstrlen, &["hstrlen", "n", "f"]), Reply::Int(3));
+    }
+
+    #[test]
+    fn cursor_parses_like_strtoul() {
+        assert_eq!(parse_cursor(b"0").ok(), Some(0));
+        assert_eq!(parse_cursor(b"-1").ok(), Some(u64::MAX));
+        assert!(parse_cursor(b"x").is_err());
+        assert!(parse_cursor(b" 1").is_err());
+        assert!(parse_cursor(b"18446744073709551616").is_err());
+    }
+}

@@ -1,1 +1,785 @@
-//! set commands (placeholder until the family lands).
+//! Set commands: SADD … SSCAN, as Redis 7.0 answers them.
+//!
+//! Keyed handlers run on the set's owning shard over its `Store`. SMOVE and
+//! the algebra (SINTER, SUNION, SDIFF and their *STORE forms) have a
+//! `*_spanning` form for keys on several shards: one ordered multi-shard
+//! operation that claims the involved keys, reads the sources as owned
+//! copies in its first step, computes on the connection's core and, for a
+//! write, applies it in a second step that releases every shard, so no client
+//! sees a half-done move or store. SINTERCARD is coordinated, because its
+//! keys follow numkeys, which the table's first/last/step cannot describe.
+//!
+//! Invariants: an empty set is never stored — whatever removes the last
+//! member deletes the key. Checks run in Redis 7.0's order (argument
+//! parsing, key lookup and type, then the rest). Reads count keyspace hits
+//! and misses; writes, SMOVE and the *STORE forms do not (`lookupKeyWrite`).
+//!
+//! Limits: the algebra copies its input sets even when they share a shard,
+//! which costs O(total members) where Redis's SINTER is O(smallest × n).
+
+use std::rc::Rc;
+
+use bytes::Bytes;
+use futures::future::LocalBoxFuture;
+use rand::Rng;
+
+use super::args::{self, eq};
+use super::errors::{self, err};
+use super::{store_step, take};
+use crate::glob::glob_match;
+use crate::resp::Reply;
+use crate::server::session::Session;
+use crate::shard::core::Shard;
+use crate::shard::locks::Claim;
+use crate::shard::set::{Elem, SetValue};
+use crate::shard::slot::ShardId;
+use crate::shard::store::Store;
+use crate::shard::value::Value;
+
+/// Error texts only set commands answer (Redis 7.0's `t_set.c`).
+pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
+pub const SRANDMEMBER_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+pub const NUMKEYS: &str = "ERR numkeys should be greater than 0";
+pub const NUMKEYS_ARGS: &str = "ERR Number of keys can't be greater than number of args";
+pub const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(reply) => return reply,
+        }
+    };
+}
+
+/// The set at `key`: Ok(None) when absent, Err(WRONGTYPE) for another type.
+/// `read` counts a keyspace hit or miss.
+fn get_set<'a>(
+    st: &'a mut Store,
+    db: usize,
+    key: &[u8],
+    read: bool,
+) -> Result<Option<&'a mut SetValue>, Reply> {
+    let e = if read {
+        st.read(db, key)
+    } else {
+        st.lookup(db, key)
+    };
+    match e {
+        None => Ok(None),
+        Some(e) => match &mut e.value {
+            Value::Set(s) => Ok(Some(s)),
+            _ => Err(errors::wrongtype()),
+        },
+    }
+}
+
+/// Runs `f` on the set at `key` in place: Ok(None) when absent,
+/// Err(WRONGTYPE) for another type. Deletes the key if `f` empties the set.
+fn modify_set<R>(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    f: impl FnOnce(&mut SetValue) -> R,
+) -> Result<Option<R>, Reply> {
+    let res = st.modify(db, key, |e| match &mut e.value {
+        Value::Set(s) => Ok((f(s), s.is_empty())),
+        _ => Err(errors::wrongtype()),
+    });
+    match res {
+        None => Ok(None),
+        Some(Err(e)) => Err(e),
+        Some(Ok((r, empty))) => {
+            if empty {
+                st.remove(db, key);
+            }
+            Ok(Some(r))
+        }
+    }
+}
+
+/// Adds `members` to the set at `key`, creating it when absent; returns how
+/// many were new.
+fn add_members(st: &mut Store, db: usize, key: &[u8], members: &[Bytes]) -> Result<i64, Reply> {
+    let max = st.limits.set_intset_entries;
+    let add = |s: &mut SetValue| members.iter().filter(|m| s.insert(m, max)).count() as i64;
+    if let Some(n) = modify_set(st, db, key, add)? {
+        return Ok(n);
+    }
+    let mut s = SetValue::default();
+    let n = add(&mut s);
+    st.insert(db, key, Value::Set(s), 0);
+    Ok(n)
+}
+
+fn set_reply(members: Vec<Bytes>) -> Reply {
+    Reply::Set(members.into_iter().map(Reply::Bulk).collect())
+}
+
+/// SADD key member [member ...]
+pub fn sadd(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    Reply::Int(tri!(add_members(st, db, &a[1], &a[2..])))
+}
+
+/// SREM key member [member ...]
+pub fn srem(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let removed = tri!(modify_set(st, db, &a[1], |s| {
+        a[2..].iter().filter(|m| s.remove(m)).count() as i64
+    }));
+    Reply::Int(removed.unwrap_or(0))
+}
+
+/// SMEMBERS key
+pub fn smembers(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let s = tri!(get_set(st, db, &a[1], true));
+    set_reply(s.map_or_else(Vec::new, |s| s.members()))
+}
+
+/// SISMEMBER key member
+pub fn sismember(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let s = tri!(get_set(st, db, &a[1], true));
+    Reply::Int(s.is_some_and(|s| s.contains(&a[2])) as i64)
+}
+
+/// SMISMEMBER key member [member ...]
+pub fn smismember(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let s = tri!(get_set(st, db, &a[1], true));
+    Reply::Array(
+        a[2..]
+            .iter()
+            .map(|m| Reply::Int(s.as_ref().is_some_and(|s| s.contains(m)) as i64))
+            .collect(),
+    )
+}
+
+/// SCARD key
+pub fn scard(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let s = tri!(get_set(st, db, &a[1], true));
+    Reply::Int(s.map_or(0, |s| s.len() as i64))
+}
+
+/// SPOP key [count]: without a count a bulk or nil; with one a set (RESP3
+/// `~`), the whole set (and the key deleted) when count ≥ its size.
+pub fn spop(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    if a.len() > 3 {
+        return errors::syntax();
+    }
+    let count = match a.get(2) {
+        None => None,
+        Some(c) => match args::int(c) {
+            Ok(n) if n >= 0 => Some(n as usize),
+            _ => return err(MUST_BE_POSITIVE),
+        },
+    };
+    let mut rng = std::mem::replace(&mut st.rng, rand::SeedableRng::seed_from_u64(0));
+    let popped = modify_set(st, db, &a[1], |s| match count {
+        None => {
+            let i = rng.gen_range(0..s.len());
+            s.take(i).map_or(Reply::Nil, Reply::Bulk)
+        }
+        Some(n) if n >= s.len() => {
+            // The whole set, in its own order (Redis answers it as SUNION).
+            let all = s.members();
+            *s = SetValue::default();
+            set_reply(all)
+        }
+        Some(n) => set_reply(
+            (0..n)
+                .filter_map(|_| {
+                    let i = rng.gen_range(0..s.len());
+                    s.take(i)
+                })
+                .collect(),
+        ),
+    });
+    st.rng = rng;
+    match (tri!(popped), count) {
+        (Some(r), _) => r,
+        (None, None) => Reply::Nil,
+        (None, Some(_)) => Reply::Set(Vec::new()),
+    }
+}
+
+/// SRANDMEMBER key [count]: a negative count may repeat members; the reply
+/// with a count is always an array (also in RESP3, as Redis 7.0).
+pub fn srandmember(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    if a.len() > 3 {
+        return errors::syntax();
+    }
+    let count = match a.get(2) {
+        None => None,
+        Some(c) => {
+            let n = tri!(args::int(c));
+            if n == i64::MIN {
+                return err(SRANDMEMBER_RANGE);
+            }
+            Some(n)
+        }
+    };
+    let mut rng = std::mem::replace(&mut st.rng, rand::SeedableRng::seed_from_u64(0));
+    let reply = match get_set(st, db, &a[1], true) {
+        Err(e) => e,
+        Ok(None) => match count {
+            None => Reply::Nil,
+            Some(_) => Reply::Array(Vec::new()),
+        },
+        Ok(Some(s)) => {
+            let len = s.len();
+            match count {
+                None => s
+                    .get(rng.gen_range(0..len))
+                    .map_or(Reply::Nil, |e| Reply::Bulk(e.to_bytes())),
+                Some(n) if n < 0 => Reply::Array(
+                    (0..n.unsigned_abs())
+                        .filter_map(|_| s.get(rng.gen_range(0..len)))
+                        .map(|e| Reply::Bulk(e.to_bytes()))
+                        .collect(),
+                ),
+                Some(n) if n as u64 >= len as u64 => {
+                    Reply::Array(s.members().into_iter().map(Reply::Bulk).collect())
+                }
+                Some(n) => Reply::Array(
+                    rand::seq::index::sample(&mut rng, len, n as usize)
+                        .into_iter()
+                        .filter_map(|i| s.get(i))
+                        .map(|e| Reply::Bulk(e.to_bytes()))
+                        .collect(),
+                ),
+            }
+        }
+    };
+    st.rng = rng;
+    reply
+}
+
+/// SMOVE source destination member, both keys on this shard.
+pub fn smove(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let (src, dst, m) = (&a[1], &a[2], &a[3]);
+    let has = match get_set(st, db, src, false) {
+        Ok(None) => return Reply::Int(0),
+        Err(e) => return e,
+        Ok(Some(s)) => s.contains(m),
+    };
+    tri!(get_set(st, db, dst, false));
+    if src == dst || !has {
+        return Reply::Int(has as i64);
+    }
+    tri!(modify_set(st, db, src, |s| s.remove(m)));
+    tri!(add_members(st, db, dst, std::slice::from_ref(m)));
+    Reply::Int(1)
+}
+
+/// What the first step of a spanning SMOVE finds on one side.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Missing,
+    WrongType,
+    /// A set; for the source, whether it holds the member.
+    Set(bool),
+}
+
+fn probe_side(st: &mut Store, db: usize, key: &[u8], member: &[u8]) -> Side {
+    match get_set(st, db, key, false) {
+        Ok(None) => Side::Missing,
+        Err(_) => Side::WrongType,
+        Ok(Some(s)) => Side::Set(s.contains(member)),
+    }
+}
+
+/// SMOVE with source and destination on different shards.
+///
+/// Both keys are claimed and held: the first step checks the source (and
+/// whether it holds the member) and the destination's type; only if all
+/// pass does the second step remove it from the source and add it to the
+/// destination, releasing both. Nothing runs on either key in between, so a
+/// member is moved exactly once, never lost or duplicated.
+pub fn smove_spanning<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let (src, dst, m) = (a[1].clone(), a[2].clone(), a[3].clone());
+        let (ss, ds) = (sh.slots.shard_of(&src), sh.slots.shard_of(&dst));
+        let db = s.db;
+        let (k1, k2, m1, m2) = (src.clone(), dst.clone(), m.clone(), m.clone());
+        let parts = vec![
+            (
+                ss,
+                Claim::Keys(vec![src.clone()]),
+                store_step(db, move |st, db| probe_side(st, db, &k1, &m1)),
+            ),
+            (
+                ds,
+                Claim::Keys(vec![dst.clone()]),
+                store_step(db, move |st, db| probe_side(st, db, &k2, &m2)),
+            ),
+        ];
+        let (txn, outs) = sh.begin_claims(parts, true).await;
+        let mut outs = outs.into_iter();
+        let from = take::<Side>(outs.next().expect("two steps"));
+        let to = take::<Side>(outs.next().expect("two steps"));
+        let early = match (from, to) {
+            (Side::Missing, _) => Some(Reply::Int(0)),
+            (Side::WrongType, _) | (_, Side::WrongType) => Some(errors::wrongtype()),
+            (Side::Set(false), _) => Some(Reply::Int(0)),
+            _ => None,
+        };
+        if let Some(r) = early {
+            txn.release(sh).await;
+            return r;
+        }
+        let m2 = m.clone();
+        let take_src = store_step(db, move |st, db| {
+            let _ = modify_set(st, db, &src, |s| s.remove(&m));
+        });
+        let put_dst = store_step(db, move |st, db| {
+            let _ = add_members(st, db, &dst, &[m2]);
+        });
+        txn.step(sh, vec![(ss, take_src), (ds, put_dst)], true)
+            .await;
+        Reply::Int(1)
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Op {
+    Inter,
+    Union,
+    Diff,
+}
+
+/// Owned copies of the sets at `keys` (None when absent), or WRONGTYPE if
+/// any key holds another type (Redis type-checks every key, missing or not).
+fn load_sets(
+    st: &mut Store,
+    db: usize,
+    keys: &[Bytes],
+    read: bool,
+) -> Result<Vec<Option<SetValue>>, Reply> {
+    keys.iter()
+        .map(|k| get_set(st, db, k, read).map(|s| s.map(|s| s.clone())))
+        .collect()
+}
+
+/// The intersection's size, counting at most `limit` (0 = no limit), or
+/// the intersection itself when `out` is given.
+fn intersect(sets: &[Option<&SetValue>], limit: usize, mut out: Option<&mut SetValue>) -> usize {
+    let Some(mut sets) = sets.iter().copied().collect::<Option<Vec<&SetValue>>>() else {
+        return 0;
+    };
+    sets.sort_by_key(|s| s.len());
+    let Some((first, rest)) = sets.split_first() else {
+        return 0;
+    };
+    let mut n = 0;
+    for e in first.iter() {
+        if rest.iter().all(|s| s.contains_elem(e)) {
+            n += 1;
+            if let Some(out) = out.as_deref_mut() {
+                out.insert_elem(e, usize::MAX);
+            }
+            if limit != 0 && n >= limit {
+                break;
+            }
+        }
+    }
+    n
+}
+
+/// The result of `op` over `sets` (None = absent = empty), built member by
+/// member so that its encoding follows SADD's rules, as Redis's does.
+fn compute(op: Op, sets: &[Option<&SetValue>], intset_max: usize) -> SetValue {
+    let mut out = SetValue::default();
+    match op {
+        Op::Inter => {
+            let mut tmp = SetValue::default();
+            intersect(sets, 0, Some(&mut tmp));
+            for e in tmp.iter() {
+                out.insert_elem(e, intset_max);
+            }
+        }
+        Op::Union => {
+            for s in sets.iter().flatten() {
+                for e in s.iter() {
+                    out.insert_elem(e, intset_max);
+                }
+            }
+        }
+        Op::Diff => {
+            if let Some(Some(first)) = sets.first() {
+                for e in first.iter() {
+                    if !sets[1..].iter().flatten().any(|s| s.contains_elem(e)) {
+                        out.insert_elem(e, intset_max);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Writes a *STORE result: the destination replaced (TTL dropped), or
+/// deleted when the result is empty. Returns the reply.
+fn store_result(st: &mut Store, db: usize, dst: &[u8], result: SetValue) -> Reply {
+    let n = result.len() as i64;
+    if n == 0 {
+        st.remove(db, dst);
+    } else {
+        st.insert(db, dst, Value::Set(result), 0);
+    }
+    Reply::Int(n)
+}
+
+/// Shared body of SINTER, SUNION, SDIFF and their *STORE forms with every
+/// key on this shard.
+fn algebra_generic(st: &mut Store, db: usize, a: &[Bytes], op: Op, store: bool) -> Reply {
+    let keys = if store { &a[2..] } else { &a[1..] };
+    let loaded = tri!(load_sets(st, db, keys, !store));
+    let refs: Vec<Option<&SetValue>> = loaded.iter().map(Option::as_ref).collect();
+    let result = compute(op, &refs, st.limits.set_intset_entries);
+    if store {
+        store_result(st, db, &a[1], result)
+    } else {
+        set_reply(result.members())
+    }
+}
+
+/// Per distinct shard, in first-seen order: the indexes of its keys.
+fn shares(sh: &Shard, keys: &[Bytes]) -> Vec<(ShardId, Vec<usize>)> {
+    let mut shares: Vec<(ShardId, Vec<usize>)> = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let shard = sh.slots.shard_of(key);
+        match shares.iter_mut().find(|(s, _)| *s == shard) {
+            Some((_, idxs)) => idxs.push(i),
+            None => shares.push((shard, vec![i])),
+        }
+    }
+    shares
+}
+
+type Loaded = Result<Vec<Option<SetValue>>, Reply>;
+
+/// Claims `keys` (plus `extra` on its shard) and loads copies of the sets,
+/// one part per shard; with `hold`, the claims stay held in the returned
+/// operation. Returns the sets in key order or the first error.
+async fn load_spanning(
+    sh: &Rc<Shard>,
+    db: usize,
+    keys: &[Bytes],
+    extra: Option<&Bytes>,
+    hold: bool,
+) -> (crate::shard::core::Txn, Loaded) {
+    let mut shares = shares(sh, keys);
+    if let Some(x) = extra {
+        let shard = sh.slots.shard_of(x);
+        if !shares.iter().any(|(s, _)| *s == shard) {
+            shares.push((shard, Vec::new()));
+        }
+    }
+    let parts = shares
+        .iter()
+        .map(|(shard, idxs)| {
+            let mine: Vec<Bytes> = idxs.iter().map(|&i| keys[i].clone()).collect();
+            let mut claim = mine.clone();
+            if let Some(x) = extra.filter(|x| sh.slots.shard_of(x) == *shard) {
+                claim.push(x.clone());
+            }
+            (
+                *shard,
+                Claim::Keys(claim),
+                store_step(db, move |st, db| load_sets(st, db, &mine, !hold)),
+            )
+        })
+        .collect();
+    let (txn, outs) = sh.begin_claims(parts, hold).await;
+    let mut sets: Vec<Option<SetValue>> = vec![None; keys.len()];
+    let mut error = None;
+    for ((_, idxs), out) in shares.iter().zip(outs) {
+        match take::<Loaded>(out) {
+            Ok(loaded) => {
+                for (&i, s) in idxs.iter().zip(loaded) {
+                    sets[i] = s;
+                }
+            }
+            Err(e) => error = Some(e),
+        }
+    }
+    (txn, error.map_or(Ok(sets), Err))
+}
+
+/// The algebra with keys on several shards: a read is one unheld step per
+/// shard (a consistent cut); a *STORE holds every key, computes here and
+/// writes the destination in a second step that releases all shards.
+async fn algebra_spanning(sh: &Rc<Shard>, db: usize, a: Vec<Bytes>, op: Op, store: bool) -> Reply {
+    let intset_max = sh.store.borrow().limits.set_intset_entries;
+    if !store {
+        let (_, loaded) = load_spanning(sh, db, &a[1..], None, false).await;
+        let sets = tri!(loaded);
+        let refs: Vec<Option<&SetValue>> = sets.iter().map(Option::as_ref).collect();
+        return set_reply(compute(op, &refs, intset_max).members());
+    }
+    let dst = a[1].clone();
+    let (txn, loaded) = load_spanning(sh, db, &a[2..], Some(&dst), true).await;
+    let sets = match loaded {
+        Ok(sets) => sets,
+        Err(e) => {
+            txn.release(sh).await;
+            return e;
+        }
+    };
+    let refs: Vec<Option<&SetValue>> = sets.iter().map(Option::as_ref).collect();
+    let result = compute(op, &refs, intset_max);
+    let n = result.len() as i64;
+    let ds = sh.slots.shard_of(&dst);
+    let write = store_step(db, move |st, db| {
+        store_result(st, db, &dst, result);
+    });
+    txn.step(sh, vec![(ds, write)], true).await;
+    Reply::Int(n)
+}
+
+/// SINTER key [key ...]
+pub fn sinter(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    algebra_generic(st, db, a, Op::Inter, false)
+}
+
+/// SUNION key [key ...]
+pub fn sunion(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    algebra_generic(st, db, a, Op::Union, false)
+}
+
+/// SDIFF key [key ...]
+pub fn sdiff(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    algebra_generic(st, db, a, Op::Diff, false)
+}
+
+/// SINTERSTORE destination key [key ...]
+pub fn sinterstore(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    algebra_generic(st, db, a, Op::Inter, true)
+}
+
+/// SUNIONSTORE destination key [key ...]
+pub fn sunionstore(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    algebra_generic(st, db, a, Op::Union, true)
+}
+
+/// SDIFFSTORE destination key [key ...]
+pub fn sdiffstore(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    algebra_generic(st, db, a, Op::Diff, true)
+}
+
+macro_rules! spanning {
+    ($($name:ident => $op:expr, $store:expr;)*) => {$(
+        /// The command with keys on several shards (see `algebra_spanning`).
+        pub fn $name<'a>(
+            sh: &'a Rc<Shard>,
+            s: &'a mut Session,
+            a: Vec<Bytes>,
+        ) -> LocalBoxFuture<'a, Reply> {
+            let db = s.db;
+            Box::pin(algebra_spanning(sh, db, a, $op, $store))
+        }
+    )*};
+}
+
+spanning! {
+    sinter_spanning => Op::Inter, false;
+    sunion_spanning => Op::Union, false;
+    sdiff_spanning => Op::Diff, false;
+    sinterstore_spanning => Op::Inter, true;
+    sunionstore_spanning => Op::Union, true;
+    sdiffstore_spanning => Op::Diff, true;
+}
+
+/// SINTERCARD's keys and LIMIT, with Redis's checks in its order.
+fn parse_sintercard(a: &[Bytes]) -> Result<(std::ops::Range<usize>, usize), Reply> {
+    let numkeys = match args::int(&a[1]) {
+        Ok(n) if n >= 1 => n as u64,
+        _ => return Err(err(NUMKEYS)),
+    };
+    if numkeys > (a.len() - 2) as u64 {
+        return Err(err(NUMKEYS_ARGS));
+    }
+    let end = 2 + numkeys as usize;
+    let mut limit = 0;
+    let mut j = end;
+    while j < a.len() {
+        match a.get(j + 1) {
+            Some(v) if eq(&a[j], "limit") => match args::int(v) {
+                Ok(n) if n >= 0 => limit = n as usize,
+                _ => return Err(err(LIMIT_NEGATIVE)),
+            },
+            _ => return Err(errors::syntax()),
+        }
+        j += 2;
+    }
+    Ok((2..end, limit))
+}
+
+/// SINTERCARD numkeys key [key ...] [LIMIT limit]
+///
+/// Keys on one shard are counted in one step there; otherwise copies of the
+/// sets are read (one unheld step per shard) and counted here.
+pub fn sintercard<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let (range, limit) = tri!(parse_sintercard(&a));
+        let keys: Vec<Bytes> = a[range].to_vec();
+        let db = s.db;
+        let shares = shares(sh, &keys);
+        if let [(shard, _)] = shares[..] {
+            let claim = Claim::Keys(keys.clone());
+            let step = store_step(db, move |st, db| {
+                let sets = load_sets(st, db, &keys, true)?;
+                let refs: Vec<Option<&SetValue>> = sets.iter().map(Option::as_ref).collect();
+                Ok::<_, Reply>(intersect(&refs, limit, None))
+            });
+            let (_, mut outs) = sh.begin_claims(vec![(shard, claim, step)], false).await;
+            let n = tri!(take::<Result<usize, Reply>>(outs.pop().expect("one step")));
+            return Reply::Int(n as i64);
+        }
+        let (_, loaded) = load_spanning(sh, db, &keys, None, false).await;
+        let sets = tri!(loaded);
+        let refs: Vec<Option<&SetValue>> = sets.iter().map(Option::as_ref).collect();
+        Reply::Int(intersect(&refs, limit, None) as i64)
+    })
+}
+
+/// Redis's `parseScanCursorOrReply`: `strtoul`, so a leading sign is
+/// accepted and "-1" wraps to the largest cursor.
+fn parse_cursor(arg: &[u8]) -> Option<u64> {
+    let (neg, digits) = match arg {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, arg),
+    };
+    let n: u64 = std::str::from_utf8(digits)
+        .ok()
+        .filter(|d| d.bytes().all(|c| c.is_ascii_digit()))?
+        .parse()
+        .ok()?;
+    Some(if neg { n.wrapping_neg() } else { n })
+}
+
+/// SSCAN key cursor [MATCH pattern] [COUNT count]
+///
+/// An intset comes back whole with cursor 0, as Redis answers its compact
+/// encodings. A hashtable's cursor is how many of its positions are left to
+/// walk (0 = start), so every member present for the whole scan is
+/// returned at least once; it is not Redis's reverse-binary cursor.
+pub fn sscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let Some(cursor) = parse_cursor(&a[2]) else {
+        return err(errors::SCAN_CURSOR);
+    };
+    let Some(s) = tri!(get_set(st, db, &a[1], true)) else {
+        return Reply::Array(vec![
+            Reply::Bulk(Bytes::from_static(b"0")),
+            Reply::Array(Vec::new()),
+        ]);
+    };
+    let mut count = 10usize;
+    let mut pattern: Option<&Bytes> = None;
+    let mut j = 3;
+    while j < a.len() {
+        let has_value = j + 1 < a.len();
+        if eq(&a[j], "count") && has_value {
+            let n = tri!(args::int(&a[j + 1]));
+            if n < 1 {
+                return errors::syntax();
+            }
+            count = n as usize;
+        } else if eq(&a[j], "match") && has_value {
+            pattern = Some(&a[j + 1]).filter(|p| p.as_ref() != b"*");
+        } else {
+            return errors::syntax();
+        }
+        j += 2;
+    }
+    let mut found = Vec::new();
+    let mut visit = |e: Elem| {
+        let keep = pattern.is_none_or(|p| e.with_bytes(|b| glob_match(p, b, false)));
+        if keep {
+            found.push(Reply::Bulk(e.to_bytes()));
+        }
+    };
+    let next = if s.is_intset() {
+        s.iter().for_each(&mut visit);
+        0
+    } else {
+        let remaining = match cursor {
+            0 => usize::MAX,
+            c => usize::try_from(c).unwrap_or(usize::MAX),
+        };
+        s.scan(remaining, count, &mut visit) as u64
+    };
+    Reply::Array(vec![
+        Reply::Bulk(Bytes::copy_from_slice(
+            itoa::Buffer::new().format(next).as_bytes(),
+        )),
+        Reply::Array(found),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<Bytes> {
+        v.iter()
+            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+            .collect()
+    }
+
+    fn run(st: &mut Store, f: fn(&mut Store, usize, &[Bytes]) -> Reply, v: &[&str]) -> Reply {
+        f(st, 0, &args(v))
+    }
+
+    #[test]
+    fn emptied_sets_are_deleted_and_memory_returns() {
+        let mut st = Store::new(1);
+        assert_eq!(
+            run(&mut st, sadd, &["sadd", "s", "a", "b", "1"]),
+            Reply::Int(3)
+        );
+        assert!(st.used_memory() > 0);
+        assert_eq!(
+            run(&mut st, srem, &["srem", "s", "a", "b", "x"]),
+            Reply::Int(2)
+        );
+        assert!(matches!(run(&mut st, spop, &["spop", "s", "5"]), Reply::Set(v) if v.len() == 1));
+        assert!(!st.exists(0, b"s"));
+        assert_eq!(st.used_memory(), 0);
+    }
+
+    #[test]
+    fn sintercard_parsing_errors() {
+        let e = |v: &[&str]| parse_sintercard(&args(v)).err();
+        assert_eq!(e(&["sintercard", "0", "a"]), Some(err(NUMKEYS)));
+        assert_eq!(e(&["sintercard", "2", "a"]), Some(err(NUMKEYS_ARGS)));
+        assert_eq!(
+            e(&["sintercard", "1", "a", "limit", "-1"]),
+            Some(err(LIMIT_NEGATIVE))
+        );
+        assert_eq!(
+            e(&["sintercard", "1", "a", "limit"]),
+            Some(errors::syntax())
+        );
+        let ok = parse_sintercard(&args(&["sintercard", "2", "a", "b", "LIMIT", "3"])).unwrap();
+        assert_eq!(ok, (2..4, 3));
+    }
+
+    #[test]
+    fn cursors_parse_like_strtoul() {
+        assert_eq!(parse_cursor(b"0"), Some(0));
+        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"+7"), Some(7));
+        assert_eq!(parse_cursor(b"x"), None);
+        assert_eq!(parse_cursor(b" 1"), None);
+        assert_eq!(parse_cursor(b""), None);
+    }
+}

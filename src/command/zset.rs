@@ -1,1 +1,1582 @@
-//! zset commands (placeholder until the family lands).
+//! Sorted-set commands: ZADD … ZSCAN (the multi-key and blocking forms are
+//! not implemented).
+//!
+//! Keyed handlers run on the sorted set's owning shard over its `Store`.
+//! Commands whose reply shape depends on the protocol (WITHSCORES, ZPOPMIN
+//! with a count, ZRANDMEMBER) are coordinated: keyed handlers never see the
+//! connection's protocol, so the body runs as one step on the owning shard
+//! and the connection's core shapes its result — RESP3 nests
+//! `[member, score]` pairs where RESP2 flattens them, as Redis 7.0 does.
+//!
+//! Invariants: an empty sorted set is never stored. Checks run in Redis
+//! 7.0's order (argument parsing, key lookup and type, then the rest), so a
+//! command wrong in several ways gets Redis's error. Write commands look
+//! keys up without counting keyspace hits or misses (`lookupKeyWrite`).
+//! Limits: ZSCAN answers the whole set in one call with cursor 0, whatever
+//! the encoding (Redis pages a "skiplist" set).
+
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+use bytes::Bytes;
+use futures::future::LocalBoxFuture;
+use rand::Rng;
+
+use super::args::{self, eq};
+use super::errors::{self, err};
+use super::{store_step, take};
+use crate::resp::{format_double, Proto, Reply};
+use crate::server::session::Session;
+use crate::shard::core::Shard;
+use crate::shard::store::Store;
+use crate::shard::value::Value;
+use crate::shard::zset::{SetOutcome, ZSetValue};
+
+/// Error texts only sorted-set commands answer (Redis 7.0's `t_zset.c`).
+pub const XX_NX: &str = "ERR XX and NX options at the same time are not compatible";
+pub const GT_LT_NX: &str = "ERR GT, LT, and/or NX options at the same time are not compatible";
+pub const INCR_PAIR: &str = "ERR INCR option supports a single increment-element pair";
+pub const NAN_SCORE: &str = "ERR resulting score is not a number (NaN)";
+pub const MINMAX_FLOAT: &str = "ERR min or max is not a float";
+pub const MINMAX_LEX: &str = "ERR min or max not valid string range item";
+pub const LIMIT_RANK: &str =
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+pub const WITHSCORES_LEX: &str =
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
+pub const RANDMEMBER_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+pub const OUT_OF_RANGE: &str = "ERR value is out of range";
+
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(reply) => return reply,
+        }
+    };
+}
+
+/// A reply whose shape may depend on the protocol.
+pub enum Out {
+    Plain(Reply),
+    /// `[member, score]` pairs: nested in RESP3, flattened in RESP2.
+    Pairs(Vec<(Bytes, f64)>),
+}
+
+impl Out {
+    fn shape(self, proto: Proto) -> Reply {
+        match self {
+            Out::Plain(r) => r,
+            Out::Pairs(v) if proto == Proto::Resp3 => Reply::Array(
+                v.into_iter()
+                    .map(|(m, s)| Reply::Array(vec![Reply::Bulk(m), Reply::Double(s)]))
+                    .collect(),
+            ),
+            Out::Pairs(v) => Reply::Array(
+                v.into_iter()
+                    .flat_map(|(m, s)| [Reply::Bulk(m), Reply::Double(s)])
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl From<Reply> for Out {
+    fn from(r: Reply) -> Out {
+        Out::Plain(r)
+    }
+}
+
+type Body = fn(&mut Store, usize, &[Bytes]) -> Out;
+
+/// Runs `body` as one step on the key's owning shard and shapes its result
+/// for the connection's protocol.
+fn on_owner<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+    body: Body,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let shard = sh.slots.shard_of(&a[1]);
+        let proto = s.proto;
+        let step = store_step(s.db, move |st, db| body(st, db, &a));
+        let (_, mut outs) = sh.begin(vec![(shard, step)], false).await;
+        take::<Out>(outs.pop().expect("one step")).shape(proto)
+    })
+}
+
+/// The sorted set at `key` for a read: Ok(None) when absent.
+fn read_zset<'a>(st: &'a mut Store, db: usize, key: &[u8]) -> Result<Option<&'a ZSetValue>, Reply> {
+    match st.read(db, key) {
+        None => Ok(None),
+        Some(e) => match &e.value {
+            Value::ZSet(z) => Ok(Some(z)),
+            _ => Err(errors::wrongtype()),
+        },
+    }
+}
+
+/// Runs `f` on the sorted set at `key` in place: Ok(None) when absent.
+/// Deletes the key if `f` empties the set.
+fn modify_zset<R>(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    f: impl FnOnce(&mut ZSetValue) -> R,
+) -> Result<Option<R>, Reply> {
+    let res = st.modify(db, key, |e| match &mut e.value {
+        Value::ZSet(z) => Ok((f(z), z.is_empty())),
+        _ => Err(errors::wrongtype()),
+    });
+    match res {
+        None => Ok(None),
+        Some(Err(e)) => Err(e),
+        Some(Ok((r, empty))) => {
+            if empty {
+                st.remove(db, key);
+            }
+            Ok(Some(r))
+        }
+    }
+}
+
+fn pair(z: &ZSetValue, i: usize) -> (Bytes, f64) {
+    let (s, m) = z.get(i).expect("index in range");
+    (Bytes::copy_from_slice(m), s)
+}
+
+/// Members (with scores if asked) at the given ascending indexes.
+fn emit(z: &ZSetValue, idxs: impl Iterator<Item = usize>, withscores: bool) -> Out {
+    if withscores {
+        Out::Pairs(idxs.map(|i| pair(z, i)).collect())
+    } else {
+        Out::Plain(Reply::Array(
+            idxs.map(|i| Reply::bulk_from(z.get(i).expect("index in range").1))
+                .collect(),
+        ))
+    }
+}
+
+// ---------------------------------------------------------------- ZADD
+
+#[derive(Default)]
+struct ZaddFlags {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+    ch: bool,
+    incr: bool,
+}
+
+/// Shared body of ZADD and ZINCRBY (Redis's `zaddGenericCommand`).
+fn zadd_generic(st: &mut Store, db: usize, a: &[Bytes], mut f: ZaddFlags, mut j: usize) -> Reply {
+    while j < a.len() {
+        let w = &a[j];
+        match () {
+            _ if eq(w, "nx") => f.nx = true,
+            _ if eq(w, "xx") => f.xx = true,
+            _ if eq(w, "gt") => f.gt = true,
+            _ if eq(w, "lt") => f.lt = true,
+            _ if eq(w, "ch") => f.ch = true,
+            _ if eq(w, "incr") => f.incr = true,
+            _ => break,
+        }
+        j += 1;
+    }
+    let elems = &a[j..];
+    if elems.is_empty() || elems.len() % 2 != 0 {
+        return errors::syntax();
+    }
+    if f.xx && f.nx {
+        return err(XX_NX);
+    }
+    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
+        return err(GT_LT_NX);
+    }
+    if f.incr && elems.len() > 2 {
+        return err(INCR_PAIR);
+    }
+    let mut pairs = Vec::with_capacity(elems.len() / 2);
+    for p in elems.chunks(2) {
+        pairs.push((tri!(args::float(&p[0])), &p[1]));
+    }
+    let exists = match st.lookup(db, &a[1]) {
+        None => false,
+        Some(e) if matches!(e.value, Value::ZSet(_)) => true,
+        Some(_) => return errors::wrongtype(),
+    };
+    let (max_entries, max_value) = (st.limits.zset_entries, st.limits.zset_value);
+    let apply = |z: &mut ZSetValue| -> Result<(usize, usize, Option<f64>), Reply> {
+        let (mut added, mut updated, mut last) = (0, 0, None);
+        for &(score, member) in &pairs {
+            match z.score(member) {
+                Some(cur) => {
+                    if f.nx {
+                        continue;
+                    }
+                    let mut new = score;
+                    if f.incr {
+                        new += cur;
+                        if new.is_nan() {
+                            return Err(err(NAN_SCORE));
+                        }
+                    }
+                    if (f.lt && new >= cur) || (f.gt && new <= cur) {
+                        continue;
+                    }
+                    last = Some(new);
+                    if z.set(member, new, max_entries, max_value) == SetOutcome::Updated {
+                        updated += 1;
+                    }
+                }
+                None if f.xx => {}
+                None => {
+                    z.set(member, score, max_entries, max_value);
+                    added += 1;
+                    last = Some(score);
+                }
+            }
+        }
+        Ok((added, updated, last))
+    };
+    let done = if exists {
+        tri!(modify_zset(st, db, &a[1], apply)).expect("key exists")
+    } else if f.xx {
+        Ok((0, 0, None))
+    } else {
+        let mut z = ZSetValue::default();
+        let r = apply(&mut z);
+        if !z.is_empty() {
+            st.insert(db, &a[1], Value::ZSet(z), 0);
+        }
+        r
+    };
+    let (added, updated, last) = tri!(done);
+    if f.incr {
+        last.map_or(Reply::Nil, Reply::Double)
+    } else if f.ch {
+        Reply::Int((added + updated) as i64)
+    } else {
+        Reply::Int(added as i64)
+    }
+}
+
+/// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
+pub fn zadd(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    zadd_generic(st, db, a, ZaddFlags::default(), 2)
+}
+
+/// ZINCRBY key increment member
+pub fn zincrby(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let f = ZaddFlags {
+        incr: true,
+        ..ZaddFlags::default()
+    };
+    zadd_generic(st, db, a, f, 2)
+}
+
+/// ZREM key member [member ...]
+pub fn zrem(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let removed = tri!(modify_zset(st, db, &a[1], |z| {
+        a[2..].iter().filter(|m| z.remove(m).is_some()).count()
+    }));
+    Reply::Int(removed.unwrap_or(0) as i64)
+}
+
+/// ZCARD key
+pub fn zcard(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    Reply::Int(tri!(read_zset(st, db, &a[1])).map_or(0, |z| z.len() as i64))
+}
+
+/// ZSCORE key member
+pub fn zscore(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    tri!(read_zset(st, db, &a[1]))
+        .and_then(|z| z.score(&a[2]))
+        .map_or(Reply::Nil, Reply::Double)
+}
+
+/// ZMSCORE key member [member ...]
+pub fn zmscore(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let z = tri!(read_zset(st, db, &a[1]));
+    Reply::Array(
+        a[2..]
+            .iter()
+            .map(|m| z.and_then(|z| z.score(m)).map_or(Reply::Nil, Reply::Double))
+            .collect(),
+    )
+}
+
+/// Shared body of ZRANK and ZREVRANK.
+fn rank_generic(st: &mut Store, db: usize, a: &[Bytes], rev: bool) -> Reply {
+    let Some(z) = tri!(read_zset(st, db, &a[1])) else {
+        return Reply::Nil;
+    };
+    match z.rank(&a[2]) {
+        Some(r) if rev => Reply::Int((z.len() - 1 - r) as i64),
+        Some(r) => Reply::Int(r as i64),
+        None => Reply::Nil,
+    }
+}
+
+/// ZRANK key member
+pub fn zrank(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    rank_generic(st, db, a, false)
+}
+
+/// ZREVRANK key member
+pub fn zrevrank(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    rank_generic(st, db, a, true)
+}
+
+// ---------------------------------------------------------------- ranges
+
+/// A score interval with Redis's `(` exclusive bounds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct ScoreRange {
+    min: f64,
+    minex: bool,
+    max: f64,
+    maxex: bool,
+}
+
+/// C's `strtod` over the whole argument, as `zslParseRange` uses it: leading
+/// space allowed, an empty string is 0, NaN refused.
+fn strtod_all(b: &[u8]) -> Option<f64> {
+    if b.is_empty() {
+        return Some(0.0);
+    }
+    let s = std::str::from_utf8(b).ok()?;
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let v: f64 = t.parse().ok().or_else(|| args::parse_float(t.as_bytes()))?;
+    (!v.is_nan()).then_some(v)
+}
+
+fn score_bound(b: &[u8]) -> Option<(f64, bool)> {
+    match b.strip_prefix(b"(") {
+        Some(rest) => Some((strtod_all(rest)?, true)),
+        None => Some((strtod_all(b)?, false)),
+    }
+}
+
+impl ScoreRange {
+    fn parse(min: &[u8], max: &[u8]) -> Result<ScoreRange, Reply> {
+        match (score_bound(min), score_bound(max)) {
+            (Some((min, minex)), Some((max, maxex))) => Ok(ScoreRange {
+                min,
+                minex,
+                max,
+                maxex,
+            }),
+            _ => Err(err(MINMAX_FLOAT)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.min > self.max || (self.min == self.max && (self.minex || self.maxex))
+    }
+
+    /// Ascending indexes [lo, hi) of the elements inside the range.
+    fn span(&self, z: &ZSetValue) -> (usize, usize) {
+        if self.is_empty() {
+            return (0, 0);
+        }
+        let (min, minex, max, maxex) = (self.min, self.minex, self.max, self.maxex);
+        let lo = z.count_before(&|s, _| if minex { s <= min } else { s < min });
+        let hi = z.count_before(&|s, _| if maxex { s < max } else { s <= max });
+        (lo, hi.max(lo))
+    }
+}
+
+/// One end of a lex range: `-`, `+`, `[member` or `(member`.
+#[derive(Clone, Debug, PartialEq)]
+enum LexBound {
+    Min,
+    Max,
+    Incl(Bytes),
+    Excl(Bytes),
+}
+
+impl LexBound {
+    fn parse(b: &Bytes) -> Option<LexBound> {
+        match b.first()? {
+            b'+' if b.len() == 1 => Some(LexBound::Max),
+            b'-' if b.len() == 1 => Some(LexBound::Min),
+            b'[' => Some(LexBound::Incl(b.slice(1..))),
+            b'(' => Some(LexBound::Excl(b.slice(1..))),
+            _ => None,
+        }
+    }
+
+    /// The bound's position as (rank of the infinity, string), for the
+    /// emptiness check.
+    fn key(&self) -> (u8, &[u8]) {
+        match self {
+            LexBound::Min => (0, b""),
+            LexBound::Max => (2, b""),
+            LexBound::Incl(s) | LexBound::Excl(s) => (1, s),
+        }
+    }
+
+    fn exclusive(&self) -> bool {
+        !matches!(self, LexBound::Incl(_))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct LexRange {
+    min: LexBound,
+    max: LexBound,
+}
+
+impl LexRange {
+    fn parse(min: &Bytes, max: &Bytes) -> Result<LexRange, Reply> {
+        match (LexBound::parse(min), LexBound::parse(max)) {
+            (Some(min), Some(max)) => Ok(LexRange { min, max }),
+            _ => Err(err(MINMAX_LEX)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self.min.key().cmp(&self.max.key()) {
+            Ordering::Greater => true,
+            Ordering::Equal => self.min.exclusive() || self.max.exclusive(),
+            Ordering::Less => false,
+        }
+    }
+
+    /// Ascending indexes [lo, hi) of the members inside the range (members
+    /// are assumed to share one score, as Redis documents).
+    fn span(&self, z: &ZSetValue) -> (usize, usize) {
+        if self.is_empty() {
+            return (0, 0);
+        }
+        let lo = z.count_before(&|_, m| match &self.min {
+            LexBound::Min => false,
+            LexBound::Max => true,
+            LexBound::Incl(x) => m < &x[..],
+            LexBound::Excl(x) => m <= &x[..],
+        });
+        let hi = z.count_before(&|_, m| match &self.max {
+            LexBound::Min => false,
+            LexBound::Max => true,
+            LexBound::Incl(x) => m <= &x[..],
+            LexBound::Excl(x) => m < &x[..],
+        });
+        (lo, hi.max(lo))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Rank,
+    Score,
+    Lex,
+}
+
+enum Bounds {
+    Rank(i64, i64),
+    Score(ScoreRange),
+    Lex(LexRange),
+}
+
+struct RangeReq {
+    bounds: Bounds,
+    rev: bool,
+    offset: i64,
+    /// Negative: no limit.
+    limit: i64,
+    withscores: bool,
+}
+
+/// Redis's `zrangeGenericCommand` argument parsing. `kind` and `rev` are
+/// preset by the legacy commands, which then refuse BYSCORE/BYLEX/REV.
+fn parse_range(a: &[Bytes], kind: Option<Kind>, rev: Option<bool>) -> Result<RangeReq, Reply> {
+    parse_range_at(a, 1, kind, rev)
+}
+
+/// [`parse_range`] with the source key at `a[key]`; ZRANGESTORE (key 2)
+/// does not know WITHSCORES.
+fn parse_range_at(
+    a: &[Bytes],
+    key: usize,
+    kind: Option<Kind>,
+    rev: Option<bool>,
+) -> Result<RangeReq, Reply> {
+    let store = key == 2;
+    let (mut kind, mut rev) = (kind, rev);
+    let (mut offset, mut limit, mut withscores) = (0i64, -1i64, false);
+    let mut j = key + 3;
+    while j < a.len() {
+        let left = a.len() - j - 1;
+        let w = &a[j];
+        if !store && eq(w, "withscores") {
+            withscores = true;
+        } else if eq(w, "limit") && left >= 2 {
+            offset = args::int(&a[j + 1])?;
+            limit = args::int(&a[j + 2])?;
+            j += 2;
+        } else if rev.is_none() && eq(w, "rev") {
+            rev = Some(true);
+        } else if kind.is_none() && eq(w, "bylex") {
+            kind = Some(Kind::Lex);
+        } else if kind.is_none() && eq(w, "byscore") {
+            kind = Some(Kind::Score);
+        } else {
+            return Err(errors::syntax());
+        }
+        j += 1;
+    }
+    let rev = rev.unwrap_or(false);
+    let kind = kind.unwrap_or(Kind::Rank);
+    if limit != -1 && kind == Kind::Rank {
+        return Err(err(LIMIT_RANK));
+    }
+    if withscores && kind == Kind::Lex {
+        return Err(err(WITHSCORES_LEX));
+    }
+    let (mut lo, mut hi) = (&a[key + 1], &a[key + 2]);
+    if rev && kind != Kind::Rank {
+        std::mem::swap(&mut lo, &mut hi);
+    }
+    let bounds = match kind {
+        Kind::Rank => Bounds::Rank(args::int(lo)?, args::int(hi)?),
+        Kind::Score => Bounds::Score(ScoreRange::parse(lo, hi)?),
+        Kind::Lex => Bounds::Lex(LexRange::parse(lo, hi)?),
+    };
+    Ok(RangeReq {
+        bounds,
+        rev,
+        offset,
+        limit,
+        withscores,
+    })
+}
+
+/// Redis's rank-range arithmetic: negative from the end, start clamped at
+/// 0, end at the last element; None for an empty range.
+fn clamp_ranks(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let start = if start < 0 { len + start } else { start }.max(0);
+    let end = if end < 0 { len + end } else { end };
+    if start > end || start >= len {
+        return None;
+    }
+    Some((start as usize, end.min(len - 1) as usize))
+}
+
+/// The ascending indexes a range request selects, in reply order.
+fn select(z: &ZSetValue, r: &RangeReq) -> Vec<usize> {
+    let len = z.len();
+    let (lo, hi) = match &r.bounds {
+        Bounds::Rank(start, end) => {
+            let Some((s, e)) = clamp_ranks(*start, *end, len) else {
+                return Vec::new();
+            };
+            return if r.rev {
+                (len - 1 - e..=len - 1 - s).rev().collect()
+            } else {
+                (s..=e).collect()
+            };
+        }
+        Bounds::Score(sr) => sr.span(z),
+        Bounds::Lex(lr) => lr.span(z),
+    };
+    // A negative offset skips everything in Redis's `while (offset--)`.
+    if r.offset < 0 || (r.offset > 0 && r.offset as u64 >= len as u64) {
+        return Vec::new();
+    }
+    let take = if r.limit < 0 {
+        usize::MAX
+    } else {
+        r.limit as usize
+    };
+    let skip = r.offset as usize;
+    if r.rev {
+        (lo..hi).rev().skip(skip).take(take).collect()
+    } else {
+        (lo..hi).skip(skip).take(take).collect()
+    }
+}
+
+fn range_generic(
+    st: &mut Store,
+    db: usize,
+    a: &[Bytes],
+    kind: Option<Kind>,
+    rev: Option<bool>,
+) -> Out {
+    let r = match parse_range(a, kind, rev) {
+        Ok(r) => r,
+        Err(e) => return e.into(),
+    };
+    match read_zset(st, db, &a[1]) {
+        Err(e) => e.into(),
+        Ok(None) => Reply::Array(Vec::new()).into(),
+        Ok(Some(z)) => emit(z, select(z, &r).into_iter(), r.withscores),
+    }
+}
+
+fn zrange_body(st: &mut Store, db: usize, a: &[Bytes]) -> Out {
+    range_generic(st, db, a, None, None)
+}
+
+fn zrevrange_body(st: &mut Store, db: usize, a: &[Bytes]) -> Out {
+    range_generic(st, db, a, Some(Kind::Rank), Some(true))
+}
+
+fn zrangebyscore_body(st: &mut Store, db: usize, a: &[Bytes]) -> Out {
+    range_generic(st, db, a, Some(Kind::Score), Some(false))
+}
+
+fn zrevrangebyscore_body(st: &mut Store, db: usize, a: &[Bytes]) -> Out {
+    range_generic(st, db, a, Some(Kind::Score), Some(true))
+}
+
+/// ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
+pub fn zrange<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    on_owner(sh, s, a, zrange_body)
+}
+
+/// ZREVRANGE key start stop [WITHSCORES]
+pub fn zrevrange<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    on_owner(sh, s, a, zrevrange_body)
+}
+
+/// ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count]
+pub fn zrangebyscore<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    on_owner(sh, s, a, zrangebyscore_body)
+}
+
+/// ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count]
+pub fn zrevrangebyscore<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    on_owner(sh, s, a, zrevrangebyscore_body)
+}
+
+/// ZRANGEBYLEX key min max [LIMIT offset count] (never has scores, so
+/// keyed: its reply does not depend on the protocol).
+pub fn zrangebylex(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    range_generic(st, db, a, Some(Kind::Lex), Some(false)).shape(Proto::Resp2)
+}
+
+/// ZREVRANGEBYLEX key max min [LIMIT offset count]
+pub fn zrevrangebylex(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    range_generic(st, db, a, Some(Kind::Lex), Some(true)).shape(Proto::Resp2)
+}
+
+/// ZCOUNT key min max
+pub fn zcount(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let r = tri!(ScoreRange::parse(&a[2], &a[3]));
+    let z = tri!(read_zset(st, db, &a[1]));
+    Reply::Int(z.map_or(0, |z| {
+        let (lo, hi) = r.span(z);
+        (hi - lo) as i64
+    }))
+}
+
+/// ZLEXCOUNT key min max
+pub fn zlexcount(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let r = tri!(LexRange::parse(&a[2], &a[3]));
+    let z = tri!(read_zset(st, db, &a[1]));
+    Reply::Int(z.map_or(0, |z| {
+        let (lo, hi) = r.span(z);
+        (hi - lo) as i64
+    }))
+}
+
+/// Shared body of ZREMRANGEBYRANK, ZREMRANGEBYSCORE and ZREMRANGEBYLEX:
+/// removes the ascending indexes [lo, hi) that `span` picks.
+fn remrange_generic(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    span: impl FnOnce(&ZSetValue) -> (usize, usize),
+) -> Reply {
+    let removed = tri!(modify_zset(st, db, key, |z| {
+        let (lo, hi) = span(z);
+        let doomed: Vec<Box<[u8]>> = (lo..hi)
+            .map(|i| z.get(i).expect("index in range").1.into())
+            .collect();
+        doomed.iter().for_each(|m| {
+            z.remove(m);
+        });
+        doomed.len()
+    }));
+    Reply::Int(removed.unwrap_or(0) as i64)
+}
+
+/// ZREMRANGEBYRANK key start stop
+pub fn zremrangebyrank(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let start = tri!(args::int(&a[2]));
+    let end = tri!(args::int(&a[3]));
+    remrange_generic(st, db, &a[1], |z| {
+        clamp_ranks(start, end, z.len()).map_or((0, 0), |(s, e)| (s, e + 1))
+    })
+}
+
+/// ZREMRANGEBYSCORE key min max
+pub fn zremrangebyscore(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let r = tri!(ScoreRange::parse(&a[2], &a[3]));
+    remrange_generic(st, db, &a[1], |z| r.span(z))
+}
+
+/// ZREMRANGEBYLEX key min max
+pub fn zremrangebylex(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let r = tri!(LexRange::parse(&a[2], &a[3]));
+    remrange_generic(st, db, &a[1], |z| r.span(z))
+}
+
+// ---------------------------------------------------------------- pops
+
+/// Shared body of ZPOPMIN and ZPOPMAX. Without a count: a flat `[member,
+/// score]`; with one, pairs (nested in RESP3). Count 0 answers an empty
+/// array only after the type check, as Redis 7.0 does.
+fn pop_generic(st: &mut Store, db: usize, a: &[Bytes], max: bool) -> Out {
+    if a.len() > 3 {
+        return errors::syntax().into();
+    }
+    let count = match a.get(2).map(|c| args::int(c)) {
+        None => None,
+        Some(Ok(n)) if n >= 0 => Some(n as usize),
+        Some(_) => return err(MUST_BE_POSITIVE).into(),
+    };
+    let popped = modify_zset(st, db, &a[1], |z| {
+        let n = count.unwrap_or(1).min(z.len());
+        (0..n)
+            .map(|_| {
+                let i = if max { z.len() - 1 } else { 0 };
+                let (m, s) = pair(z, i);
+                z.remove(&m);
+                (m, s)
+            })
+            .collect::<Vec<_>>()
+    });
+    match popped {
+        Err(e) => e.into(),
+        Ok(None) => Reply::Array(Vec::new()).into(),
+        Ok(Some(v)) if count.is_some() => Out::Pairs(v),
+        Ok(Some(v)) => Reply::Array(
+            v.into_iter()
+                .flat_map(|(m, s)| [Reply::Bulk(m), Reply::Double(s)])
+                .collect(),
+        )
+        .into(),
+    }
+}
+
+fn zpopmin_body(st: &mut Store, db: usize, a: &[Bytes]) -> Out {
+    pop_generic(st, db, a, false)
+}
+
+fn zpopmax_body(st: &mut Store, db: usize, a: &[Bytes]) -> Out {
+    pop_generic(st, db, a, true)
+}
+
+/// ZPOPMIN key [count]
+pub fn zpopmin<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    on_owner(sh, s, a, zpopmin_body)
+}
+
+/// ZPOPMAX key [count]
+pub fn zpopmax<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    on_owner(sh, s, a, zpopmax_body)
+}
+
+// ---------------------------------------------------------------- random, scan
+
+fn zrandmember_body(st: &mut Store, db: usize, a: &[Bytes]) -> Out {
+    let mut rng = st.rng.clone();
+    let out = zrandmember_with(st, db, a, &mut rng);
+    st.rng = rng;
+    out
+}
+
+fn zrandmember_with(st: &mut Store, db: usize, a: &[Bytes], rng: &mut impl Rng) -> Out {
+    if a.len() == 2 {
+        return match read_zset(st, db, &a[1]) {
+            Err(e) => e.into(),
+            Ok(None) => Reply::Nil.into(),
+            Ok(Some(z)) => {
+                Reply::bulk_from(z.get(rng.gen_range(0..z.len())).expect("index in range").1).into()
+            }
+        };
+    }
+    let count = match args::int(&a[2]) {
+        Ok(i64::MIN) => return err(RANDMEMBER_RANGE).into(),
+        Ok(n) => n,
+        Err(e) => return e.into(),
+    };
+    let withscores = match a.len() {
+        3 => false,
+        4 if eq(&a[3], "withscores") => true,
+        _ => return errors::syntax().into(),
+    };
+    if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
+        return err(OUT_OF_RANGE).into();
+    }
+    let z = match read_zset(st, db, &a[1]) {
+        Err(e) => return e.into(),
+        Ok(None) => return Reply::Array(Vec::new()).into(),
+        Ok(Some(z)) => z,
+    };
+    let len = z.len();
+    let idxs: Vec<usize> = if count < 0 {
+        (0..count.unsigned_abs())
+            .map(|_| rng.gen_range(0..len))
+            .collect()
+    } else if count as u64 >= len as u64 {
+        // Redis walks the whole set from its tail here.
+        (0..len).rev().collect()
+    } else {
+        // A partial Fisher-Yates shuffle: `count` distinct members.
+        let mut all: Vec<usize> = (0..len).collect();
+        let n = count as usize;
+        for k in 0..n {
+            let j = rng.gen_range(k..len);
+            all.swap(k, j);
+        }
+        all.truncate(n);
+        all
+    };
+    emit(z, idxs.into_iter(), withscores)
+}
+
+/// ZRANDMEMBER key [count [WITHSCORES]]
+pub fn zrandmember<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    on_owner(sh, s, a, zrandmember_body)
+}
+
+/// ZSCAN key cursor [MATCH pattern] [COUNT count]
+///
+/// Deviation: the whole set comes back in one call with cursor 0 (Redis
+/// does so only for the "listpack" encoding). Scores are formatted as
+/// `%.17g`, as Redis stores them in a listpack.
+pub fn zscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    if !scan_cursor_ok(&a[2]) {
+        return err(errors::SCAN_CURSOR);
+    }
+    let empty = || Reply::Array(vec![Reply::bulk_from(b"0"), Reply::Array(Vec::new())]);
+    let Some(z) = tri!(read_zset(st, db, &a[1])) else {
+        return empty();
+    };
+    let mut pattern: Option<&[u8]> = None;
+    let mut j = 3;
+    while j < a.len() {
+        let has_value = j + 1 < a.len();
+        if eq(&a[j], "count") && has_value {
+            if tri!(args::int(&a[j + 1])) < 1 {
+                return errors::syntax();
+            }
+        } else if eq(&a[j], "match") && has_value {
+            pattern = (&a[j + 1][..] != b"*").then_some(&a[j + 1][..]);
+        } else {
+            return errors::syntax();
+        }
+        j += 2;
+    }
+    let mut items = Vec::new();
+    for i in 0..z.len() {
+        let (s, m) = z.get(i).expect("index in range");
+        if pattern.is_some_and(|p| !crate::glob::glob_match(p, m, false)) {
+            continue;
+        }
+        items.push(Reply::bulk_from(m));
+        items.push(Reply::bulk_from(format_double(s).as_bytes()));
+    }
+    Reply::Array(vec![Reply::bulk_from(b"0"), Reply::Array(items)])
+}
+
+// ---------------------------------------------------------------- multi-key
+
+/// The (member, score) pairs ZRANGESTORE copies out of its source, in
+/// reply order; Err for a WRONGTYPE source.
+fn range_pairs(
+    st: &mut Store,
+    db: usize,
+    src: &[u8],
+    r: &RangeReq,
+) -> Result<Vec<(Bytes, f64)>, Reply> {
+    Ok(match read_zset(st, db, src)? {
+        None => Vec::new(),
+        Some(z) => select(z, r).into_iter().map(|i| pair(z, i)).collect(),
+    })
+}
+
+/// Replaces `dst` with a sorted set of `pairs` (deleting it when there are
+/// none) and answers the stored count.
+fn store_pairs(st: &mut Store, db: usize, dst: &[u8], pairs: &[(Bytes, f64)]) -> Reply {
+    st.remove(db, dst);
+    if pairs.is_empty() {
+        return Reply::Int(0);
+    }
+    let (max_entries, max_value) = (st.limits.zset_entries, st.limits.zset_value);
+    let mut z = ZSetValue::default();
+    for (m, s) in pairs {
+        z.set(m, *s, max_entries, max_value);
+    }
+    let n = z.len();
+    st.insert(db, dst, Value::ZSet(z), 0);
+    Reply::Int(n as i64)
+}
+
+/// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]
+/// with both keys on this shard.
+pub fn zrangestore(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let r = tri!(parse_range_at(a, 2, None, None));
+    let pairs = tri!(range_pairs(st, db, &a[2], &r));
+    store_pairs(st, db, &a[1], &pairs)
+}
+
+/// ZRANGESTORE with source and destination on different shards: both are
+/// held while the range is read on the source and stored on the
+/// destination, so no command sees the destination half-written.
+pub fn zrangestore_spanning<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let r = tri!(parse_range_at(&a, 2, None, None));
+        let (dst, src) = (a[1].clone(), a[2].clone());
+        let (ds, ss) = (sh.slots.shard_of(&dst), sh.slots.shard_of(&src));
+        let read = store_step(s.db, move |st, db| range_pairs(st, db, &src, &r));
+        let (txn, outs) = sh
+            .begin(vec![(ss, read), (ds, store_step(s.db, |_, _| ()))], true)
+            .await;
+        let pairs = match take::<Result<Vec<(Bytes, f64)>, Reply>>(
+            outs.into_iter().next().expect("two steps"),
+        ) {
+            Ok(p) => p,
+            Err(e) => {
+                txn.release(sh).await;
+                return e;
+            }
+        };
+        let write = store_step(s.db, move |st, db| store_pairs(st, db, &dst, &pairs));
+        let (_, mut outs) = txn.step(sh, vec![(ds, write)], true).await;
+        take::<Reply>(outs.pop().expect("one step"))
+    })
+}
+
+pub const NUMKEYS: &str = "ERR numkeys should be greater than 0";
+pub const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
+
+struct MpopArgs {
+    keys: std::ops::Range<usize>,
+    max: bool,
+    count: usize,
+}
+
+/// ZMPOP's arguments, with Redis's checks in its order.
+fn parse_zmpop(a: &[Bytes]) -> Result<MpopArgs, Reply> {
+    let numkeys = match args::int(&a[1]) {
+        Ok(n) if n >= 1 => n as u64,
+        _ => return Err(err(NUMKEYS)),
+    };
+    let where_idx = numkeys.saturating_add(2);
+    if where_idx >= a.len() as u64 {
+        return Err(errors::syntax());
+    }
+    let where_idx = where_idx as usize;
+    let max = if eq(&a[where_idx], "max") {
+        true
+    } else if eq(&a[where_idx], "min") {
+        false
+    } else {
+        return Err(errors::syntax());
+    };
+    let mut count = None;
+    let mut j = where_idx + 1;
+    while j < a.len() {
+        match a.get(j + 1) {
+            Some(v) if count.is_none() && eq(&a[j], "count") => match args::int(v) {
+                Ok(n) if n >= 1 => count = Some(n as usize),
+                _ => return Err(err(COUNT_POSITIVE)),
+            },
+            _ => return Err(errors::syntax()),
+        }
+        j += 2;
+    }
+    Ok(MpopArgs {
+        keys: 2..where_idx,
+        max,
+        count: count.unwrap_or(1),
+    })
+}
+
+/// Whether `key` holds a sorted set (Some(true)), another type
+/// (Some(false)) or nothing (None), without counting a hit or miss.
+fn probe(st: &mut Store, db: usize, key: &[u8]) -> Option<bool> {
+    st.lookup(db, key)
+        .map(|e| matches!(e.value, Value::ZSet(_)))
+}
+
+/// Pops from the sorted set at `key` (known non-empty) and answers ZMPOP's
+/// `[key, [[member, score] ...]]`, nested in both protocols.
+fn mpop_from(st: &mut Store, db: usize, key: &Bytes, max: bool, count: usize) -> Reply {
+    let popped = modify_zset(st, db, key, |z| {
+        let n = count.min(z.len());
+        (0..n)
+            .map(|_| {
+                let (m, s) = pair(z, if max { z.len() - 1 } else { 0 });
+                z.remove(&m);
+                Reply::Array(vec![Reply::Bulk(m), Reply::Double(s)])
+            })
+            .collect::<Vec<_>>()
+    });
+    match popped {
+        Ok(Some(v)) => Reply::Array(vec![Reply::Bulk(key.clone()), Reply::Array(v)]),
+        Ok(None) => Reply::NilArray,
+        Err(e) => e,
+    }
+}
+
+/// ZMPOP over keys that all live on this store: the first non-empty sorted
+/// set in key order; a key of another type before it is WRONGTYPE.
+fn mpop_local(st: &mut Store, db: usize, keys: &[Bytes], max: bool, count: usize) -> Reply {
+    for key in keys {
+        match probe(st, db, key) {
+            None => continue,
+            Some(false) => return errors::wrongtype(),
+            Some(true) => return mpop_from(st, db, key, max, count),
+        }
+    }
+    Reply::NilArray
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
+///
+/// As LMPOP: keys on one shard pop in one step; otherwise every involved
+/// shard is held while its keys are probed, and a second step pops the
+/// first non-empty sorted set in key order and releases them all.
+pub fn zmpop<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let MpopArgs { keys, max, count } = tri!(parse_zmpop(&a));
+        let keys: Vec<Bytes> = a[keys].to_vec();
+        let db = s.db;
+        let mut shares: Vec<(crate::shard::slot::ShardId, Vec<usize>)> = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let shard = sh.slots.shard_of(key);
+            match shares.iter_mut().find(|(s, _)| *s == shard) {
+                Some((_, idxs)) => idxs.push(i),
+                None => shares.push((shard, vec![i])),
+            }
+        }
+        if let [(shard, _)] = shares[..] {
+            let step = store_step(db, move |st, db| mpop_local(st, db, &keys, max, count));
+            let (_, mut outs) = sh.begin(vec![(shard, step)], false).await;
+            return take::<Reply>(outs.pop().expect("one step"));
+        }
+        let probes = shares
+            .iter()
+            .map(|(shard, idxs)| {
+                let mine: Vec<Bytes> = idxs.iter().map(|&i| keys[i].clone()).collect();
+                (
+                    *shard,
+                    store_step(db, move |st, db| {
+                        mine.iter().map(|k| probe(st, db, k)).collect::<Vec<_>>()
+                    }),
+                )
+            })
+            .collect();
+        let (txn, outs) = sh.begin(probes, true).await;
+        let mut kinds = vec![None; keys.len()];
+        for ((_, idxs), out) in shares.iter().zip(outs) {
+            for (&i, kind) in idxs.iter().zip(take::<Vec<Option<bool>>>(out)) {
+                kinds[i] = kind;
+            }
+        }
+        let Some(first) = kinds.iter().position(Option::is_some) else {
+            txn.release(sh).await;
+            return Reply::NilArray;
+        };
+        if kinds[first] == Some(false) {
+            txn.release(sh).await;
+            return errors::wrongtype();
+        }
+        let key = keys[first].clone();
+        let shard = sh.slots.shard_of(&key);
+        let step = store_step(db, move |st, db| mpop_from(st, db, &key, max, count));
+        let (_, mut outs) = txn.step(sh, vec![(shard, step)], true).await;
+        take::<Reply>(outs.pop().expect("one step"))
+    })
+}
+
+pub const WEIGHT_FLOAT: &str = "ERR weight value is not a float";
+pub const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+
+/// The set operation of ZUNION, ZINTER, ZDIFF and their forms.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum SetOp {
+    Union,
+    Inter,
+    Diff,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Aggregate {
+    Sum,
+    Min,
+    Max,
+}
+
+impl Aggregate {
+    /// Redis's `zunionInterAggregate`: a NaN sum (inf + -inf) becomes 0.
+    fn apply(self, acc: f64, v: f64) -> f64 {
+        match self {
+            Aggregate::Sum => {
+                let s = acc + v;
+                if s.is_nan() {
+                    0.0
+                } else {
+                    s
+                }
+            }
+            Aggregate::Min => acc.min(v),
+            Aggregate::Max => acc.max(v),
+        }
+    }
+}
+
+/// One input of a set operation: None for a missing key; plain sets count
+/// with score 1, as in Redis.
+type Source = Option<Vec<(Bytes, f64)>>;
+
+/// Reads `key` as a set-operation input; Err for a type other than
+/// sorted set or set.
+fn read_source(st: &mut Store, db: usize, key: &[u8], count_hit: bool) -> Result<Source, ()> {
+    let e = if count_hit {
+        st.read(db, key)
+    } else {
+        st.lookup(db, key)
+    };
+    match e.map(|e| &e.value) {
+        None => Ok(None),
+        Some(Value::ZSet(z)) => Ok(Some((0..z.len()).map(|i| pair(z, i)).collect())),
+        Some(Value::Set(s)) => Ok(Some(s.members().into_iter().map(|m| (m, 1.0)).collect())),
+        Some(_) => Err(()),
+    }
+}
+
+struct AlgebraOpts {
+    weights: Vec<f64>,
+    aggregate: Aggregate,
+    withscores: bool,
+    /// ZINTERCARD's LIMIT; 0 is none.
+    limit: usize,
+}
+
+/// The options after the keys, with Redis's rules per command form.
+fn parse_algebra_opts(
+    rest: &[Bytes],
+    n: usize,
+    op: SetOp,
+    store: bool,
+    card: bool,
+) -> Result<AlgebraOpts, Reply> {
+    let mut o = AlgebraOpts {
+        weights: vec![1.0; n],
+        aggregate: Aggregate::Sum,
+        withscores: false,
+        limit: 0,
+    };
+    let mut j = 0;
+    while j < rest.len() {
+        let remaining = rest.len() - j;
+        let w = &rest[j];
+        let algebra = op != SetOp::Diff && !card;
+        if algebra && remaining > n && eq(w, "weights") {
+            for (i, weight) in o.weights.iter_mut().enumerate() {
+                *weight = args::parse_float(&rest[j + 1 + i]).ok_or_else(|| err(WEIGHT_FLOAT))?;
+            }
+            j += 1 + n;
+        } else if algebra && remaining >= 2 && eq(w, "aggregate") {
+            let v = &rest[j + 1];
+            o.aggregate = if eq(v, "sum") {
+                Aggregate::Sum
+            } else if eq(v, "min") {
+                Aggregate::Min
+            } else if eq(v, "max") {
+                Aggregate::Max
+            } else {
+                return Err(errors::syntax());
+            };
+            j += 2;
+        } else if !store && !card && eq(w, "withscores") {
+            o.withscores = true;
+            j += 1;
+        } else if card && remaining >= 2 && eq(w, "limit") {
+            o.limit = match args::int(&rest[j + 1]) {
+                Ok(l) if l >= 0 => l as usize,
+                _ => return Err(err(LIMIT_NEGATIVE)),
+            };
+            j += 2;
+        } else {
+            return Err(errors::syntax());
+        }
+    }
+    Ok(o)
+}
+
+/// Computes the operation over `sources` (in key order), sorted by
+/// (score, member). Union and intersection visit the inputs smallest
+/// first, as Redis does, which fixes the order float sums happen in.
+fn compute(op: SetOp, sources: Vec<Source>, o: &AlgebraOpts) -> Vec<(Bytes, f64)> {
+    let weighted = |v: f64, w: f64| {
+        let x = v * w;
+        if x.is_nan() {
+            0.0
+        } else {
+            x
+        }
+    };
+    let mut out: Vec<(Bytes, f64)> = match op {
+        SetOp::Diff => {
+            let mut it = sources.into_iter();
+            let first = it.next().flatten().unwrap_or_default();
+            let others: Vec<hashbrown::HashSet<Bytes>> = it
+                .flatten()
+                .map(|v| v.into_iter().map(|(m, _)| m).collect())
+                .collect();
+            first
+                .into_iter()
+                .filter(|(m, _)| !others.iter().any(|o| o.contains(m)))
+                .collect()
+        }
+        SetOp::Union => {
+            let mut order: Vec<usize> = (0..sources.len()).collect();
+            order.sort_by_key(|&i| sources[i].as_ref().map_or(0, Vec::len));
+            let mut acc: hashbrown::HashMap<Bytes, f64> = hashbrown::HashMap::new();
+            for i in order {
+                for (m, v) in sources[i].iter().flatten() {
+                    let v = weighted(*v, o.weights[i]);
+                    acc.entry(m.clone())
+                        .and_modify(|a| *a = o.aggregate.apply(*a, v))
+                        .or_insert(v);
+                }
+            }
+            acc.into_iter().collect()
+        }
+        SetOp::Inter => {
+            if sources.iter().any(|s| s.as_ref().is_none_or(Vec::is_empty)) {
+                return Vec::new();
+            }
+            let mut order: Vec<usize> = (0..sources.len()).collect();
+            order.sort_by_key(|&i| sources[i].as_ref().map_or(0, Vec::len));
+            let maps: Vec<hashbrown::HashMap<&Bytes, f64>> = sources
+                .iter()
+                .map(|s| s.iter().flatten().map(|(m, v)| (m, *v)).collect())
+                .collect();
+            let first = order[0];
+            let mut res = Vec::new();
+            'member: for (m, v) in sources[first].iter().flatten() {
+                let mut score = weighted(*v, o.weights[first]);
+                for &i in &order[1..] {
+                    match maps[i].get(m) {
+                        Some(&x) => score = o.aggregate.apply(score, weighted(x, o.weights[i])),
+                        None => continue 'member,
+                    }
+                }
+                res.push((m.clone(), score));
+            }
+            res
+        }
+    };
+    out.sort_by(|(m1, s1), (m2, s2)| crate::shard::zset::cmp_entry(*s1, m1, *s2, m2));
+    out
+}
+
+/// Shared body of ZUNION, ZINTER, ZDIFF, their STORE forms and ZINTERCARD
+/// (Redis's `zunionInterDiffGenericCommand`).
+///
+/// The inputs' shards are held while every input is read (one step per
+/// shard); a STORE form then writes the destination in a second step that
+/// releases them all, so the result is one consistent snapshot. A wrong
+/// type among the inputs wins over an option error, as in Redis, which
+/// looks the keys up before parsing the options.
+fn algebra_generic<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+    op: SetOp,
+    store: bool,
+    card: bool,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let idx = if store { 2 } else { 1 };
+        let n = tri!(args::int(&a[idx]));
+        if n < 1 {
+            let name = String::from_utf8_lossy(&a[0]).to_ascii_lowercase();
+            return Reply::error(format!(
+                "ERR at least 1 input key is needed for '{name}' command"
+            ));
+        }
+        if n as u64 > (a.len() - idx - 1) as u64 {
+            return errors::syntax();
+        }
+        let n = n as usize;
+        let keys: Vec<Bytes> = a[idx + 1..idx + 1 + n].to_vec();
+        let db = s.db;
+        let proto = s.proto;
+        let mut shares: Vec<(crate::shard::slot::ShardId, Vec<usize>)> = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let shard = sh.slots.shard_of(key);
+            match shares.iter_mut().find(|(s, _)| *s == shard) {
+                Some((_, idxs)) => idxs.push(i),
+                None => shares.push((shard, vec![i])),
+            }
+        }
+        let dst_shard = store.then(|| sh.slots.shard_of(&a[1]));
+        let mut steps: Vec<(crate::shard::slot::ShardId, crate::shard::router::Step)> = shares
+            .iter()
+            .map(|(shard, idxs)| {
+                let mine: Vec<Bytes> = idxs.iter().map(|&i| keys[i].clone()).collect();
+                (
+                    *shard,
+                    store_step(db, move |st, db| {
+                        mine.iter()
+                            .map(|k| read_source(st, db, k, !store))
+                            .collect::<Vec<_>>()
+                    }),
+                )
+            })
+            .collect();
+        if let Some(ds) = dst_shard {
+            if !shares.iter().any(|(s, _)| *s == ds) {
+                steps.push((ds, store_step(db, |_, _| Vec::<Result<Source, ()>>::new())));
+            }
+        }
+        let (txn, outs) = sh.begin(steps, store).await;
+        let mut sources: Vec<Result<Source, ()>> = vec![Ok(None); n];
+        for ((_, idxs), out) in shares.iter().zip(outs) {
+            for (&i, src) in idxs.iter().zip(take::<Vec<Result<Source, ()>>>(out)) {
+                sources[i] = src;
+            }
+        }
+        let checked: Result<Vec<Source>, Reply> = sources
+            .into_iter()
+            .collect::<Result<_, ()>>()
+            .map_err(|_| errors::wrongtype());
+        let parsed = checked.and_then(|srcs| {
+            parse_algebra_opts(&a[idx + 1 + n..], n, op, store, card).map(|o| (srcs, o))
+        });
+        let (sources, o) = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                if store {
+                    txn.release(sh).await;
+                }
+                return e;
+            }
+        };
+        let result = compute(op, sources, &o);
+        if let Some(ds) = dst_shard {
+            let dst = a[1].clone();
+            let write = store_step(db, move |st, db| store_pairs(st, db, &dst, &result));
+            let (_, mut outs) = txn.step(sh, vec![(ds, write)], true).await;
+            return take::<Reply>(outs.pop().expect("one step"));
+        }
+        if card {
+            let c = if o.limit == 0 {
+                result.len()
+            } else {
+                result.len().min(o.limit)
+            };
+            return Reply::Int(c as i64);
+        }
+        if o.withscores {
+            Out::Pairs(result).shape(proto)
+        } else {
+            Reply::Array(result.into_iter().map(|(m, _)| Reply::Bulk(m)).collect())
+        }
+    })
+}
+
+/// ZUNION numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]
+pub fn zunion<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    algebra_generic(sh, s, a, SetOp::Union, false, false)
+}
+
+/// ZINTER numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]
+pub fn zinter<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    algebra_generic(sh, s, a, SetOp::Inter, false, false)
+}
+
+/// ZDIFF numkeys key [key ...] [WITHSCORES]
+pub fn zdiff<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    algebra_generic(sh, s, a, SetOp::Diff, false, false)
+}
+
+/// ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX]
+pub fn zunionstore<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    algebra_generic(sh, s, a, SetOp::Union, true, false)
+}
+
+/// ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX]
+pub fn zinterstore<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    algebra_generic(sh, s, a, SetOp::Inter, true, false)
+}
+
+/// ZDIFFSTORE destination numkeys key [key ...]
+pub fn zdiffstore<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    algebra_generic(sh, s, a, SetOp::Diff, true, false)
+}
+
+/// ZINTERCARD numkeys key [key ...] [LIMIT limit]
+pub fn zintercard<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    algebra_generic(sh, s, a, SetOp::Inter, false, true)
+}
+
+/// Whether `strtoul` reads the whole cursor without overflow, as Redis's
+/// `parseScanCursorOrReply` requires: a sign is allowed ("-1" wraps) and an
+/// empty string is cursor 0; leading space is not.
+fn scan_cursor_ok(c: &[u8]) -> bool {
+    if c.is_empty() {
+        return true;
+    }
+    let digits = c
+        .strip_prefix(b"-")
+        .or_else(|| c.strip_prefix(b"+"))
+        .unwrap_or(c);
+    !digits.is_empty()
+        && digits.iter().all(u8::is_ascii_digit)
+        && std::str::from_utf8(digits).is_ok_and(|d| d.parse::<u64>().is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<Bytes> {
+        v.iter()
+            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn score_bounds_follow_strtod() {
+        assert_eq!(score_bound(b"(1.5"), Some((1.5, true)));
+        assert_eq!(score_bound(b"-inf"), Some((f64::NEG_INFINITY, false)));
+        assert_eq!(score_bound(b"+inf"), Some((f64::INFINITY, false)));
+        assert_eq!(score_bound(b""), Some((0.0, false)));
+        assert_eq!(score_bound(b" 2"), Some((2.0, false)));
+        assert_eq!(score_bound(b"nan"), None);
+        assert_eq!(score_bound(b"1x"), None);
+    }
+
+    #[test]
+    fn lex_ranges_and_emptiness() {
+        let r = |a: &str, b: &str| {
+            LexRange::parse(
+                &Bytes::copy_from_slice(a.as_bytes()),
+                &Bytes::copy_from_slice(b.as_bytes()),
+            )
+        };
+        assert!(r("a", "[b").is_err());
+        assert!(r("+x", "[b").is_err());
+        assert!(r("", "+").is_err());
+        assert!(!r("-", "+").unwrap().is_empty());
+        assert!(r("+", "-").unwrap().is_empty());
+        assert!(r("[a", "(a").unwrap().is_empty());
+        assert!(!r("[a", "[a").unwrap().is_empty());
+        assert!(r("-", "-").unwrap().is_empty());
+    }
+
+    #[test]
+    fn range_parsing_errors_in_redis_order() {
+        let e = |v: &[&str]| parse_range(&args(v), None, None).err();
+        assert_eq!(
+            e(&["zrange", "k", "0", "1", "limit", "0", "1"]),
+            Some(err(LIMIT_RANK))
+        );
+        assert_eq!(e(&["zrange", "k", "0", "1", "limit", "5", "-1"]), None);
+        assert_eq!(
+            e(&["zrange", "k", "a", "b", "bylex", "withscores"]),
+            Some(err(WITHSCORES_LEX))
+        );
+        assert_eq!(
+            e(&["zrange", "k", "a", "b", "byscore"]),
+            Some(err(MINMAX_FLOAT))
+        );
+        assert_eq!(
+            e(&["zrange", "k", "0", "1", "rev", "rev"]),
+            Some(errors::syntax())
+        );
+        let legacy = parse_range(
+            &args(&["zrevrange", "k", "0", "1", "rev"]),
+            Some(Kind::Rank),
+            Some(true),
+        );
+        assert_eq!(legacy.err(), Some(errors::syntax()));
+    }
+
+    #[test]
+    fn rank_ranges_clamp_like_redis() {
+        assert_eq!(clamp_ranks(0, -1, 3), Some((0, 2)));
+        assert_eq!(clamp_ranks(-10, 10, 3), Some((0, 2)));
+        assert_eq!(clamp_ranks(2, 1, 3), None);
+        assert_eq!(clamp_ranks(3, 5, 3), None);
+    }
+}

@@ -220,6 +220,8 @@ impl Shard {
     /// Runs the rest of a batch until a command whose key is held; true
     /// when the whole batch has run.
     fn advance(&self, p: &mut Pending) -> bool {
+        // A CONFIG SET on another core reaches this store before it runs.
+        self.config();
         let mut store = self.store.borrow_mut();
         store.refresh_clock();
         let locks = self.locks.borrow();
@@ -306,6 +308,9 @@ impl Shard {
     /// Runs granted steps; readers give their claim back at once, which may
     /// grant more.
     fn run_grants(self: &Rc<Self>, mut grants: Vec<(u64, Grant)>) {
+        if !grants.is_empty() {
+            self.config();
+        }
         while !grants.is_empty() {
             let mut next = Vec::new();
             for (txid, g) in grants {

@@ -1,19 +1,410 @@
-//! The zset value type (placeholder until its family lands).
+//! The sorted-set value type: members with f64 scores, ordered by (score,
+//! member bytes), with Redis 7.0's two encodings.
+//!
+//! * "listpack": a Vec of (score, member) kept sorted, while the set has at
+//!   most `zset-max-listpack-entries` members of at most
+//!   `zset-max-listpack-value` bytes. Member lookups scan it, as Redis does.
+//! * "skiplist": a member → score map plus an order-statistics tree (a treap
+//!   with subtree sizes), so that rank, select-by-rank and counts below a
+//!   bound are O(log n). Like Redis, a set never converts back.
+//!
+//! Invariants: scores are never NaN; both encodings hold exactly the same
+//! members; `bytes` is the allocator estimate, updated by every mutation so
+//! `heap_bytes` stays O(1). Owned by one shard's store: no locks.
 
-/// A zset value.
-#[derive(Clone, Debug, Default, PartialEq)]
+use std::cmp::Ordering;
+
+use super::value::alloc_size;
+
+/// Per-entry overhead beyond the member's allocation, listpack encoding.
+const LISTPACK_ENTRY: usize = 24;
+/// Per-entry overhead of a tree node plus a map slot (the member is stored
+/// in both), skiplist encoding.
+const SKIPLIST_ENTRY: usize = 96;
+
+/// The total order of a sorted set: score, then member bytes.
+pub fn cmp_entry(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
+    s1.partial_cmp(&s2)
+        .unwrap_or(Ordering::Equal)
+        .then_with(|| m1.cmp(m2))
+}
+
+#[derive(Clone, Debug)]
+struct Node {
+    score: f64,
+    member: Box<[u8]>,
+    prio: u32,
+    size: usize,
+    left: Tree,
+    right: Tree,
+}
+
+type Tree = Option<Box<Node>>;
+
+fn size(t: &Tree) -> usize {
+    t.as_ref().map_or(0, |n| n.size)
+}
+
+fn fix(n: &mut Node) {
+    n.size = 1 + size(&n.left) + size(&n.right);
+}
+
+/// Splits `t` into the elements for which `before` holds (a prefix of the
+/// order) and the rest.
+fn split(t: Tree, before: &dyn Fn(f64, &[u8]) -> bool) -> (Tree, Tree) {
+    match t {
+        None => (None, None),
+        Some(mut n) => {
+            if before(n.score, &n.member) {
+                let (l, r) = split(n.right.take(), before);
+                n.right = l;
+                fix(&mut n);
+                (Some(n), r)
+            } else {
+                let (l, r) = split(n.left.take(), before);
+                n.left = r;
+                fix(&mut n);
+                (l, Some(n))
+            }
+        }
+    }
+}
+
+/// Joins two trees where every element of `a` orders before `b`'s.
+fn merge(a: Tree, b: Tree) -> Tree {
+    match (a, b) {
+        (None, t) | (t, None) => t,
+        (Some(mut x), Some(mut y)) => {
+            if x.prio >= y.prio {
+                x.right = merge(x.right.take(), Some(y));
+                fix(&mut x);
+                Some(x)
+            } else {
+                y.left = merge(Some(x), y.left.take());
+                fix(&mut y);
+                Some(y)
+            }
+        }
+    }
+}
+
+/// An order-statistics tree over (score, member).
+#[derive(Clone, Debug, Default)]
+struct Ranked {
+    root: Tree,
+    seed: u32,
+}
+
+impl Ranked {
+    fn next_prio(&mut self) -> u32 {
+        // xorshift32; the seed only shapes the tree, never the answers.
+        let mut x = self.seed.wrapping_add(0x9E37_79B9) | 1;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.seed = x;
+        x
+    }
+
+    fn insert(&mut self, score: f64, member: Box<[u8]>) {
+        let prio = self.next_prio();
+        let (l, r) = split(self.root.take(), &|s, m| {
+            cmp_entry(s, m, score, &member) == Ordering::Less
+        });
+        let node = Some(Box::new(Node {
+            score,
+            member,
+            prio,
+            size: 1,
+            left: None,
+            right: None,
+        }));
+        self.root = merge(merge(l, node), r);
+    }
+
+    fn remove(&mut self, score: f64, member: &[u8]) {
+        let (l, r) = split(self.root.take(), &|s, m| {
+            cmp_entry(s, m, score, member) == Ordering::Less
+        });
+        let (_, r) = split(r, &|s, m| {
+            cmp_entry(s, m, score, member) != Ordering::Greater
+        });
+        self.root = merge(l, r);
+    }
+
+    /// How many elements satisfy `before`, a predicate true on a prefix.
+    fn count_before(&self, before: &dyn Fn(f64, &[u8]) -> bool) -> usize {
+        let mut n = 0;
+        let mut t = &self.root;
+        while let Some(node) = t {
+            if before(node.score, &node.member) {
+                n += size(&node.left) + 1;
+                t = &node.right;
+            } else {
+                t = &node.left;
+            }
+        }
+        n
+    }
+
+    fn select(&self, mut i: usize) -> Option<(f64, &[u8])> {
+        let mut t = &self.root;
+        while let Some(node) = t {
+            let l = size(&node.left);
+            match i.cmp(&l) {
+                Ordering::Less => t = &node.left,
+                Ordering::Equal => return Some((node.score, &node.member)),
+                Ordering::Greater => {
+                    i -= l + 1;
+                    t = &node.right;
+                }
+            }
+        }
+        None
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Repr {
+    Listpack(Vec<(f64, Box<[u8]>)>),
+    Skiplist {
+        map: hashbrown::HashMap<Box<[u8]>, f64>,
+        tree: Ranked,
+    },
+}
+
+/// A sorted-set value.
+#[derive(Clone, Debug)]
 pub struct ZSetValue {
+    repr: Repr,
     bytes: usize,
+}
+
+impl Default for ZSetValue {
+    fn default() -> Self {
+        ZSetValue {
+            repr: Repr::Listpack(Vec::new()),
+            bytes: 0,
+        }
+    }
+}
+
+impl PartialEq for ZSetValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && (0..self.len()).all(|i| {
+                let (s1, m1) = self.get(i).expect("in range");
+                let (s2, m2) = other.get(i).expect("in range");
+                s1 == s2 && m1 == m2
+            })
+    }
+}
+
+/// What [`ZSetValue::set`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOutcome {
+    Added,
+    Updated,
+    Unchanged,
 }
 
 impl ZSetValue {
     /// The name OBJECT ENCODING prints.
     pub fn encoding(&self) -> &'static str {
-        "listpack"
+        match self.repr {
+            Repr::Listpack(_) => "listpack",
+            Repr::Skiplist { .. } => "skiplist",
+        }
     }
 
     /// Allocator bytes owned, kept up to date by every mutation (O(1)).
     pub fn heap_bytes(&self) -> usize {
         self.bytes
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.repr {
+            Repr::Listpack(v) => v.len(),
+            Repr::Skiplist { map, .. } => map.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        match &self.repr {
+            Repr::Listpack(v) => v.iter().find(|(_, m)| &m[..] == member).map(|e| e.0),
+            Repr::Skiplist { map, .. } => map.get(member).copied(),
+        }
+    }
+
+    /// Sets `member`'s score (never NaN), converting to "skiplist" first when
+    /// the listpack limits (`max_entries`, `max_value` bytes) would be passed.
+    pub fn set(
+        &mut self,
+        member: &[u8],
+        score: f64,
+        max_entries: usize,
+        max_value: usize,
+    ) -> SetOutcome {
+        debug_assert!(!score.is_nan());
+        let old = self.score(member);
+        if old == Some(score) {
+            return SetOutcome::Unchanged;
+        }
+        if let Some(old) = old {
+            self.remove_known(member, old);
+            self.insert_new(member, score);
+            return SetOutcome::Updated;
+        }
+        if matches!(self.repr, Repr::Listpack(_))
+            && (self.len() + 1 > max_entries || member.len() > max_value)
+        {
+            self.convert();
+        }
+        self.insert_new(member, score);
+        SetOutcome::Added
+    }
+
+    /// Removes `member`; its score when it was there.
+    pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        let score = self.score(member)?;
+        self.remove_known(member, score);
+        Some(score)
+    }
+
+    fn insert_new(&mut self, member: &[u8], score: f64) {
+        match &mut self.repr {
+            Repr::Listpack(v) => {
+                let i =
+                    v.partition_point(|(s, m)| cmp_entry(*s, m, score, member) == Ordering::Less);
+                v.insert(i, (score, member.into()));
+                self.bytes += alloc_size(member.len()) + LISTPACK_ENTRY;
+            }
+            Repr::Skiplist { map, tree } => {
+                map.insert(member.into(), score);
+                tree.insert(score, member.into());
+                self.bytes += 2 * alloc_size(member.len()) + SKIPLIST_ENTRY;
+            }
+        }
+    }
+
+    fn remove_known(&mut self, member: &[u8], score: f64) {
+        match &mut self.repr {
+            Repr::Listpack(v) => {
+                if let Some(i) = v.iter().position(|(_, m)| &m[..] == member) {
+                    v.remove(i);
+                    self.bytes -= alloc_size(member.len()) + LISTPACK_ENTRY;
+                }
+            }
+            Repr::Skiplist { map, tree } => {
+                if map.remove(member).is_some() {
+                    tree.remove(score, member);
+                    self.bytes -= 2 * alloc_size(member.len()) + SKIPLIST_ENTRY;
+                }
+            }
+        }
+    }
+
+    fn convert(&mut self) {
+        let Repr::Listpack(v) = std::mem::replace(
+            &mut self.repr,
+            Repr::Skiplist {
+                map: hashbrown::HashMap::new(),
+                tree: Ranked::default(),
+            },
+        ) else {
+            return;
+        };
+        self.bytes = 0;
+        for (score, member) in v {
+            self.insert_new(&member, score);
+        }
+    }
+
+    /// The element at 0-based rank `i` in ascending order.
+    pub fn get(&self, i: usize) -> Option<(f64, &[u8])> {
+        match &self.repr {
+            Repr::Listpack(v) => v.get(i).map(|(s, m)| (*s, &m[..])),
+            Repr::Skiplist { tree, .. } => tree.select(i),
+        }
+    }
+
+    /// Number of elements for which `before` holds; `before` must be true
+    /// on a prefix of the order (e.g. "score < x").
+    pub fn count_before(&self, before: &dyn Fn(f64, &[u8]) -> bool) -> usize {
+        match &self.repr {
+            Repr::Listpack(v) => v.partition_point(|(s, m)| before(*s, m)),
+            Repr::Skiplist { tree, .. } => tree.count_before(before),
+        }
+    }
+
+    /// The ascending 0-based rank of `member`.
+    pub fn rank(&self, member: &[u8]) -> Option<usize> {
+        let score = self.score(member)?;
+        Some(self.count_before(&|s, m| cmp_entry(s, m, score, member) == Ordering::Less))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn members(z: &ZSetValue) -> Vec<(f64, Vec<u8>)> {
+        (0..z.len())
+            .map(|i| z.get(i).map(|(s, m)| (s, m.to_vec())).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn both_encodings_agree_on_order_rank_and_bytes() {
+        let mut small = ZSetValue::default();
+        let mut big = ZSetValue::default();
+        let mut rng = 12345u64;
+        for _ in 0..2000 {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let member = format!("m{}", (rng >> 33) % 300);
+            let score = ((rng >> 20) % 50) as f64;
+            if (rng >> 11) % 4 == 0 {
+                assert_eq!(
+                    small.remove(member.as_bytes()),
+                    big.remove(member.as_bytes())
+                );
+            } else {
+                assert_eq!(
+                    small.set(member.as_bytes(), score, usize::MAX, usize::MAX),
+                    big.set(member.as_bytes(), score, 0, 0)
+                );
+            }
+        }
+        assert_eq!(small.encoding(), "listpack");
+        assert_eq!(big.encoding(), "skiplist");
+        assert_eq!(members(&small), members(&big));
+        let sorted = members(&small);
+        assert!(sorted
+            .windows(2)
+            .all(|w| cmp_entry(w[0].0, &w[0].1, w[1].0, &w[1].1) == Ordering::Less));
+        for (i, (_, m)) in sorted.iter().enumerate() {
+            assert_eq!(big.rank(m), Some(i));
+            assert_eq!(small.rank(m), Some(i));
+        }
+        let recount: usize = sorted
+            .iter()
+            .map(|(_, m)| 2 * alloc_size(m.len()) + SKIPLIST_ENTRY)
+            .sum();
+        assert_eq!(big.heap_bytes(), recount);
+        assert_eq!(
+            big.count_before(&|s, _| s < 10.0),
+            small.count_before(&|s, _| s < 10.0)
+        );
+        for (_, m) in sorted {
+            small.remove(&m);
+            big.remove(&m);
+        }
+        assert_eq!((small.heap_bytes(), big.heap_bytes()), (0, 0));
     }
 }
