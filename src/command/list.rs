@@ -124,20 +124,13 @@ fn modify_list<R>(
     key: &[u8],
     f: impl FnOnce(&mut List) -> R,
 ) -> Result<Option<R>, Reply> {
-    let res = st.modify(db, key, |e| match &mut e.value {
-        Value::List(l) => Ok((f(l), l.is_empty())),
-        _ => Err(errors::wrongtype()),
-    });
-    match res {
-        None => Ok(None),
-        Some(Err(e)) => Err(e),
-        Some(Ok((r, empty))) => {
-            if empty {
-                st.remove(db, key);
-            }
-            Ok(Some(r))
+    fn pick(v: &mut Value) -> Option<&mut List> {
+        match v {
+            Value::List(c) => Some(c),
+            _ => None,
         }
     }
+    super::modify_collection(st, db, key, pick, List::is_empty, f)
 }
 
 /// Pushes elements at `end` of the list at `key`, creating it when absent

@@ -18,6 +18,7 @@ pub mod zset;
 use crate::shard::core::Shard;
 use crate::shard::router::{Step, StepOut};
 use crate::shard::store::Store;
+use crate::shard::value::Value;
 
 /// A multi-shard step that runs `f` on the receiving shard's store, in
 /// database `db`, with the store's clock refreshed.
@@ -30,6 +31,34 @@ pub fn store_step<T: Send + 'static>(
         st.refresh_clock();
         Box::new(f(&mut st, db)) as StepOut
     })
+}
+
+/// Changes the collection at `key` in place. `pick` selects its variant
+/// (None: the key holds another type, WRONGTYPE); the key is deleted when
+/// `f` leaves the collection empty, as Redis never keeps an empty one.
+/// Ok(None) when the key is absent.
+pub fn modify_collection<C, R>(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    pick: fn(&mut Value) -> Option<&mut C>,
+    is_empty: fn(&C) -> bool,
+    f: impl FnOnce(&mut C) -> R,
+) -> Result<Option<R>, crate::resp::Reply> {
+    let res = st.modify(db, key, |e| match pick(&mut e.value) {
+        Some(c) => Ok((f(c), is_empty(c))),
+        None => Err(errors::wrongtype()),
+    });
+    match res {
+        None => Ok(None),
+        Some(Err(e)) => Err(e),
+        Some(Ok((r, empty))) => {
+            if empty {
+                st.remove(db, key);
+            }
+            Ok(Some(r))
+        }
+    }
 }
 
 /// The value a step built with [`store_step`] returned.

@@ -83,20 +83,13 @@ fn modify_set<R>(
     key: &[u8],
     f: impl FnOnce(&mut SetValue) -> R,
 ) -> Result<Option<R>, Reply> {
-    let res = st.modify(db, key, |e| match &mut e.value {
-        Value::Set(s) => Ok((f(s), s.is_empty())),
-        _ => Err(errors::wrongtype()),
-    });
-    match res {
-        None => Ok(None),
-        Some(Err(e)) => Err(e),
-        Some(Ok((r, empty))) => {
-            if empty {
-                st.remove(db, key);
-            }
-            Ok(Some(r))
+    fn pick(v: &mut Value) -> Option<&mut SetValue> {
+        match v {
+            Value::Set(c) => Some(c),
+            _ => None,
         }
     }
+    super::modify_collection(st, db, key, pick, SetValue::is_empty, f)
 }
 
 /// Adds `members` to the set at `key`, creating it when absent; returns how

@@ -126,20 +126,13 @@ fn modify_zset<R>(
     key: &[u8],
     f: impl FnOnce(&mut ZSetValue) -> R,
 ) -> Result<Option<R>, Reply> {
-    let res = st.modify(db, key, |e| match &mut e.value {
-        Value::ZSet(z) => Ok((f(z), z.is_empty())),
-        _ => Err(errors::wrongtype()),
-    });
-    match res {
-        None => Ok(None),
-        Some(Err(e)) => Err(e),
-        Some(Ok((r, empty))) => {
-            if empty {
-                st.remove(db, key);
-            }
-            Ok(Some(r))
+    fn pick(v: &mut Value) -> Option<&mut ZSetValue> {
+        match v {
+            Value::ZSet(c) => Some(c),
+            _ => None,
         }
     }
+    super::modify_collection(st, db, key, pick, ZSetValue::is_empty, f)
 }
 
 fn pair(z: &ZSetValue, i: usize) -> (Bytes, f64) {
