@@ -43,15 +43,6 @@ pub const OUT_OF_RANGE: &str = "ERR value is out of range";
 /// exhaust memory instead of one client's output buffer.
 const RANDFIELD_MAX: u64 = 1 << 26;
 
-macro_rules! tri {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(reply) => return reply,
-        }
-    };
-}
-
 /// The hash at `key` for a read: Ok(None) when absent, Err(WRONGTYPE) for
 /// another type.
 fn read_hash<'a>(st: &'a mut Store, db: usize, key: &[u8]) -> Result<Option<&'a HashValue>, Reply> {

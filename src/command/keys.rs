@@ -22,15 +22,6 @@ use crate::shard::slot::ShardId;
 use crate::shard::store::{Entry, Store};
 use crate::shard::value::{Str, Value};
 
-macro_rules! tri {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(reply) => return reply,
-        }
-    };
-}
-
 /// DEL key [key ...] and UNLINK (memory is returned at once either way)
 pub fn del(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     Reply::Int(a[1..].iter().filter(|k| st.remove(db, k).is_some()).count() as i64)

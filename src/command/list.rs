@@ -36,15 +36,6 @@ pub const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
 pub const NUMKEYS: &str = "ERR numkeys should be greater than 0";
 pub const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
 
-macro_rules! tri {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(reply) => return reply,
-        }
-    };
-}
-
 /// Which end of a list: LEFT is the head (index 0), RIGHT the tail.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum End {

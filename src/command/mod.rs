@@ -2,6 +2,17 @@
 //! command family. Handlers are named after their command in lowercase;
 //! shared bodies end in `_generic`.
 
+/// `tri!(expr)`: the value of an `Ok`, or return the `Err` reply from the
+/// handler (handlers answer errors as replies, not as `Result`s).
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(reply) => return reply,
+        }
+    };
+}
+
 pub mod args;
 pub mod connection;
 pub mod errors;

@@ -44,15 +44,6 @@ pub const NUMKEYS: &str = "ERR numkeys should be greater than 0";
 pub const NUMKEYS_ARGS: &str = "ERR Number of keys can't be greater than number of args";
 pub const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 
-macro_rules! tri {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(reply) => return reply,
-        }
-    };
-}
-
 /// The set at `key`: Ok(None) when absent, Err(WRONGTYPE) for another type.
 /// `read` counts a keyspace hit or miss.
 fn get_set<'a>(

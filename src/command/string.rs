@@ -38,15 +38,6 @@ fn str_reply(s: Option<&Str>) -> Reply {
     }
 }
 
-macro_rules! tri {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(reply) => return reply,
-        }
-    };
-}
-
 /// GET key
 pub fn get(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     str_reply(tri!(read_str(st, db, &a[1])))
