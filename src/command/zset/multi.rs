@@ -516,65 +516,30 @@ fn algebra_generic<'a>(
     })
 }
 
-/// ZUNION numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]
-pub fn zunion<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    algebra_generic(sh, s, a, SetOp::Union, false, false)
+/// Defines the coordinated entry points of the set-operation commands, each
+/// `algebra_generic` with its operation, STORE form and count-only flag.
+macro_rules! algebra_commands {
+    ($($(#[$doc:meta])* $name:ident => $op:expr, $store:expr, $card:expr;)*) => {$(
+        $(#[$doc])*
+        pub fn $name<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+            algebra_generic(sh, s, a, $op, $store, $card)
+        }
+    )*};
 }
 
-/// ZINTER numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]
-pub fn zinter<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    algebra_generic(sh, s, a, SetOp::Inter, false, false)
-}
-
-/// ZDIFF numkeys key [key ...] [WITHSCORES]
-pub fn zdiff<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    algebra_generic(sh, s, a, SetOp::Diff, false, false)
-}
-
-/// ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX]
-pub fn zunionstore<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    algebra_generic(sh, s, a, SetOp::Union, true, false)
-}
-
-/// ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX]
-pub fn zinterstore<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    algebra_generic(sh, s, a, SetOp::Inter, true, false)
-}
-
-/// ZDIFFSTORE destination numkeys key [key ...]
-pub fn zdiffstore<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    algebra_generic(sh, s, a, SetOp::Diff, true, false)
-}
-
-/// ZINTERCARD numkeys key [key ...] [LIMIT limit]
-pub fn zintercard<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    algebra_generic(sh, s, a, SetOp::Inter, false, true)
+algebra_commands! {
+    /// ZUNION numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]
+    zunion => SetOp::Union, false, false;
+    /// ZINTER numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]
+    zinter => SetOp::Inter, false, false;
+    /// ZDIFF numkeys key [key ...] [WITHSCORES]
+    zdiff => SetOp::Diff, false, false;
+    /// ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX]
+    zunionstore => SetOp::Union, true, false;
+    /// ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX]
+    zinterstore => SetOp::Inter, true, false;
+    /// ZDIFFSTORE destination numkeys key [key ...]
+    zdiffstore => SetOp::Diff, true, false;
+    /// ZINTERCARD numkeys key [key ...] [LIMIT limit]
+    zintercard => SetOp::Inter, false, true;
 }
