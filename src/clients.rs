@@ -22,6 +22,8 @@ pub struct ClientInfo {
     pub resp: u8,
     pub query_buf: usize,
     pub no_evict: bool,
+    /// Waiting in a blocking command (flag `b`; exempt from the idle timeout).
+    pub blocked: bool,
     /// Set when CLIENT KILL or the idle timeout closed it.
     pub killed: bool,
 }
@@ -44,13 +46,19 @@ impl ClientInfo {
             resp: 2,
             query_buf: 0,
             no_evict: false,
+            blocked: false,
             killed: false,
         }
     }
 
     /// One CLIENT LIST line, with Redis 7's fields in Redis's order.
     pub fn line(&self) -> String {
-        let flags = if self.no_evict { "e" } else { "N" };
+        let flags = match (self.blocked, self.no_evict) {
+            (true, true) => "be",
+            (true, false) => "b",
+            (false, true) => "e",
+            (false, false) => "N",
+        };
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
              qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r \

@@ -24,6 +24,8 @@ pub struct CoreStats {
     pub connections_received: u64,
     pub rejected_connections: u64,
     pub connected_clients: u64,
+    /// Connections waiting in a blocking command.
+    pub blocked_clients: u64,
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
     pub reads_processed: u64,
@@ -93,6 +95,7 @@ impl CoreStats {
         self.connections_received += o.connections_received;
         self.rejected_connections += o.rejected_connections;
         self.connected_clients += o.connected_clients;
+        self.blocked_clients += o.blocked_clients;
         self.net_input_bytes += o.net_input_bytes;
         self.net_output_bytes += o.net_output_bytes;
         self.reads_processed += o.reads_processed;
@@ -103,8 +106,9 @@ impl CoreStats {
 
     /// CONFIG RESETSTAT: zero what Redis zeroes (not the live client count).
     pub fn reset(&mut self) {
-        let connected = self.connected_clients;
+        let (connected, blocked) = (self.connected_clients, self.blocked_clients);
         *self = CoreStats::new(self.commands.len());
         self.connected_clients = connected;
+        self.blocked_clients = blocked;
     }
 }

@@ -440,10 +440,31 @@ common::shard_tests! {
     }
 }
 
-/// Runs `redis-benchmark args...` against `port` and asserts a clean run:
-/// exit 0, no error text, a result line for every test.
+/// Runs `redis-benchmark -q` with its whole default test list against
+/// `port` and asserts a clean run: exit 0, no error text, a result line for
+/// every test.
 fn benchmark(port: u16, extra: &[&str]) {
-    let tests = ["SET", "GET", "INCR", "MSET", "PING_MBULK", "PING_INLINE"];
+    let tests = [
+        "PING_INLINE",
+        "PING_MBULK",
+        "SET",
+        "GET",
+        "INCR",
+        "LPUSH",
+        "RPUSH",
+        "LPOP",
+        "RPOP",
+        "SADD",
+        "HSET",
+        "SPOP",
+        "ZADD",
+        "ZPOPMIN",
+        "LRANGE_100",
+        "LRANGE_300",
+        "LRANGE_500",
+        "LRANGE_600",
+        "MSET",
+    ];
     let mut child = Command::new("/usr/bin/redis-benchmark")
         .args([
             "-h",
@@ -454,7 +475,6 @@ fn benchmark(port: u16, extra: &[&str]) {
             "-n",
             "2000",
         ])
-        .args(["-t", "set,get,incr,mset,ping_mbulk,ping_inline"])
         .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -509,7 +529,7 @@ fn benchmark(port: u16, extra: &[&str]) {
 
 #[test]
 fn s69_redis_benchmark_runs_clean() {
-    for shards in [1, 4] {
+    for shards in [1, 2, 4] {
         let srv = Server::start(shards, &[]);
         benchmark(srv.port(), &[]);
         benchmark(srv.port(), &["-P", "16"]);
@@ -519,5 +539,7 @@ fn s69_redis_benchmark_runs_clean() {
         assert!(v.is_some(), "the benchmark's SET key is missing");
         let n: i64 = q(&mut con, "GET", "counter:__rand_int__");
         assert!(n >= 4000, "INCR ran {n} times, expected 4000");
+        let n: i64 = q(&mut con, "LLEN", "mylist");
+        assert!(n > 0, "the benchmark's list is empty");
     }
 }

@@ -1,4 +1,4 @@
-//! List commands: LPUSH … LMPOP (the blocking forms are not implemented).
+//! List commands: LPUSH … LMPOP (the blocking forms are in `command::blocking`).
 //!
 //! Keyed handlers run on the list's owning shard over its `Store`. LMOVE and
 //! RPOPLPUSH have a `*_spanning` form for a source and a destination on
@@ -38,12 +38,12 @@ pub const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
 
 /// Which end of a list: LEFT is the head (index 0), RIGHT the tail.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum End {
+pub enum End {
     Left,
     Right,
 }
 
-fn parse_end(arg: &[u8]) -> Result<End, Reply> {
+pub(crate) fn parse_end(arg: &[u8]) -> Result<End, Reply> {
     if eq(arg, "left") {
         Ok(End::Left)
     } else if eq(arg, "right") {
@@ -60,7 +60,7 @@ fn push(l: &mut List, end: End, e: &[u8]) {
     }
 }
 
-fn pop(l: &mut List, end: End) -> Option<Bytes> {
+pub(crate) fn pop(l: &mut List, end: End) -> Option<Bytes> {
     match end {
         End::Left => l.pop_front(),
         End::Right => l.pop_back(),
@@ -102,14 +102,14 @@ fn read_list<'a>(st: &'a mut Store, db: usize, key: &[u8]) -> Result<Option<&'a 
 
 /// Whether `key` holds a list (Some(true)), another type (Some(false)) or
 /// nothing (None), without counting a hit or miss.
-fn probe(st: &mut Store, db: usize, key: &[u8]) -> Option<bool> {
+pub(crate) fn probe(st: &mut Store, db: usize, key: &[u8]) -> Option<bool> {
     st.lookup(db, key)
         .map(|e| matches!(e.value, Value::List(_)))
 }
 
 /// Runs `f` on the list at `key` in place: Ok(None) when absent,
 /// Err(WRONGTYPE) for another type. Deletes the key if `f` empties the list.
-fn modify_list<R>(
+pub(crate) fn modify_list<R>(
     st: &mut Store,
     db: usize,
     key: &[u8],
@@ -126,7 +126,7 @@ fn modify_list<R>(
 
 /// Pushes elements at `end` of the list at `key`, creating it when absent
 /// unless `only_existing`; returns the new length, or 0 when nothing exists.
-fn push_list(
+pub(crate) fn push_list(
     st: &mut Store,
     db: usize,
     key: &[u8],
@@ -410,7 +410,7 @@ pub fn lpos(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 }
 
 /// The ends LMOVE (source, destination) or RPOPLPUSH (RIGHT, LEFT) use.
-fn move_ends(a: &[Bytes]) -> Result<(End, End), Reply> {
+pub(crate) fn move_ends(a: &[Bytes]) -> Result<(End, End), Reply> {
     if a.len() == 3 {
         return Ok((End::Right, End::Left));
     }
@@ -422,7 +422,19 @@ fn move_ends(a: &[Bytes]) -> Result<(End, End), Reply> {
 /// before anything is popped.
 fn move_generic(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let (from, to) = tri!(move_ends(a));
-    let (src, dst) = (&a[1], &a[2]);
+    move_keys(st, db, &a[1], &a[2], from, to)
+}
+
+/// Moves one element from `src`'s end `from` to `dst`'s end `to`, both
+/// keys on this store.
+pub(crate) fn move_keys(
+    st: &mut Store,
+    db: usize,
+    src: &Bytes,
+    dst: &Bytes,
+    from: End,
+    to: End,
+) -> Reply {
     match probe(st, db, src) {
         None => return Reply::Nil,
         Some(false) => return errors::wrongtype(),
@@ -516,15 +528,15 @@ pub fn lmove_spanning<'a>(
     })
 }
 
-struct MpopArgs {
+pub(crate) struct MpopArgs {
     /// Positions of the keys in the arguments.
-    keys: std::ops::Range<usize>,
-    end: End,
-    count: usize,
+    pub keys: std::ops::Range<usize>,
+    pub end: End,
+    pub count: usize,
 }
 
 /// LMPOP's arguments, with Redis's checks in its order.
-fn parse_lmpop(a: &[Bytes]) -> Result<MpopArgs, Reply> {
+pub(crate) fn parse_lmpop(a: &[Bytes]) -> Result<MpopArgs, Reply> {
     let numkeys = match args::int(&a[1]) {
         Ok(n) if n >= 1 => n as u64,
         _ => return Err(err(NUMKEYS)),
@@ -556,7 +568,7 @@ fn parse_lmpop(a: &[Bytes]) -> Result<MpopArgs, Reply> {
 
 /// Pops up to `count` elements from the list at `key` (known non-empty)
 /// and answers LMPOP's `[key, [elements]]`.
-fn mpop_from(st: &mut Store, db: usize, key: &Bytes, end: End, count: usize) -> Reply {
+pub(crate) fn mpop_from(st: &mut Store, db: usize, key: &Bytes, end: End, count: usize) -> Reply {
     match modify_list(st, db, key, |l| pop_many(l, end, count)) {
         Ok(Some(popped)) => Reply::Array(vec![Reply::Bulk(key.clone()), popped]),
         Ok(None) => Reply::NilArray,

@@ -14,6 +14,7 @@ macro_rules! tri {
 }
 
 pub mod args;
+pub mod blocking;
 pub mod connection;
 pub mod errors;
 pub mod fanout;

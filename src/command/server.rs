@@ -405,10 +405,12 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
         let _ = write!(
             o,
             "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\n\
-             client_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+             client_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
             total.connected_clients,
             config.maxclients,
             snaps.iter().map(|s| s.max_qbuf).max().unwrap_or(0),
+            total.blocked_clients,
+            total.blocked_clients,
         );
     });
     section("memory", &mut o, &|o| {

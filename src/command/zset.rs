@@ -48,7 +48,7 @@ pub const RANDMEMBER_RANGE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 pub const OUT_OF_RANGE: &str = "ERR value is out of range";
 
-mod multi;
+pub(crate) mod multi;
 
 pub use multi::{
     zdiff, zdiffstore, zinter, zintercard, zinterstore, zmpop, zrangestore, zrangestore_spanning,

@@ -26,7 +26,7 @@ pub async fn run(sh: Rc<Shard>) {
             let idle = Duration::from_secs(config.timeout);
             for c in sh.clients.borrow().values() {
                 let mut c = c.borrow_mut();
-                if !c.killed && c.last_interaction.elapsed() > idle {
+                if !c.killed && !c.blocked && c.last_interaction.elapsed() > idle {
                     c.kill();
                 }
             }

@@ -166,6 +166,7 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
                 outgoing.flush(sh, &mut slots).await;
                 local_queued = false;
                 let start = Instant::now();
+                s.info.borrow_mut().last_cmd = spec.name;
                 let reply = f(sh, s, args).await;
                 sh.stats.borrow_mut().record(spec, start.elapsed(), &reply);
                 sh.store.borrow_mut().refresh_clock();

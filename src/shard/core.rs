@@ -35,6 +35,7 @@ use futures::channel::oneshot;
 use glommio::channels::shared_channel::{ConnectedReceiver, ConnectedSender};
 use glommio::{GlommioError, ResourceType};
 
+use super::blocked::serve_ready;
 use super::locks::{Claim, Locks};
 use super::router::{Cmd, Intent, Payload, Request, Response, Step, StepOut};
 use super::slot::{ShardId, SlotTable};
@@ -43,6 +44,7 @@ use crate::clients::ClientInfo;
 use crate::command::table::{self, Handler};
 use crate::config::Config;
 use crate::resp::Reply;
+use crate::server::session::Session;
 use crate::server::Shared;
 use crate::stats::CoreStats;
 
@@ -78,6 +80,8 @@ pub struct Shard {
     next_reply: Cell<u64>,
     locks: RefCell<Locks<Grant>>,
     pending: RefCell<VecDeque<Pending>>,
+    /// Answers for blocked clients, sent once the store is free.
+    served: RefCell<Vec<(ShardId, u64, Payload)>>,
     next_txid: Cell<u64>,
     /// This core's connections, for CLIENT LIST/KILL and timeouts.
     pub clients: RefCell<HashMap<u64, Rc<RefCell<ClientInfo>>>>,
@@ -111,6 +115,7 @@ impl Shard {
             next_reply: Cell::new(1),
             locks: RefCell::new(Locks::default()),
             pending: RefCell::new(VecDeque::new()),
+            served: RefCell::new(Vec::new()),
             next_txid: Cell::new(1),
             clients: RefCell::new(HashMap::new()),
             config: RefCell::new(Rc::new(Config::default())),
@@ -184,9 +189,17 @@ impl Shard {
         self.config.borrow().clone()
     }
 
-    /// Grants any queued intents (the cron's safety net for a dropped wake-up).
+    /// Grants any queued intents (the cron's safety net for a dropped
+    /// wake-up) and forgets blocked clients that stopped waiting.
     pub fn poll(self: &Rc<Self>) {
         self.poll_intents();
+        {
+            let mut store = self.store.borrow_mut();
+            if !store.blocked.is_empty() {
+                store.blocked.sweep();
+            }
+        }
+        self.serve_blocked();
     }
 
     pub fn sample_ops(&self) {
@@ -226,23 +239,48 @@ impl Shard {
         store.refresh_clock();
         let locks = self.locks.borrow();
         let mut stats = self.stats.borrow_mut();
+        let mut done = true;
         while let Some(cmd) = p.cmds.get(p.replies.len()) {
             if !locks.is_empty() && blocked(&locks, cmd) {
-                return false;
+                done = false;
+                break;
             }
             p.replies.push(exec_one(&mut store, &mut stats, cmd));
+            if store.blocked.has_ready() {
+                let served = serve_ready(&mut store, |k| held(&locks, k));
+                self.served.borrow_mut().extend(served);
+            }
         }
-        true
+        done
+    }
+
+    /// Serves clients blocked on keys that became ready and are not held
+    /// by a multi-shard operation, and sends them their answers.
+    pub fn serve_blocked(self: &Rc<Self>) {
+        {
+            let mut store = self.store.borrow_mut();
+            if store.blocked.has_ready() {
+                let locks = self.locks.borrow();
+                let served = serve_ready(&mut store, |k| held(&locks, k));
+                self.served.borrow_mut().extend(served);
+            }
+        }
+        let served: Vec<_> = self.served.borrow_mut().drain(..).collect();
+        for (to, reply, payload) in served {
+            self.respond(to, reply, payload);
+        }
     }
 
     /// Runs one command inline for a local connection (the caller checked
     /// `blocks`); the store's clock was refreshed when its batch began.
-    pub fn exec_inline(&self, cmd: &Cmd) -> Reply {
-        exec_one(
+    pub fn exec_inline(self: &Rc<Self>, cmd: &Cmd) -> Reply {
+        let reply = exec_one(
             &mut self.store.borrow_mut(),
             &mut self.stats.borrow_mut(),
             cmd,
-        )
+        );
+        self.serve_blocked();
+        reply
     }
 
     fn finish(self: &Rc<Self>, p: Pending) {
@@ -260,6 +298,7 @@ impl Shard {
         } else {
             self.pending.borrow_mut().push_back(p);
         }
+        self.serve_blocked();
     }
 
     fn on_request(self: &Rc<Self>, from: ShardId, req: Request) {
@@ -287,6 +326,7 @@ impl Shard {
             Request::Release { txid } => self.release(txid),
         }
         self.poll_intents();
+        self.serve_blocked();
     }
 
     /// Takes queued intents in global order and runs what is granted.
@@ -322,6 +362,7 @@ impl Shard {
             }
             grants = next;
         }
+        self.serve_blocked();
     }
 
     fn release(self: &Rc<Self>, txid: u64) {
@@ -333,6 +374,7 @@ impl Shard {
         }
         self.run_grants(grants);
         self.poll_intents();
+        self.serve_blocked();
     }
 
     fn respond(self: &Rc<Self>, to: ShardId, reply: u64, payload: Payload) {
@@ -360,12 +402,30 @@ impl Shard {
         }
     }
 
-    fn waiter(&self) -> (u64, oneshot::Receiver<Payload>) {
+    /// A reply id on this core and the receiver its payload arrives on.
+    pub fn waiter(&self) -> (u64, oneshot::Receiver<Payload>) {
         let id = self.next_reply.get();
         self.next_reply.set(id + 1);
         let (tx, rx) = oneshot::channel();
         self.waiters.borrow_mut().insert(id, tx);
         (id, rx)
+    }
+
+    /// Drops a reply id nobody will answer any more.
+    pub fn forget(&self, reply: u64) {
+        self.waiters.borrow_mut().remove(&reply);
+    }
+
+    /// Marks the client blocked (or not) for CLIENT LIST, INFO and the
+    /// idle timeout.
+    pub fn set_blocked(&self, s: &Session, blocked: bool) {
+        s.info.borrow_mut().blocked = blocked;
+        let mut stats = self.stats.borrow_mut();
+        if blocked {
+            stats.blocked_clients += 1;
+        } else {
+            stats.blocked_clients -= 1;
+        }
     }
 
     // ---- coordinator side ---------------------------------------------
@@ -569,6 +629,11 @@ async fn collect(waits: Vec<oneshot::Receiver<Payload>>) -> Vec<StepOut> {
         }
     }
     outs
+}
+
+/// Is `key` claimed by a multi-shard operation?
+fn held(locks: &Locks<Grant>, key: &[u8]) -> bool {
+    !locks.is_empty() && (locks.blocks_everything() || locks.blocks(key))
 }
 
 fn blocked(locks: &Locks<Grant>, cmd: &Cmd) -> bool {

@@ -1,6 +1,7 @@
 //! The keyspace side of lanner: slots, per-core stores, the cross-core
 //! meshes and the ordering of multi-shard operations.
 
+pub mod blocked;
 pub mod compact;
 pub mod core;
 pub mod expire;

@@ -19,6 +19,7 @@ use indexmap::{IndexMap, IndexSet};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+use super::blocked::Blocked;
 use super::compact::CompactBytes;
 use super::value::{alloc_size, Value};
 
@@ -246,6 +247,8 @@ pub struct Store {
     pub proto_max_bulk_len: u64,
     pub maxmemory_policy: String,
     pub limits: EncodingLimits,
+    /// Clients blocked on this shard's keys.
+    pub blocked: Blocked,
 }
 
 /// Thresholds at which small collections leave their compact encoding
@@ -285,6 +288,7 @@ impl Store {
             proto_max_bulk_len: 512 << 20,
             maxmemory_policy: "noeviction".into(),
             limits: EncodingLimits::default(),
+            blocked: Blocked::default(),
         }
     }
 
@@ -354,8 +358,13 @@ impl Store {
         self.lookup(db, key).is_some()
     }
 
+    /// Stores `value` under `key`; clients blocked on the key get their
+    /// chance after the command.
     pub fn insert(&mut self, db: usize, key: &[u8], value: Value, expire: ExpireAt) {
         self.dbs[db].insert(key, value, expire);
+        if !self.blocked.is_empty() {
+            self.blocked.signal(db, key);
+        }
     }
 
     /// Removes a live key; an expired one counts as absent (and is dropped).
@@ -367,6 +376,10 @@ impl Store {
 
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
         self.dbs.swap(a, b);
+        if !self.blocked.is_empty() {
+            self.blocked.signal_db(a);
+            self.blocked.signal_db(b);
+        }
     }
 
     pub fn keys(&self) -> usize {

@@ -81,14 +81,14 @@ pub fn zrangestore_spanning<'a>(
 pub const NUMKEYS: &str = "ERR numkeys should be greater than 0";
 pub const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
 
-struct MpopArgs {
-    keys: std::ops::Range<usize>,
-    max: bool,
-    count: usize,
+pub(crate) struct MpopArgs {
+    pub keys: std::ops::Range<usize>,
+    pub max: bool,
+    pub count: usize,
 }
 
 /// ZMPOP's arguments, with Redis's checks in its order.
-fn parse_zmpop(a: &[Bytes]) -> Result<MpopArgs, Reply> {
+pub(crate) fn parse_zmpop(a: &[Bytes]) -> Result<MpopArgs, Reply> {
     let numkeys = match args::int(&a[1]) {
         Ok(n) if n >= 1 => n as u64,
         _ => return Err(err(NUMKEYS)),
@@ -126,14 +126,14 @@ fn parse_zmpop(a: &[Bytes]) -> Result<MpopArgs, Reply> {
 
 /// Whether `key` holds a sorted set (Some(true)), another type
 /// (Some(false)) or nothing (None), without counting a hit or miss.
-fn probe(st: &mut Store, db: usize, key: &[u8]) -> Option<bool> {
+pub(crate) fn probe(st: &mut Store, db: usize, key: &[u8]) -> Option<bool> {
     st.lookup(db, key)
         .map(|e| matches!(e.value, Value::ZSet(_)))
 }
 
 /// Pops from the sorted set at `key` (known non-empty) and answers ZMPOP's
 /// `[key, [[member, score] ...]]`, nested in both protocols.
-fn mpop_from(st: &mut Store, db: usize, key: &Bytes, max: bool, count: usize) -> Reply {
+pub(crate) fn mpop_from(st: &mut Store, db: usize, key: &Bytes, max: bool, count: usize) -> Reply {
     let popped = modify_zset(st, db, key, |z| {
         let n = count.min(z.len());
         (0..n)
