@@ -29,7 +29,9 @@ fn command_info(c: &CommandSpec) -> Reply {
     let flag_names = flags::NAMES
         .iter()
         .filter(|(f, _)| c.flags & f != 0)
-        .map(|(_, n)| Reply::Status(n))
+        .map(|&(_, n)| n)
+        .chain(c.movable.map(|_| "movablekeys"))
+        .map(Reply::Status)
         .collect();
     Reply::Array(vec![
         bulk(c.name),
@@ -159,7 +161,8 @@ pub fn command(_sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
                 return errors::err("ERR Invalid number of arguments specified for command");
             }
             let keys: Vec<Reply> = spec
-                .key_positions(cmd.len())
+                .keys_in(cmd)
+                .into_iter()
                 .map(|p| Reply::Bulk(cmd[p].clone()))
                 .collect();
             if keys.is_empty() {

@@ -14,12 +14,16 @@
 //!   runs on each shard's share and the replies merge; consecutive fanouts
 //!   of one read share one multi-shard operation.
 //! * `Coordinated` — async, on the connection's core; may touch every shard.
+//!
+//! A row ending in `movable: f` has keys that move with its options (SORT's
+//! STORE destination): `f` answers COMMAND GETKEYS and marks the command
+//! `movablekeys`; such a command is coordinated and routes its keys itself.
 
 use bytes::Bytes;
 use futures::future::LocalBoxFuture;
 use std::rc::Rc;
 
-use super::{connection, keys, list, server, string};
+use super::{connection, keys, list, server, sort, string};
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
@@ -29,6 +33,9 @@ pub type KeyedFn = fn(&mut Store, usize, &[Bytes]) -> Reply;
 pub type LocalFn = fn(&Rc<Shard>, &mut Session, &[Bytes]) -> Reply;
 pub type CoordFn =
     for<'a> fn(&'a Rc<Shard>, &'a mut Session, Vec<Bytes>) -> LocalBoxFuture<'a, Reply>;
+/// Finds the key positions of a command whose keys first/last/step cannot
+/// describe (Redis's `getkeys_proc`); args[0] is the name.
+pub type KeysFn = fn(&[Bytes]) -> Vec<usize>;
 
 #[derive(Clone, Copy)]
 pub enum Handler {
@@ -103,6 +110,9 @@ pub struct CommandSpec {
     /// Negative counts from the end (-1 = last argument).
     pub last_key: i32,
     pub step: i32,
+    /// Keys that move with the options (Redis's `movablekeys`): COMMAND
+    /// GETKEYS asks this instead of first/last/step.
+    pub movable: Option<KeysFn>,
     pub handler: Handler,
     /// ACL categories without the '@'.
     pub acl: &'static [&'static str],
@@ -148,6 +158,14 @@ impl CommandSpec {
         };
         (first..end).step_by(step)
     }
+
+    /// Positions of every key argument, movable ones included.
+    pub fn keys_in(&self, args: &[Bytes]) -> Vec<usize> {
+        match self.movable {
+            Some(f) => f(args),
+            None => self.key_positions(args.len()).collect(),
+        }
+    }
 }
 
 use flags::*;
@@ -155,12 +173,15 @@ use Handler::*;
 
 macro_rules! row {
     ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $handler:expr,
-     [$($acl:literal),*], $group:literal, $since:literal, $summary:literal) => {
+     [$($acl:literal),*], $group:literal, $since:literal, $summary:literal $(, movable: $keys:expr)?) => {
         CommandSpec {
             name: $name, arity: $arity, flags: $flags, first_key: $first, last_key: $last, step: $step,
+            movable: row!(@keys $($keys)?),
             handler: $handler, acl: &[$($acl),*], group: $group, since: $since, summary: $summary,
         }
     };
+    (@keys) => { None };
+    (@keys $keys:expr) => { Some($keys) };
 }
 
 #[rustfmt::skip]
@@ -214,6 +235,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("dbsize", 1, READONLY | FAST, 0, 0, 0, Coordinated(keys::dbsize), ["keyspace", "read", "fast"], "server", "1.0.0", "Returns the number of keys in the database."),
     row!("flushdb", -1, WRITE, 0, 0, 0, Coordinated(keys::flushdb), ["keyspace", "write", "slow", "dangerous"], "server", "1.0.0", "Removes all keys from the current database."),
     row!("flushall", -1, WRITE, 0, 0, 0, Coordinated(keys::flushall), ["keyspace", "write", "slow", "dangerous"], "server", "1.0.0", "Removes all keys from all databases."),
+    row!("sort", -2, WRITE | DENYOOM, 1, 1, 1, Coordinated(sort::sort), ["write", "set", "sortedset", "list", "slow", "dangerous"], "generic", "1.0.0", "Sort the elements in a list, set or sorted set", movable: sort::keys),
+    row!("sort_ro", -2, READONLY, 1, 1, 1, Coordinated(sort::sort_ro), ["read", "set", "sortedset", "list", "slow", "dangerous"], "generic", "7.0.0", "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", movable: sort::keys),
     row!("swapdb", 3, WRITE | FAST, 0, 0, 0, Coordinated(keys::swapdb), ["keyspace", "write", "fast", "dangerous"], "server", "4.0.0", "Swaps two Redis databases."),
     // lists
     row!("lpush", -3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(list::lpush), ["write", "list", "fast"], "list", "1.0.0", "Prepends one or more elements to a list. Creates the key if it doesn't exist."),
