@@ -5,7 +5,8 @@
 //! RENAME/MOVE). "intset" is a sorted `Vec<i64>` while every member is the
 //! canonical form of an i64 and there are at most `set-max-intset-entries`
 //! members; anything else is a "hashtable" (an insertion-ordered `IndexSet`,
-//! so that a random member and an SSCAN position are O(1)). Redis 7.0 has no
+//! so that a random member and an SSCAN position are O(1); members of up
+//! to 22 bytes sit inline in its entries). Redis 7.0 has no
 //! listpack sets, so neither has this type. A set never converts back.
 //!
 //! Every mutation goes through a method here, which keeps `bytes` true so
@@ -14,12 +15,15 @@
 use bytes::Bytes;
 use indexmap::IndexSet;
 
+use super::compact::CompactBytes;
 use super::value::{alloc_size, parse_canonical_i64};
+
+type Hasher = hashbrown::DefaultHashBuilder;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Repr {
     Ints(Vec<i64>),
-    Table(IndexSet<Box<[u8]>>),
+    Table(IndexSet<CompactBytes, Hasher>),
 }
 
 /// A set value.
@@ -78,8 +82,8 @@ impl SetValue {
         match &self.repr {
             Repr::Ints(v) => alloc_size(v.capacity() * 8),
             Repr::Table(t) => {
-                // Entries (hash + boxed slice) plus the index table.
-                t.capacity() * (std::mem::size_of::<Box<[u8]>>() + 8 + 8) + self.bytes
+                // Entries (hash + member) plus the index table.
+                t.capacity() * (std::mem::size_of::<CompactBytes>() + 8 + 8) + self.bytes
             }
         }
     }
@@ -137,8 +141,9 @@ impl SetValue {
         if t.contains(m) {
             return false;
         }
-        self.bytes += alloc_size(m.len());
-        t.insert(m.into());
+        let m = CompactBytes::new(m);
+        self.bytes += member_heap(&m);
+        t.insert(m);
         true
     }
 
@@ -155,14 +160,13 @@ impl SetValue {
                 }
                 None => false,
             },
-            Repr::Table(t) => {
-                if t.swap_remove(m) {
-                    self.bytes -= alloc_size(m.len());
+            Repr::Table(t) => match t.swap_remove_full(m) {
+                Some((_, gone)) => {
+                    self.bytes -= member_heap(&gone);
                     true
-                } else {
-                    false
                 }
-            }
+                None => false,
+            },
         }
     }
 
@@ -181,8 +185,8 @@ impl SetValue {
             Repr::Ints(v) => (i < v.len()).then(|| Elem::Int(v.remove(i)).to_bytes()),
             Repr::Table(t) => {
                 let b = t.swap_remove_index(i)?;
-                self.bytes -= alloc_size(b.len());
-                Some(Bytes::from(Vec::from(b)))
+                self.bytes -= member_heap(&b);
+                Some(Bytes::copy_from_slice(&b))
             }
         }
     }
@@ -199,13 +203,13 @@ impl SetValue {
         let Repr::Ints(v) = &self.repr else {
             return;
         };
-        let mut t = IndexSet::with_capacity(v.len() + 1);
+        let mut t = IndexSet::with_capacity_and_hasher(v.len() + 1, Hasher::default());
         let mut bytes = 0;
         let mut buf = itoa::Buffer::new();
         for &n in v {
-            let s = buf.format(n).as_bytes();
-            bytes += alloc_size(s.len());
-            t.insert(Box::<[u8]>::from(s));
+            let m = CompactBytes::new(buf.format(n).as_bytes());
+            bytes += member_heap(&m);
+            t.insert(m);
         }
         self.repr = Repr::Table(t);
         self.bytes = bytes;
@@ -228,6 +232,14 @@ impl SetValue {
     }
 }
 
+/// Allocator bytes a member owns outside the table (none when inline).
+fn member_heap(m: &CompactBytes) -> usize {
+    match m.heap_len() {
+        0 => 0,
+        n => alloc_size(n),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,7 +247,7 @@ mod tests {
     fn recount(s: &SetValue) -> usize {
         match &s.repr {
             Repr::Ints(_) => 0,
-            Repr::Table(t) => t.iter().map(|m| alloc_size(m.len())).sum(),
+            Repr::Table(t) => t.iter().map(member_heap).sum(),
         }
     }
 
