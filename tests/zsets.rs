@@ -277,6 +277,46 @@ common::shard_tests! {
         assert_eq!(fails(&mut con, &["ZSCAN", "z", "0", "COUNT", "0"]), "ERR syntax error");
     }
 
+    fn pair_replies_batch_like_other_single_key_commands(srv: &Server) {
+        let mut con = srv.client();
+        let keys: Vec<String> = (0..32).map(|i| format!("z{i}")).collect();
+        for k in &keys {
+            q::<i64>(&mut con, &["ZADD", k, "1", "a", "2", "b", "3", "c"]);
+        }
+        let hops = |con: &mut Connection| -> u64 {
+            let text: String = q(con, &["INFO", "stats"]);
+            text.lines()
+                .find_map(|l| l.strip_prefix("cross_shard_hops:"))
+                .expect("cross_shard_hops in INFO")
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        let before = hops(&mut con);
+        let mut pipe = redis::pipe();
+        for k in &keys {
+            pipe.cmd("ZRANGE").arg(k).arg(0).arg(-1).arg("WITHSCORES");
+            pipe.cmd("ZREVRANGEBYSCORE").arg(k).arg("+inf").arg("-inf").arg("WITHSCORES");
+            pipe.cmd("ZRANDMEMBER").arg(k).arg(5).arg("WITHSCORES");
+            pipe.cmd("ZPOPMIN").arg(k).arg(1);
+        }
+        let replies: Vec<Vec<String>> = pipe.query(&mut con).unwrap();
+        assert_eq!(replies.len(), 4 * keys.len());
+        for r in replies.chunks(4) {
+            assert_eq!(r[0], ["a", "1", "b", "2", "c", "3"]);
+            assert_eq!(r[1], ["c", "3", "b", "2", "a", "1"]);
+            assert_eq!(r[2], ["c", "3", "b", "2", "a", "1"]);
+            assert_eq!(r[3], ["a", "1"]);
+        }
+        let taken = hops(&mut con) - before;
+        if srv.shards() == 1 {
+            assert_eq!(taken, 0);
+        } else {
+            // One batch per remote shard per read, not one hop per command.
+            assert!((1..keys.len() as u64).contains(&taken), "{taken} hops for {} commands", 4 * keys.len());
+        }
+    }
+
     fn resp3_shapes_nest_score_pairs(srv: &Server) {
         let mut raw = srv.raw();
         raw.cmd(&[b"ZADD", b"z", b"1", b"a", b"2.5", b"b"]);

@@ -11,9 +11,7 @@
 //! the rest). Writes look keys up without counting keyspace hits or misses;
 //! reads count them.
 //!
-//! Deviations: HRANDFIELD … WITHVALUES answers a flat array in RESP3 too
-//! (Redis 7.0 sends an array of [field, value] pairs there: keyed handlers
-//! do not know the protocol). HINCRBYFLOAT computes in f64 where Redis uses
+//! Deviations: HINCRBYFLOAT computes in f64 where Redis uses
 //! `long double`, so results past ±1.8e308 are "NaN or Infinity" here and
 //! results beyond 2^53 round differently. HRANDFIELD with a count below
 //! -2^26 is refused ("value is out of range") instead of streamed.
@@ -252,7 +250,8 @@ pub fn hincrbyfloat(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 /// HRANDFIELD key [count [WITHVALUES]]
 ///
 /// Count > 0: distinct fields (the whole hash when count ≥ its size);
-/// count < 0: |count| fields drawn independently, repeats allowed.
+/// count < 0: |count| fields drawn independently, repeats allowed. With
+/// WITHVALUES, [field, value] pairs: nested in RESP3, flat in RESP2.
 pub fn hrandfield(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     if a.len() == 2 {
         let mut rng = std::mem::replace(&mut st.rng, rand::rngs::SmallRng::seed_from_u64(0));
@@ -299,33 +298,41 @@ fn randfield_count(
         Ok(None) => return Reply::Array(Vec::new()),
         Ok(Some(h)) => h,
     };
-    let mut out = Vec::new();
-    let mut push = |(f, v): (&[u8], &[u8])| {
-        out.push(Reply::bulk_from(f));
-        if withvalues {
-            out.push(Reply::bulk_from(v));
-        }
-    };
     let size = h.len();
-    if count < 0 {
+    let picked: Vec<(&[u8], &[u8])> = if count < 0 {
         let n = count.unsigned_abs();
         if n > RANDFIELD_MAX {
             return err(OUT_OF_RANGE);
         }
-        for _ in 0..n {
-            push(
+        (0..n)
+            .map(|_| {
                 h.get_index(rng.gen_range(0..size))
-                    .expect("index below len"),
-            );
-        }
+                    .expect("index below len")
+            })
+            .collect()
     } else if count as u64 >= size as u64 {
-        h.iter().for_each(push);
+        h.iter().collect()
     } else {
-        for i in rand::seq::index::sample(rng, size, count as usize) {
-            push(h.get_index(i).expect("index below len"));
-        }
+        rand::seq::index::sample(rng, size, count as usize)
+            .into_iter()
+            .map(|i| h.get_index(i).expect("index below len"))
+            .collect()
+    };
+    if withvalues {
+        Reply::Pairs(
+            picked
+                .into_iter()
+                .map(|(f, v)| (Reply::bulk_from(f), Reply::bulk_from(v)))
+                .collect(),
+        )
+    } else {
+        Reply::Array(
+            picked
+                .into_iter()
+                .map(|(f, _)| Reply::bulk_from(f))
+                .collect(),
+        )
     }
-    Reply::Array(out)
 }
 
 /// Redis's `parseScanCursorOrReply`: `strtoul`, so a leading '-' wraps.

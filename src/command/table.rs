@@ -279,18 +279,18 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("zlexcount", 4, READONLY | FAST, 1, 1, 1, Keyed(super::zset::zlexcount), ["read", "sortedset", "fast"], "sorted-set", "2.8.9", "Count the number of members in a sorted set between a given lexicographical range"),
     row!("zrank", 3, READONLY | FAST, 1, 1, 1, Keyed(super::zset::zrank), ["read", "sortedset", "fast"], "sorted-set", "2.0.0", "Determine the index of a member in a sorted set"),
     row!("zrevrank", 3, READONLY | FAST, 1, 1, 1, Keyed(super::zset::zrevrank), ["read", "sortedset", "fast"], "sorted-set", "2.0.0", "Determine the index of a member in a sorted set, with scores ordered from high to low"),
-    row!("zrange", -4, READONLY, 1, 1, 1, Coordinated(super::zset::zrange), ["read", "sortedset", "slow"], "sorted-set", "1.2.0", "Return a range of members in a sorted set"),
-    row!("zrevrange", -4, READONLY, 1, 1, 1, Coordinated(super::zset::zrevrange), ["read", "sortedset", "slow"], "sorted-set", "1.2.0", "Return a range of members in a sorted set, by index, with scores ordered from high to low"),
-    row!("zrangebyscore", -4, READONLY, 1, 1, 1, Coordinated(super::zset::zrangebyscore), ["read", "sortedset", "slow"], "sorted-set", "1.0.5", "Return a range of members in a sorted set, by score"),
-    row!("zrevrangebyscore", -4, READONLY, 1, 1, 1, Coordinated(super::zset::zrevrangebyscore), ["read", "sortedset", "slow"], "sorted-set", "2.2.0", "Return a range of members in a sorted set, by score, with scores ordered from high to low"),
+    row!("zrange", -4, READONLY, 1, 1, 1, Keyed(super::zset::zrange), ["read", "sortedset", "slow"], "sorted-set", "1.2.0", "Return a range of members in a sorted set"),
+    row!("zrevrange", -4, READONLY, 1, 1, 1, Keyed(super::zset::zrevrange), ["read", "sortedset", "slow"], "sorted-set", "1.2.0", "Return a range of members in a sorted set, by index, with scores ordered from high to low"),
+    row!("zrangebyscore", -4, READONLY, 1, 1, 1, Keyed(super::zset::zrangebyscore), ["read", "sortedset", "slow"], "sorted-set", "1.0.5", "Return a range of members in a sorted set, by score"),
+    row!("zrevrangebyscore", -4, READONLY, 1, 1, 1, Keyed(super::zset::zrevrangebyscore), ["read", "sortedset", "slow"], "sorted-set", "2.2.0", "Return a range of members in a sorted set, by score, with scores ordered from high to low"),
     row!("zrangebylex", -4, READONLY, 1, 1, 1, Keyed(super::zset::zrangebylex), ["read", "sortedset", "slow"], "sorted-set", "2.8.9", "Return a range of members in a sorted set, by lexicographical range"),
     row!("zrevrangebylex", -4, READONLY, 1, 1, 1, Keyed(super::zset::zrevrangebylex), ["read", "sortedset", "slow"], "sorted-set", "2.8.9", "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings."),
-    row!("zpopmin", -2, WRITE | FAST, 1, 1, 1, Coordinated(super::zset::zpopmin), ["write", "sortedset", "fast"], "sorted-set", "5.0.0", "Remove and return members with the lowest scores in a sorted set"),
-    row!("zpopmax", -2, WRITE | FAST, 1, 1, 1, Coordinated(super::zset::zpopmax), ["write", "sortedset", "fast"], "sorted-set", "5.0.0", "Remove and return members with the highest scores in a sorted set"),
+    row!("zpopmin", -2, WRITE | FAST, 1, 1, 1, Keyed(super::zset::zpopmin), ["write", "sortedset", "fast"], "sorted-set", "5.0.0", "Remove and return members with the lowest scores in a sorted set"),
+    row!("zpopmax", -2, WRITE | FAST, 1, 1, 1, Keyed(super::zset::zpopmax), ["write", "sortedset", "fast"], "sorted-set", "5.0.0", "Remove and return members with the highest scores in a sorted set"),
     row!("zremrangebyrank", 4, WRITE, 1, 1, 1, Keyed(super::zset::zremrangebyrank), ["write", "sortedset", "slow"], "sorted-set", "2.0.0", "Remove all members in a sorted set within the given indexes"),
     row!("zremrangebyscore", 4, WRITE, 1, 1, 1, Keyed(super::zset::zremrangebyscore), ["write", "sortedset", "slow"], "sorted-set", "1.2.0", "Remove all members in a sorted set within the given scores"),
     row!("zremrangebylex", 4, WRITE, 1, 1, 1, Keyed(super::zset::zremrangebylex), ["write", "sortedset", "slow"], "sorted-set", "2.8.9", "Remove all members in a sorted set between the given lexicographical range"),
-    row!("zrandmember", -2, READONLY, 1, 1, 1, Coordinated(super::zset::zrandmember), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Get one or multiple random elements from a sorted set"),
+    row!("zrandmember", -2, READONLY, 1, 1, 1, Keyed(super::zset::zrandmember), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Get one or multiple random elements from a sorted set"),
     row!("zscan", -3, READONLY, 1, 1, 1, Keyed(super::zset::zscan), ["read", "sortedset", "slow"], "sorted-set", "2.8.0", "Incrementally iterate sorted sets elements and associated scores"),
     row!("zrangestore", -5, WRITE | DENYOOM, 1, 2, 1, Multi(super::zset::zrangestore, super::zset::zrangestore_spanning), ["write", "sortedset", "slow"], "sorted-set", "6.2.0", "Store a range of members from sorted set into another key"),
     row!("zmpop", -4, WRITE, 0, 0, 0, Coordinated(super::zset::zmpop), ["write", "sortedset", "slow"], "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set"),
@@ -354,6 +354,26 @@ mod tests {
         assert_eq!(get.name, "get");
         assert_eq!(COMMANDS[get.index()].name, "get");
         assert!(lookup(b"nosuchcommand").is_none());
+    }
+
+    #[test]
+    fn single_key_pair_replies_are_keyed_so_they_batch() {
+        for name in [
+            "zrange",
+            "zrevrange",
+            "zrangebyscore",
+            "zrevrangebyscore",
+            "zrangebylex",
+            "zrevrangebylex",
+            "zpopmin",
+            "zpopmax",
+            "zrandmember",
+            "hrandfield",
+            "zscan",
+        ] {
+            let spec = lookup(name.as_bytes()).unwrap();
+            assert!(matches!(spec.handler, Handler::Keyed(_)), "{name}");
+        }
     }
 
     #[test]
