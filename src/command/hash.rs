@@ -21,7 +21,6 @@ use rand::{Rng, SeedableRng};
 
 use super::args::{self, eq};
 use super::errors::{self, err};
-use crate::glob::glob_match;
 use crate::resp::reply::format_long_double_human;
 use crate::resp::Reply;
 use crate::shard::hash::HashValue;
@@ -335,66 +334,25 @@ fn randfield_count(
     }
 }
 
-/// Redis's `parseScanCursorOrReply`: `strtoul`, so a leading '-' wraps.
-fn parse_cursor(arg: &[u8]) -> Result<u64, Reply> {
-    let bad = || err(errors::SCAN_CURSOR);
-    let s = std::str::from_utf8(arg).map_err(|_| bad())?;
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let n: u64 = digits.parse().map_err(|_| bad())?;
-    Ok(if neg { n.wrapping_neg() } else { n })
-}
-
 /// HSCAN key cursor [MATCH pattern] [COUNT count]
 ///
 /// A listpack hash answers whole with cursor 0, as Redis does. A hashtable's
 /// cursor is how many table positions are left to walk (0 = start); see
 /// `HashValue::scan` for why a field present throughout is returned.
 pub fn hscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
-    let cursor = tri!(parse_cursor(&a[2]));
-    let empty = || Reply::Array(vec![Reply::bulk_from(b"0"), Reply::Array(Vec::new())]);
+    let cursor = tri!(args::scan_cursor(&a[2]));
     let Some(h) = tri!(read_hash(st, db, &a[1])) else {
-        return empty();
+        return super::scan_reply(0, Vec::new());
     };
-    let mut count = 10usize;
-    let mut pattern: Option<&[u8]> = None;
-    let mut j = 3;
-    while j < a.len() {
-        let has_value = j + 1 < a.len();
-        if eq(&a[j], "count") && has_value {
-            let n = tri!(args::int(&a[j + 1]));
-            if n < 1 {
-                return errors::syntax();
-            }
-            count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if eq(&a[j], "match") && has_value {
-            pattern = Some(&a[j + 1][..]).filter(|p| *p != b"*");
-        } else {
-            return errors::syntax();
-        }
-        j += 2;
-    }
-    let remaining = match cursor {
-        0 => usize::MAX,
-        c => usize::try_from(c).unwrap_or(usize::MAX),
-    };
+    let opts = tri!(args::ScanOpts::parse(&a[3..], false));
     let mut items = Vec::new();
-    let next = h.scan(remaining, count, |f, v| {
-        if pattern.is_none_or(|p| glob_match(p, f, false)) {
+    let next = h.scan(args::positions_left(cursor), opts.count, |f, v| {
+        if opts.matches(f) {
             items.push(Reply::bulk_from(f));
             items.push(Reply::bulk_from(v));
         }
     });
-    Reply::Array(vec![
-        Reply::Bulk(Bytes::from(next.to_string())),
-        Reply::Array(items),
-    ])
+    super::scan_reply(next as u64, items)
 }
 
 #[cfg(test)]
@@ -428,14 +386,5 @@ mod tests {
             Reply::bulk_from(b"1.5")
         );
         assert_eq!(run(&mut st, hstrlen, &["hstrlen", "n", "f"]), Reply::Int(3));
-    }
-
-    #[test]
-    fn cursor_parses_like_strtoul() {
-        assert_eq!(parse_cursor(b"0").ok(), Some(0));
-        assert_eq!(parse_cursor(b"-1").ok(), Some(u64::MAX));
-        assert!(parse_cursor(b"x").is_err());
-        assert!(parse_cursor(b" 1").is_err());
-        assert!(parse_cursor(b"18446744073709551616").is_err());
     }
 }

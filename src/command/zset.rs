@@ -11,8 +11,6 @@
 //! 7.0's order (argument parsing, key lookup and type, then the rest), so a
 //! command wrong in several ways gets Redis's error. Write commands look
 //! keys up without counting keyspace hits or misses (`lookupKeyWrite`).
-//! Limits: ZSCAN answers the whole set in one call with cursor 0, whatever
-//! the encoding (Redis pages a "skiplist" set).
 
 use std::cmp::Ordering;
 
@@ -758,58 +756,25 @@ fn zrandmember_with(st: &mut Store, db: usize, a: &[Bytes], rng: &mut impl Rng) 
 
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]
 ///
-/// Deviation: the whole set comes back in one call with cursor 0 (Redis
-/// does so only for the "listpack" encoding). Scores are formatted as
-/// `%.17g`, as Redis stores them in a listpack.
+/// A listpack set answers whole with cursor 0, as Redis does. A skiplist's
+/// cursor is how many of its positions are left to walk (0 = start), not
+/// Redis's reverse-binary cursor; see `ZSetValue::scan` for why a member
+/// present throughout is returned. Scores are formatted as `%.17g`, as
+/// Redis does for both encodings.
 pub fn zscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
-    if !scan_cursor_ok(&a[2]) {
-        return err(errors::SCAN_CURSOR);
-    }
-    let empty = || Reply::Array(vec![Reply::bulk_from(b"0"), Reply::Array(Vec::new())]);
+    let cursor = tri!(args::scan_cursor(&a[2]));
     let Some(z) = tri!(read_zset(st, db, &a[1])) else {
-        return empty();
+        return super::scan_reply(0, Vec::new());
     };
-    let mut pattern: Option<&[u8]> = None;
-    let mut j = 3;
-    while j < a.len() {
-        let has_value = j + 1 < a.len();
-        if eq(&a[j], "count") && has_value {
-            if tri!(args::int(&a[j + 1])) < 1 {
-                return errors::syntax();
-            }
-        } else if eq(&a[j], "match") && has_value {
-            pattern = (&a[j + 1][..] != b"*").then_some(&a[j + 1][..]);
-        } else {
-            return errors::syntax();
-        }
-        j += 2;
-    }
+    let opts = tri!(args::ScanOpts::parse(&a[3..], false));
     let mut items = Vec::new();
-    for i in 0..z.len() {
-        let (s, m) = z.get(i).expect("index in range");
-        if pattern.is_some_and(|p| !crate::glob::glob_match(p, m, false)) {
-            continue;
+    let next = z.scan(args::positions_left(cursor), opts.count, |m, s| {
+        if opts.matches(m) {
+            items.push(Reply::bulk_from(m));
+            items.push(Reply::bulk_from(format_double(s).as_bytes()));
         }
-        items.push(Reply::bulk_from(m));
-        items.push(Reply::bulk_from(format_double(s).as_bytes()));
-    }
-    Reply::Array(vec![Reply::bulk_from(b"0"), Reply::Array(items)])
-}
-
-/// Whether `strtoul` reads the whole cursor without overflow, as Redis's
-/// `parseScanCursorOrReply` requires: a sign is allowed ("-1" wraps) and an
-/// empty string is cursor 0; leading space is not.
-fn scan_cursor_ok(c: &[u8]) -> bool {
-    if c.is_empty() {
-        return true;
-    }
-    let digits = c
-        .strip_prefix(b"-")
-        .or_else(|| c.strip_prefix(b"+"))
-        .unwrap_or(c);
-    !digits.is_empty()
-        && digits.iter().all(u8::is_ascii_digit)
-        && std::str::from_utf8(digits).is_ok_and(|d| d.parse::<u64>().is_ok())
+    });
+    super::scan_reply(next as u64, items)
 }
 
 #[cfg(test)]
