@@ -19,6 +19,7 @@ pub mod errors;
 pub mod fanout;
 pub mod hash;
 pub mod keys;
+pub mod keyspec;
 pub mod list;
 pub mod server;
 pub mod set;

@@ -19,6 +19,7 @@ use bytes::Bytes;
 use futures::future::LocalBoxFuture;
 use std::rc::Rc;
 
+use super::keyspec::{self, KeysFn};
 use super::{connection, keys, list, server, string};
 use crate::resp::Reply;
 use crate::server::session::Session;
@@ -103,6 +104,9 @@ pub struct CommandSpec {
     /// Negative counts from the end (-1 = last argument).
     pub last_key: i32,
     pub step: i32,
+    /// For commands whose keys follow a count (Redis's `movablekeys`): where
+    /// the keys are. `COMMAND GETKEYS` uses it instead of first/last/step.
+    pub movable_keys: Option<KeysFn>,
     pub handler: Handler,
     /// ACL categories without the '@'.
     pub acl: &'static [&'static str],
@@ -131,7 +135,17 @@ impl CommandSpec {
         }
     }
 
-    /// Positions of the key arguments in `args` (args[0] is the name).
+    /// Positions of every key argument in `args` (args[0] is the name),
+    /// movable or not, as `COMMAND GETKEYS` lists them.
+    pub fn keys_of(&self, args: &[Bytes]) -> Vec<usize> {
+        match self.movable_keys {
+            Some(f) => f(args),
+            None => self.key_positions(args.len()).collect(),
+        }
+    }
+
+    /// Positions of the key arguments in `args` (args[0] is the name)
+    /// given by first/last/step.
     pub fn key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
         let (first, step) = (self.first_key.max(0) as usize, self.step.max(1) as usize);
         let last = if self.first_key <= 0 {
@@ -153,14 +167,19 @@ impl CommandSpec {
 use flags::*;
 use Handler::*;
 
+/// One table row; a trailing `movable = f` names the key function of a
+/// command whose keys follow a count (see `command::keyspec`).
 macro_rules! row {
     ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $handler:expr,
-     [$($acl:literal),*], $group:literal, $since:literal, $summary:literal) => {
+     [$($acl:literal),*], $group:literal, $since:literal, $summary:literal $(, movable = $keys:expr)?) => {
         CommandSpec {
             name: $name, arity: $arity, flags: $flags, first_key: $first, last_key: $last, step: $step,
+            movable_keys: row!(@keys $($keys)?),
             handler: $handler, acl: &[$($acl),*], group: $group, since: $since, summary: $summary,
         }
     };
+    (@keys) => { None };
+    (@keys $keys:expr) => { Some($keys) };
 }
 
 #[rustfmt::skip]
@@ -232,7 +251,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("lpos", -3, READONLY, 1, 1, 1, Keyed(list::lpos), ["read", "list", "slow"], "list", "6.0.6", "Returns the index of matching elements in a list."),
     row!("lmove", 5, WRITE | DENYOOM, 1, 2, 1, Multi(list::lmove, list::lmove_spanning), ["write", "list", "slow"], "list", "6.2.0", "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved."),
     row!("rpoplpush", 3, WRITE | DENYOOM, 1, 2, 1, Multi(list::rpoplpush, list::lmove_spanning), ["write", "list", "slow"], "list", "1.2.0", "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped."),
-    row!("lmpop", -4, WRITE, 0, 0, 0, Coordinated(list::lmpop), ["write", "list", "slow"], "list", "7.0.0", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped."),
+    row!("lmpop", -4, WRITE, 0, 0, 0, Coordinated(list::lmpop), ["write", "list", "slow"], "list", "7.0.0", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", movable = keyspec::numkeys_first),
     // hashes (rows owned by command/hash.rs)
     row!("hset", -4, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(super::hash::hset), ["write", "hash", "fast"], "hash", "2.0.0", "Creates or modifies the value of a field in a hash."),
     row!("hsetnx", 4, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(super::hash::hsetnx), ["write", "hash", "fast"], "hash", "2.0.0", "Sets the value of a field in a hash only when the field doesn't exist."),
@@ -260,7 +279,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("spop", -2, WRITE | FAST, 1, 1, 1, Keyed(super::set::spop), ["write", "set", "fast"], "set", "1.0.0", "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped."),
     row!("srandmember", -2, READONLY, 1, 1, 1, Keyed(super::set::srandmember), ["read", "set", "slow"], "set", "1.0.0", "Get one or multiple random members from a set"),
     row!("sinter", -2, READONLY, 1, -1, 1, Multi(super::set::sinter, super::set::sinter_spanning), ["read", "set", "slow"], "set", "1.0.0", "Returns the intersect of multiple sets."),
-    row!("sintercard", -3, READONLY, 0, 0, 0, Coordinated(super::set::sintercard), ["read", "set", "slow"], "set", "7.0.0", "Returns the number of members of the intersect of multiple sets."),
+    row!("sintercard", -3, READONLY, 0, 0, 0, Coordinated(super::set::sintercard), ["read", "set", "slow"], "set", "7.0.0", "Returns the number of members of the intersect of multiple sets.", movable = keyspec::numkeys_first),
     row!("sinterstore", -3, WRITE | DENYOOM, 1, -1, 1, Multi(super::set::sinterstore, super::set::sinterstore_spanning), ["write", "set", "slow"], "set", "1.0.0", "Stores the intersect of multiple sets in a key."),
     row!("sunion", -2, READONLY, 1, -1, 1, Multi(super::set::sunion, super::set::sunion_spanning), ["read", "set", "slow"], "set", "1.0.0", "Returns the union of multiple sets."),
     row!("sunionstore", -3, WRITE | DENYOOM, 1, -1, 1, Multi(super::set::sunionstore, super::set::sunionstore_spanning), ["write", "set", "slow"], "set", "1.0.0", "Stores the union of multiple sets in a key."),
@@ -293,14 +312,14 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("zrandmember", -2, READONLY, 1, 1, 1, Keyed(super::zset::zrandmember), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Get one or multiple random elements from a sorted set"),
     row!("zscan", -3, READONLY, 1, 1, 1, Keyed(super::zset::zscan), ["read", "sortedset", "slow"], "sorted-set", "2.8.0", "Incrementally iterate sorted sets elements and associated scores"),
     row!("zrangestore", -5, WRITE | DENYOOM, 1, 2, 1, Multi(super::zset::zrangestore, super::zset::zrangestore_spanning), ["write", "sortedset", "slow"], "sorted-set", "6.2.0", "Store a range of members from sorted set into another key"),
-    row!("zmpop", -4, WRITE, 0, 0, 0, Coordinated(super::zset::zmpop), ["write", "sortedset", "slow"], "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set"),
-    row!("zunion", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zunion), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Add multiple sorted sets"),
-    row!("zinter", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zinter), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Intersect multiple sorted sets"),
-    row!("zdiff", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zdiff), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Subtract multiple sorted sets"),
-    row!("zunionstore", -4, WRITE | DENYOOM, 1, 1, 1, Coordinated(super::zset::zunionstore), ["write", "sortedset", "slow"], "sorted-set", "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key"),
-    row!("zinterstore", -4, WRITE | DENYOOM, 1, 1, 1, Coordinated(super::zset::zinterstore), ["write", "sortedset", "slow"], "sorted-set", "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key"),
-    row!("zdiffstore", -4, WRITE | DENYOOM, 1, 1, 1, Coordinated(super::zset::zdiffstore), ["write", "sortedset", "slow"], "sorted-set", "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key"),
-    row!("zintercard", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zintercard), ["read", "sortedset", "slow"], "sorted-set", "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result"),
+    row!("zmpop", -4, WRITE, 0, 0, 0, Coordinated(super::zset::zmpop), ["write", "sortedset", "slow"], "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set", movable = keyspec::numkeys_first),
+    row!("zunion", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zunion), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Add multiple sorted sets", movable = keyspec::numkeys_first),
+    row!("zinter", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zinter), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Intersect multiple sorted sets", movable = keyspec::numkeys_first),
+    row!("zdiff", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zdiff), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Subtract multiple sorted sets", movable = keyspec::numkeys_first),
+    row!("zunionstore", -4, WRITE | DENYOOM, 1, 1, 1, Coordinated(super::zset::zunionstore), ["write", "sortedset", "slow"], "sorted-set", "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key", movable = keyspec::destination_then_numkeys),
+    row!("zinterstore", -4, WRITE | DENYOOM, 1, 1, 1, Coordinated(super::zset::zinterstore), ["write", "sortedset", "slow"], "sorted-set", "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key", movable = keyspec::destination_then_numkeys),
+    row!("zdiffstore", -4, WRITE | DENYOOM, 1, 1, 1, Coordinated(super::zset::zdiffstore), ["write", "sortedset", "slow"], "sorted-set", "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key", movable = keyspec::destination_then_numkeys),
+    row!("zintercard", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zintercard), ["read", "sortedset", "slow"], "sorted-set", "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result", movable = keyspec::numkeys_first),
     // connection
     row!("ping", -1, FAST | SENTINEL, 0, 0, 0, Local(connection::ping), ["fast", "connection"], "connection", "1.0.0", "Returns the server's liveliness response."),
     row!("echo", 2, FAST, 0, 0, 0, Local(connection::echo), ["fast", "connection"], "connection", "1.0.0", "Returns the given string."),
@@ -374,6 +393,48 @@ mod tests {
             let spec = lookup(name.as_bytes()).unwrap();
             assert!(matches!(spec.handler, Handler::Keyed(_)), "{name}");
         }
+    }
+
+    #[test]
+    fn numkeys_commands_have_movable_keys() {
+        let bytes = |v: &[&str]| -> Vec<Bytes> {
+            v.iter()
+                .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+                .collect()
+        };
+        let movable: Vec<&str> = COMMANDS
+            .iter()
+            .filter(|c| c.movable_keys.is_some())
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(
+            movable,
+            [
+                "lmpop",
+                "sintercard",
+                "zmpop",
+                "zunion",
+                "zinter",
+                "zdiff",
+                "zunionstore",
+                "zinterstore",
+                "zdiffstore",
+                "zintercard"
+            ]
+        );
+        let zunionstore = lookup(b"zunionstore").unwrap();
+        assert_eq!(
+            zunionstore.keys_of(&bytes(&["zunionstore", "d", "2", "a", "b"])),
+            [1, 3, 4]
+        );
+        let lmpop = lookup(b"lmpop").unwrap();
+        assert_eq!(
+            lmpop.keys_of(&bytes(&["lmpop", "2", "a", "b", "LEFT"])),
+            [2, 3]
+        );
+        let mset = lookup(b"mset").unwrap();
+        assert_eq!(mset.keys_of(&bytes(&["mset", "a", "1", "b", "2"])), [1, 3]);
+        assert!(lookup(b"get").unwrap().movable_keys.is_none());
     }
 
     #[test]
