@@ -144,7 +144,7 @@ common::shard_tests! {
         assert!(q::<Vec<String>>(&mut con, &["HVALS", "missing"]).is_empty());
     }
 
-    fn hgetall_is_a_map_in_resp3_and_flat_in_resp2(srv: &Server) {
+    fn hgetall_is_a_map_and_hrandfield_pairs_nest_in_resp3(srv: &Server) {
         let mut raw = srv.raw();
         raw.cmd(&[b"HSET", b"h", b"f1", b"v1", b"f2", b"v2"]);
         assert_eq!(
@@ -161,6 +161,11 @@ common::shard_tests! {
         assert_eq!(raw.cmd(&[b"HGET", b"h", b"nope"]), b"_\r\n");
         assert_eq!(raw.cmd(&[b"HMGET", b"h", b"nope", b"f1"]), b"*2\r\n_\r\n$2\r\nv1\r\n");
         assert_eq!(raw.cmd(&[b"HRANDFIELD", b"nope"]), b"_\r\n");
+        assert_eq!(
+            raw.cmd(&[b"HRANDFIELD", b"h", b"5", b"WITHVALUES"]),
+            b"*2\r\n*2\r\n$2\r\nf1\r\n$2\r\nv1\r\n*2\r\n$2\r\nf2\r\n$2\r\nv2\r\n"
+        );
+        assert_eq!(raw.cmd(&[b"HRANDFIELD", b"h", b"5"]), b"*2\r\n$2\r\nf1\r\n$2\r\nf2\r\n");
         assert_eq!(raw.cmd(&[b"HSCAN", b"h", b"0"]),
             b"*2\r\n$1\r\n0\r\n*4\r\n$2\r\nf1\r\n$2\r\nv1\r\n$2\r\nf2\r\n$2\r\nv2\r\n");
     }

@@ -294,6 +294,24 @@ common::shard_tests! {
             cmd(&mut c, "COMMAND GETKEYS del x y z"),
             "*3\r\n$1\r\nx\r\n$1\r\ny\r\n$1\r\nz\r\n"
         );
+        // Keys after a count: Redis's `movablekeys`.
+        assert_eq!(
+            cmd(&mut c, "COMMAND INFO zunion"),
+            "*1\r\n*10\r\n$6\r\nzunion\r\n:-3\r\n*2\r\n+readonly\r\n+movablekeys\r\n:0\r\n:0\r\n:0\r\n\
+             *3\r\n+@read\r\n+@sortedset\r\n+@slow\r\n*0\r\n*0\r\n*0\r\n"
+        );
+        let store = cmd(&mut c, "COMMAND INFO zinterstore");
+        assert!(store.contains("*3\r\n+write\r\n+denyoom\r\n+movablekeys\r\n:1\r\n:1\r\n:1\r\n"), "{store}");
+        assert!(!cmd(&mut c, "COMMAND INFO zrange").contains("movablekeys"));
+        assert_eq!(
+            cmd(&mut c, "COMMAND GETKEYS zinterstore d 2 a b WEIGHTS 1 2"),
+            "*3\r\n$1\r\nd\r\n$1\r\na\r\n$1\r\nb\r\n"
+        );
+        assert_eq!(cmd(&mut c, "COMMAND GETKEYS lmpop 1 l LEFT"), "*1\r\n$1\r\nl\r\n");
+        assert_eq!(
+            cmd(&mut c, "COMMAND GETKEYS sintercard 3 a b"),
+            "-ERR Invalid arguments specified for command\r\n"
+        );
         assert_eq!(cmd(&mut c, "COMMAND GETKEYS nosuch a"), "-ERR Invalid command specified\r\n");
         assert_eq!(cmd(&mut c, "COMMAND GETKEYS ping x"), "-ERR The command has no key arguments\r\n");
         assert_eq!(

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use redis::{Connection, RedisError, Value};
 
@@ -262,19 +262,123 @@ common::shard_tests! {
         assert_eq!(fails(&mut con, &["ZRANDMEMBER", "z", "9223372036854775807", "WITHSCORES"]), "ERR value is out of range");
     }
 
-    fn zscan_returns_every_member_with_its_score(srv: &Server) {
+    fn zscan_small_set_answers_whole_with_cursor_zero(srv: &Server) {
         let mut con = srv.client();
-        for i in 0..300 {
+        for i in 0..100 {
             q::<i64>(&mut con, &["ZADD", "z", &format!("{i}.5"), &format!("k{i}")]);
         }
+        assert_eq!(encoding(&mut con, "z"), "listpack");
         let (cursor, items): (String, Vec<String>) = q(&mut con, &["ZSCAN", "z", "0", "COUNT", "10"]);
         assert_eq!(cursor, "0");
-        assert_eq!(items.len(), 600);
-        let (_, matched): (String, Vec<String>) = q(&mut con, &["ZSCAN", "z", "0", "MATCH", "k29*"]);
+        assert_eq!(items.len(), 200);
+        assert_eq!(items[..4], ["k0", "0.5", "k1", "1.5"], "in score order, as a listpack is");
+        let (_, matched): (String, Vec<String>) = q(&mut con, &["ZSCAN", "z", "0", "MATCH", "k9*"]);
         assert_eq!(matched.chunks(2).map(|p| p[0].clone()).collect::<HashSet<_>>().len(), 11);
-        assert!(matched.chunks(2).any(|p| p == ["k29", "29.5"]));
+        assert!(matched.chunks(2).any(|p| p == ["k99", "99.5"]));
+        let (cursor, items): (String, Vec<String>) = q(&mut con, &["ZSCAN", "missing", "0", "COUNT", "0"]);
+        assert_eq!((cursor.as_str(), items.len()), ("0", 0));
         assert_eq!(fails(&mut con, &["ZSCAN", "z", "x"]), "ERR invalid cursor");
         assert_eq!(fails(&mut con, &["ZSCAN", "z", "0", "COUNT", "0"]), "ERR syntax error");
+        assert_eq!(fails(&mut con, &["ZSCAN", "z", "0", "TYPE", "zset"]), "ERR syntax error");
+    }
+
+    fn zscan_pages_a_big_set_and_returns_every_stable_member_while_it_changes(srv: &Server) {
+        let mut con = srv.client();
+        let mut other = srv.client();
+        let mut cmd = redis::cmd("ZADD");
+        cmd.arg("big");
+        for i in 0..2000 {
+            cmd.arg(i).arg(format!("stable:{i}")).arg(-i - 1).arg(format!("temp:{i}"));
+        }
+        assert_eq!(cmd.query::<i64>(&mut con).unwrap(), 4000);
+        assert_eq!(encoding(&mut con, "big"), "skiplist");
+        let mut seen: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut cursor = "0".to_string();
+        let mut calls = 0;
+        loop {
+            let (next, items): (String, Vec<(String, String)>) =
+                q(&mut con, &["ZSCAN", "big", &cursor, "COUNT", "50"]);
+            assert!(items.len() <= 50, "COUNT bounds a step ({})", items.len());
+            for (m, s) in items {
+                seen.entry(m).or_default().insert(s);
+            }
+            // Another client changes the set between steps: members leave,
+            // new ones arrive, a stable member is rescored.
+            for j in 0..7 {
+                let n = calls * 7 + j;
+                assert_eq!(q::<i64>(&mut other, &["ZREM", "big", &format!("temp:{n}")]), 1);
+                assert_eq!(q::<i64>(&mut other, &["ZADD", "big", "0.5", &format!("new:{n}")]), 1);
+            }
+            q::<String>(&mut other, &["ZINCRBY", "big", "0.25", &format!("stable:{}", 1999 - calls)]);
+            calls += 1;
+            if next == "0" {
+                break;
+            }
+            cursor = next;
+        }
+        assert!(calls > 20, "a big sorted set is scanned in steps ({calls})");
+        for i in 0..2000 {
+            let scores = seen.get(&format!("stable:{i}")).unwrap_or_else(|| panic!("stable:{i} missed"));
+            let (old, new) = (i.to_string(), format!("{i}.25"));
+            assert!(scores.iter().all(|s| *s == old || *s == new), "stable:{i} {scores:?}");
+        }
+        // MATCH filters what a step returns, not what it walks; the default
+        // COUNT is 10.
+        let (next, items): (String, Vec<String>) = q(&mut con, &["ZSCAN", "big", "0"]);
+        assert_ne!(next, "0");
+        assert!(items.len() <= 20);
+        let mut matched = HashSet::new();
+        let mut cursor = "0".to_string();
+        loop {
+            let (next, items): (String, Vec<(String, String)>) =
+                q(&mut con, &["ZSCAN", "big", &cursor, "MATCH", "stable:1?", "COUNT", "100"]);
+            matched.extend(items.into_iter().map(|(m, _)| m));
+            if next == "0" {
+                break;
+            }
+            cursor = next;
+        }
+        assert_eq!(matched, (10..20).map(|i| format!("stable:{i}")).collect::<HashSet<_>>());
+    }
+
+    fn pair_replies_batch_like_other_single_key_commands(srv: &Server) {
+        let mut con = srv.client();
+        let keys: Vec<String> = (0..32).map(|i| format!("z{i}")).collect();
+        for k in &keys {
+            q::<i64>(&mut con, &["ZADD", k, "1", "a", "2", "b", "3", "c"]);
+        }
+        let hops = |con: &mut Connection| -> u64 {
+            let text: String = q(con, &["INFO", "stats"]);
+            text.lines()
+                .find_map(|l| l.strip_prefix("cross_shard_hops:"))
+                .expect("cross_shard_hops in INFO")
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        let before = hops(&mut con);
+        let mut pipe = redis::pipe();
+        for k in &keys {
+            pipe.cmd("ZRANGE").arg(k).arg(0).arg(-1).arg("WITHSCORES");
+            pipe.cmd("ZREVRANGEBYSCORE").arg(k).arg("+inf").arg("-inf").arg("WITHSCORES");
+            pipe.cmd("ZRANDMEMBER").arg(k).arg(5).arg("WITHSCORES");
+            pipe.cmd("ZPOPMIN").arg(k).arg(1);
+        }
+        let replies: Vec<Vec<String>> = pipe.query(&mut con).unwrap();
+        assert_eq!(replies.len(), 4 * keys.len());
+        for r in replies.chunks(4) {
+            assert_eq!(r[0], ["a", "1", "b", "2", "c", "3"]);
+            assert_eq!(r[1], ["c", "3", "b", "2", "a", "1"]);
+            assert_eq!(r[2], ["c", "3", "b", "2", "a", "1"]);
+            assert_eq!(r[3], ["a", "1"]);
+        }
+        let taken = hops(&mut con) - before;
+        if srv.shards() == 1 {
+            assert_eq!(taken, 0);
+        } else {
+            // One batch per remote shard per read, not one hop per command.
+            assert!((1..keys.len() as u64).contains(&taken), "{taken} hops for {} commands", 4 * keys.len());
+        }
     }
 
     fn resp3_shapes_nest_score_pairs(srv: &Server) {

@@ -11,9 +11,7 @@
 //! the rest). Writes look keys up without counting keyspace hits or misses;
 //! reads count them.
 //!
-//! Deviations: HRANDFIELD … WITHVALUES answers a flat array in RESP3 too
-//! (Redis 7.0 sends an array of [field, value] pairs there: keyed handlers
-//! do not know the protocol). HINCRBYFLOAT computes in f64 where Redis uses
+//! Deviations: HINCRBYFLOAT computes in f64 where Redis uses
 //! `long double`, so results past ±1.8e308 are "NaN or Infinity" here and
 //! results beyond 2^53 round differently. HRANDFIELD with a count below
 //! -2^26 is refused ("value is out of range") instead of streamed.
@@ -23,7 +21,6 @@ use rand::{Rng, SeedableRng};
 
 use super::args::{self, eq};
 use super::errors::{self, err};
-use crate::glob::glob_match;
 use crate::resp::reply::format_long_double_human;
 use crate::resp::Reply;
 use crate::shard::hash::HashValue;
@@ -252,7 +249,8 @@ pub fn hincrbyfloat(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 /// HRANDFIELD key [count [WITHVALUES]]
 ///
 /// Count > 0: distinct fields (the whole hash when count ≥ its size);
-/// count < 0: |count| fields drawn independently, repeats allowed.
+/// count < 0: |count| fields drawn independently, repeats allowed. With
+/// WITHVALUES, [field, value] pairs: nested in RESP3, flat in RESP2.
 pub fn hrandfield(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     if a.len() == 2 {
         let mut rng = std::mem::replace(&mut st.rng, rand::rngs::SmallRng::seed_from_u64(0));
@@ -299,49 +297,41 @@ fn randfield_count(
         Ok(None) => return Reply::Array(Vec::new()),
         Ok(Some(h)) => h,
     };
-    let mut out = Vec::new();
-    let mut push = |(f, v): (&[u8], &[u8])| {
-        out.push(Reply::bulk_from(f));
-        if withvalues {
-            out.push(Reply::bulk_from(v));
-        }
-    };
     let size = h.len();
-    if count < 0 {
+    let picked: Vec<(&[u8], &[u8])> = if count < 0 {
         let n = count.unsigned_abs();
         if n > RANDFIELD_MAX {
             return err(OUT_OF_RANGE);
         }
-        for _ in 0..n {
-            push(
+        (0..n)
+            .map(|_| {
                 h.get_index(rng.gen_range(0..size))
-                    .expect("index below len"),
-            );
-        }
+                    .expect("index below len")
+            })
+            .collect()
     } else if count as u64 >= size as u64 {
-        h.iter().for_each(push);
+        h.iter().collect()
     } else {
-        for i in rand::seq::index::sample(rng, size, count as usize) {
-            push(h.get_index(i).expect("index below len"));
-        }
-    }
-    Reply::Array(out)
-}
-
-/// Redis's `parseScanCursorOrReply`: `strtoul`, so a leading '-' wraps.
-fn parse_cursor(arg: &[u8]) -> Result<u64, Reply> {
-    let bad = || err(errors::SCAN_CURSOR);
-    let s = std::str::from_utf8(arg).map_err(|_| bad())?;
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
+        rand::seq::index::sample(rng, size, count as usize)
+            .into_iter()
+            .map(|i| h.get_index(i).expect("index below len"))
+            .collect()
     };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
+    if withvalues {
+        Reply::Pairs(
+            picked
+                .into_iter()
+                .map(|(f, v)| (Reply::bulk_from(f), Reply::bulk_from(v)))
+                .collect(),
+        )
+    } else {
+        Reply::Array(
+            picked
+                .into_iter()
+                .map(|(f, _)| Reply::bulk_from(f))
+                .collect(),
+        )
     }
-    let n: u64 = digits.parse().map_err(|_| bad())?;
-    Ok(if neg { n.wrapping_neg() } else { n })
 }
 
 /// HSCAN key cursor [MATCH pattern] [COUNT count]
@@ -350,44 +340,19 @@ fn parse_cursor(arg: &[u8]) -> Result<u64, Reply> {
 /// cursor is how many table positions are left to walk (0 = start); see
 /// `HashValue::scan` for why a field present throughout is returned.
 pub fn hscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
-    let cursor = tri!(parse_cursor(&a[2]));
-    let empty = || Reply::Array(vec![Reply::bulk_from(b"0"), Reply::Array(Vec::new())]);
+    let cursor = tri!(args::scan_cursor(&a[2]));
     let Some(h) = tri!(read_hash(st, db, &a[1])) else {
-        return empty();
+        return super::scan_reply(0, Vec::new());
     };
-    let mut count = 10usize;
-    let mut pattern: Option<&[u8]> = None;
-    let mut j = 3;
-    while j < a.len() {
-        let has_value = j + 1 < a.len();
-        if eq(&a[j], "count") && has_value {
-            let n = tri!(args::int(&a[j + 1]));
-            if n < 1 {
-                return errors::syntax();
-            }
-            count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if eq(&a[j], "match") && has_value {
-            pattern = Some(&a[j + 1][..]).filter(|p| *p != b"*");
-        } else {
-            return errors::syntax();
-        }
-        j += 2;
-    }
-    let remaining = match cursor {
-        0 => usize::MAX,
-        c => usize::try_from(c).unwrap_or(usize::MAX),
-    };
+    let opts = tri!(args::ScanOpts::parse(&a[3..], false));
     let mut items = Vec::new();
-    let next = h.scan(remaining, count, |f, v| {
-        if pattern.is_none_or(|p| glob_match(p, f, false)) {
+    let next = h.scan(args::positions_left(cursor), opts.count, |f, v| {
+        if opts.matches(f) {
             items.push(Reply::bulk_from(f));
             items.push(Reply::bulk_from(v));
         }
     });
-    Reply::Array(vec![
-        Reply::Bulk(Bytes::from(next.to_string())),
-        Reply::Array(items),
-    ])
+    super::scan_reply(next as u64, items)
 }
 
 #[cfg(test)]
@@ -421,14 +386,5 @@ mod tests {
             Reply::bulk_from(b"1.5")
         );
         assert_eq!(run(&mut st, hstrlen, &["hstrlen", "n", "f"]), Reply::Int(3));
-    }
-
-    #[test]
-    fn cursor_parses_like_strtoul() {
-        assert_eq!(parse_cursor(b"0").ok(), Some(0));
-        assert_eq!(parse_cursor(b"-1").ok(), Some(u64::MAX));
-        assert!(parse_cursor(b"x").is_err());
-        assert!(parse_cursor(b" 1").is_err());
-        assert!(parse_cursor(b"18446744073709551616").is_err());
     }
 }

@@ -482,39 +482,13 @@ const SHARD_BITS: u32 = 10;
 /// shard (see `Db::scan` for why every key present throughout is returned).
 pub fn scan<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
-        let Some(cursor) = std::str::from_utf8(&a[1])
-            .ok()
-            .and_then(|c| c.parse::<u64>().ok())
-        else {
-            return err(errors::SCAN_CURSOR);
-        };
-        let mut count = 10usize;
-        let mut pattern: Option<Bytes> = None;
-        let mut type_filter: Option<String> = None;
-        let mut j = 2;
-        while j < a.len() {
-            let has_value = j + 1 < a.len();
-            if eq(&a[j], "count") && has_value {
-                let n = tri!(args::int(&a[j + 1]));
-                if n < 1 {
-                    return errors::syntax();
-                }
-                count = n as usize;
-            } else if eq(&a[j], "match") && has_value {
-                pattern = Some(a[j + 1].clone()).filter(|p| p.as_ref() != b"*");
-            } else if eq(&a[j], "type") && has_value {
-                type_filter = Some(String::from_utf8_lossy(&a[j + 1]).to_ascii_lowercase());
-            } else {
-                return errors::syntax();
-            }
-            j += 2;
-        }
+        let cursor = tri!(args::scan_cursor(&a[1]));
+        let opts = tri!(args::ScanOpts::parse(&a[2..], true));
+        let (count, type_filter) = (opts.count, opts.type_name);
+        let pattern = opts.pattern.map(Bytes::copy_from_slice);
         let shard = (cursor & ((1 << SHARD_BITS) - 1)) as usize;
         if shard >= sh.shards() {
-            return Reply::Array(vec![
-                Reply::Bulk(Bytes::from_static(b"0")),
-                Reply::Array(Vec::new()),
-            ]);
+            return super::scan_reply(0, Vec::new());
         }
         let remaining = match cursor >> SHARD_BITS {
             0 => usize::MAX,
@@ -544,10 +518,7 @@ pub fn scan<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBo
         } else {
             0
         };
-        Reply::Array(vec![
-            Reply::Bulk(Bytes::from(next.to_string())),
-            Reply::Array(keys.into_iter().map(Reply::Bulk).collect()),
-        ])
+        super::scan_reply(next, keys.into_iter().map(Reply::Bulk).collect())
     })
 }
 

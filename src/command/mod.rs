@@ -20,6 +20,7 @@ pub mod errors;
 pub mod fanout;
 pub mod hash;
 pub mod keys;
+pub mod keyspec;
 pub mod list;
 pub mod server;
 pub mod set;
@@ -77,4 +78,15 @@ pub fn modify_collection<C, R>(
 /// The value a step built with [`store_step`] returned.
 pub fn take<T: 'static>(o: StepOut) -> T {
     *o.downcast::<T>().expect("step output type")
+}
+
+/// A SCAN-family reply: the next cursor (0 when done) and this call's items.
+pub fn scan_reply(next: u64, items: Vec<crate::resp::Reply>) -> crate::resp::Reply {
+    use crate::resp::Reply;
+    Reply::Array(vec![
+        Reply::Bulk(bytes::Bytes::copy_from_slice(
+            itoa::Buffer::new().format(next).as_bytes(),
+        )),
+        Reply::Array(items),
+    ])
 }

@@ -26,12 +26,12 @@ fn bulk(s: &str) -> Reply {
 }
 
 fn command_info(c: &CommandSpec) -> Reply {
+    // Redis lists "movablekeys" after the other flags.
     let flag_names = flags::NAMES
         .iter()
         .filter(|(f, _)| c.flags & f != 0)
-        .map(|&(_, n)| n)
-        .chain(c.movable.map(|_| "movablekeys"))
-        .map(Reply::Status)
+        .map(|(_, n)| Reply::Status(n))
+        .chain(c.movable_keys.map(|_| Reply::Status("movablekeys")))
         .collect();
     Reply::Array(vec![
         bulk(c.name),
@@ -154,21 +154,27 @@ pub fn command(_sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
                 return errors::err("ERR Invalid command specified");
             };
             // Redis checks "has keys" before the command's arity.
-            if spec.first_key <= 0 {
+            if spec.first_key <= 0 && spec.movable_keys.is_none() {
                 return errors::err("ERR The command has no key arguments");
             }
             if !spec.arity_ok(cmd.len()) {
                 return errors::err("ERR Invalid number of arguments specified for command");
             }
-            let keys: Vec<Reply> = spec
-                .keys_in(cmd)
-                .into_iter()
-                .map(|p| Reply::Bulk(cmd[p].clone()))
-                .collect();
+            let keys = spec.keys_of(cmd);
             if keys.is_empty() {
-                return errors::err("ERR The command has no key arguments");
+                // A count that announces no valid key list; OBJECT HELP is a
+                // key-less subcommand in Redis.
+                return errors::err(if spec.movable_keys.is_some() {
+                    "ERR Invalid arguments specified for command"
+                } else {
+                    "ERR The command has no key arguments"
+                });
             }
-            Reply::Array(keys)
+            Reply::Array(
+                keys.into_iter()
+                    .map(|p| Reply::Bulk(cmd[p].clone()))
+                    .collect(),
+            )
         }
         "count" | "getkeys" => errors::arity(&format!("command|{sub}")),
         _ => errors::unknown_subcommand(&a[1], "command"),

@@ -26,7 +26,6 @@ use rand::Rng;
 use super::args::{self, eq};
 use super::errors::{self, err};
 use super::{store_step, take};
-use crate::glob::glob_match;
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
@@ -634,22 +633,6 @@ pub fn sintercard<'a>(
     })
 }
 
-/// Redis's `parseScanCursorOrReply`: `strtoul`, so a leading sign is
-/// accepted and "-1" wraps to the largest cursor.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    let (neg, digits) = match arg {
-        [b'-', rest @ ..] => (true, rest),
-        [b'+', rest @ ..] => (false, rest),
-        _ => (false, arg),
-    };
-    let n: u64 = std::str::from_utf8(digits)
-        .ok()
-        .filter(|d| d.bytes().all(|c| c.is_ascii_digit()))?
-        .parse()
-        .ok()?;
-    Some(if neg { n.wrapping_neg() } else { n })
-}
-
 /// SSCAN key cursor [MATCH pattern] [COUNT count]
 ///
 /// An intset comes back whole with cursor 0, as Redis answers its compact
@@ -657,37 +640,14 @@ fn parse_cursor(arg: &[u8]) -> Option<u64> {
 /// walk (0 = start), so every member present for the whole scan is
 /// returned at least once; it is not Redis's reverse-binary cursor.
 pub fn sscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
-    let Some(cursor) = parse_cursor(&a[2]) else {
-        return err(errors::SCAN_CURSOR);
-    };
+    let cursor = tri!(args::scan_cursor(&a[2]));
     let Some(s) = tri!(get_set(st, db, &a[1], true)) else {
-        return Reply::Array(vec![
-            Reply::Bulk(Bytes::from_static(b"0")),
-            Reply::Array(Vec::new()),
-        ]);
+        return super::scan_reply(0, Vec::new());
     };
-    let mut count = 10usize;
-    let mut pattern: Option<&Bytes> = None;
-    let mut j = 3;
-    while j < a.len() {
-        let has_value = j + 1 < a.len();
-        if eq(&a[j], "count") && has_value {
-            let n = tri!(args::int(&a[j + 1]));
-            if n < 1 {
-                return errors::syntax();
-            }
-            count = n as usize;
-        } else if eq(&a[j], "match") && has_value {
-            pattern = Some(&a[j + 1]).filter(|p| p.as_ref() != b"*");
-        } else {
-            return errors::syntax();
-        }
-        j += 2;
-    }
+    let opts = tri!(args::ScanOpts::parse(&a[3..], false));
     let mut found = Vec::new();
     let mut visit = |e: Elem| {
-        let keep = pattern.is_none_or(|p| e.with_bytes(|b| glob_match(p, b, false)));
-        if keep {
+        if e.with_bytes(|b| opts.matches(b)) {
             found.push(Reply::Bulk(e.to_bytes()));
         }
     };
@@ -695,18 +655,9 @@ pub fn sscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
         s.iter().for_each(&mut visit);
         0
     } else {
-        let remaining = match cursor {
-            0 => usize::MAX,
-            c => usize::try_from(c).unwrap_or(usize::MAX),
-        };
-        s.scan(remaining, count, &mut visit) as u64
+        s.scan(args::positions_left(cursor), opts.count, &mut visit)
     };
-    Reply::Array(vec![
-        Reply::Bulk(Bytes::copy_from_slice(
-            itoa::Buffer::new().format(next).as_bytes(),
-        )),
-        Reply::Array(found),
-    ])
+    super::scan_reply(next as u64, found)
 }
 
 #[cfg(test)]
@@ -755,15 +706,5 @@ mod tests {
         );
         let ok = parse_sintercard(&args(&["sintercard", "2", "a", "b", "LIMIT", "3"])).unwrap();
         assert_eq!(ok, (2..4, 3));
-    }
-
-    #[test]
-    fn cursors_parse_like_strtoul() {
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"+7"), Some(7));
-        assert_eq!(parse_cursor(b"x"), None);
-        assert_eq!(parse_cursor(b" 1"), None);
-        assert_eq!(parse_cursor(b""), None);
     }
 }

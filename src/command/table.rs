@@ -15,14 +15,16 @@
 //!   of one read share one multi-shard operation.
 //! * `Coordinated` — async, on the connection's core; may touch every shard.
 //!
-//! A row ending in `movable: f` has keys that move with its options (SORT's
-//! STORE destination): `f` answers COMMAND GETKEYS and marks the command
-//! `movablekeys`; such a command is coordinated and routes its keys itself.
+//! A row ending in `movable = f` has keys that move with its arguments (a
+//! count of keys, SORT's STORE destination): `f` (see `command::keyspec`)
+//! answers COMMAND GETKEYS and marks the command `movablekeys`; such a
+//! command is coordinated and routes its keys itself.
 
 use bytes::Bytes;
 use futures::future::LocalBoxFuture;
 use std::rc::Rc;
 
+use super::keyspec::{self, KeysFn};
 use super::{connection, keys, list, server, sort, string};
 use crate::resp::Reply;
 use crate::server::session::Session;
@@ -33,9 +35,6 @@ pub type KeyedFn = fn(&mut Store, usize, &[Bytes]) -> Reply;
 pub type LocalFn = fn(&Rc<Shard>, &mut Session, &[Bytes]) -> Reply;
 pub type CoordFn =
     for<'a> fn(&'a Rc<Shard>, &'a mut Session, Vec<Bytes>) -> LocalBoxFuture<'a, Reply>;
-/// Finds the key positions of a command whose keys first/last/step cannot
-/// describe (Redis's `getkeys_proc`); args[0] is the name.
-pub type KeysFn = fn(&[Bytes]) -> Vec<usize>;
 
 #[derive(Clone, Copy)]
 pub enum Handler {
@@ -110,9 +109,9 @@ pub struct CommandSpec {
     /// Negative counts from the end (-1 = last argument).
     pub last_key: i32,
     pub step: i32,
-    /// Keys that move with the options (Redis's `movablekeys`): COMMAND
-    /// GETKEYS asks this instead of first/last/step.
-    pub movable: Option<KeysFn>,
+    /// For commands whose keys follow a count (Redis's `movablekeys`): where
+    /// the keys are. `COMMAND GETKEYS` uses it instead of first/last/step.
+    pub movable_keys: Option<KeysFn>,
     pub handler: Handler,
     /// ACL categories without the '@'.
     pub acl: &'static [&'static str],
@@ -141,7 +140,17 @@ impl CommandSpec {
         }
     }
 
-    /// Positions of the key arguments in `args` (args[0] is the name).
+    /// Positions of every key argument in `args` (args[0] is the name),
+    /// movable or not, as `COMMAND GETKEYS` lists them.
+    pub fn keys_of(&self, args: &[Bytes]) -> Vec<usize> {
+        match self.movable_keys {
+            Some(f) => f(args),
+            None => self.key_positions(args.len()).collect(),
+        }
+    }
+
+    /// Positions of the key arguments in `args` (args[0] is the name)
+    /// given by first/last/step.
     pub fn key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
         let (first, step) = (self.first_key.max(0) as usize, self.step.max(1) as usize);
         let last = if self.first_key <= 0 {
@@ -158,25 +167,19 @@ impl CommandSpec {
         };
         (first..end).step_by(step)
     }
-
-    /// Positions of every key argument, movable ones included.
-    pub fn keys_in(&self, args: &[Bytes]) -> Vec<usize> {
-        match self.movable {
-            Some(f) => f(args),
-            None => self.key_positions(args.len()).collect(),
-        }
-    }
 }
 
 use flags::*;
 use Handler::*;
 
+/// One table row; a trailing `movable = f` names the key function of a
+/// command whose keys follow a count (see `command::keyspec`).
 macro_rules! row {
     ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $handler:expr,
-     [$($acl:literal),*], $group:literal, $since:literal, $summary:literal $(, movable: $keys:expr)?) => {
+     [$($acl:literal),*], $group:literal, $since:literal, $summary:literal $(, movable = $keys:expr)?) => {
         CommandSpec {
             name: $name, arity: $arity, flags: $flags, first_key: $first, last_key: $last, step: $step,
-            movable: row!(@keys $($keys)?),
+            movable_keys: row!(@keys $($keys)?),
             handler: $handler, acl: &[$($acl),*], group: $group, since: $since, summary: $summary,
         }
     };
@@ -235,8 +238,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("dbsize", 1, READONLY | FAST, 0, 0, 0, Coordinated(keys::dbsize), ["keyspace", "read", "fast"], "server", "1.0.0", "Returns the number of keys in the database."),
     row!("flushdb", -1, WRITE, 0, 0, 0, Coordinated(keys::flushdb), ["keyspace", "write", "slow", "dangerous"], "server", "1.0.0", "Removes all keys from the current database."),
     row!("flushall", -1, WRITE, 0, 0, 0, Coordinated(keys::flushall), ["keyspace", "write", "slow", "dangerous"], "server", "1.0.0", "Removes all keys from all databases."),
-    row!("sort", -2, WRITE | DENYOOM, 1, 1, 1, Coordinated(sort::sort), ["write", "set", "sortedset", "list", "slow", "dangerous"], "generic", "1.0.0", "Sort the elements in a list, set or sorted set", movable: sort::keys),
-    row!("sort_ro", -2, READONLY, 1, 1, 1, Coordinated(sort::sort_ro), ["read", "set", "sortedset", "list", "slow", "dangerous"], "generic", "7.0.0", "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", movable: sort::keys),
+    row!("sort", -2, WRITE | DENYOOM, 1, 1, 1, Coordinated(sort::sort), ["write", "set", "sortedset", "list", "slow", "dangerous"], "generic", "1.0.0", "Sort the elements in a list, set or sorted set", movable = sort::keys),
+    row!("sort_ro", -2, READONLY, 1, 1, 1, Coordinated(sort::sort_ro), ["read", "set", "sortedset", "list", "slow", "dangerous"], "generic", "7.0.0", "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", movable = sort::keys),
     row!("swapdb", 3, WRITE | FAST, 0, 0, 0, Coordinated(keys::swapdb), ["keyspace", "write", "fast", "dangerous"], "server", "4.0.0", "Swaps two Redis databases."),
     // lists
     row!("lpush", -3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(list::lpush), ["write", "list", "fast"], "list", "1.0.0", "Prepends one or more elements to a list. Creates the key if it doesn't exist."),
@@ -255,10 +258,10 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("lpos", -3, READONLY, 1, 1, 1, Keyed(list::lpos), ["read", "list", "slow"], "list", "6.0.6", "Returns the index of matching elements in a list."),
     row!("lmove", 5, WRITE | DENYOOM, 1, 2, 1, Multi(list::lmove, list::lmove_spanning), ["write", "list", "slow"], "list", "6.2.0", "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved."),
     row!("rpoplpush", 3, WRITE | DENYOOM, 1, 2, 1, Multi(list::rpoplpush, list::lmove_spanning), ["write", "list", "slow"], "list", "1.2.0", "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped."),
-    row!("lmpop", -4, WRITE, 0, 0, 0, Coordinated(list::lmpop), ["write", "list", "slow"], "list", "7.0.0", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped."),
+    row!("lmpop", -4, WRITE, 0, 0, 0, Coordinated(list::lmpop), ["write", "list", "slow"], "list", "7.0.0", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", movable = keyspec::numkeys_first),
     row!("blpop", -3, WRITE | NOSCRIPT | BLOCKING, 1, -2, 1, Coordinated(super::blocking::blpop), ["write", "list", "slow", "blocking"], "list", "2.0.0", "Remove and get the first element in a list, or block until one is available"),
     row!("brpop", -3, WRITE | NOSCRIPT | BLOCKING, 1, -2, 1, Coordinated(super::blocking::brpop), ["write", "list", "slow", "blocking"], "list", "2.0.0", "Remove and get the last element in a list, or block until one is available"),
-    row!("blmpop", -5, WRITE | BLOCKING, 0, 0, 0, Coordinated(super::blocking::blmpop), ["write", "list", "slow", "blocking"], "list", "7.0.0", "Pop elements from a list, or block until one is available"),
+    row!("blmpop", -5, WRITE | BLOCKING, 0, 0, 0, Coordinated(super::blocking::blmpop), ["write", "list", "slow", "blocking"], "list", "7.0.0", "Pop elements from a list, or block until one is available", movable = keyspec::numkeys_second),
     row!("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1, Coordinated(super::blocking::blmove), ["write", "list", "slow", "blocking"], "list", "6.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available"),
     row!("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1, Coordinated(super::blocking::brpoplpush), ["write", "list", "slow", "blocking"], "list", "2.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available"),
     // hashes (rows owned by command/hash.rs)
@@ -288,7 +291,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("spop", -2, WRITE | FAST, 1, 1, 1, Keyed(super::set::spop), ["write", "set", "fast"], "set", "1.0.0", "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped."),
     row!("srandmember", -2, READONLY, 1, 1, 1, Keyed(super::set::srandmember), ["read", "set", "slow"], "set", "1.0.0", "Get one or multiple random members from a set"),
     row!("sinter", -2, READONLY, 1, -1, 1, Multi(super::set::sinter, super::set::sinter_spanning), ["read", "set", "slow"], "set", "1.0.0", "Returns the intersect of multiple sets."),
-    row!("sintercard", -3, READONLY, 0, 0, 0, Coordinated(super::set::sintercard), ["read", "set", "slow"], "set", "7.0.0", "Returns the number of members of the intersect of multiple sets."),
+    row!("sintercard", -3, READONLY, 0, 0, 0, Coordinated(super::set::sintercard), ["read", "set", "slow"], "set", "7.0.0", "Returns the number of members of the intersect of multiple sets.", movable = keyspec::numkeys_first),
     row!("sinterstore", -3, WRITE | DENYOOM, 1, -1, 1, Multi(super::set::sinterstore, super::set::sinterstore_spanning), ["write", "set", "slow"], "set", "1.0.0", "Stores the intersect of multiple sets in a key."),
     row!("sunion", -2, READONLY, 1, -1, 1, Multi(super::set::sunion, super::set::sunion_spanning), ["read", "set", "slow"], "set", "1.0.0", "Returns the union of multiple sets."),
     row!("sunionstore", -3, WRITE | DENYOOM, 1, -1, 1, Multi(super::set::sunionstore, super::set::sunionstore_spanning), ["write", "set", "slow"], "set", "1.0.0", "Stores the union of multiple sets in a key."),
@@ -307,31 +310,31 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("zlexcount", 4, READONLY | FAST, 1, 1, 1, Keyed(super::zset::zlexcount), ["read", "sortedset", "fast"], "sorted-set", "2.8.9", "Count the number of members in a sorted set between a given lexicographical range"),
     row!("zrank", 3, READONLY | FAST, 1, 1, 1, Keyed(super::zset::zrank), ["read", "sortedset", "fast"], "sorted-set", "2.0.0", "Determine the index of a member in a sorted set"),
     row!("zrevrank", 3, READONLY | FAST, 1, 1, 1, Keyed(super::zset::zrevrank), ["read", "sortedset", "fast"], "sorted-set", "2.0.0", "Determine the index of a member in a sorted set, with scores ordered from high to low"),
-    row!("zrange", -4, READONLY, 1, 1, 1, Coordinated(super::zset::zrange), ["read", "sortedset", "slow"], "sorted-set", "1.2.0", "Return a range of members in a sorted set"),
-    row!("zrevrange", -4, READONLY, 1, 1, 1, Coordinated(super::zset::zrevrange), ["read", "sortedset", "slow"], "sorted-set", "1.2.0", "Return a range of members in a sorted set, by index, with scores ordered from high to low"),
-    row!("zrangebyscore", -4, READONLY, 1, 1, 1, Coordinated(super::zset::zrangebyscore), ["read", "sortedset", "slow"], "sorted-set", "1.0.5", "Return a range of members in a sorted set, by score"),
-    row!("zrevrangebyscore", -4, READONLY, 1, 1, 1, Coordinated(super::zset::zrevrangebyscore), ["read", "sortedset", "slow"], "sorted-set", "2.2.0", "Return a range of members in a sorted set, by score, with scores ordered from high to low"),
+    row!("zrange", -4, READONLY, 1, 1, 1, Keyed(super::zset::zrange), ["read", "sortedset", "slow"], "sorted-set", "1.2.0", "Return a range of members in a sorted set"),
+    row!("zrevrange", -4, READONLY, 1, 1, 1, Keyed(super::zset::zrevrange), ["read", "sortedset", "slow"], "sorted-set", "1.2.0", "Return a range of members in a sorted set, by index, with scores ordered from high to low"),
+    row!("zrangebyscore", -4, READONLY, 1, 1, 1, Keyed(super::zset::zrangebyscore), ["read", "sortedset", "slow"], "sorted-set", "1.0.5", "Return a range of members in a sorted set, by score"),
+    row!("zrevrangebyscore", -4, READONLY, 1, 1, 1, Keyed(super::zset::zrevrangebyscore), ["read", "sortedset", "slow"], "sorted-set", "2.2.0", "Return a range of members in a sorted set, by score, with scores ordered from high to low"),
     row!("zrangebylex", -4, READONLY, 1, 1, 1, Keyed(super::zset::zrangebylex), ["read", "sortedset", "slow"], "sorted-set", "2.8.9", "Return a range of members in a sorted set, by lexicographical range"),
     row!("zrevrangebylex", -4, READONLY, 1, 1, 1, Keyed(super::zset::zrevrangebylex), ["read", "sortedset", "slow"], "sorted-set", "2.8.9", "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings."),
-    row!("zpopmin", -2, WRITE | FAST, 1, 1, 1, Coordinated(super::zset::zpopmin), ["write", "sortedset", "fast"], "sorted-set", "5.0.0", "Remove and return members with the lowest scores in a sorted set"),
-    row!("zpopmax", -2, WRITE | FAST, 1, 1, 1, Coordinated(super::zset::zpopmax), ["write", "sortedset", "fast"], "sorted-set", "5.0.0", "Remove and return members with the highest scores in a sorted set"),
+    row!("zpopmin", -2, WRITE | FAST, 1, 1, 1, Keyed(super::zset::zpopmin), ["write", "sortedset", "fast"], "sorted-set", "5.0.0", "Remove and return members with the lowest scores in a sorted set"),
+    row!("zpopmax", -2, WRITE | FAST, 1, 1, 1, Keyed(super::zset::zpopmax), ["write", "sortedset", "fast"], "sorted-set", "5.0.0", "Remove and return members with the highest scores in a sorted set"),
     row!("zremrangebyrank", 4, WRITE, 1, 1, 1, Keyed(super::zset::zremrangebyrank), ["write", "sortedset", "slow"], "sorted-set", "2.0.0", "Remove all members in a sorted set within the given indexes"),
     row!("zremrangebyscore", 4, WRITE, 1, 1, 1, Keyed(super::zset::zremrangebyscore), ["write", "sortedset", "slow"], "sorted-set", "1.2.0", "Remove all members in a sorted set within the given scores"),
     row!("zremrangebylex", 4, WRITE, 1, 1, 1, Keyed(super::zset::zremrangebylex), ["write", "sortedset", "slow"], "sorted-set", "2.8.9", "Remove all members in a sorted set between the given lexicographical range"),
-    row!("zrandmember", -2, READONLY, 1, 1, 1, Coordinated(super::zset::zrandmember), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Get one or multiple random elements from a sorted set"),
+    row!("zrandmember", -2, READONLY, 1, 1, 1, Keyed(super::zset::zrandmember), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Get one or multiple random elements from a sorted set"),
     row!("zscan", -3, READONLY, 1, 1, 1, Keyed(super::zset::zscan), ["read", "sortedset", "slow"], "sorted-set", "2.8.0", "Incrementally iterate sorted sets elements and associated scores"),
     row!("zrangestore", -5, WRITE | DENYOOM, 1, 2, 1, Multi(super::zset::zrangestore, super::zset::zrangestore_spanning), ["write", "sortedset", "slow"], "sorted-set", "6.2.0", "Store a range of members from sorted set into another key"),
-    row!("zmpop", -4, WRITE, 0, 0, 0, Coordinated(super::zset::zmpop), ["write", "sortedset", "slow"], "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set"),
+    row!("zmpop", -4, WRITE, 0, 0, 0, Coordinated(super::zset::zmpop), ["write", "sortedset", "slow"], "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set", movable = keyspec::numkeys_first),
     row!("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, 1, -2, 1, Coordinated(super::blocking::bzpopmin), ["write", "sortedset", "fast", "blocking"], "sorted-set", "5.0.0", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available"),
     row!("bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, 1, -2, 1, Coordinated(super::blocking::bzpopmax), ["write", "sortedset", "fast", "blocking"], "sorted-set", "5.0.0", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available"),
-    row!("bzmpop", -5, WRITE | BLOCKING, 0, 0, 0, Coordinated(super::blocking::bzmpop), ["write", "sortedset", "slow", "blocking"], "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set or block until one is available"),
-    row!("zunion", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zunion), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Add multiple sorted sets"),
-    row!("zinter", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zinter), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Intersect multiple sorted sets"),
-    row!("zdiff", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zdiff), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Subtract multiple sorted sets"),
-    row!("zunionstore", -4, WRITE | DENYOOM, 1, 1, 1, Coordinated(super::zset::zunionstore), ["write", "sortedset", "slow"], "sorted-set", "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key"),
-    row!("zinterstore", -4, WRITE | DENYOOM, 1, 1, 1, Coordinated(super::zset::zinterstore), ["write", "sortedset", "slow"], "sorted-set", "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key"),
-    row!("zdiffstore", -4, WRITE | DENYOOM, 1, 1, 1, Coordinated(super::zset::zdiffstore), ["write", "sortedset", "slow"], "sorted-set", "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key"),
-    row!("zintercard", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zintercard), ["read", "sortedset", "slow"], "sorted-set", "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result"),
+    row!("bzmpop", -5, WRITE | BLOCKING, 0, 0, 0, Coordinated(super::blocking::bzmpop), ["write", "sortedset", "slow", "blocking"], "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set or block until one is available", movable = keyspec::numkeys_second),
+    row!("zunion", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zunion), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Add multiple sorted sets", movable = keyspec::numkeys_first),
+    row!("zinter", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zinter), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Intersect multiple sorted sets", movable = keyspec::numkeys_first),
+    row!("zdiff", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zdiff), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Subtract multiple sorted sets", movable = keyspec::numkeys_first),
+    row!("zunionstore", -4, WRITE | DENYOOM, 1, 1, 1, Coordinated(super::zset::zunionstore), ["write", "sortedset", "slow"], "sorted-set", "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key", movable = keyspec::destination_then_numkeys),
+    row!("zinterstore", -4, WRITE | DENYOOM, 1, 1, 1, Coordinated(super::zset::zinterstore), ["write", "sortedset", "slow"], "sorted-set", "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key", movable = keyspec::destination_then_numkeys),
+    row!("zdiffstore", -4, WRITE | DENYOOM, 1, 1, 1, Coordinated(super::zset::zdiffstore), ["write", "sortedset", "slow"], "sorted-set", "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key", movable = keyspec::destination_then_numkeys),
+    row!("zintercard", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zintercard), ["read", "sortedset", "slow"], "sorted-set", "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result", movable = keyspec::numkeys_first),
     // connection
     row!("ping", -1, FAST | SENTINEL, 0, 0, 0, Local(connection::ping), ["fast", "connection"], "connection", "1.0.0", "Returns the server's liveliness response."),
     row!("echo", 2, FAST, 0, 0, 0, Local(connection::echo), ["fast", "connection"], "connection", "1.0.0", "Returns the given string."),
@@ -385,6 +388,68 @@ mod tests {
         assert_eq!(get.name, "get");
         assert_eq!(COMMANDS[get.index()].name, "get");
         assert!(lookup(b"nosuchcommand").is_none());
+    }
+
+    #[test]
+    fn single_key_pair_replies_are_keyed_so_they_batch() {
+        for name in [
+            "zrange",
+            "zrevrange",
+            "zrangebyscore",
+            "zrevrangebyscore",
+            "zrangebylex",
+            "zrevrangebylex",
+            "zpopmin",
+            "zpopmax",
+            "zrandmember",
+            "hrandfield",
+            "zscan",
+        ] {
+            let spec = lookup(name.as_bytes()).unwrap();
+            assert!(matches!(spec.handler, Handler::Keyed(_)), "{name}");
+        }
+    }
+
+    #[test]
+    fn numkeys_commands_have_movable_keys() {
+        let bytes = |v: &[&str]| -> Vec<Bytes> {
+            v.iter()
+                .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+                .collect()
+        };
+        let movable: Vec<&str> = COMMANDS
+            .iter()
+            .filter(|c| c.movable_keys.is_some())
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(
+            movable,
+            [
+                "lmpop",
+                "sintercard",
+                "zmpop",
+                "zunion",
+                "zinter",
+                "zdiff",
+                "zunionstore",
+                "zinterstore",
+                "zdiffstore",
+                "zintercard"
+            ]
+        );
+        let zunionstore = lookup(b"zunionstore").unwrap();
+        assert_eq!(
+            zunionstore.keys_of(&bytes(&["zunionstore", "d", "2", "a", "b"])),
+            [1, 3, 4]
+        );
+        let lmpop = lookup(b"lmpop").unwrap();
+        assert_eq!(
+            lmpop.keys_of(&bytes(&["lmpop", "2", "a", "b", "LEFT"])),
+            [2, 3]
+        );
+        let mset = lookup(b"mset").unwrap();
+        assert_eq!(mset.keys_of(&bytes(&["mset", "a", "1", "b", "2"])), [1, 3]);
+        assert!(lookup(b"get").unwrap().movable_keys.is_none());
     }
 
     #[test]

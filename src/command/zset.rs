@@ -1,33 +1,25 @@
-//! Sorted-set commands: ZADD … ZSCAN (the multi-key and blocking forms are
-//! not implemented).
+//! Sorted-set commands: ZADD … ZSCAN; the multi-key ones live in `multi`
+//! (the blocking forms are not implemented).
 //!
-//! Keyed handlers run on the sorted set's owning shard over its `Store`.
-//! Commands whose reply shape depends on the protocol (WITHSCORES, ZPOPMIN
-//! with a count, ZRANDMEMBER) are coordinated: keyed handlers never see the
-//! connection's protocol, so the body runs as one step on the owning shard
-//! and the connection's core shapes its result — RESP3 nests
-//! `[member, score]` pairs where RESP2 flattens them, as Redis 7.0 does.
+//! Keyed handlers run on the sorted set's owning shard over its `Store`,
+//! batched like any single-key command. Member–score lists (WITHSCORES,
+//! ZPOPMIN with a count, ZRANDMEMBER) are `Reply::Pairs`, which the
+//! connection encodes for its protocol: RESP3 nests `[member, score]` pairs
+//! where RESP2 flattens them, as Redis 7.0 does.
 //!
 //! Invariants: an empty sorted set is never stored. Checks run in Redis
 //! 7.0's order (argument parsing, key lookup and type, then the rest), so a
 //! command wrong in several ways gets Redis's error. Write commands look
 //! keys up without counting keyspace hits or misses (`lookupKeyWrite`).
-//! Limits: ZSCAN answers the whole set in one call with cursor 0, whatever
-//! the encoding (Redis pages a "skiplist" set).
 
 use std::cmp::Ordering;
-use std::rc::Rc;
 
 use bytes::Bytes;
-use futures::future::LocalBoxFuture;
 use rand::Rng;
 
 use super::args::{self, eq};
 use super::errors::{self, err};
-use super::{store_step, take};
-use crate::resp::{format_double, Proto, Reply};
-use crate::server::session::Session;
-use crate::shard::core::Shard;
+use crate::resp::{format_double, Reply};
 use crate::shard::store::Store;
 use crate::shard::value::Value;
 use crate::shard::zset::{SetOutcome, ZSetValue};
@@ -54,56 +46,6 @@ pub use multi::{
     zdiff, zdiffstore, zinter, zintercard, zinterstore, zmpop, zrangestore, zrangestore_spanning,
     zunion, zunionstore,
 };
-
-/// A reply whose shape may depend on the protocol.
-pub enum Out {
-    Plain(Reply),
-    /// `[member, score]` pairs: nested in RESP3, flattened in RESP2.
-    Pairs(Vec<(Bytes, f64)>),
-}
-
-impl Out {
-    fn shape(self, proto: Proto) -> Reply {
-        match self {
-            Out::Plain(r) => r,
-            Out::Pairs(v) if proto == Proto::Resp3 => Reply::Array(
-                v.into_iter()
-                    .map(|(m, s)| Reply::Array(vec![Reply::Bulk(m), Reply::Double(s)]))
-                    .collect(),
-            ),
-            Out::Pairs(v) => Reply::Array(
-                v.into_iter()
-                    .flat_map(|(m, s)| [Reply::Bulk(m), Reply::Double(s)])
-                    .collect(),
-            ),
-        }
-    }
-}
-
-impl From<Reply> for Out {
-    fn from(r: Reply) -> Out {
-        Out::Plain(r)
-    }
-}
-
-type Body = fn(&mut Store, usize, &[Bytes]) -> Out;
-
-/// Runs `body` as one step on the key's owning shard and shapes its result
-/// for the connection's protocol.
-fn on_owner<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-    body: Body,
-) -> LocalBoxFuture<'a, Reply> {
-    Box::pin(async move {
-        let shard = sh.slots.shard_of(&a[1]);
-        let proto = s.proto;
-        let step = store_step(s.db, move |st, db| body(st, db, &a));
-        let (_, mut outs) = sh.begin(vec![(shard, step)], false).await;
-        take::<Out>(outs.pop().expect("one step")).shape(proto)
-    })
-}
 
 /// The sorted set at `key` for a read: Ok(None) when absent.
 fn read_zset<'a>(st: &'a mut Store, db: usize, key: &[u8]) -> Result<Option<&'a ZSetValue>, Reply> {
@@ -138,15 +80,25 @@ fn pair(z: &ZSetValue, i: usize) -> (Bytes, f64) {
     (Bytes::copy_from_slice(m), s)
 }
 
+/// `[member, score]` pairs as a reply: nested in RESP3, flat in RESP2.
+fn pairs_reply(pairs: impl IntoIterator<Item = (Bytes, f64)>) -> Reply {
+    Reply::Pairs(
+        pairs
+            .into_iter()
+            .map(|(m, s)| (Reply::Bulk(m), Reply::Double(s)))
+            .collect(),
+    )
+}
+
 /// Members (with scores if asked) at the given ascending indexes.
-fn emit(z: &ZSetValue, idxs: impl Iterator<Item = usize>, withscores: bool) -> Out {
+fn emit(z: &ZSetValue, idxs: impl Iterator<Item = usize>, withscores: bool) -> Reply {
     if withscores {
-        Out::Pairs(idxs.map(|i| pair(z, i)).collect())
+        pairs_reply(idxs.map(|i| pair(z, i)))
     } else {
-        Out::Plain(Reply::Array(
+        Reply::Array(
             idxs.map(|i| Reply::bulk_from(z.get(i).expect("index in range").1))
                 .collect(),
-        ))
+        )
     }
 }
 
@@ -592,85 +544,50 @@ fn select(z: &ZSetValue, r: &RangeReq) -> Vec<usize> {
     }
 }
 
+/// Shared body of ZRANGE, ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE,
+/// ZRANGEBYLEX and ZREVRANGEBYLEX (Redis's `zrangeGenericCommand`).
 fn range_generic(
     st: &mut Store,
     db: usize,
     a: &[Bytes],
     kind: Option<Kind>,
     rev: Option<bool>,
-) -> Out {
-    let r = match parse_range(a, kind, rev) {
-        Ok(r) => r,
-        Err(e) => return e.into(),
-    };
-    match read_zset(st, db, &a[1]) {
-        Err(e) => e.into(),
-        Ok(None) => Reply::Array(Vec::new()).into(),
-        Ok(Some(z)) => emit(z, select(z, &r).into_iter(), r.withscores),
+) -> Reply {
+    let r = tri!(parse_range(a, kind, rev));
+    match tri!(read_zset(st, db, &a[1])) {
+        None => Reply::Array(Vec::new()),
+        Some(z) => emit(z, select(z, &r).into_iter(), r.withscores),
     }
 }
 
-fn zrange_body(st: &mut Store, db: usize, a: &[Bytes]) -> Out {
+/// ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
+pub fn zrange(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     range_generic(st, db, a, None, None)
 }
 
-fn zrevrange_body(st: &mut Store, db: usize, a: &[Bytes]) -> Out {
+/// ZREVRANGE key start stop [WITHSCORES]
+pub fn zrevrange(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     range_generic(st, db, a, Some(Kind::Rank), Some(true))
 }
 
-fn zrangebyscore_body(st: &mut Store, db: usize, a: &[Bytes]) -> Out {
+/// ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count]
+pub fn zrangebyscore(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     range_generic(st, db, a, Some(Kind::Score), Some(false))
 }
 
-fn zrevrangebyscore_body(st: &mut Store, db: usize, a: &[Bytes]) -> Out {
+/// ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count]
+pub fn zrevrangebyscore(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     range_generic(st, db, a, Some(Kind::Score), Some(true))
 }
 
-/// ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
-pub fn zrange<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    on_owner(sh, s, a, zrange_body)
-}
-
-/// ZREVRANGE key start stop [WITHSCORES]
-pub fn zrevrange<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    on_owner(sh, s, a, zrevrange_body)
-}
-
-/// ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count]
-pub fn zrangebyscore<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    on_owner(sh, s, a, zrangebyscore_body)
-}
-
-/// ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count]
-pub fn zrevrangebyscore<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    on_owner(sh, s, a, zrevrangebyscore_body)
-}
-
-/// ZRANGEBYLEX key min max [LIMIT offset count] (never has scores, so
-/// keyed: its reply does not depend on the protocol).
+/// ZRANGEBYLEX key min max [LIMIT offset count]
 pub fn zrangebylex(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
-    range_generic(st, db, a, Some(Kind::Lex), Some(false)).shape(Proto::Resp2)
+    range_generic(st, db, a, Some(Kind::Lex), Some(false))
 }
 
 /// ZREVRANGEBYLEX key max min [LIMIT offset count]
 pub fn zrevrangebylex(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
-    range_generic(st, db, a, Some(Kind::Lex), Some(true)).shape(Proto::Resp2)
+    range_generic(st, db, a, Some(Kind::Lex), Some(true))
 }
 
 /// ZCOUNT key min max
@@ -738,18 +655,18 @@ pub fn zremrangebylex(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 // ---------------------------------------------------------------- pops
 
 /// Shared body of ZPOPMIN and ZPOPMAX. Without a count: a flat `[member,
-/// score]`; with one, pairs (nested in RESP3). Count 0 answers an empty
-/// array only after the type check, as Redis 7.0 does.
-fn pop_generic(st: &mut Store, db: usize, a: &[Bytes], max: bool) -> Out {
+/// score]` in both protocols; with one, pairs (nested in RESP3). Count 0
+/// answers an empty array only after the type check, as Redis 7.0 does.
+fn pop_generic(st: &mut Store, db: usize, a: &[Bytes], max: bool) -> Reply {
     if a.len() > 3 {
-        return errors::syntax().into();
+        return errors::syntax();
     }
     let count = match a.get(2).map(|c| args::int(c)) {
         None => None,
         Some(Ok(n)) if n >= 0 => Some(n as usize),
-        Some(_) => return err(MUST_BE_POSITIVE).into(),
+        Some(_) => return err(MUST_BE_POSITIVE),
     };
-    let popped = modify_zset(st, db, &a[1], |z| {
+    let popped = tri!(modify_zset(st, db, &a[1], |z| {
         let n = count.unwrap_or(1).min(z.len());
         (0..n)
             .map(|_| {
@@ -759,82 +676,61 @@ fn pop_generic(st: &mut Store, db: usize, a: &[Bytes], max: bool) -> Out {
                 (m, s)
             })
             .collect::<Vec<_>>()
-    });
+    }));
     match popped {
-        Err(e) => e.into(),
-        Ok(None) => Reply::Array(Vec::new()).into(),
-        Ok(Some(v)) if count.is_some() => Out::Pairs(v),
-        Ok(Some(v)) => Reply::Array(
+        None => Reply::Array(Vec::new()),
+        Some(v) if count.is_some() => pairs_reply(v),
+        Some(v) => Reply::Array(
             v.into_iter()
                 .flat_map(|(m, s)| [Reply::Bulk(m), Reply::Double(s)])
                 .collect(),
-        )
-        .into(),
+        ),
     }
 }
 
-fn zpopmin_body(st: &mut Store, db: usize, a: &[Bytes]) -> Out {
+/// ZPOPMIN key [count]
+pub fn zpopmin(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     pop_generic(st, db, a, false)
 }
 
-fn zpopmax_body(st: &mut Store, db: usize, a: &[Bytes]) -> Out {
-    pop_generic(st, db, a, true)
-}
-
-/// ZPOPMIN key [count]
-pub fn zpopmin<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    on_owner(sh, s, a, zpopmin_body)
-}
-
 /// ZPOPMAX key [count]
-pub fn zpopmax<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    on_owner(sh, s, a, zpopmax_body)
+pub fn zpopmax(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    pop_generic(st, db, a, true)
 }
 
 // ---------------------------------------------------------------- random, scan
 
-fn zrandmember_body(st: &mut Store, db: usize, a: &[Bytes]) -> Out {
+/// ZRANDMEMBER key [count [WITHSCORES]]
+pub fn zrandmember(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let mut rng = st.rng.clone();
-    let out = zrandmember_with(st, db, a, &mut rng);
+    let reply = zrandmember_with(st, db, a, &mut rng);
     st.rng = rng;
-    out
+    reply
 }
 
-fn zrandmember_with(st: &mut Store, db: usize, a: &[Bytes], rng: &mut impl Rng) -> Out {
+fn zrandmember_with(st: &mut Store, db: usize, a: &[Bytes], rng: &mut impl Rng) -> Reply {
     if a.len() == 2 {
-        return match read_zset(st, db, &a[1]) {
-            Err(e) => e.into(),
-            Ok(None) => Reply::Nil.into(),
-            Ok(Some(z)) => {
-                Reply::bulk_from(z.get(rng.gen_range(0..z.len())).expect("index in range").1).into()
+        return match tri!(read_zset(st, db, &a[1])) {
+            None => Reply::Nil,
+            Some(z) => {
+                Reply::bulk_from(z.get(rng.gen_range(0..z.len())).expect("index in range").1)
             }
         };
     }
-    let count = match args::int(&a[2]) {
-        Ok(i64::MIN) => return err(RANDMEMBER_RANGE).into(),
-        Ok(n) => n,
-        Err(e) => return e.into(),
+    let count = match tri!(args::int(&a[2])) {
+        i64::MIN => return err(RANDMEMBER_RANGE),
+        n => n,
     };
     let withscores = match a.len() {
         3 => false,
         4 if eq(&a[3], "withscores") => true,
-        _ => return errors::syntax().into(),
+        _ => return errors::syntax(),
     };
     if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
-        return err(OUT_OF_RANGE).into();
+        return err(OUT_OF_RANGE);
     }
-    let z = match read_zset(st, db, &a[1]) {
-        Err(e) => return e.into(),
-        Ok(None) => return Reply::Array(Vec::new()).into(),
-        Ok(Some(z)) => z,
+    let Some(z) = tri!(read_zset(st, db, &a[1])) else {
+        return Reply::Array(Vec::new());
     };
     let len = z.len();
     let idxs: Vec<usize> = if count < 0 {
@@ -858,69 +754,27 @@ fn zrandmember_with(st: &mut Store, db: usize, a: &[Bytes], rng: &mut impl Rng) 
     emit(z, idxs.into_iter(), withscores)
 }
 
-/// ZRANDMEMBER key [count [WITHSCORES]]
-pub fn zrandmember<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    on_owner(sh, s, a, zrandmember_body)
-}
-
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]
 ///
-/// Deviation: the whole set comes back in one call with cursor 0 (Redis
-/// does so only for the "listpack" encoding). Scores are formatted as
-/// `%.17g`, as Redis stores them in a listpack.
+/// A listpack set answers whole with cursor 0, as Redis does. A skiplist's
+/// cursor is how many of its positions are left to walk (0 = start), not
+/// Redis's reverse-binary cursor; see `ZSetValue::scan` for why a member
+/// present throughout is returned. Scores are formatted as `%.17g`, as
+/// Redis does for both encodings.
 pub fn zscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
-    if !scan_cursor_ok(&a[2]) {
-        return err(errors::SCAN_CURSOR);
-    }
-    let empty = || Reply::Array(vec![Reply::bulk_from(b"0"), Reply::Array(Vec::new())]);
+    let cursor = tri!(args::scan_cursor(&a[2]));
     let Some(z) = tri!(read_zset(st, db, &a[1])) else {
-        return empty();
+        return super::scan_reply(0, Vec::new());
     };
-    let mut pattern: Option<&[u8]> = None;
-    let mut j = 3;
-    while j < a.len() {
-        let has_value = j + 1 < a.len();
-        if eq(&a[j], "count") && has_value {
-            if tri!(args::int(&a[j + 1])) < 1 {
-                return errors::syntax();
-            }
-        } else if eq(&a[j], "match") && has_value {
-            pattern = (&a[j + 1][..] != b"*").then_some(&a[j + 1][..]);
-        } else {
-            return errors::syntax();
-        }
-        j += 2;
-    }
+    let opts = tri!(args::ScanOpts::parse(&a[3..], false));
     let mut items = Vec::new();
-    for i in 0..z.len() {
-        let (s, m) = z.get(i).expect("index in range");
-        if pattern.is_some_and(|p| !crate::glob::glob_match(p, m, false)) {
-            continue;
+    let next = z.scan(args::positions_left(cursor), opts.count, |m, s| {
+        if opts.matches(m) {
+            items.push(Reply::bulk_from(m));
+            items.push(Reply::bulk_from(format_double(s).as_bytes()));
         }
-        items.push(Reply::bulk_from(m));
-        items.push(Reply::bulk_from(format_double(s).as_bytes()));
-    }
-    Reply::Array(vec![Reply::bulk_from(b"0"), Reply::Array(items)])
-}
-
-/// Whether `strtoul` reads the whole cursor without overflow, as Redis's
-/// `parseScanCursorOrReply` requires: a sign is allowed ("-1" wraps) and an
-/// empty string is cursor 0; leading space is not.
-fn scan_cursor_ok(c: &[u8]) -> bool {
-    if c.is_empty() {
-        return true;
-    }
-    let digits = c
-        .strip_prefix(b"-")
-        .or_else(|| c.strip_prefix(b"+"))
-        .unwrap_or(c);
-    !digits.is_empty()
-        && digits.iter().all(u8::is_ascii_digit)
-        && std::str::from_utf8(digits).is_ok_and(|d| d.parse::<u64>().is_ok())
+    });
+    super::scan_reply(next as u64, items)
 }
 
 #[cfg(test)]

@@ -48,6 +48,10 @@ pub enum Reply {
     Array(Vec<Reply>),
     /// RESP2: flat array of 2n; RESP3: `%n`.
     Map(Vec<(Reply, Reply)>),
+    /// A list of pairs (member and score, field and value): RESP2 a flat
+    /// array of 2n, RESP3 an array of n two-element arrays, as Redis 7.0
+    /// answers ZRANGE … WITHSCORES or HRANDFIELD … WITHVALUES.
+    Pairs(Vec<(Reply, Reply)>),
     /// RESP2: array; RESP3: `~n`.
     Set(Vec<Reply>),
     /// RESP2: bulk string of [`format_double`]; RESP3: `,<format_double>`.
@@ -112,6 +116,16 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
             for (k, v) in pairs {
                 encode(k, proto, out);
                 encode(v, proto, out);
+            }
+        }
+        Reply::Pairs(pairs) => {
+            len_line(out, b'*', pairs.len() as u64 * if resp3 { 1 } else { 2 });
+            for (a, b) in pairs {
+                if resp3 {
+                    out.extend_from_slice(b"*2\r\n");
+                }
+                encode(a, proto, out);
+                encode(b, proto, out);
             }
         }
         Reply::Double(d) => {
@@ -416,6 +430,15 @@ mod tests {
             b"*4\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n$3\r\n1.5\r\n",
             b"%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n,1.5\r\n",
         );
+        check(
+            Reply::Pairs(vec![
+                (Reply::bulk_from(b"a"), Reply::Double(1.5)),
+                (Reply::bulk_from(b"b"), Reply::bulk_from(b"v")),
+            ]),
+            b"*4\r\n$1\r\na\r\n$3\r\n1.5\r\n$1\r\nb\r\n$1\r\nv\r\n",
+            b"*2\r\n*2\r\n$1\r\na\r\n,1.5\r\n*2\r\n$1\r\nb\r\n$1\r\nv\r\n",
+        );
+        check(Reply::Pairs(vec![]), b"*0\r\n", b"*0\r\n");
         check(
             Reply::Set(vec![Reply::bulk_from(b"m")]),
             b"*1\r\n$1\r\nm\r\n",

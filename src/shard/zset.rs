@@ -10,7 +10,10 @@
 //!
 //! Invariants: scores are never NaN; both encodings hold exactly the same
 //! members; `bytes` is the allocator estimate, updated by every mutation so
-//! `heap_bytes` stays O(1). Owned by one shard's store: no locks.
+//! `heap_bytes` stays O(1). Owned by one shard's store: no locks. The map
+//! is only ever shrunk with `swap_remove`, which moves the last member into
+//! the hole, and `scan` walks its positions downwards, so a member present
+//! for a whole ZSCAN is returned at least once (the argument of `Db::scan`).
 
 use std::cmp::Ordering;
 
@@ -18,9 +21,9 @@ use super::value::alloc_size;
 
 /// Per-entry overhead beyond the member's allocation, listpack encoding.
 const LISTPACK_ENTRY: usize = 24;
-/// Per-entry overhead of a tree node plus a map slot (the member is stored
-/// in both), skiplist encoding.
-const SKIPLIST_ENTRY: usize = 96;
+/// Per-entry overhead of a tree node (64) plus a map entry and its index
+/// slot (44; the member is stored in both), skiplist encoding.
+const SKIPLIST_ENTRY: usize = 108;
 
 /// The total order of a sorted set: score, then member bytes.
 pub fn cmp_entry(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
@@ -164,11 +167,13 @@ impl Ranked {
     }
 }
 
+type Hasher = hashbrown::DefaultHashBuilder;
+
 #[derive(Clone, Debug)]
 enum Repr {
     Listpack(Vec<(f64, Box<[u8]>)>),
     Skiplist {
-        map: hashbrown::HashMap<Box<[u8]>, f64>,
+        map: indexmap::IndexMap<Box<[u8]>, f64, Hasher>,
         tree: Ranked,
     },
 }
@@ -255,8 +260,19 @@ impl ZSetValue {
             return SetOutcome::Unchanged;
         }
         if let Some(old) = old {
-            self.remove_known(member, old);
-            self.insert_new(member, score);
+            match &mut self.repr {
+                Repr::Listpack(_) => {
+                    self.remove_known(member, old);
+                    self.insert_new(member, score);
+                }
+                // The map entry keeps its position, so a ZSCAN in progress
+                // still finds a member whose score changes.
+                Repr::Skiplist { map, tree } => {
+                    *map.get_mut(member).expect("member present") = score;
+                    tree.remove(old, member);
+                    tree.insert(score, member.into());
+                }
+            }
             return SetOutcome::Updated;
         }
         if matches!(self.repr, Repr::Listpack(_))
@@ -300,7 +316,7 @@ impl ZSetValue {
                 }
             }
             Repr::Skiplist { map, tree } => {
-                if map.remove(member).is_some() {
+                if map.swap_remove(member).is_some() {
                     tree.remove(score, member);
                     self.bytes -= 2 * alloc_size(member.len()) + SKIPLIST_ENTRY;
                 }
@@ -312,7 +328,7 @@ impl ZSetValue {
         let Repr::Listpack(v) = std::mem::replace(
             &mut self.repr,
             Repr::Skiplist {
-                map: hashbrown::HashMap::new(),
+                map: indexmap::IndexMap::default(),
                 tree: Ranked::default(),
             },
         ) else {
@@ -345,6 +361,30 @@ impl ZSetValue {
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         let score = self.score(member)?;
         Some(self.count_before(&|s, m| cmp_entry(s, m, score, member) == Ordering::Less))
+    }
+
+    /// One ZSCAN step over a skiplist's map positions `[0, remaining)`,
+    /// walked downwards: visits about `count` positions, calls `f` on each
+    /// (member, score) and returns the new `remaining` (0 when done). A
+    /// listpack is visited whole, in order, in one step, as Redis does. See
+    /// the module doc for the guarantee.
+    pub fn scan(&self, remaining: usize, count: usize, mut f: impl FnMut(&[u8], f64)) -> usize {
+        match &self.repr {
+            Repr::Listpack(v) => {
+                v.iter().for_each(|(s, m)| f(m, *s));
+                0
+            }
+            Repr::Skiplist { map, .. } => {
+                let mut pos = remaining.min(map.len());
+                let stop = pos.saturating_sub(count.max(1));
+                while pos > stop {
+                    pos -= 1;
+                    let (m, s) = map.get_index(pos).expect("position below len");
+                    f(m, *s);
+                }
+                pos
+            }
+        }
     }
 }
 
@@ -406,5 +446,45 @@ mod tests {
             big.remove(&m);
         }
         assert_eq!((small.heap_bytes(), big.heap_bytes()), (0, 0));
+    }
+
+    #[test]
+    fn scan_pages_a_skiplist_and_returns_every_stable_member_despite_churn() {
+        let mut z = ZSetValue::default();
+        for i in 0..400 {
+            z.set(format!("stable{i}").as_bytes(), i as f64, 0, 0);
+            z.set(format!("temp{i}").as_bytes(), -(i as f64), 0, 0);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let (mut remaining, mut steps) = (usize::MAX, 0);
+        loop {
+            let mut page = 0;
+            remaining = z.scan(remaining, 10, |m, s| {
+                page += 1;
+                assert_eq!(z.score(m), Some(s));
+                seen.insert(m.to_vec());
+            });
+            assert!(page <= 10);
+            z.remove(format!("temp{steps}").as_bytes());
+            z.set(format!("new{steps}").as_bytes(), 0.5, 0, 0);
+            z.set(format!("stable{}", 399 - steps).as_bytes(), 1e6, 0, 0);
+            steps += 1;
+            if remaining == 0 {
+                break;
+            }
+        }
+        assert!(steps > 40, "a skiplist is paged");
+        for i in 0..400 {
+            assert!(seen.contains(format!("stable{i}").as_bytes()), "stable{i}");
+        }
+        let mut small = ZSetValue::default();
+        small.set(b"b", 2.0, 128, 64);
+        small.set(b"a", 1.0, 128, 64);
+        let mut all = Vec::new();
+        assert_eq!(
+            small.scan(usize::MAX, 1, |m, s| all.push((m.to_vec(), s))),
+            0
+        );
+        assert_eq!(all, [(b"a".to_vec(), 1.0), (b"b".to_vec(), 2.0)]);
     }
 }

@@ -6,7 +6,14 @@
 //! destination in a second step that releases them all, so every result is
 //! one consistent snapshot. Single-key helpers live in the parent module.
 
+use std::rc::Rc;
+
+use futures::future::LocalBoxFuture;
+
+use super::super::{store_step, take};
 use super::*;
+use crate::server::session::Session;
+use crate::shard::core::Shard;
 
 /// The (member, score) pairs ZRANGESTORE copies out of its source, in
 /// reply order; Err for a WRONGTYPE source.
@@ -441,7 +448,6 @@ fn algebra_generic<'a>(
         let n = n as usize;
         let keys: Vec<Bytes> = a[idx + 1..idx + 1 + n].to_vec();
         let db = s.db;
-        let proto = s.proto;
         let mut shares: Vec<(crate::shard::slot::ShardId, Vec<usize>)> = Vec::new();
         for (i, key) in keys.iter().enumerate() {
             let shard = sh.slots.shard_of(key);
@@ -509,7 +515,7 @@ fn algebra_generic<'a>(
             return Reply::Int(c as i64);
         }
         if o.withscores {
-            Out::Pairs(result).shape(proto)
+            pairs_reply(result)
         } else {
             Reply::Array(result.into_iter().map(|(m, _)| Reply::Bulk(m)).collect())
         }
