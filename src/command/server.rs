@@ -211,11 +211,14 @@ pub fn shutdown(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
 }
 
 /// What one core reports for INFO.
-struct CoreSnapshot {
-    stats: CoreStats,
-    keyspace: crate::shard::store::KeyspaceStats,
-    used_memory: usize,
-    dbs: Vec<(usize, usize)>,
+pub(crate) struct CoreSnapshot {
+    pub stats: CoreStats,
+    pub keyspace: crate::shard::store::KeyspaceStats,
+    pub used_memory: usize,
+    /// Requests waiting on this shard for a multi-shard operation's keys.
+    pub queue_depth: usize,
+    /// (keys, keys with a TTL) per database.
+    pub dbs: Vec<(usize, usize)>,
     cpu_user: f64,
     cpu_sys: f64,
     ops_per_sec: u64,
@@ -234,13 +237,14 @@ fn rusage(who: i32) -> (f64, f64) {
     }
 }
 
-fn snapshot(shard: &Shard) -> CoreSnapshot {
+pub(crate) fn snapshot(shard: &Shard) -> CoreSnapshot {
     let st = shard.store.borrow();
     let (cpu_user, cpu_sys) = rusage(libc::RUSAGE_THREAD);
     CoreSnapshot {
         stats: shard.stats.borrow().clone(),
         keyspace: st.stats.clone(),
         used_memory: st.used_memory(),
+        queue_depth: shard.queue_depth(),
         dbs: (0..st.databases())
             .map(|d| (st.db_ref(d).len(), st.db_ref(d).volatile_len()))
             .collect(),
@@ -270,7 +274,7 @@ fn human(bytes: u64) -> String {
     }
 }
 
-fn rss_bytes() -> u64 {
+pub(crate) fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
         .and_then(|s| {

@@ -425,9 +425,13 @@ mod tests {
         assert_eq!(
             movable,
             [
+                "sort",
+                "sort_ro",
                 "lmpop",
+                "blmpop",
                 "sintercard",
                 "zmpop",
+                "bzmpop",
                 "zunion",
                 "zinter",
                 "zdiff",

@@ -202,6 +202,12 @@ impl Shard {
         self.serve_blocked();
     }
 
+    /// Batches and multi-shard steps waiting here for keys a multi-shard
+    /// operation holds.
+    pub fn queue_depth(&self) -> usize {
+        self.pending.borrow().len() + self.locks.borrow().waiting()
+    }
+
     pub fn sample_ops(&self) {
         let total = self.stats.borrow().total_commands;
         let mut s = self.ops_samples.borrow_mut();

@@ -256,11 +256,12 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `lanner --bind 127.0.0.1 --port 0 --shards <shards> <args...>`
-    /// and waits for its ready line.
+    /// Starts `lanner --bind 127.0.0.1 --port 0 --metrics-port 0 --shards
+    /// <shards> <args...>` and waits for its ready line.
     pub fn start(shards: usize, args: &[&str]) -> Server {
         let mut cmd = Command::new(lanner_bin());
-        cmd.args(["--bind", "127.0.0.1", "--port", "0", "--shards"])
+        cmd.args(["--bind", "127.0.0.1", "--port", "0", "--metrics-port", "0"])
+            .arg("--shards")
             .arg(shards.to_string())
             .args(args);
         let mut proc = Proc::spawn(&format!("lanner ({shards} shards)"), &mut cmd);
