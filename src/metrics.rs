@@ -52,6 +52,7 @@ const METRICS: &[(&str, Kind, &str)] = &[
     ("lanner_keys", Kind::Gauge, "Keys, by database and shard."),
     ("lanner_expiring_keys", Kind::Gauge, "Keys with a TTL, by database and shard."),
     ("lanner_memory_used_bytes", Kind::Gauge, "Memory used by the keyspace (lanner's accounting), by shard."),
+    ("lanner_db_memory_bytes", Kind::Gauge, "Memory used by a database's keys and values (lanner's accounting), by database and shard."),
     ("lanner_memory_rss_bytes", Kind::Gauge, "Resident set size of the process."),
     ("lanner_memory_max_bytes", Kind::Gauge, "The maxmemory setting (0: unbounded)."),
     ("lanner_cross_shard_hops_total", Kind::Counter, "Batches a shard's connections sent to other shards, by sending shard."),
@@ -128,14 +129,15 @@ fn handle_render(sh: &Shard, snaps: &[CoreSnapshot]) -> String {
     counter!("lanner_evicted_keys_total").absolute(0);
     for (i, s) in snaps.iter().enumerate() {
         let shard = i.to_string();
-        for (db, &(keys, expiring)) in s.dbs.iter().enumerate() {
+        for (db, &(keys, expiring, bytes)) in s.dbs.iter().enumerate() {
             if keys == 0 {
                 continue;
             }
             let db = db.to_string();
             gauge!("lanner_keys", "db" => db.clone(), "shard" => shard.clone()).set(keys as f64);
-            gauge!("lanner_expiring_keys", "db" => db, "shard" => shard.clone())
+            gauge!("lanner_expiring_keys", "db" => db.clone(), "shard" => shard.clone())
                 .set(expiring as f64);
+            gauge!("lanner_db_memory_bytes", "db" => db, "shard" => shard.clone()).set(bytes as f64);
         }
         gauge!("lanner_memory_used_bytes", "shard" => shard.clone()).set(s.used_memory as f64);
         counter!("lanner_cross_shard_hops_total", "shard" => shard.clone()).absolute(s.stats.hops);

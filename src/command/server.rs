@@ -217,8 +217,8 @@ pub(crate) struct CoreSnapshot {
     pub used_memory: usize,
     /// Requests waiting on this shard for a multi-shard operation's keys.
     pub queue_depth: usize,
-    /// (keys, keys with a TTL) per database.
-    pub dbs: Vec<(usize, usize)>,
+    /// (keys, keys with a TTL, bytes) per database.
+    pub dbs: Vec<(usize, usize, usize)>,
     cpu_user: f64,
     cpu_sys: f64,
     ops_per_sec: u64,
@@ -246,7 +246,10 @@ pub(crate) fn snapshot(shard: &Shard) -> CoreSnapshot {
         used_memory: st.used_memory(),
         queue_depth: shard.queue_depth(),
         dbs: (0..st.databases())
-            .map(|d| (st.db_ref(d).len(), st.db_ref(d).volatile_len()))
+            .map(|d| {
+                let db = st.db_ref(d);
+                (db.len(), db.volatile_len(), db.mem())
+            })
             .collect(),
         cpu_user,
         cpu_sys,
