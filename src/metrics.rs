@@ -137,7 +137,8 @@ fn handle_render(sh: &Shard, snaps: &[CoreSnapshot]) -> String {
             gauge!("lanner_keys", "db" => db.clone(), "shard" => shard.clone()).set(keys as f64);
             gauge!("lanner_expiring_keys", "db" => db.clone(), "shard" => shard.clone())
                 .set(expiring as f64);
-            gauge!("lanner_db_memory_bytes", "db" => db, "shard" => shard.clone()).set(bytes as f64);
+            gauge!("lanner_db_memory_bytes", "db" => db, "shard" => shard.clone())
+                .set(bytes as f64);
         }
         gauge!("lanner_memory_used_bytes", "shard" => shard.clone()).set(s.used_memory as f64);
         counter!("lanner_cross_shard_hops_total", "shard" => shard.clone()).absolute(s.stats.hops);
