@@ -338,3 +338,25 @@ fn prometheus_scrapes_lanner_and_queries_a_counter() {
     }
     assert_eq!(prom_query(web, "up{job=\"lanner\"}"), Some(1.0));
 }
+
+#[test]
+fn deploy_metric_list_matches_the_endpoint() {
+    let (srv, port) = start(2);
+    let mut con = srv.client();
+    let _: () = q(&mut con, &["SET", "a", "1"]);
+    let text = scrape(port);
+    let mut exported: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .map(|l| l.split(' ').next().unwrap().to_string())
+        .collect();
+    exported.sort();
+    let listed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/metrics.txt")).unwrap();
+    let mut listed: Vec<String> = listed
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(exported, listed, "deploy/metrics.txt and /metrics disagree");
+}
