@@ -351,7 +351,9 @@ fn deploy_metric_list_matches_the_endpoint() {
         .map(|l| l.split(' ').next().unwrap().to_string())
         .collect();
     exported.sort();
-    let listed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/metrics.txt")).unwrap();
+    let listed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/metrics.txt"))
+            .unwrap();
     let mut listed: Vec<String> = listed
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
