@@ -1,5 +1,6 @@
 //! The blocking pops: BLPOP BRPOP BLMPOP BLMOVE BRPOPLPUSH BZPOPMIN
-//! BZPOPMAX BZMPOP.
+//! BZPOPMAX BZMPOP, and LMPOP and ZMPOP, which are the same pops without
+//! the wait.
 //!
 //! A blocking pop first tries to pop as its non-blocking form would, as one
 //! ordered operation over its keys. When every key is empty the same
@@ -258,7 +259,8 @@ enum Attempt {
 type Probes = Vec<Option<bool>>;
 
 /// One try: pop from the first key (in argument order) that has a value,
-/// or register `ticket` on every shard of the keys. One ordered operation:
+/// or register the waiting client (`waiting`: its reply id and ticket) on
+/// every shard of the keys; with `waiting` None only the pop is tried. One ordered operation:
 /// a single step when everything lives on one shard; else every involved
 /// shard is held while it probes its keys (registering when they are all
 /// empty), and a second step pops and releases them.
@@ -266,16 +268,19 @@ async fn attempt(
     sh: &Rc<Shard>,
     s: &Session,
     b: &Blocking,
-    reply: u64,
-    ticket: &Ticket,
+    waiting: Option<(u64, &Ticket)>,
 ) -> Attempt {
     let db = s.db;
     let register = {
-        let (origin, proto, ticket) = (sh.id, s.proto, ticket.clone());
+        let (origin, proto) = (sh.id, s.proto);
+        let waiting = waiting.map(|(reply, ticket)| (reply, ticket.clone()));
         move |st: &mut Store, keys: &[Bytes], op: &PopOp| {
+            let Some((reply, ticket)) = &waiting else {
+                return;
+            };
             let w = Waiter {
                 origin,
-                reply,
+                reply: *reply,
                 ticket: ticket.clone(),
                 db,
                 proto,
@@ -369,7 +374,9 @@ async fn attempt(
         return Attempt::Blocked;
     };
     // Nobody can have served the registrations: every shard is held.
-    ticket.cancel();
+    if let Some((_, ticket)) = waiting {
+        ticket.cancel();
+    }
     if kinds[first] == Some(false) || dst_kind == Some(false) {
         txn.release(sh).await;
         return Attempt::Done(errors::wrongtype());
@@ -492,7 +499,7 @@ pub fn blocking_pop<'a>(
         loop {
             let ticket = Ticket::default();
             let (reply, mut rx) = sh.waiter();
-            if let Attempt::Done(r) = attempt(sh, s, &b, reply, &ticket).await {
+            if let Attempt::Done(r) = attempt(sh, s, &b, Some((reply, &ticket))).await {
                 sh.forget(reply);
                 return r;
             }
@@ -515,6 +522,51 @@ pub fn blocking_pop<'a>(
                 Some(Payload::Out(_)) => return timed_out(),
             }
         }
+    })
+}
+
+/// The pop of LMPOP and ZMPOP: BLMPOP's and BZMPOP's, never blocking.
+async fn mpop(sh: &Rc<Shard>, s: &Session, keys: Vec<Bytes>, op: PopOp) -> Reply {
+    let b = Blocking {
+        keys,
+        op,
+        timeout: None,
+    };
+    match attempt(sh, s, &b, None).await {
+        Attempt::Done(r) => r,
+        Attempt::Blocked => Reply::NilArray,
+    }
+}
+
+/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
+pub fn lmpop<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let p = tri!(list::parse_lmpop(&a));
+        let op = PopOp::List {
+            end: p.end,
+            count: Some(p.count),
+        };
+        mpop(sh, s, a[p.keys].to_vec(), op).await
+    })
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
+pub fn zmpop<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let p = tri!(zmulti::parse_zmpop(&a));
+        let op = PopOp::ZSet {
+            max: p.max,
+            count: Some(p.count),
+        };
+        mpop(sh, s, a[p.keys].to_vec(), op).await
     })
 }
 

@@ -1,9 +1,9 @@
-//! List commands: LPUSH … LMPOP (the blocking forms are in `command::blocking`).
+//! List commands: LPUSH … LMOVE. LMPOP and the blocking forms share one
+//! body in `command::blocking`; this file keeps their list parts.
 //!
 //! Keyed handlers run on the list's owning shard over its `Store`. LMOVE and
 //! RPOPLPUSH have a `*_spanning` form for a source and a destination on
-//! different shards; LMPOP is coordinated, because its keys follow a count
-//! that the table's first/last/step cannot describe.
+//! different shards.
 //!
 //! Invariants: an empty list is never stored — whatever removes the last
 //! element deletes the key, as Redis does. Checks run in Redis 7.0's order
@@ -23,7 +23,6 @@ use super::{store_step, take};
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
-use crate::shard::slot::ShardId;
 use crate::shard::store::Store;
 use crate::shard::value::{List, Value};
 
@@ -574,99 +573,6 @@ pub(crate) fn mpop_from(st: &mut Store, db: usize, key: &Bytes, end: End, count:
         Ok(None) => Reply::NilArray,
         Err(e) => e,
     }
-}
-
-/// LMPOP over keys that all live on this store: the first non-empty list
-/// in key order; a key of another type before it is WRONGTYPE.
-fn mpop_local(st: &mut Store, db: usize, keys: &[Bytes], end: End, count: usize) -> Reply {
-    for key in keys {
-        match probe(st, db, key) {
-            None => continue,
-            Some(false) => return errors::wrongtype(),
-            Some(true) => return mpop_from(st, db, key, end, count),
-        }
-    }
-    Reply::NilArray
-}
-
-/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
-///
-/// Keys on one shard pop in one step (an ordered operation too, so it never
-/// overtakes a multi-shard operation that holds one of them). Otherwise every involved shard is
-/// held (one step per shard, which probes that shard's keys), the first
-/// non-empty list in key order is found from the probes, and a second step
-/// pops it and releases all shards: no list can change in between.
-pub fn lmpop<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    Box::pin(async move {
-        let MpopArgs { keys, end, count } = tri!(parse_lmpop(&a));
-        let keys: Vec<Bytes> = a[keys].to_vec();
-        let db = s.db;
-        // Per distinct shard, in first-seen order: its keys' indexes.
-        let mut shares: Vec<(ShardId, Vec<usize>)> = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
-            let shard = sh.slots.shard_of(key);
-            match shares.iter_mut().find(|(s, _)| *s == shard) {
-                Some((_, idxs)) => idxs.push(i),
-                None => shares.push((shard, vec![i])),
-            }
-        }
-        if let [(shard, _)] = shares[..] {
-            let (_, mut outs) = sh
-                .begin(
-                    vec![(
-                        shard,
-                        store_step(db, move |st, db| mpop_local(st, db, &keys, end, count)),
-                    )],
-                    false,
-                )
-                .await;
-            return take::<Reply>(outs.pop().expect("one step"));
-        }
-        let probes = shares
-            .iter()
-            .map(|(shard, idxs)| {
-                let mine: Vec<Bytes> = idxs.iter().map(|&i| keys[i].clone()).collect();
-                (
-                    *shard,
-                    store_step(db, move |st, db| {
-                        mine.iter().map(|k| probe(st, db, k)).collect::<Vec<_>>()
-                    }),
-                )
-            })
-            .collect();
-        let (txn, outs) = sh.begin(probes, true).await;
-        let mut kinds = vec![None; keys.len()];
-        for ((_, idxs), out) in shares.iter().zip(outs) {
-            for (&i, kind) in idxs.iter().zip(take::<Vec<Option<bool>>>(out)) {
-                kinds[i] = kind;
-            }
-        }
-        let Some(first) = kinds.iter().position(Option::is_some) else {
-            txn.release(sh).await;
-            return Reply::NilArray;
-        };
-        if kinds[first] == Some(false) {
-            txn.release(sh).await;
-            return errors::wrongtype();
-        }
-        let key = keys[first].clone();
-        let shard = sh.slots.shard_of(&key);
-        let (_, mut outs) = txn
-            .step(
-                sh,
-                vec![(
-                    shard,
-                    store_step(db, move |st, db| mpop_from(st, db, &key, end, count)),
-                )],
-                true,
-            )
-            .await;
-        take::<Reply>(outs.pop().expect("one step"))
-    })
 }
 
 #[cfg(test)]

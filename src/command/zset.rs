@@ -43,8 +43,8 @@ pub const OUT_OF_RANGE: &str = "ERR value is out of range";
 pub(crate) mod multi;
 
 pub use multi::{
-    zdiff, zdiffstore, zinter, zintercard, zinterstore, zmpop, zrangestore, zrangestore_spanning,
-    zunion, zunionstore,
+    zdiff, zdiffstore, zinter, zintercard, zinterstore, zrangestore, zrangestore_spanning, zunion,
+    zunionstore,
 };
 
 /// The sorted set at `key` for a read: Ok(None) when absent.

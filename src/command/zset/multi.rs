@@ -1,5 +1,7 @@
-//! Sorted-set commands over several keys: ZRANGESTORE, ZMPOP and the set
-//! algebra (ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD).
+//! Sorted-set commands over several keys: ZRANGESTORE, the set algebra
+//! (ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD) and ZMPOP's
+//! sorted-set part (its body is shared with the blocking pops in
+//! `command::blocking`).
 //!
 //! Runs on the connection's core as coordinator when keys span shards: the
 //! inputs' shards are held while they are read, and a STORE form writes its
@@ -131,13 +133,6 @@ pub(crate) fn parse_zmpop(a: &[Bytes]) -> Result<MpopArgs, Reply> {
     })
 }
 
-/// Whether `key` holds a sorted set (Some(true)), another type
-/// (Some(false)) or nothing (None), without counting a hit or miss.
-pub(crate) fn probe(st: &mut Store, db: usize, key: &[u8]) -> Option<bool> {
-    st.lookup(db, key)
-        .map(|e| matches!(e.value, Value::ZSet(_)))
-}
-
 /// Pops from the sorted set at `key` (known non-empty) and answers ZMPOP's
 /// `[key, [[member, score] ...]]`, nested in both protocols.
 pub(crate) fn mpop_from(st: &mut Store, db: usize, key: &Bytes, max: bool, count: usize) -> Reply {
@@ -156,81 +151,6 @@ pub(crate) fn mpop_from(st: &mut Store, db: usize, key: &Bytes, max: bool, count
         Ok(None) => Reply::NilArray,
         Err(e) => e,
     }
-}
-
-/// ZMPOP over keys that all live on this store: the first non-empty sorted
-/// set in key order; a key of another type before it is WRONGTYPE.
-fn mpop_local(st: &mut Store, db: usize, keys: &[Bytes], max: bool, count: usize) -> Reply {
-    for key in keys {
-        match probe(st, db, key) {
-            None => continue,
-            Some(false) => return errors::wrongtype(),
-            Some(true) => return mpop_from(st, db, key, max, count),
-        }
-    }
-    Reply::NilArray
-}
-
-/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
-///
-/// As LMPOP: keys on one shard pop in one step; otherwise every involved
-/// shard is held while its keys are probed, and a second step pops the
-/// first non-empty sorted set in key order and releases them all.
-pub fn zmpop<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    Box::pin(async move {
-        let MpopArgs { keys, max, count } = tri!(parse_zmpop(&a));
-        let keys: Vec<Bytes> = a[keys].to_vec();
-        let db = s.db;
-        let mut shares: Vec<(crate::shard::slot::ShardId, Vec<usize>)> = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
-            let shard = sh.slots.shard_of(key);
-            match shares.iter_mut().find(|(s, _)| *s == shard) {
-                Some((_, idxs)) => idxs.push(i),
-                None => shares.push((shard, vec![i])),
-            }
-        }
-        if let [(shard, _)] = shares[..] {
-            let step = store_step(db, move |st, db| mpop_local(st, db, &keys, max, count));
-            let (_, mut outs) = sh.begin(vec![(shard, step)], false).await;
-            return take::<Reply>(outs.pop().expect("one step"));
-        }
-        let probes = shares
-            .iter()
-            .map(|(shard, idxs)| {
-                let mine: Vec<Bytes> = idxs.iter().map(|&i| keys[i].clone()).collect();
-                (
-                    *shard,
-                    store_step(db, move |st, db| {
-                        mine.iter().map(|k| probe(st, db, k)).collect::<Vec<_>>()
-                    }),
-                )
-            })
-            .collect();
-        let (txn, outs) = sh.begin(probes, true).await;
-        let mut kinds = vec![None; keys.len()];
-        for ((_, idxs), out) in shares.iter().zip(outs) {
-            for (&i, kind) in idxs.iter().zip(take::<Vec<Option<bool>>>(out)) {
-                kinds[i] = kind;
-            }
-        }
-        let Some(first) = kinds.iter().position(Option::is_some) else {
-            txn.release(sh).await;
-            return Reply::NilArray;
-        };
-        if kinds[first] == Some(false) {
-            txn.release(sh).await;
-            return errors::wrongtype();
-        }
-        let key = keys[first].clone();
-        let shard = sh.slots.shard_of(&key);
-        let step = store_step(db, move |st, db| mpop_from(st, db, &key, max, count));
-        let (_, mut outs) = txn.step(sh, vec![(shard, step)], true).await;
-        take::<Reply>(outs.pop().expect("one step"))
-    })
 }
 
 pub const WEIGHT_FLOAT: &str = "ERR weight value is not a float";
