@@ -39,11 +39,13 @@
 //! * `command` — the command table, one file per family, error texts.
 //! * `shard` — slots, stores, values, expiry, meshes, locks.
 //! * `clients`, `stats`, `log` — client registry, per-core counters, logging.
+//! * `observe` — slow log, latency monitor and histograms, MONITOR feed.
 //!
 //! # Invariants
 //!
 //! * `resp` never names a command; `shard::store` never awaits and does no I/O.
-//! * Only types defined in `shard::router` cross cores. Stores, client
+//! * Only types defined in `shard::router` cross cores (and MONITOR's
+//!   batches of lines, `observe::Global`). Stores, client
 //!   registries and per-core stats are `!Send` and live inside their executor.
 //! * Hot-path counters are per core (plain integers), summed only when INFO
 //!   asks. The one shared atomic on a request path is the sequencer's lock,
@@ -65,6 +67,7 @@ pub mod command;
 pub mod config;
 pub mod glob;
 pub mod log;
+pub mod observe;
 pub mod resp;
 pub mod server;
 pub mod shard;

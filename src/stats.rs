@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::command::table::CommandSpec;
+use crate::observe::Histograms;
 use crate::resp::Reply;
 
 #[derive(Clone, Copy, Default, Debug)]
@@ -32,12 +33,15 @@ pub struct CoreStats {
     pub writes_processed: u64,
     pub hops: u64,
     pub query_buffer_disconnections: u64,
+    /// Per-command latency histograms (LATENCY HISTOGRAM, INFO latencystats).
+    pub latency: Histograms,
 }
 
 impl CoreStats {
     pub fn new(commands: usize) -> CoreStats {
         CoreStats {
             commands: vec![CmdStat::default(); commands],
+            latency: Histograms::new(commands),
             ..CoreStats::default()
         }
     }
@@ -48,6 +52,7 @@ impl CoreStats {
         s.calls += 1;
         s.usec += took.as_micros() as u64;
         self.total_commands += 1;
+        self.latency.record(spec.index(), took);
         if let Reply::Error(e) = reply {
             s.failed += 1;
             self.count_error(e);
@@ -102,6 +107,7 @@ impl CoreStats {
         self.writes_processed += o.writes_processed;
         self.hops += o.hops;
         self.query_buffer_disconnections += o.query_buffer_disconnections;
+        self.latency.merge(&o.latency);
     }
 
     /// CONFIG RESETSTAT: zero what Redis zeroes (not the live client count).

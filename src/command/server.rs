@@ -270,7 +270,7 @@ fn human(bytes: u64) -> String {
     }
 }
 
-fn rss_bytes() -> u64 {
+pub(crate) fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
         .and_then(|s| {
@@ -320,6 +320,7 @@ const ALL_SECTIONS: &[&str] = &[
     "modules",
     "commandstats",
     "errorstats",
+    "latencystats",
     "cluster",
     "keyspace",
 ];
@@ -522,6 +523,9 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
         for (e, n) in errs {
             let _ = write!(o, "errorstat_{e}:count={n}\r\n");
         }
+    });
+    section("latencystats", &mut o, &|o| {
+        o.push_str(&crate::observe::latency_percentiles(&total))
     });
     section("cluster", &mut o, &|o| o.push_str("cluster_enabled:0\r\n"));
     section("keyspace", &mut o, &|o| {
