@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Bytes per element of one large hash, set and sorted set, lanner vs Redis.
 
-Starts each server on a free port, loads one collection of N members through
-one pipelined connection (1000 members per command), and reports the growth
+Starts a fresh server process per collection type on a free port, loads one
+collection of N members through one pipelined connection (1000 members per command), and reports the growth
 of the process RSS (and the server's own `used_memory`) per member. Members
 are `member:<12 digits>` (19 bytes), hash values `value:<12 digits>`, scores
 the member number.
@@ -104,7 +104,16 @@ def commands(kind, n, per=1000):
         yield encode(*args)
 
 
-def measure(argv, port, n):
+def measure(template, n):
+    """Loads each collection type into a fresh server process."""
+    results = {}
+    for kind in ("hash", "set", "zset"):
+        port = free_port()
+        results[kind] = measure_one(shlex.split(template.format(port=port)), port, n, kind)
+    return results
+
+
+def measure_one(argv, port, n, kind):
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(200):
@@ -116,28 +125,24 @@ def measure(argv, port, n):
                 time.sleep(0.05)
         else:
             raise RuntimeError(f"{argv[0]} did not start")
-        results = {}
-        for kind in ("hash", "set", "zset"):
-            conn.cmd("FLUSHALL")
-            time.sleep(0.3)
-            rss0, used0 = rss_bytes(proc.pid), used_memory(conn)
-            batch = []
-            for c in commands(kind, n):
-                batch.append(c)
-                if len(batch) == 50:
-                    conn.send(b"".join(batch))
-                    for _ in batch:
-                        conn.read_reply()
-                    batch = []
-            if batch:
+        time.sleep(0.3)
+        rss0, used0 = rss_bytes(proc.pid), used_memory(conn)
+        batch = []
+        for c in commands(kind, n):
+            batch.append(c)
+            if len(batch) == 50:
                 conn.send(b"".join(batch))
                 for _ in batch:
                     conn.read_reply()
-            time.sleep(0.3)
-            rss1, used1 = rss_bytes(proc.pid), used_memory(conn)
-            encoding = conn.cmd("OBJECT", "ENCODING", kind[0]).decode()
-            results[kind] = ((rss1 - rss0) / n, (used1 - used0) / n, encoding)
-        return results
+                batch = []
+        if batch:
+            conn.send(b"".join(batch))
+            for _ in batch:
+                conn.read_reply()
+        time.sleep(0.3)
+        rss1, used1 = rss_bytes(proc.pid), used_memory(conn)
+        encoding = conn.cmd("OBJECT", "ENCODING", kind[0]).decode()
+        return ((rss1 - rss0) / n, (used1 - used0) / n, encoding)
     finally:
         proc.terminate()
         proc.wait()
@@ -151,8 +156,7 @@ def main():
     a = ap.parse_args()
     rows = {}
     for name, template in (("lanner", a.server), ("redis", a.redis)):
-        port = free_port()
-        rows[name] = measure(shlex.split(template.format(port=port)), port, a.n)
+        rows[name] = measure(template, a.n)
     print(f"{a.n} members per collection; bytes per member (RSS growth / used_memory growth)")
     print("| type | lanner RSS | Redis RSS | ratio | lanner used_memory | Redis used_memory | encodings |")
     print("|---|---|---|---|---|---|---|")

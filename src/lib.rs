@@ -29,7 +29,9 @@
 //! multi-shard operation (`shard::core`): a global sequencer orders such
 //! operations, each shard grants their key claims in that order, writers
 //! keep their keys until every shard has run its part. Consecutive fanout
-//! commands of one read (a pipeline of MSETs) share one operation.
+//! commands of one read (a pipeline of MSETs) share one operation. A
+//! blocking pop that finds its keys empty registers on their shards
+//! (`shard::blocked`) and is served by the shard that next fills one.
 //!
 //! # Code map
 //!
@@ -39,6 +41,7 @@
 //! * `command` — the command table, one file per family, error texts.
 //! * `shard` — slots, stores, values, expiry, meshes, locks.
 //! * `clients`, `stats`, `log` — client registry, per-core counters, logging.
+//! * `metrics` — Prometheus metric names and the `/metrics` endpoint.
 //! * `observe` — slow log, latency monitor and histograms, MONITOR feed.
 //!
 //! # Invariants
@@ -48,7 +51,7 @@
 //!   batches of lines, `observe::Global`). Stores, client
 //!   registries and per-core stats are `!Send` and live inside their executor.
 //! * Hot-path counters are per core (plain integers), summed only when INFO
-//!   asks. The one shared atomic on a request path is the sequencer's lock,
+//!   or a Prometheus scrape asks. The one shared atomic on a request path is the sequencer's lock,
 //!   taken only by multi-shard operations.
 //! * Inside an executor nothing blocks the thread: glommio channels and
 //!   timers only; a full peer queue is waited on in a task, never in place.
@@ -67,6 +70,7 @@ pub mod command;
 pub mod config;
 pub mod glob;
 pub mod log;
+pub mod metrics;
 pub mod observe;
 pub mod resp;
 pub mod server;

@@ -117,4 +117,33 @@ pub fn banner(shared: &Shared, shards: usize, cpus: &[usize]) {
     if c.maxmemory == 0 {
         notice("maxmemory is 0: memory use is not bounded.");
     }
+    if c.metrics_port != 0 && !is_loopback(&c.metrics_bind) {
+        warning(&format!(
+            "WARNING the metrics endpoint listens on {} without authentication; keep it on a private network.",
+            c.metrics_bind
+        ));
+    }
+    // Each executor locks its io_uring buffers (io-memory) plus its rings.
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit fills the struct we pass it.
+    let known = unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) } == 0;
+    let need = shards as u64 * (c.io_memory + (256 << 10));
+    if known && lim.rlim_cur != libc::RLIM_INFINITY && lim.rlim_cur < need {
+        warning(&format!(
+            "WARNING the locked-memory limit (ulimit -l) is {} KiB; {shards} shards need about {} KiB. \
+             Raise LimitMEMLOCK (systemd) or --ulimit memlock (containers), or lower io-memory.",
+            lim.rlim_cur / 1024,
+            need / 1024
+        ));
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }

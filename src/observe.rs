@@ -18,9 +18,10 @@
 //!   registry is written per connection and per name change, read only on the
 //!   slow and monitor paths.
 //!
-//! Histograms use Redis's reporting buckets (powers of two from 1024 ns, as
-//! its hdr_histogram's logarithmic iterator prints them), not its fine
-//! sub-buckets, so percentiles are bucket upper bounds.
+//! Latency histograms are `CmdStat`'s power-of-two µs buckets, reported
+//! under Redis's bucket keys (its hdr_histogram's logarithmic iterator
+//! prints 1, 2, 4, 8, 16, 33 … µs); Redis's fine sub-buckets are not kept,
+//! so percentiles are bucket upper bounds.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -34,7 +35,7 @@ use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 
 use crate::command::table::{flags, CommandSpec, COMMANDS};
 use crate::config::Config;
-use crate::stats::CoreStats;
+use crate::stats::{CmdStat, CoreStats};
 
 /// Histogram buckets: 1024 ns · 2^k for k in 0..21 (the last one holds
 /// everything up to Redis's 1 s cap).
@@ -51,53 +52,18 @@ pub fn bucket_usec(k: usize) -> u64 {
     bucket_upper_ns(k) / 1000
 }
 
-fn bucket_of(ns: u64) -> usize {
-    let ns = ns.clamp(1024, 1_000_000_000);
-    let mut k = (64 - (ns - 1).leading_zeros() as usize).saturating_sub(10);
-    while k > 0 && ns <= bucket_upper_ns(k - 1) {
-        k -= 1;
+/// A command's latency counts in Redis's reporting buckets, from the
+/// per-core power-of-two µs buckets of `CmdStat` (the ones /metrics
+/// exports): bucket k of both is about 2^k µs; calls past Redis's 1 s cap
+/// count in its last bucket, as Redis clamps them.
+pub fn redis_buckets(s: &CmdStat) -> [u64; BUCKETS] {
+    let mut h = [0u64; BUCKETS];
+    for (k, n) in s.latency.iter().enumerate() {
+        h[k.min(BUCKETS - 1)] += n;
     }
-    while k + 1 < BUCKETS && ns > bucket_upper_ns(k) {
-        k += 1;
-    }
-    k
-}
-
-/// Per-command latency histograms of one core (plain counters).
-#[derive(Clone, Debug, Default)]
-pub struct Histograms {
-    per_command: Vec<[u64; BUCKETS]>,
-}
-
-impl Histograms {
-    pub fn new(commands: usize) -> Histograms {
-        Histograms {
-            per_command: vec![[0; BUCKETS]; commands],
-        }
-    }
-
-    pub fn record(&mut self, command: usize, took: Duration) {
-        if let Some(h) = self.per_command.get_mut(command) {
-            h[bucket_of(took.as_nanos() as u64)] += 1;
-        }
-    }
-
-    pub fn merge(&mut self, o: &Histograms) {
-        if self.per_command.len() < o.per_command.len() {
-            self.per_command.resize(o.per_command.len(), [0; BUCKETS]);
-        }
-        for (a, b) in self.per_command.iter_mut().zip(&o.per_command) {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
-            }
-        }
-    }
-
-    /// The buckets of command `i`.
-    pub fn of(&self, i: usize) -> &[u64; BUCKETS] {
-        const EMPTY: [u64; BUCKETS] = [0; BUCKETS];
-        self.per_command.get(i).unwrap_or(&EMPTY)
-    }
+    let counted: u64 = s.latency.iter().sum();
+    h[BUCKETS - 1] += s.calls.saturating_sub(counted);
+    h
 }
 
 /// hdr_histogram's `hdr_value_at_percentile`, in µs, on our buckets.
@@ -119,17 +85,17 @@ fn percentile_usec(h: &[u64; BUCKETS], p: f64) -> f64 {
 pub fn latency_percentiles(stats: &CoreStats) -> String {
     let mut o = String::new();
     for (i, c) in COMMANDS.iter().enumerate() {
-        let h = stats.latency.of(i);
-        if h.iter().all(|&n| n == 0) {
-            continue;
-        }
+        let h = match stats.commands.get(i) {
+            Some(s) if s.calls > 0 => redis_buckets(s),
+            _ => continue,
+        };
         let _ = write!(
             o,
             "latency_percentiles_usec_{}:p50={:.3},p99={:.3},p99.9={:.3}\r\n",
             c.name,
-            percentile_usec(h, 50.0),
-            percentile_usec(h, 99.0),
-            percentile_usec(h, 99.9),
+            percentile_usec(&h, 50.0),
+            percentile_usec(&h, 99.0),
+            percentile_usec(&h, 99.9),
         );
     }
     o
@@ -515,11 +481,15 @@ mod tests {
             &keys[..17],
             [1, 2, 4, 8, 16, 33, 66, 132, 264, 528, 1056, 2113, 4227, 8454, 16908, 33816, 67633]
         );
-        assert_eq!(bucket_of(1), 0);
-        assert_eq!(bucket_of(1031), 0);
-        assert_eq!(bucket_of(1032), 1);
-        assert_eq!(bucket_of(52_000_000), 16);
-        assert_eq!(bucket_of(u64::MAX), BUCKETS - 1);
+        let mut s = CmdStat {
+            calls: 10,
+            ..CmdStat::default()
+        };
+        s.latency[0] = 3;
+        s.latency[5] = 2;
+        s.latency[24] = 1;
+        let h = redis_buckets(&s);
+        assert_eq!((h[0], h[5], h[BUCKETS - 1]), (3, 2, 5));
     }
 
     #[test]

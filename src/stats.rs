@@ -5,8 +5,20 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::command::table::CommandSpec;
-use crate::observe::Histograms;
 use crate::resp::Reply;
+
+/// Upper bounds of the per-command latency buckets, in microseconds:
+/// powers of two from 1 µs to 2^24 µs (about 16.8 s); slower calls are
+/// counted in `calls` only (Prometheus's `+Inf` bucket).
+pub const LATENCY_BUCKETS_US: [u64; 25] = {
+    let mut b = [0u64; 25];
+    let mut i = 0;
+    while i < 25 {
+        b[i] = 1 << i;
+        i += 1;
+    }
+    b
+};
 
 #[derive(Clone, Copy, Default, Debug)]
 pub struct CmdStat {
@@ -14,6 +26,14 @@ pub struct CmdStat {
     pub usec: u64,
     pub rejected: u64,
     pub failed: u64,
+    /// Calls per latency bucket (`LATENCY_BUCKETS_US`), not cumulative.
+    pub latency: [u64; 25],
+}
+
+/// The bucket of a call that took `us` microseconds, if any.
+fn latency_bucket(us: u64) -> Option<usize> {
+    let i = (64 - us.saturating_sub(1).leading_zeros()) as usize;
+    (i < LATENCY_BUCKETS_US.len()).then_some(i)
 }
 
 #[derive(Clone, Default, Debug)]
@@ -33,15 +53,12 @@ pub struct CoreStats {
     pub writes_processed: u64,
     pub hops: u64,
     pub query_buffer_disconnections: u64,
-    /// Per-command latency histograms (LATENCY HISTOGRAM, INFO latencystats).
-    pub latency: Histograms,
 }
 
 impl CoreStats {
     pub fn new(commands: usize) -> CoreStats {
         CoreStats {
             commands: vec![CmdStat::default(); commands],
-            latency: Histograms::new(commands),
             ..CoreStats::default()
         }
     }
@@ -49,10 +66,13 @@ impl CoreStats {
     /// A command that ran (here), with its reply.
     pub fn record(&mut self, spec: &'static CommandSpec, took: Duration, reply: &Reply) {
         let s = &mut self.commands[spec.index()];
+        let us = took.as_micros() as u64;
         s.calls += 1;
-        s.usec += took.as_micros() as u64;
+        s.usec += us;
+        if let Some(b) = latency_bucket(us) {
+            s.latency[b] += 1;
+        }
         self.total_commands += 1;
-        self.latency.record(spec.index(), took);
         if let Reply::Error(e) = reply {
             s.failed += 1;
             self.count_error(e);
@@ -91,6 +111,9 @@ impl CoreStats {
             a.usec += b.usec;
             a.rejected += b.rejected;
             a.failed += b.failed;
+            for (x, y) in a.latency.iter_mut().zip(&b.latency) {
+                *x += y;
+            }
         }
         for (k, v) in &o.errors {
             *self.errors.entry(k.clone()).or_default() += v;
@@ -107,7 +130,6 @@ impl CoreStats {
         self.writes_processed += o.writes_processed;
         self.hops += o.hops;
         self.query_buffer_disconnections += o.query_buffer_disconnections;
-        self.latency.merge(&o.latency);
     }
 
     /// CONFIG RESETSTAT: zero what Redis zeroes (not the live client count).
@@ -116,5 +138,26 @@ impl CoreStats {
         *self = CoreStats::new(self.commands.len());
         self.connected_clients = connected;
         self.blocked_clients = blocked;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_buckets_are_powers_of_two_upper_bounds() {
+        assert_eq!(latency_bucket(0), Some(0));
+        assert_eq!(latency_bucket(1), Some(0));
+        assert_eq!(latency_bucket(2), Some(1));
+        assert_eq!(latency_bucket(3), Some(2));
+        assert_eq!(latency_bucket(4), Some(2));
+        assert_eq!(latency_bucket(1 << 24), Some(24));
+        assert_eq!(latency_bucket((1 << 24) + 1), None);
+        for us in [0, 1, 5, 100, 1000, 123_456] {
+            let b = latency_bucket(us).unwrap();
+            assert!(us <= LATENCY_BUCKETS_US[b]);
+            assert!(b == 0 || us > LATENCY_BUCKETS_US[b - 1]);
+        }
     }
 }

@@ -184,6 +184,7 @@ fn config_file_errors_name_file_and_line() {
 fn start(args: &[&str]) -> (std::process::Child, u16) {
     let mut child = Command::new(common::lanner_bin())
         .args(args)
+        .args(["--metrics-port", "0"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

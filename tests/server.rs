@@ -405,6 +405,7 @@ impl FileServer {
     fn start(conf: &PathBuf) -> FileServer {
         let mut child = Command::new(common::lanner_bin())
             .arg(conf)
+            .args(["--metrics-port", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -474,8 +474,13 @@ fn timed_out() -> Reply {
     Reply::NilArray
 }
 
-/// The body of every blocking pop.
-fn blocking_generic<'a>(
+/// BLPOP key [key ...] timeout, BRPOP (same), BLMPOP timeout numkeys key
+/// [key ...] LEFT|RIGHT [COUNT count], BLMOVE source destination
+/// LEFT|RIGHT LEFT|RIGHT timeout, BRPOPLPUSH source destination timeout,
+/// BZPOPMIN / BZPOPMAX key [key ...] timeout, BZMPOP timeout numkeys key
+/// [key ...] MIN|MAX [COUNT count]: one handler, the command name picks
+/// the pop (see `parse`).
+pub fn blocking_pop<'a>(
     sh: &'a Rc<Shard>,
     s: &'a mut Session,
     a: Vec<Bytes>,
@@ -513,78 +518,6 @@ fn blocking_generic<'a>(
     })
 }
 
-/// BLPOP key [key ...] timeout
-pub fn blpop<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    blocking_generic(sh, s, a)
-}
-
-/// BRPOP key [key ...] timeout
-pub fn brpop<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    blocking_generic(sh, s, a)
-}
-
-/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
-pub fn blmpop<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    blocking_generic(sh, s, a)
-}
-
-/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
-pub fn blmove<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    blocking_generic(sh, s, a)
-}
-
-/// BRPOPLPUSH source destination timeout
-pub fn brpoplpush<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    blocking_generic(sh, s, a)
-}
-
-/// BZPOPMIN key [key ...] timeout
-pub fn bzpopmin<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    blocking_generic(sh, s, a)
-}
-
-/// BZPOPMAX key [key ...] timeout
-pub fn bzpopmax<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    blocking_generic(sh, s, a)
-}
-
-/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
-pub fn bzmpop<'a>(
-    sh: &'a Rc<Shard>,
-    s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
-    blocking_generic(sh, s, a)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -608,11 +541,7 @@ mod tests {
 
     #[test]
     fn arguments_are_checked_timeout_first() {
-        let a = |v: &[&str]| -> Vec<Bytes> {
-            v.iter()
-                .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-                .collect()
-        };
+        let a = crate::command::test_args;
         let e = |v: &[&str]| parse(&a(v)).err();
         assert_eq!(
             e(&["blmpop", "x", "0", "l", "left"]),

@@ -359,11 +359,7 @@ pub fn hscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 mod tests {
     use super::*;
 
-    fn args(v: &[&str]) -> Vec<Bytes> {
-        v.iter()
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
-    }
+    use crate::command::test_args as args;
 
     fn run(st: &mut Store, f: fn(&mut Store, usize, &[Bytes]) -> Reply, v: &[&str]) -> Reply {
         f(st, 0, &args(v))

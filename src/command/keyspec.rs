@@ -109,11 +109,7 @@ fn c_atoi(s: &[u8]) -> i32 {
 mod tests {
     use super::*;
 
-    fn args(v: &[&str]) -> Vec<Bytes> {
-        v.iter()
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
-    }
+    use crate::command::test_args as args;
 
     #[test]
     fn atoi_is_glibcs() {

@@ -3,7 +3,7 @@
 //! Latency events ("command", "fast-command") are sampled per core where the
 //! command was timed (`observe`); these commands merge every core's series,
 //! keeping the worst sample of each second. LATENCY HISTOGRAM sums the
-//! per-core command histograms kept in `CoreStats`.
+//! per-core command latency buckets kept in `CoreStats`.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -15,10 +15,11 @@ use futures::future::LocalBoxFuture;
 use super::errors;
 use super::keys::help_reply;
 use super::table::{self, COMMANDS};
-use crate::observe::{bucket_usec, unix_secs, EventSeries, Histograms, BUCKETS};
+use crate::observe::{bucket_usec, redis_buckets, unix_secs, EventSeries, BUCKETS};
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
+use crate::stats::CoreStats;
 
 const HELP: &[&str] = &[
     "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -137,11 +138,11 @@ pub fn latency<'a>(
             }
             "histogram" => {
                 let per_core = sh
-                    .on_every_shard(|shard: &Shard| shard.stats.borrow().latency.clone())
+                    .on_every_shard(|shard: &Shard| shard.stats.borrow().clone())
                     .await;
-                let mut total = Histograms::new(COMMANDS.len());
-                for h in &per_core {
-                    total.merge(h);
+                let mut total = CoreStats::new(COMMANDS.len());
+                for core in &per_core {
+                    total.merge(core);
                 }
                 let wanted: Vec<usize> = if n == 2 {
                     (0..COMMANDS.len()).collect()
@@ -156,7 +157,9 @@ pub fn latency<'a>(
                 Reply::Map(
                     wanted
                         .into_iter()
-                        .filter_map(|i| histogram(COMMANDS[i].name, total.of(i)))
+                        .filter_map(|i| {
+                            histogram(COMMANDS[i].name, &redis_buckets(&total.commands[i]))
+                        })
                         .collect(),
                 )
             }

@@ -79,6 +79,14 @@ pub fn modify_collection<C, R>(
     }
 }
 
+/// Command arguments from string literals, for unit tests.
+#[cfg(test)]
+pub fn test_args(v: &[&str]) -> Vec<bytes::Bytes> {
+    v.iter()
+        .map(|s| bytes::Bytes::copy_from_slice(s.as_bytes()))
+        .collect()
+}
+
 /// The value a step built with [`store_step`] returned.
 pub fn take<T: 'static>(o: StepOut) -> T {
     *o.downcast::<T>().expect("step output type")

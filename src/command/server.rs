@@ -211,14 +211,18 @@ pub fn shutdown(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
 }
 
 /// What one core reports for INFO.
-struct CoreSnapshot {
-    stats: CoreStats,
-    keyspace: crate::shard::store::KeyspaceStats,
-    used_memory: usize,
-    dbs: Vec<(usize, usize)>,
+pub(crate) struct CoreSnapshot {
+    pub stats: CoreStats,
+    pub keyspace: crate::shard::store::KeyspaceStats,
+    pub used_memory: usize,
+    /// Requests waiting on this shard for a multi-shard operation's keys.
+    pub queue_depth: usize,
+    /// (keys, keys with a TTL, bytes) per database.
+    pub dbs: Vec<(usize, usize, usize)>,
     cpu_user: f64,
     cpu_sys: f64,
-    ops_per_sec: u64,
+    /// Commands, input bytes, output bytes per second.
+    rates: [f64; 3],
     max_qbuf: usize,
 }
 
@@ -234,19 +238,23 @@ fn rusage(who: i32) -> (f64, f64) {
     }
 }
 
-fn snapshot(shard: &Shard) -> CoreSnapshot {
+pub(crate) fn snapshot(shard: &Shard) -> CoreSnapshot {
     let st = shard.store.borrow();
     let (cpu_user, cpu_sys) = rusage(libc::RUSAGE_THREAD);
     CoreSnapshot {
         stats: shard.stats.borrow().clone(),
         keyspace: st.stats.clone(),
         used_memory: st.used_memory(),
+        queue_depth: shard.queue_depth(),
         dbs: (0..st.databases())
-            .map(|d| (st.db_ref(d).len(), st.db_ref(d).volatile_len()))
+            .map(|d| {
+                let db = st.db_ref(d);
+                (db.len(), db.volatile_len(), db.mem())
+            })
             .collect(),
         cpu_user,
         cpu_sys,
-        ops_per_sec: shard.ops_per_sec(),
+        rates: shard.rates(),
         max_qbuf: shard
             .clients
             .borrow()
@@ -379,6 +387,9 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
             }
             let mut title = name.to_string();
             title[..1].make_ascii_uppercase();
+            if name == "cpu" {
+                title.make_ascii_uppercase();
+            }
             let _ = write!(o, "# {title}\r\n");
             body(o);
         }
@@ -425,12 +436,29 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
     });
     section("memory", &mut o, &|o| {
         let sysmem = total_system_memory();
+        let frag = if used > 0 {
+            rss as f64 / used as f64
+        } else {
+            0.0
+        };
         let _ = write!(
             o,
             "used_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\n\
-             used_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nused_memory_dataset:{used}\r\n\
-             total_system_memory:{sysmem}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\n\
-             maxmemory_policy:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_allocator:libc\r\nlazyfree_pending_objects:0\r\n",
+             used_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:100.00%\r\n\
+             used_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\n\
+             used_memory_dataset_perc:100.00%\r\nallocator_allocated:{used}\r\nallocator_active:{rss}\r\n\
+             allocator_resident:{rss}\r\ntotal_system_memory:{sysmem}\r\ntotal_system_memory_human:{}\r\n\
+             used_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\nused_memory_scripts_eval:0\r\n\
+             number_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\n\
+             used_memory_vm_functions:0\r\nused_memory_vm_total:0\r\nused_memory_vm_total_human:0B\r\n\
+             used_memory_functions:0\r\nused_memory_scripts:0\r\nused_memory_scripts_human:0B\r\n\
+             maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:{frag:.2}\r\n\
+             allocator_frag_bytes:{}\r\nallocator_rss_ratio:1.00\r\nallocator_rss_bytes:0\r\n\
+             rss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{frag:.2}\r\n\
+             mem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\n\
+             mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\n\
+             mem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\n\
+             lazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
             human(used),
             human(rss),
             human(used),
@@ -438,35 +466,61 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
             config.maxmemory,
             human(config.maxmemory),
             config.maxmemory_policy,
-            if used > 0 { rss as f64 / used as f64 } else { 0.0 },
+            rss.saturating_sub(used),
+            rss as i64 - used as i64,
         );
         for (i, s) in snaps.iter().enumerate() {
             let _ = write!(o, "used_memory_shard{i}:{}\r\n", s.used_memory);
         }
     });
     section("persistence", &mut o, &|o| {
-        o.push_str(
-            "loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n\
-             rdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_last_bgrewrite_status:ok\r\n\
-             aof_last_write_status:ok\r\n",
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs()
+            - uptime;
+        let _ = write!(
+            o,
+            "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\n\
+             current_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n\
+             rdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{started}\r\n\
+             rdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\n\
+             rdb_saves:0\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\n\
+             aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n\
+             aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n\
+             aof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\n\
+             aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
         );
     });
     section("stats", &mut o, &|o| {
-        let ops: u64 = snaps.iter().map(|s| s.ops_per_sec).sum();
+        let rate = |i: usize| snaps.iter().map(|s| s.rates[i]).sum::<f64>();
         let _ = write!(
             o,
-            "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{ops}\r\n\
-             total_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\n\
+            "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\n\
+             total_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:0\r\n\
+             total_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:{:.2}\r\ninstantaneous_output_kbps:{:.2}\r\n\
+             instantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\n\
+             sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n\
              expired_keys:{}\r\nexpired_stale_perc:{:.2}\r\nexpired_time_cap_reached_count:{}\r\n\
-             expire_cycle_cpu_milliseconds:{}\r\nevicted_keys:0\r\nevicted_clients:0\r\nkeyspace_hits:{}\r\n\
-             keyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n\
-             total_error_replies:{}\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\n\
+             expire_cycle_cpu_milliseconds:{}\r\nevicted_keys:0\r\nevicted_clients:0\r\n\
+             total_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:{}\r\n\
+             keyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\n\
+             latest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n\
+             active_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n\
+             active_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n\
+             tracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\n\
+             unexpected_error_replies:0\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\n\
+             total_reads_processed:{}\r\ntotal_writes_processed:{}\r\nio_threaded_reads_processed:0\r\n\
+             io_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n\
              client_query_buffer_limit_disconnections:{}\r\nclient_output_buffer_limit_disconnections:0\r\n\
              cross_shard_hops:{}\r\n",
             total.connections_received,
             total.total_commands,
+            rate(0) as u64,
             total.net_input_bytes,
             total.net_output_bytes,
+            rate(1) / 1024.0,
+            rate(2) / 1024.0,
             total.rejected_connections,
             ks.expired,
             ks.expired_stale_perc * 100.0,
@@ -482,14 +536,25 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
         );
     });
     section("replication", &mut o, &|o| {
-        o.push_str("role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_repl_offset:0\r\n");
+        let replid: String = shared.run_id.chars().rev().collect();
+        let _ = write!(
+            o,
+            "role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{replid}\r\n\
+             master_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\n\
+             second_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\n\
+             repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n"
+        );
     });
     section("cpu", &mut o, &|o| {
         let (user, sys) = rusage(libc::RUSAGE_SELF);
         let (cu, cs) = rusage(libc::RUSAGE_CHILDREN);
+        let (mu, ms) = snaps
+            .first()
+            .map_or((0.0, 0.0), |s| (s.cpu_user, s.cpu_sys));
         let _ = write!(
             o,
-            "used_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\nused_cpu_sys_children:{cs:.6}\r\nused_cpu_user_children:{cu:.6}\r\n"
+            "used_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\nused_cpu_sys_children:{cs:.6}\r\nused_cpu_user_children:{cu:.6}\r\n\
+             used_cpu_sys_main_thread:{ms:.6}\r\nused_cpu_user_main_thread:{mu:.6}\r\n"
         );
         for (i, s) in snaps.iter().enumerate() {
             let _ = write!(

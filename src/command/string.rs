@@ -653,11 +653,7 @@ fn lcs_reply(x: &[u8], y: &[u8], a: &[Bytes]) -> Reply {
 mod tests {
     use super::*;
 
-    fn args(v: &[&str]) -> Vec<Bytes> {
-        v.iter()
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
-    }
+    use crate::command::test_args as args;
 
     #[test]
     fn getrange_matches_redis_edges() {

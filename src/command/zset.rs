@@ -781,11 +781,7 @@ pub fn zscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 mod tests {
     use super::*;
 
-    fn args(v: &[&str]) -> Vec<Bytes> {
-        v.iter()
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
-    }
+    use crate::command::test_args as args;
 
     #[test]
     fn score_bounds_follow_strtod() {

@@ -168,7 +168,7 @@ impl Default for Config {
             latency_monitor_threshold: 0,
             latency_tracking: true,
             notify_keyspace_events: String::new(),
-            metrics_port: 0,
+            metrics_port: 9121,
             metrics_bind: "127.0.0.1".into(),
             config_file: None,
         }

@@ -969,10 +969,10 @@ pub(crate) static SETTINGS: &[Setting] = &[
         alias: None,
         section: OBSERVABILITY,
         kind: num_field!(metrics_port, 0, 65535),
-        default: "0",
+        default: "9121",
         change: Immutable,
         doc: "TCP port of the HTTP endpoint serving Prometheus metrics at /metrics; 0 disables \
-              the endpoint. Fixed at start-up.",
+              the endpoint. Another process on the port stops start-up. Fixed at start-up.",
     },
     Setting {
         name: "metrics-bind",

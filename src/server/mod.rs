@@ -113,6 +113,27 @@ fn usable_cpus() -> Vec<usize> {
     (0..std::thread::available_parallelism().map_or(1, |n| n.get())).collect()
 }
 
+/// Binds the metrics endpoint's socket (without SO_REUSEPORT: another
+/// process on the port is an error, not a silent share), if enabled.
+fn bind_metrics(config: &Config) -> Result<Option<RawFd>, StartError> {
+    if config.metrics_port == 0 {
+        return Ok(None);
+    }
+    let host = config.metrics_bind.as_str();
+    let addr = (host, config.metrics_port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| StartError(format!("metrics-bind: cannot resolve address '{host}'")))?;
+    let s = socket(addr, false).map_err(|e| {
+        StartError(format!(
+            "could not bind the metrics endpoint {addr}: {e} (set metrics-port to a free port, or 0 to disable it)"
+        ))
+    })?;
+    log::notice(&format!("Prometheus metrics on http://{addr}/metrics"));
+    Ok(Some(s.into_raw_fd()))
+}
+
 /// Binds one listening socket per shard for every bind address. Port 0
 /// picks a free port once, shared by all. An address prefixed with '-' is
 /// optional (skipped when unavailable), as in Redis 7.
@@ -266,6 +287,7 @@ pub fn run(config: Config) -> Result<(), StartError> {
         config.shards
     };
     let (port, listeners) = bind_all(&config, shards)?;
+    let mut metrics_fd = bind_metrics(&config)?;
     let shutdown = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(sig, shutdown.clone())
@@ -300,6 +322,7 @@ pub fn run(config: Config) -> Result<(), StartError> {
     for ((id, parts), fds) in build_mesh(shards).into_iter().enumerate().zip(listeners) {
         let shared = shared.clone();
         let ready = ready_tx.clone();
+        let metrics = metrics_fd.take();
         let placement = if shards <= cpus.len() {
             Placement::Fixed(cpus[id])
         } else {
@@ -316,9 +339,9 @@ pub fn run(config: Config) -> Result<(), StartError> {
                     .unwrap_or(0),
             ));
         let handle = builder
-            .spawn(
-                move || async move { executor_main(ShardId(id), shared, parts, fds, ready).await },
-            )
+            .spawn(move || async move {
+                executor_main(ShardId(id), shared, parts, fds, metrics, ready).await
+            })
             .map_err(|e| StartError(executor_error(&e.to_string())))?;
         handles.push(handle);
     }
@@ -378,6 +401,7 @@ async fn executor_main(
     shared: Arc<Shared>,
     parts: MeshParts,
     fds: Vec<RawFd>,
+    metrics: Option<RawFd>,
     ready: std::sync::mpsc::Sender<()>,
 ) {
     let ends = repoll(connect(parts)).await;
@@ -387,6 +411,14 @@ async fn executor_main(
         // SAFETY: a listening socket bound by `bind_all`, owned by nobody else.
         let listener = unsafe { glommio::net::TcpListener::from_raw_fd(fd) };
         accepts.push(glommio::spawn_local(conn::accept_loop(
+            shard.clone(),
+            listener,
+        )));
+    }
+    if let Some(fd) = metrics {
+        // SAFETY: the metrics socket bound by `bind_metrics`, owned by nobody else.
+        let listener = unsafe { glommio::net::TcpListener::from_raw_fd(fd) };
+        accepts.push(glommio::spawn_local(crate::metrics::serve(
             shard.clone(),
             listener,
         )));

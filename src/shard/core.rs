@@ -91,7 +91,7 @@ pub struct Shard {
     config: RefCell<Rc<Config>>,
     config_gen: Cell<u64>,
     /// (time, total_commands) a second ago and now, for instantaneous_ops_per_sec.
-    ops_samples: RefCell<VecDeque<(Instant, u64)>>,
+    ops_samples: RefCell<VecDeque<(Instant, [u64; 3])>>,
 }
 
 /// This core's ends of both meshes, indexed by peer shard (None for itself).
@@ -207,23 +207,33 @@ impl Shard {
         self.serve_blocked();
     }
 
+    /// Batches and multi-shard steps waiting here for keys a multi-shard
+    /// operation holds.
+    pub fn queue_depth(&self) -> usize {
+        self.pending.borrow().len() + self.locks.borrow().waiting()
+    }
+
     pub fn sample_ops(&self) {
-        let total = self.stats.borrow().total_commands;
+        let st = self.stats.borrow();
+        let totals = [st.total_commands, st.net_input_bytes, st.net_output_bytes];
+        drop(st);
         let mut s = self.ops_samples.borrow_mut();
-        s.push_back((Instant::now(), total));
+        s.push_back((Instant::now(), totals));
         while s.len() > 2 && s[0].0.elapsed().as_millis() > 1000 {
             s.pop_front();
         }
     }
 
-    /// Commands per second over the last second on this core.
-    pub fn ops_per_sec(&self) -> u64 {
+    /// Commands, input bytes and output bytes per second over the last
+    /// second on this core.
+    pub fn rates(&self) -> [f64; 3] {
         let s = self.ops_samples.borrow();
         match (s.front(), s.back()) {
             (Some(a), Some(b)) if b.0 > a.0 => {
-                ((b.1 - a.1) as f64 / (b.0 - a.0).as_secs_f64()) as u64
+                let secs = (b.0 - a.0).as_secs_f64();
+                [0, 1, 2].map(|i| (b.1[i] - a.1[i]) as f64 / secs)
             }
-            _ => 0,
+            _ => [0.0; 3],
         }
     }
 

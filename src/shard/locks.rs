@@ -122,6 +122,11 @@ impl<T> Locks<T> {
     }
 
     /// Is `txid` a granted writer that keeps its claim until released?
+    /// Intents queued here and not granted yet.
+    pub fn waiting(&self) -> usize {
+        self.alive.len().saturating_sub(self.held)
+    }
+
     pub fn holds(&self, txid: u64) -> bool {
         self.slots.get(&txid).is_some_and(|s| s.granted && s.holds)
     }

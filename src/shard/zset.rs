@@ -17,13 +17,22 @@
 
 use std::cmp::Ordering;
 
+use super::compact::CompactBytes;
 use super::value::alloc_size;
 
 /// Per-entry overhead beyond the member's allocation, listpack encoding.
 const LISTPACK_ENTRY: usize = 24;
-/// Per-entry overhead of a tree node (64) plus a map entry and its index
-/// slot (44; the member is stored in both), skiplist encoding.
-const SKIPLIST_ENTRY: usize = 108;
+/// Per-entry overhead of the skiplist encoding: a tree node (64 bytes, 80
+/// with the allocator's header) plus a map entry and its index slot (48).
+const SKIPLIST_ENTRY: usize = 128;
+
+/// Bytes one member of a skiplist-encoded set costs: its map entry and tree
+/// node, plus two heap copies of a member too long to sit inline (the map
+/// and the tree each keep one).
+fn skiplist_entry(len: usize) -> usize {
+    let copy = if len > 22 { alloc_size(len) } else { 0 };
+    2 * copy + SKIPLIST_ENTRY
+}
 
 /// The total order of a sorted set: score, then member bytes.
 pub fn cmp_entry(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
@@ -35,7 +44,7 @@ pub fn cmp_entry(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
 #[derive(Clone, Debug)]
 struct Node {
     score: f64,
-    member: Box<[u8]>,
+    member: CompactBytes,
     prio: u32,
     size: usize,
     left: Tree,
@@ -109,7 +118,7 @@ impl Ranked {
         x
     }
 
-    fn insert(&mut self, score: f64, member: Box<[u8]>) {
+    fn insert(&mut self, score: f64, member: CompactBytes) {
         let prio = self.next_prio();
         let (l, r) = split(self.root.take(), &|s, m| {
             cmp_entry(s, m, score, &member) == Ordering::Less
@@ -173,7 +182,7 @@ type Hasher = hashbrown::DefaultHashBuilder;
 enum Repr {
     Listpack(Vec<(f64, Box<[u8]>)>),
     Skiplist {
-        map: indexmap::IndexMap<Box<[u8]>, f64, Hasher>,
+        map: indexmap::IndexMap<CompactBytes, f64, Hasher>,
         tree: Ranked,
     },
 }
@@ -270,7 +279,7 @@ impl ZSetValue {
                 Repr::Skiplist { map, tree } => {
                     *map.get_mut(member).expect("member present") = score;
                     tree.remove(old, member);
-                    tree.insert(score, member.into());
+                    tree.insert(score, CompactBytes::new(member));
                 }
             }
             return SetOutcome::Updated;
@@ -300,9 +309,9 @@ impl ZSetValue {
                 self.bytes += alloc_size(member.len()) + LISTPACK_ENTRY;
             }
             Repr::Skiplist { map, tree } => {
-                map.insert(member.into(), score);
-                tree.insert(score, member.into());
-                self.bytes += 2 * alloc_size(member.len()) + SKIPLIST_ENTRY;
+                map.insert(CompactBytes::new(member), score);
+                tree.insert(score, CompactBytes::new(member));
+                self.bytes += skiplist_entry(member.len());
             }
         }
     }
@@ -318,7 +327,7 @@ impl ZSetValue {
             Repr::Skiplist { map, tree } => {
                 if map.swap_remove(member).is_some() {
                     tree.remove(score, member);
-                    self.bytes -= 2 * alloc_size(member.len()) + SKIPLIST_ENTRY;
+                    self.bytes -= skiplist_entry(member.len());
                 }
             }
         }
@@ -432,10 +441,7 @@ mod tests {
             assert_eq!(big.rank(m), Some(i));
             assert_eq!(small.rank(m), Some(i));
         }
-        let recount: usize = sorted
-            .iter()
-            .map(|(_, m)| 2 * alloc_size(m.len()) + SKIPLIST_ENTRY)
-            .sum();
+        let recount: usize = sorted.iter().map(|(_, m)| skiplist_entry(m.len())).sum();
         assert_eq!(big.heap_bytes(), recount);
         assert_eq!(
             big.count_before(&|s, _| s < 10.0),

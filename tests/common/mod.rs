@@ -21,7 +21,7 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
@@ -256,11 +256,24 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `lanner --bind 127.0.0.1 --port 0 --shards <shards> <args...>`
-    /// and waits for its ready line.
+    /// Starts `lanner --bind 127.0.0.1 --port 0 --metrics-port 0 --shards
+    /// <shards> <args...>` and waits for its ready line.
     pub fn start(shards: usize, args: &[&str]) -> Server {
+        Server::spawn(None, shards, args)
+    }
+
+    /// Starts `lanner <config> --bind 127.0.0.1 --port 0 --shards <shards>
+    /// <args...>`: a config file first, as an operator runs it, with the
+    /// test's own address and port overriding the file's.
+    pub fn start_with_config(config: &Path, shards: usize, args: &[&str]) -> Server {
+        Server::spawn(Some(config), shards, args)
+    }
+
+    fn spawn(config: Option<&Path>, shards: usize, args: &[&str]) -> Server {
         let mut cmd = Command::new(lanner_bin());
-        cmd.args(["--bind", "127.0.0.1", "--port", "0", "--shards"])
+        cmd.args(config);
+        cmd.args(["--bind", "127.0.0.1", "--port", "0", "--metrics-port", "0"])
+            .arg("--shards")
             .arg(shards.to_string())
             .args(args);
         let mut proc = Proc::spawn(&format!("lanner ({shards} shards)"), &mut cmd);
