@@ -5,7 +5,10 @@
 //! or KILL visits every core's registry as one multi-shard step, so nothing
 //! here is shared between cores.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
+
+use crate::command::table::{flags, CommandSpec};
 
 pub struct ClientInfo {
     pub id: u64,
@@ -26,6 +29,10 @@ pub struct ClientInfo {
     pub blocked: bool,
     /// Set when CLIENT KILL or the idle timeout closed it.
     pub killed: bool,
+    /// CLIENT NO-TOUCH ON (flag `T`).
+    pub no_touch: bool,
+    /// In MONITOR mode (flag `O`).
+    pub monitor: bool,
 }
 
 impl ClientInfo {
@@ -48,17 +55,28 @@ impl ClientInfo {
             no_evict: false,
             blocked: false,
             killed: false,
+            no_touch: false,
+            monitor: false,
         }
     }
 
     /// One CLIENT LIST line, with Redis 7's fields in Redis's order.
     pub fn line(&self) -> String {
-        let flags = match (self.blocked, self.no_evict) {
-            (true, true) => "be",
-            (true, false) => "b",
-            (false, true) => "e",
-            (false, false) => "N",
-        };
+        // Redis's order of flag letters; N when none applies.
+        let mut flags = String::new();
+        for (on, letter) in [
+            (self.monitor, 'O'),
+            (self.blocked, 'b'),
+            (self.no_evict, 'e'),
+            (self.no_touch, 'T'),
+        ] {
+            if on {
+                flags.push(letter);
+            }
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
              qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r \
@@ -90,5 +108,52 @@ impl ClientInfo {
         unsafe {
             libc::shutdown(self.fd, libc::SHUT_RDWR);
         }
+    }
+}
+
+/// CLIENT PAUSE: until when (unix ms, 0 = not paused) and whether only
+/// writes wait. Shared by every core; read with one relaxed load per command.
+#[derive(Default)]
+pub struct Pause {
+    until_ms: AtomicU64,
+    writes_only: AtomicBool,
+}
+
+impl Pause {
+    /// Pauses until `until_ms`; like Redis, a pause only ever grows, in
+    /// time and in what it holds back (ALL over WRITE).
+    pub fn pause(&self, until_ms: u64, writes_only: bool) {
+        let now = crate::shard::store::unix_ms();
+        let active = self.until_ms.load(Ordering::Relaxed) > now;
+        let keep_all = active && !self.writes_only.load(Ordering::Relaxed);
+        self.writes_only
+            .store(writes_only && !keep_all, Ordering::Relaxed);
+        self.until_ms.fetch_max(until_ms, Ordering::Relaxed);
+    }
+
+    pub fn unpause(&self) {
+        self.until_ms.store(0, Ordering::Relaxed);
+    }
+
+    /// A pause may be on (one relaxed load; `holds` tells for sure).
+    pub fn maybe_on(&self) -> bool {
+        self.until_ms.load(Ordering::Relaxed) != 0
+    }
+
+    /// When a command like `spec` must wait, the unix ms it waits until.
+    pub fn holds(&self, spec: Option<&CommandSpec>) -> Option<u64> {
+        let until = self.until_ms.load(Ordering::Relaxed);
+        if until == 0 {
+            return None;
+        }
+        if crate::shard::store::unix_ms() >= until {
+            // Over: later commands skip the clock read.
+            let _ = self
+                .until_ms
+                .compare_exchange(until, 0, Ordering::Relaxed, Ordering::Relaxed);
+            return None;
+        }
+        let write = spec.is_some_and(|s| s.has(flags::WRITE | flags::MAY_REPLICATE));
+        (write || !self.writes_only.load(Ordering::Relaxed)).then_some(until)
     }
 }

@@ -42,11 +42,13 @@
 //! * `shard` — slots, stores, values, expiry, meshes, locks.
 //! * `clients`, `stats`, `log` — client registry, per-core counters, logging.
 //! * `metrics` — Prometheus metric names and the `/metrics` endpoint.
+//! * `observe` — slow log, latency monitor and histograms, MONITOR feed.
 //!
 //! # Invariants
 //!
 //! * `resp` never names a command; `shard::store` never awaits and does no I/O.
-//! * Only types defined in `shard::router` cross cores. Stores, client
+//! * Only types defined in `shard::router` cross cores (and MONITOR's
+//!   batches of lines, `observe::Global`). Stores, client
 //!   registries and per-core stats are `!Send` and live inside their executor.
 //! * Hot-path counters are per core (plain integers), summed only when INFO
 //!   or a Prometheus scrape asks. The one shared atomic on a request path is the sequencer's lock,
@@ -69,6 +71,7 @@ pub mod config;
 pub mod glob;
 pub mod log;
 pub mod metrics;
+pub mod observe;
 pub mod resp;
 pub mod server;
 pub mod shard;

@@ -37,15 +37,23 @@ pub fn quit(_sh: &Rc<Shard>, s: &mut Session, _a: &[Bytes]) -> Reply {
 }
 
 /// RESET: back to a fresh connection's state (db 0, RESP2, no name,
-/// replies on, unauthenticated when a password is set).
+/// replies on, out of MONITOR and NO-TOUCH, unauthenticated when a password
+/// is set).
 pub fn reset(sh: &Rc<Shard>, s: &mut Session, _a: &[Bytes]) -> Reply {
     s.db = 0;
     s.proto = Proto::Resp2;
     s.reply_mode = ReplyMode::On;
     s.authed = sh.config().requirepass.is_none();
+    s.no_touch = false;
+    sh.shared.observe.renamed(s.id, "");
+    if s.monitor.take().is_some() {
+        sh.shared.observe.unmonitor(s.id);
+    }
     let mut info = s.info.borrow_mut();
+    info.monitor = false;
     info.name.clear();
     info.no_evict = false;
+    info.no_touch = false;
     Reply::Status("RESET")
 }
 
@@ -124,6 +132,7 @@ pub fn hello(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
     }
     if let Some(n) = name {
         s.info.borrow_mut().name = args::lossy(&n);
+        sh.shared.observe.renamed(s.id, &args::lossy(&n));
     }
     s.proto = proto;
     let bulk = |t: &'static str| Reply::Bulk(Bytes::from_static(t.as_bytes()));
@@ -186,14 +195,24 @@ const CLIENT_HELP: &[&str] = &[
     "      Kill connections authenticated by <username>.",
     "    * SKIPME (YES|NO)",
     "      Skip killing current connection (default: yes).",
+    "    * MAXAGE <maxage>",
+    "      Kill connections older than the specified age.",
     "LIST [options ...]",
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
     "      Return clients of specified type.",
     "    * ID <client-id> [<client-id> ...]",
     "      Return clients of specified IDs only.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
+    "NO-TOUCH (ON|OFF)",
+    "    Will not touch LRU/LFU stats when this mode is on.",
     "REPLY (ON|OFF|SKIP)",
     "    Control the replies sent to the current connection.",
     "SETNAME <name>",
@@ -214,6 +233,8 @@ struct ClientFilter {
     laddr: Option<String>,
     skip: Option<u64>,
     type_other: bool,
+    /// Only connections older than this many seconds (CLIENT KILL MAXAGE).
+    max_age: Option<u64>,
 }
 
 impl ClientFilter {
@@ -223,10 +244,14 @@ impl ClientFilter {
             && self.addr.as_ref().is_none_or(|a| *a == c.addr)
             && self.laddr.as_ref().is_none_or(|a| *a == c.laddr)
             && self.skip != Some(c.id)
+            && self
+                .max_age
+                .is_none_or(|m| c.created.elapsed().as_secs() > m)
     }
 }
 
-/// CLIENT ID | SETNAME | GETNAME | SETINFO | LIST | INFO | KILL | NO-EVICT | REPLY | HELP
+/// CLIENT ID | SETNAME | GETNAME | SETINFO | LIST | INFO | KILL | PAUSE | UNPAUSE |
+/// TRACKINGINFO | NO-EVICT | NO-TOUCH | REPLY | HELP
 pub fn client<'a>(
     sh: &'a Rc<Shard>,
     s: &'a mut Session,
@@ -254,9 +279,51 @@ pub fn client<'a>(
                     return e;
                 }
                 s.info.borrow_mut().name = args::lossy(&a[2]);
+                sh.shared.observe.renamed(s.id, &args::lossy(&a[2]));
                 Reply::Ok
             }
             "setname" => arity(),
+            "pause" if n == 3 || n == 4 => {
+                let ms = match args::int(&a[2]) {
+                    Ok(ms) if ms < 0 => return err("ERR timeout is negative"),
+                    Ok(ms) => ms as u64,
+                    Err(_) => return err("ERR timeout is not an integer or out of range"),
+                };
+                let writes_only = match a.get(3) {
+                    None => false,
+                    Some(m) if eq(m, "write") => true,
+                    Some(m) if eq(m, "all") => false,
+                    Some(_) => return err("ERR CLIENT PAUSE mode must be WRITE or ALL"),
+                };
+                let until = crate::shard::store::unix_ms().saturating_add(ms);
+                sh.shared.pause.pause(until, writes_only);
+                Reply::Ok
+            }
+            "pause" => arity(),
+            "unpause" if n == 2 => {
+                sh.shared.pause.unpause();
+                Reply::Ok
+            }
+            "unpause" => arity(),
+            "trackinginfo" if n == 2 => {
+                let bulk = |t: &'static str| Reply::Bulk(Bytes::from_static(t.as_bytes()));
+                Reply::Map(vec![
+                    (bulk("flags"), Reply::Set(vec![bulk("off")])),
+                    (bulk("redirect"), Reply::Int(-1)),
+                    (bulk("prefixes"), Reply::Array(Vec::new())),
+                ])
+            }
+            "trackinginfo" => arity(),
+            "no-touch" if n == 3 => {
+                if eq(&a[2], "on") || eq(&a[2], "off") {
+                    s.no_touch = eq(&a[2], "on");
+                    s.info.borrow_mut().no_touch = s.no_touch;
+                    Reply::Ok
+                } else {
+                    errors::syntax()
+                }
+            }
+            "no-touch" => arity(),
             "setinfo" if n == 4 => {
                 let field = String::from_utf8_lossy(&a[2]).to_ascii_lowercase();
                 if field != "lib-name" && field != "lib-ver" {
@@ -404,6 +471,11 @@ pub fn client<'a>(
                                     args::lossy(v)
                                 ))
                             }
+                        }
+                    } else if eq(&pair[0], "maxage") {
+                        match args::int(v) {
+                            Ok(age) if age >= 0 => f.max_age = Some(age as u64),
+                            _ => return err("ERR maxage is not an integer or out of range"),
                         }
                     } else if eq(&pair[0], "skipme") {
                         if eq(v, "yes") {

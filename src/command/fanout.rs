@@ -86,7 +86,7 @@ struct Part {
 /// step per shard runs every member's share there in order, and each
 /// member's replies merge. Members are atomic because the whole group is;
 /// a pipeline of 16 MSETs costs one round of hops instead of sixteen.
-pub async fn run_group(sh: &Rc<Shard>, db: usize, group: Vec<Fanout>) -> Vec<Reply> {
+pub async fn run_group(sh: &Rc<Shard>, db: usize, group: &[Fanout]) -> Vec<Reply> {
     let mut replies: Vec<Option<Reply>> = vec![None; group.len()];
     let mut parts: Vec<Part> = Vec::new();
     let mut layouts: Vec<Vec<(usize, Vec<usize>)>> = vec![Vec::new(); group.len()];

@@ -430,6 +430,9 @@ pub fn object(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     }
     let now = st.now;
     let policy_lfu = st.maxmemory_policy.contains("lfu");
+    // OBJECT looks without touching (Redis's LOOKUP_NOTOUCH); the flag is
+    // reset after every command.
+    st.no_touch = true;
     let Some(e) = st.lookup(db, &a[2]) else {
         return Reply::Nil;
     };

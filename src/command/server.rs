@@ -328,6 +328,7 @@ const ALL_SECTIONS: &[&str] = &[
     "modules",
     "commandstats",
     "errorstats",
+    "latencystats",
     "cluster",
     "keyspace",
 ];
@@ -587,6 +588,9 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
         for (e, n) in errs {
             let _ = write!(o, "errorstat_{e}:count={n}\r\n");
         }
+    });
+    section("latencystats", &mut o, &|o| {
+        o.push_str(&crate::observe::latency_percentiles(&total))
     });
     section("cluster", &mut o, &|o| o.push_str("cluster_enabled:0\r\n"));
     section("keyspace", &mut o, &|o| {

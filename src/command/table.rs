@@ -349,6 +349,10 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("info", -1, LOADING | STALE | SENTINEL, 0, 0, 0, Coordinated(server::info), ["slow", "dangerous"], "server", "1.0.0", "Returns information and statistics about the server."),
     row!("config", -2, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, Coordinated(server::config), ["admin", "slow", "dangerous"], "server", "2.0.0", "A container for server configuration commands."),
     row!("time", 1, LOADING | STALE | FAST, 0, 0, 0, Local(server::time), ["fast"], "server", "2.6.0", "Returns the server time."),
+    row!("slowlog", -2, ADMIN | LOADING | STALE, 0, 0, 0, Coordinated(super::slowlog::slowlog), ["admin", "slow", "dangerous"], "server", "2.2.12", "A container for slow log commands"),
+    row!("latency", -2, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, Coordinated(super::latency::latency), ["admin", "slow", "dangerous"], "server", "2.8.13", "A container for latency diagnostics commands"),
+    row!("memory", -2, READONLY, 2, 2, 1, Coordinated(super::memory::memory), ["read", "slow"], "server", "4.0.0", "A container for memory diagnostics commands"),
+    row!("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(super::monitor::monitor), ["admin", "slow", "dangerous"], "server", "1.0.0", "Listen for all requests received by the server in real time"),
     row!("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, 0, 0, Local(server::shutdown), ["admin", "slow", "dangerous"], "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
 ];
 

@@ -12,6 +12,7 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 
 use bytes::BytesMut;
+use futures::StreamExt;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::{TcpListener, TcpStream};
 
@@ -75,12 +76,14 @@ async fn admit(sh: Rc<Shard>, mut stream: TcpStream) {
         laddr,
         stream.as_raw_fd(),
     )));
+    sh.shared.observe.connected(id, &info.borrow().addr);
     sh.clients.borrow_mut().insert(id, info.clone());
     sh.stats.borrow_mut().connected_clients += 1;
     let session = Session::new(info, config.requirepass.is_none());
     drop(config);
     serve(&sh, stream, session).await;
     sh.clients.borrow_mut().remove(&id);
+    sh.shared.observe.disconnected(id);
     sh.stats.borrow_mut().connected_clients -= 1;
     sh.shared.clients.fetch_sub(1, Ordering::Relaxed);
 }
@@ -91,9 +94,15 @@ async fn serve(sh: &Rc<Shard>, mut stream: TcpStream, mut session: Session) {
     let mut out = BytesMut::with_capacity(READ_CHUNK);
     let mut reqs = Vec::new();
     loop {
-        let n = match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
+        let n = match next_input(&mut stream, &mut chunk, &mut session).await {
+            Input::Read(Ok(0) | Err(_)) => return,
+            Input::Read(Ok(n)) => n,
+            Input::Monitor(lines) => {
+                if stream.write_all(&lines).await.is_err() {
+                    return;
+                }
+                continue;
+            }
         };
         rbuf.extend_from_slice(&chunk[..n]);
         let config = sh.config();
@@ -162,6 +171,39 @@ async fn serve(sh: &Rc<Shard>, mut stream: TcpStream, mut session: Session) {
         }
         if rbuf.is_empty() && rbuf.capacity() > 1 << 20 {
             rbuf = BytesMut::with_capacity(READ_CHUNK);
+        }
+    }
+}
+
+enum Input {
+    Read(std::io::Result<usize>),
+    /// MONITOR lines to pass on.
+    Monitor(Vec<u8>),
+}
+
+/// The next read, or, for a monitoring connection, whatever comes first of
+/// a read and a batch of MONITOR lines (with every batch already queued).
+async fn next_input(stream: &mut TcpStream, chunk: &mut [u8], s: &mut Session) -> Input {
+    let Some(feed) = s.monitor.as_mut() else {
+        return Input::Read(stream.read(chunk).await);
+    };
+    let read = std::pin::pin!(stream.read(chunk));
+    let got = match futures::future::select(read, feed.next()).await {
+        futures::future::Either::Left((r, _)) => Ok(r),
+        futures::future::Either::Right((m, _)) => Err(m),
+    };
+    match got {
+        Ok(r) => Input::Read(r),
+        Err(Some(first)) => {
+            let mut lines = first.to_vec();
+            while let Ok(more) = feed.try_recv() {
+                lines.extend_from_slice(&more);
+            }
+            Input::Monitor(lines)
+        }
+        Err(None) => {
+            s.monitor = None;
+            Input::Monitor(Vec::new())
         }
     }
 }

@@ -18,6 +18,7 @@ use super::session::{ReplyMode, Session};
 use crate::command::errors;
 use crate::command::fanout::{self, Fanout};
 use crate::command::table::{self, flags, CommandSpec, CoordFn, Handler};
+use crate::observe::Call;
 use crate::resp::{encode, Proto, Reply};
 use crate::shard::core::Shard;
 use crate::shard::router::Cmd;
@@ -44,18 +45,23 @@ struct Group {
 }
 
 impl Group {
-    async fn flush(&mut self, sh: &Rc<Shard>, db: usize, slots: &mut [Slot]) {
+    async fn flush(&mut self, sh: &Rc<Shard>, db: usize, client: u64, slots: &mut [Slot]) {
         if self.members.is_empty() {
             return;
         }
         let start = Instant::now();
         let members = std::mem::take(&mut self.members);
-        let specs: Vec<&'static CommandSpec> = members.iter().map(|m| m.spec).collect();
-        let replies = fanout::run_group(sh, db, members).await;
-        let took = start.elapsed() / specs.len() as u32;
+        let replies = fanout::run_group(sh, db, &members).await;
+        let took = start.elapsed() / members.len() as u32;
         let mut stats = sh.stats.borrow_mut();
-        for ((i, reply), spec) in self.idxs.drain(..).zip(replies).zip(specs) {
-            stats.record(spec, took, &reply);
+        for ((i, reply), m) in self.idxs.drain(..).zip(replies).zip(&members) {
+            let call = Call {
+                spec: m.spec,
+                args: &m.args,
+                db,
+                client,
+            };
+            sh.account(&mut stats, &call, took, &reply);
             slots[i].reply = Some(reply);
         }
         drop(stats);
@@ -134,9 +140,12 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
             proto: s.proto,
             send: true,
         });
+        if sh.shared.pause.maybe_on() {
+            wait_for_unpause(sh, &args).await;
+        }
         let route = route(sh, s, args);
         if !matches!(route, Route::Fanout(_) | Route::Done(_)) || s.db != group_db {
-            group.flush(sh, group_db, &mut slots).await;
+            group.flush(sh, group_db, s.id, &mut slots).await;
         }
         match route {
             Route::Done(reply) => slots[idx].reply = Some(reply),
@@ -167,8 +176,14 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
                 local_queued = false;
                 let start = Instant::now();
                 s.info.borrow_mut().last_cmd = spec.name;
-                let reply = f(sh, s, args).await;
-                sh.stats.borrow_mut().record(spec, start.elapsed(), &reply);
+                let reply = f(sh, s, args.clone()).await;
+                let call = Call {
+                    spec,
+                    args: &args,
+                    db: s.db,
+                    client: s.id,
+                };
+                sh.account(&mut sh.stats.borrow_mut(), &call, start.elapsed(), &reply);
                 sh.store.borrow_mut().refresh_clock();
                 slots[idx].reply = Some(reply);
             }
@@ -181,7 +196,7 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
             ReplyMode::Skip => false,
         };
     }
-    group.flush(sh, group_db, &mut slots).await;
+    group.flush(sh, group_db, s.id, &mut slots).await;
     outgoing.flush(sh, &mut slots).await;
     {
         let mut info = s.info.borrow_mut();
@@ -189,6 +204,7 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
         info.last_cmd = last_cmd;
         info.resp = if s.proto == Proto::Resp3 { 3 } else { 2 };
     }
+    sh.observe.flush(&sh.shared.observe);
     for slot in slots {
         if let (true, Some(reply)) = (slot.send, slot.reply) {
             encode(&reply, slot.proto, out);
@@ -216,7 +232,14 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
         Handler::Local(f) => {
             let start = Instant::now();
             let reply = f(sh, s, &args);
-            sh.stats.borrow_mut().record(spec, start.elapsed(), &reply);
+            // SELECT's line shows the database it selected, as in Redis.
+            let call = Call {
+                spec,
+                args: &args,
+                db: s.db,
+                client: s.id,
+            };
+            sh.account(&mut sh.stats.borrow_mut(), &call, start.elapsed(), &reply);
             Route::Done(reply)
         }
         Handler::Keyed(_) => {
@@ -230,6 +253,8 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
                     spec,
                     db: s.db,
                     args,
+                    client: s.id,
+                    no_touch: s.no_touch,
                 },
             )
         }
@@ -240,6 +265,8 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
                     spec,
                     db: s.db,
                     args,
+                    client: s.id,
+                    no_touch: s.no_touch,
                 },
             ),
             None => Route::Coordinated(spec, spanning, args),
@@ -251,6 +278,8 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
                     spec,
                     db: s.db,
                     args,
+                    client: s.id,
+                    no_touch: s.no_touch,
                 },
             ),
             None => Route::Fanout(Fanout {
@@ -276,5 +305,15 @@ fn single_shard(sh: &Shard, spec: &CommandSpec, args: &[Bytes]) -> Option<ShardI
 fn reject(sh: &Shard, spec: Option<&'static CommandSpec>, reply: &Reply) {
     if let Reply::Error(e) = reply {
         sh.stats.borrow_mut().reject(spec, e);
+    }
+}
+
+/// CLIENT PAUSE: a command it holds back waits here until the pause ends
+/// (its deadline, or CLIENT UNPAUSE, noticed within 10 ms).
+async fn wait_for_unpause(sh: &Shard, args: &[Bytes]) {
+    let spec = table::lookup(&args[0]);
+    while let Some(until) = sh.shared.pause.holds(spec) {
+        let left = until.saturating_sub(crate::shard::store::unix_ms());
+        glommio::timer::sleep(std::time::Duration::from_millis(left.clamp(1, 10))).await;
     }
 }

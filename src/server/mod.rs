@@ -11,8 +11,9 @@
 //!
 //! Nothing mutable is shared between executors except `Shared`: the config
 //! (read on change only), the multi-shard sequencer, the client-count and
-//! client-id counters (touched per connection, not per request) and the
-//! shutdown flag.
+//! client-id counters and connection labels (touched per connection, not per
+//! request), the CLIENT PAUSE deadline (one relaxed load per read), MONITOR
+//! feeds and the shutdown flag.
 
 pub mod conn;
 pub mod cron;
@@ -58,6 +59,10 @@ pub struct Shared {
     pub run_id: String,
     pub port: u16,
     pub executable: String,
+    /// Slow-log ids, MONITOR feeds, connection labels (see `observe`).
+    pub observe: crate::observe::Global,
+    /// CLIENT PAUSE state.
+    pub pause: crate::clients::Pause,
 }
 
 impl Shared {
@@ -308,6 +313,8 @@ pub fn run(config: Config) -> Result<(), StartError> {
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
         config: RwLock::new(config),
+        observe: Default::default(),
+        pause: Default::default(),
     });
     log::banner(&shared, shards, &cpus);
     let mut handles = Vec::new();

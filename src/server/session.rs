@@ -24,6 +24,10 @@ pub struct Session {
     pub reply_mode: ReplyMode,
     /// Close the connection once the pending replies are written.
     pub close: bool,
+    /// CLIENT NO-TOUCH: its commands leave keys' access times alone.
+    pub no_touch: bool,
+    /// MONITOR's feed of other commands' lines, once MONITOR ran.
+    pub monitor: Option<futures::channel::mpsc::UnboundedReceiver<bytes::Bytes>>,
     pub info: Rc<RefCell<ClientInfo>>,
 }
 
@@ -37,6 +41,8 @@ impl Session {
             authed,
             reply_mode: ReplyMode::On,
             close: false,
+            no_touch: false,
+            monitor: None,
             info,
         }
     }

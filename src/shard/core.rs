@@ -43,6 +43,7 @@ use super::store::{EncodingLimits, Store};
 use crate::clients::ClientInfo;
 use crate::command::table::{self, Handler};
 use crate::config::Config;
+use crate::observe::{self, Call};
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::server::Shared;
@@ -74,6 +75,8 @@ pub struct Shard {
     pub shared: Arc<Shared>,
     pub store: RefCell<Store>,
     pub stats: RefCell<CoreStats>,
+    /// Slow log, latency events and pending MONITOR lines of this core.
+    pub observe: observe::Local,
     requests: Vec<Option<ConnectedSender<Request>>>,
     responses: Vec<Option<ConnectedSender<Response>>>,
     waiters: RefCell<HashMap<u64, oneshot::Sender<Payload>>>,
@@ -108,6 +111,7 @@ impl Shard {
             slots: shared.slots.clone(),
             store: RefCell::new(Store::new(databases)),
             stats: RefCell::new(CoreStats::new(table::COMMANDS.len())),
+            observe: observe::Local::default(),
             shared,
             requests: mesh.requests_out,
             responses: mesh.responses_out,
@@ -183,6 +187,7 @@ impl Shard {
                     zset_value: fresh.zset_max_listpack_value as usize,
                 };
             }
+            self.observe.configure(&fresh);
             *self.config.borrow_mut() = Rc::new(fresh);
             self.config_gen.set(gen);
         }
@@ -232,6 +237,19 @@ impl Shard {
         }
     }
 
+    /// Accounts a command that ran here: counters and histogram, slow log,
+    /// latency events, MONITOR.
+    pub fn account(
+        &self,
+        stats: &mut CoreStats,
+        call: &Call,
+        took: std::time::Duration,
+        reply: &Reply,
+    ) {
+        stats.record(call.spec, took, reply);
+        self.observe.account(&self.shared.observe, call, took);
+    }
+
     pub fn close_all_clients(&self) {
         for c in self.clients.borrow().values() {
             c.borrow_mut().kill();
@@ -255,7 +273,7 @@ impl Shard {
                 done = false;
                 break;
             }
-            p.replies.push(exec_one(&mut store, &mut stats, cmd));
+            p.replies.push(exec_one(self, &mut store, &mut stats, cmd));
             if store.blocked.has_ready() {
                 let served = serve_ready(&mut store, |k| held(&locks, k));
                 self.served.borrow_mut().extend(served);
@@ -285,6 +303,7 @@ impl Shard {
     /// `blocks`); the store's clock was refreshed when its batch began.
     pub fn exec_inline(self: &Rc<Self>, cmd: &Cmd) -> Reply {
         let reply = exec_one(
+            self,
             &mut self.store.borrow_mut(),
             &mut self.stats.borrow_mut(),
             cmd,
@@ -303,7 +322,11 @@ impl Shard {
     }
 
     fn start_batch(self: &Rc<Self>, mut p: Pending) {
-        if self.advance(&mut p) {
+        let done = self.advance(&mut p);
+        // MONITOR lines go out before the replies, so a monitor sees a
+        // client's commands in the order the client saw them answered.
+        self.observe.flush(&self.shared.observe);
+        if done {
             self.finish(p);
         } else {
             self.pending.borrow_mut().push_back(p);
@@ -654,7 +677,9 @@ fn blocked(locks: &Locks<Grant>, cmd: &Cmd) -> bool {
             .any(|i| locks.blocks(&cmd.args[i]))
 }
 
-fn exec_one(store: &mut Store, stats: &mut CoreStats, cmd: &Cmd) -> Reply {
+fn exec_one(sh: &Shard, store: &mut Store, stats: &mut CoreStats, cmd: &Cmd) -> Reply {
+    // CLIENT NO-TOUCH: lookups leave access times alone, except TOUCH's.
+    store.no_touch = cmd.no_touch && cmd.spec.name != "touch";
     let start = Instant::now();
     let reply = match cmd.spec.handler {
         Handler::Keyed(f) | Handler::Multi(f, _) | Handler::Fanout(f, _) => {
@@ -662,6 +687,14 @@ fn exec_one(store: &mut Store, stats: &mut CoreStats, cmd: &Cmd) -> Reply {
         }
         _ => Reply::error("ERR internal: command is not single-shard"),
     };
-    stats.record(cmd.spec, start.elapsed(), &reply);
+    let took = start.elapsed();
+    store.no_touch = false;
+    let call = Call {
+        spec: cmd.spec,
+        args: &cmd.args,
+        db: cmd.db,
+        client: cmd.client,
+    };
+    sh.account(stats, &call, took, &reply);
     reply
 }

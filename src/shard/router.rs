@@ -31,6 +31,10 @@ pub struct Cmd {
     pub spec: &'static CommandSpec,
     pub db: usize,
     pub args: Vec<Bytes>,
+    /// The connection that sent it (slow log and MONITOR labels).
+    pub client: u64,
+    /// CLIENT NO-TOUCH is on for that connection.
+    pub no_touch: bool,
 }
 
 /// A piece of a multi-shard operation, run on the shard it is sent to.

@@ -249,6 +249,9 @@ pub struct Store {
     pub limits: EncodingLimits,
     /// Clients blocked on this shard's keys.
     pub blocked: Blocked,
+    /// The running command's client has CLIENT NO-TOUCH on: lookups keep
+    /// access times.
+    pub no_touch: bool,
 }
 
 /// Thresholds at which small collections leave their compact encoding
@@ -289,6 +292,7 @@ impl Store {
             maxmemory_policy: "noeviction".into(),
             limits: EncodingLimits::default(),
             blocked: Blocked::default(),
+            no_touch: false,
         }
     }
 
@@ -317,7 +321,9 @@ impl Store {
             Some(i) => {
                 self.stats.hits += 1;
                 let e = &mut self.dbs[db].map[i];
-                e.access = (now / 1000) as u32;
+                if !self.no_touch {
+                    e.access = (now / 1000) as u32;
+                }
                 Some(e)
             }
             None => {
@@ -332,7 +338,9 @@ impl Store {
         let now = self.now;
         let i = self.dbs[db].live_index(key, now, &mut self.stats.expired)?;
         let e = &mut self.dbs[db].map[i];
-        e.access = (now / 1000) as u32;
+        if !self.no_touch {
+            e.access = (now / 1000) as u32;
+        }
         Some(e)
     }
 
@@ -384,6 +392,14 @@ impl Store {
 
     pub fn keys(&self) -> usize {
         self.dbs.iter().map(Db::len).sum()
+    }
+
+    /// Bytes `key` and its value take (MEMORY USAGE), without touching it;
+    /// None when absent or expired.
+    pub fn memory_of(&self, db: usize, key: &[u8]) -> Option<usize> {
+        let d = &self.dbs[db];
+        let (k, e) = d.map.get_key_value(key)?;
+        (e.expire == 0 || self.now <= e.expire).then(|| entry_mem(k, &e.value))
     }
 
     pub fn used_memory(&self) -> usize {
