@@ -65,6 +65,7 @@ const METRICS: &[(&str, Kind, &str)] = &[
     ("lanner_net_output_bytes_total", Kind::Counter, "Bytes written to clients."),
     ("lanner_pubsub_channels", Kind::Gauge, "Channels with at least one subscriber."),
     ("lanner_pubsub_patterns", Kind::Gauge, "Pattern subscriptions."),
+    ("lanner_slowlog_length", Kind::Gauge, "Entries in the slow log (all cores)."),
 ];
 
 const LATENCY: &str = "lanner_command_duration_seconds";
@@ -154,6 +155,9 @@ fn handle_render(sh: &Shard, snaps: &[CoreSnapshot]) -> String {
     counter!("lanner_net_output_bytes_total").absolute(total.net_output_bytes);
     gauge!("lanner_pubsub_channels").set(0.0);
     gauge!("lanner_pubsub_patterns").set(0.0);
+    // As SLOWLOG LEN: the merged log keeps the newest slowlog-max-len.
+    let slow = snaps.iter().map(|s| s.slowlog_len).sum::<usize>();
+    gauge!("lanner_slowlog_length").set(slow.min(config.slowlog_max_len as usize) as f64);
     handle.render()
 }
 

@@ -60,7 +60,7 @@ common::shard_tests! {
     fn info_sections_have_redis_field_names(srv: &Server) {
         let mut c = srv.raw();
         let all = info(&mut c, "");
-        for header in ["# Server", "# Clients", "# Memory", "# Stats", "# Cpu", "# Errorstats", "# Keyspace"] {
+        for header in ["# Server", "# Clients", "# Memory", "# Stats", "# CPU", "# Errorstats", "# Keyspace"] {
             assert!(all.lines().any(|l| l == header), "default INFO lacks {header}:\n{all}");
         }
         assert!(!all.contains("# Commandstats"), "commandstats is not a default section");
@@ -69,7 +69,7 @@ common::shard_tests! {
             ("clients", "# Clients", &["connected_clients", "maxclients", "blocked_clients"]),
             ("memory", "# Memory", &["used_memory", "used_memory_human", "used_memory_rss", "maxmemory", "maxmemory_policy"]),
             ("stats", "# Stats", &["total_connections_received", "total_commands_processed", "expired_keys", "evicted_keys", "keyspace_hits", "keyspace_misses", "rejected_connections"]),
-            ("cpu", "# Cpu", &["used_cpu_sys", "used_cpu_user"]),
+            ("cpu", "# CPU", &["used_cpu_sys", "used_cpu_user"]),
         ];
         for (section, header, fields) in cases {
             let text = info(&mut c, section);

@@ -217,6 +217,8 @@ pub(crate) struct CoreSnapshot {
     pub used_memory: usize,
     /// Requests waiting on this shard for a multi-shard operation's keys.
     pub queue_depth: usize,
+    /// Entries in this core's slow log.
+    pub slowlog_len: usize,
     /// (keys, keys with a TTL, bytes) per database.
     pub dbs: Vec<(usize, usize, usize)>,
     cpu_user: f64,
@@ -246,6 +248,7 @@ pub(crate) fn snapshot(shard: &Shard) -> CoreSnapshot {
         keyspace: st.stats.clone(),
         used_memory: st.used_memory(),
         queue_depth: shard.queue_depth(),
+        slowlog_len: shard.observe.slowlog.borrow().len(),
         dbs: (0..st.databases())
             .map(|d| {
                 let db = st.db_ref(d);
