@@ -101,6 +101,49 @@ fn merge(a: Tree, b: Tree) -> Tree {
 }
 
 /// An order-statistics tree over (score, member).
+/// Inserts `node` into `t`: down by order while the subtrees' roots have
+/// higher priority, then the subtree it lands on is split around it (a
+/// small one, on average), touching only the path.
+fn insert_at(t: &mut Tree, mut node: Box<Node>) {
+    match t {
+        Some(n) if n.prio >= node.prio => {
+            let left = cmp_entry(node.score, &node.member, n.score, &n.member) == Ordering::Less;
+            insert_at(if left { &mut n.left } else { &mut n.right }, node);
+            n.size += 1;
+        }
+        _ => {
+            let (l, r) = split(t.take(), &|s, m| {
+                cmp_entry(s, m, node.score, &node.member) == Ordering::Less
+            });
+            node.left = l;
+            node.right = r;
+            fix(&mut node);
+            *t = Some(node);
+        }
+    }
+}
+
+/// Removes (score, member) from `t`, joining its children in its place;
+/// false when it is not there.
+fn remove_at(t: &mut Tree, score: f64, member: &[u8]) -> bool {
+    let Some(n) = t else {
+        return false;
+    };
+    let found = match cmp_entry(score, member, n.score, &n.member) {
+        Ordering::Less => remove_at(&mut n.left, score, member),
+        Ordering::Greater => remove_at(&mut n.right, score, member),
+        Ordering::Equal => {
+            let mut gone = t.take().expect("matched above");
+            *t = merge(gone.left.take(), gone.right.take());
+            return true;
+        }
+    };
+    if found {
+        n.size -= 1;
+    }
+    found
+}
+
 #[derive(Clone, Debug, Default)]
 struct Ranked {
     root: Tree,
@@ -120,28 +163,19 @@ impl Ranked {
 
     fn insert(&mut self, score: f64, member: CompactBytes) {
         let prio = self.next_prio();
-        let (l, r) = split(self.root.take(), &|s, m| {
-            cmp_entry(s, m, score, &member) == Ordering::Less
-        });
-        let node = Some(Box::new(Node {
+        let node = Box::new(Node {
             score,
             member,
             prio,
             size: 1,
             left: None,
             right: None,
-        }));
-        self.root = merge(merge(l, node), r);
+        });
+        insert_at(&mut self.root, node);
     }
 
     fn remove(&mut self, score: f64, member: &[u8]) {
-        let (l, r) = split(self.root.take(), &|s, m| {
-            cmp_entry(s, m, score, member) == Ordering::Less
-        });
-        let (_, r) = split(r, &|s, m| {
-            cmp_entry(s, m, score, member) != Ordering::Greater
-        });
-        self.root = merge(l, r);
+        remove_at(&mut self.root, score, member);
     }
 
     /// How many elements satisfy `before`, a predicate true on a prefix.
@@ -405,6 +439,52 @@ mod tests {
         (0..z.len())
             .map(|i| z.get(i).map(|(s, m)| (s, m.to_vec())).unwrap())
             .collect()
+    }
+
+    /// Random adds, rescores and removals on a skiplist-encoded set, checked
+    /// after each step against a sorted model: order, ranks and subtree
+    /// sizes.
+    #[test]
+    fn the_rank_tree_matches_a_sorted_model_under_churn() {
+        fn sizes_ok(t: &Tree) -> usize {
+            match t {
+                None => 0,
+                Some(n) => {
+                    let size = 1 + sizes_ok(&n.left) + sizes_ok(&n.right);
+                    assert_eq!(n.size, size);
+                    size
+                }
+            }
+        }
+        let mut z = ZSetValue::default();
+        let mut model: std::collections::BTreeMap<Vec<u8>, f64> = Default::default();
+        let mut x: u64 = 12345;
+        for step in 0..4000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let m = format!("m{}", x % 300).into_bytes();
+            let score = ((x >> 20) % 50) as f64 - 10.0;
+            if x % 5 == 0 {
+                assert_eq!(z.remove(&m), model.remove(&m));
+            } else {
+                z.set(&m, score, 0, 0);
+                model.insert(m, score);
+            }
+            if step % 97 == 0 || step > 3990 {
+                let mut sorted: Vec<(f64, Vec<u8>)> =
+                    model.iter().map(|(m, s)| (*s, m.clone())).collect();
+                sorted.sort_by(|a, b| cmp_entry(a.0, &a.1, b.0, &b.1));
+                assert_eq!(members(&z), sorted);
+                for (i, (_, m)) in sorted.iter().enumerate() {
+                    assert_eq!(z.rank(m), Some(i));
+                }
+                let Repr::Skiplist { tree, .. } = &z.repr else {
+                    panic!("expected a skiplist");
+                };
+                assert_eq!(sizes_ok(&tree.root), sorted.len());
+            }
+        }
     }
 
     #[test]
