@@ -11,20 +11,14 @@
 
 mod common;
 
+use common::q;
+
 use std::collections::HashSet;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{encode_request, RawConn};
-use redis::{Connection, FromRedisValue, Value};
-
-fn q<T: FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
+use redis::{Connection, Value};
 
 fn blocked_clients(con: &mut Connection) -> u64 {
     let info: String = q(con, &["INFO", "clients"]);

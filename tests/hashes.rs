@@ -6,37 +6,14 @@
 
 mod common;
 
+use common::{fails, q};
+
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use redis::{Connection, RedisError, Value};
-
-/// "CODE detail" of a server error reply.
-fn error_text(e: RedisError) -> String {
-    format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or(""))
-}
-
-/// Runs a command that must fail and returns its error text.
-fn fails(con: &mut Connection, args: &[&str]) -> String {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    match cmd.query::<Value>(con) {
-        Ok(v) => panic!("{args:?} succeeded with {v:?}"),
-        Err(e) => error_text(e),
-    }
-}
-
-fn q<T: redis::FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
+use redis::Connection;
 
 fn encoding(con: &mut Connection, key: &str) -> String {
     q(con, &["OBJECT", "ENCODING", key])

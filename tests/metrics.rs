@@ -5,13 +5,14 @@
 
 mod common;
 
+use common::q;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::Server;
-use redis::Connection;
 
 /// A port nothing listens on right now.
 fn free_port() -> u16 {
@@ -80,14 +81,6 @@ fn total(text: &str, name: &str) -> f64 {
         })
         .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
         .sum()
-}
-
-fn q<T: redis::FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(con).unwrap()
 }
 
 fn counters_match_what_clients_did(shards: usize) {

@@ -7,27 +7,14 @@
 
 mod common;
 
+use common::{fails, q};
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use redis::{Connection, Value};
-
-/// Runs a command that must fail and returns "CODE detail".
-fn fails(con: &mut Connection, args: &[&str]) -> String {
-    match redis::cmd(args[0]).arg(&args[1..]).query::<Value>(con) {
-        Ok(v) => panic!("{args:?} succeeded with {v:?}"),
-        Err(e) => format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")),
-    }
-}
-
-fn q<T: redis::FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
-    redis::cmd(args[0])
-        .arg(&args[1..])
-        .query(con)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
 
 fn sorted(con: &mut Connection, args: &[&str]) -> Vec<String> {
     q(con, args)

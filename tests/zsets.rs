@@ -6,33 +6,11 @@
 
 mod common;
 
+use common::{fails, q};
+
 use std::collections::{HashMap, HashSet};
 
-use redis::{Connection, RedisError, Value};
-
-fn error_text(e: RedisError) -> String {
-    format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or(""))
-}
-
-/// Runs a command that must fail and returns its error text.
-fn fails(con: &mut Connection, args: &[&str]) -> String {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    match cmd.query::<Value>(con) {
-        Ok(v) => panic!("{args:?} succeeded with {v:?}"),
-        Err(e) => error_text(e),
-    }
-}
-
-fn q<T: redis::FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
+use redis::{Connection, Value};
 
 fn strs(con: &mut Connection, args: &[&str]) -> Vec<String> {
     q(con, args)

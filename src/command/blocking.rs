@@ -144,11 +144,12 @@ fn parse(a: &[Bytes]) -> Result<Blocking, Reply> {
         b"blmpop" => {
             let timeout = parse_timeout(&a[1])?;
             // LMPOP's parser reads its numkeys at index 1.
-            let p = list::parse_lmpop(&a[1..])?;
+            // The pop's own arguments follow the timeout.
+            let p = parse_mpop(&a[1..], list::parse_end)?;
             Ok(Blocking {
                 keys: a[p.keys.start + 1..p.keys.end + 1].to_vec(),
                 op: PopOp::List {
-                    end: p.end,
+                    end: p.side,
                     count: Some(p.count),
                 },
                 timeout,
@@ -156,16 +157,69 @@ fn parse(a: &[Bytes]) -> Result<Blocking, Reply> {
         }
         _ => {
             let timeout = parse_timeout(&a[1])?;
-            let p = zmulti::parse_zmpop(&a[1..])?;
+            let p = parse_mpop(&a[1..], parse_min_max)?;
             Ok(Blocking {
                 keys: a[p.keys.start + 1..p.keys.end + 1].to_vec(),
                 op: PopOp::ZSet {
-                    max: p.max,
+                    max: p.side,
                     count: Some(p.count),
                 },
                 timeout,
             })
         }
+    }
+}
+
+/// The arguments of LMPOP and ZMPOP (and of BLMPOP and BZMPOP after their
+/// timeout): `numkeys key [key ...] <side> [COUNT count]`, checked in Redis's
+/// order. `a[0]` is the command name; `keys` are positions in `a`.
+pub(crate) struct Mpop<W> {
+    pub keys: std::ops::Range<usize>,
+    pub side: W,
+    pub count: usize,
+}
+
+pub(crate) fn parse_mpop<W>(
+    a: &[Bytes],
+    side: fn(&[u8]) -> Result<W, Reply>,
+) -> Result<Mpop<W>, Reply> {
+    let numkeys = match args::int(&a[1]) {
+        Ok(n) if n >= 1 => n as u64,
+        _ => return Err(err(errors::NUMKEYS)),
+    };
+    let where_idx = numkeys.saturating_add(2);
+    if where_idx >= a.len() as u64 {
+        return Err(errors::syntax());
+    }
+    let where_idx = where_idx as usize;
+    let side = side(&a[where_idx])?;
+    let mut count = None;
+    let mut j = where_idx + 1;
+    while j < a.len() {
+        match a.get(j + 1) {
+            Some(v) if count.is_none() && args::eq(&a[j], "count") => match args::int(v) {
+                Ok(n) if n >= 1 => count = Some(n as usize),
+                _ => return Err(err(errors::COUNT_POSITIVE)),
+            },
+            _ => return Err(errors::syntax()),
+        }
+        j += 2;
+    }
+    Ok(Mpop {
+        keys: 2..where_idx,
+        side,
+        count: count.unwrap_or(1),
+    })
+}
+
+/// ZMPOP's MIN | MAX: true for MAX.
+fn parse_min_max(arg: &[u8]) -> Result<bool, Reply> {
+    if args::eq(arg, "max") {
+        Ok(true)
+    } else if args::eq(arg, "min") {
+        Ok(false)
+    } else {
+        Err(errors::syntax())
     }
 }
 
@@ -545,9 +599,9 @@ pub fn lmpop<'a>(
     a: Vec<Bytes>,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
-        let p = tri!(list::parse_lmpop(&a));
+        let p = tri!(parse_mpop(&a, list::parse_end));
         let op = PopOp::List {
-            end: p.end,
+            end: p.side,
             count: Some(p.count),
         };
         mpop(sh, s, a[p.keys].to_vec(), op).await
@@ -561,9 +615,9 @@ pub fn zmpop<'a>(
     a: Vec<Bytes>,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
-        let p = tri!(zmulti::parse_zmpop(&a));
+        let p = tri!(parse_mpop(&a, parse_min_max));
         let op = PopOp::ZSet {
-            max: p.max,
+            max: p.side,
             count: Some(p.count),
         };
         mpop(sh, s, a[p.keys].to_vec(), op).await
@@ -573,6 +627,34 @@ pub fn zmpop<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lmpop_parsing_errors() {
+        let args = crate::command::test_args;
+        let e = |v: &[&str]| parse_mpop(&args(v), list::parse_end).err();
+        assert_eq!(e(&["lmpop", "0", "l", "left"]), Some(err(errors::NUMKEYS)));
+        assert_eq!(e(&["lmpop", "x", "l", "left"]), Some(err(errors::NUMKEYS)));
+        assert_eq!(
+            e(&["lmpop", "9223372036854775807", "l", "left"]),
+            Some(errors::syntax())
+        );
+        assert_eq!(
+            e(&["lmpop", "1", "l", "left", "count", "0"]),
+            Some(err(errors::COUNT_POSITIVE))
+        );
+        assert_eq!(
+            e(&["lmpop", "1", "l", "left", "count", "1", "count", "1"]),
+            Some(errors::syntax())
+        );
+        let ok = parse_mpop(
+            &args(&["lmpop", "2", "a", "b", "RIGHT", "COUNT", "3"]),
+            list::parse_end,
+        )
+        .unwrap();
+        assert_eq!((ok.keys, ok.side, ok.count), (2..4, End::Right, 3));
+        let e = |v: &[&str]| parse_mpop(&args(v), parse_min_max).err();
+        assert_eq!(e(&["zmpop", "1", "z", "left"]), Some(errors::syntax()));
+    }
 
     #[test]
     fn timeouts_follow_redis() {
@@ -601,7 +683,7 @@ mod tests {
         );
         assert_eq!(
             e(&["blmpop", "0", "0", "l", "left"]),
-            Some(err(list::NUMKEYS))
+            Some(err(errors::NUMKEYS))
         );
         assert_eq!(
             e(&["blmove", "a", "b", "up", "left", "0"]),

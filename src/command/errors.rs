@@ -25,6 +25,8 @@ pub const GT_LT: &str = "ERR GT and LT options at the same time are not compatib
 pub const LCS_LEN_IDX: &str = "ERR If you want both the length and indexes, please just use IDX.";
 pub const LCS_TYPE: &str = "ERR The specified keys must contain string values";
 pub const MAX_CLIENTS: &str = "ERR max number of clients reached";
+pub const NUMKEYS: &str = "ERR numkeys should be greater than 0";
+pub const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
 pub const SCAN_CURSOR: &str = "ERR invalid cursor";
 pub const CLIENT_NAME: &str =
     "ERR Client names cannot contain spaces, newlines or special characters.";

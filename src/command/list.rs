@@ -32,8 +32,6 @@ pub const INDEX_RANGE: &str = "ERR index out of range";
 pub const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
 pub const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
 pub const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
-pub const NUMKEYS: &str = "ERR numkeys should be greater than 0";
-pub const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
 
 /// Which end of a list: LEFT is the head (index 0), RIGHT the tail.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -527,44 +525,6 @@ pub fn lmove_spanning<'a>(
     })
 }
 
-pub(crate) struct MpopArgs {
-    /// Positions of the keys in the arguments.
-    pub keys: std::ops::Range<usize>,
-    pub end: End,
-    pub count: usize,
-}
-
-/// LMPOP's arguments, with Redis's checks in its order.
-pub(crate) fn parse_lmpop(a: &[Bytes]) -> Result<MpopArgs, Reply> {
-    let numkeys = match args::int(&a[1]) {
-        Ok(n) if n >= 1 => n as u64,
-        _ => return Err(err(NUMKEYS)),
-    };
-    let where_idx = numkeys.saturating_add(2);
-    if where_idx >= a.len() as u64 {
-        return Err(errors::syntax());
-    }
-    let where_idx = where_idx as usize;
-    let end = parse_end(&a[where_idx])?;
-    let mut count = None;
-    let mut j = where_idx + 1;
-    while j < a.len() {
-        match a.get(j + 1) {
-            Some(v) if count.is_none() && eq(&a[j], "count") => match args::int(v) {
-                Ok(n) if n >= 1 => count = Some(n as usize),
-                _ => return Err(err(COUNT_POSITIVE)),
-            },
-            _ => return Err(errors::syntax()),
-        }
-        j += 2;
-    }
-    Ok(MpopArgs {
-        keys: 2..where_idx,
-        end,
-        count: count.unwrap_or(1),
-    })
-}
-
 /// Pops up to `count` elements from the list at `key` (known non-empty)
 /// and answers LMPOP's `[key, [elements]]`.
 pub(crate) fn mpop_from(st: &mut Store, db: usize, key: &Bytes, end: End, count: usize) -> Reply {
@@ -691,26 +651,5 @@ mod tests {
             run(&mut st, lpos, &["lpos", "l", "a", "rank", "4"]),
             Reply::Nil
         );
-    }
-
-    #[test]
-    fn lmpop_parsing_errors() {
-        let e = |v: &[&str]| parse_lmpop(&args(v)).err();
-        assert_eq!(e(&["lmpop", "0", "l", "left"]), Some(err(NUMKEYS)));
-        assert_eq!(e(&["lmpop", "x", "l", "left"]), Some(err(NUMKEYS)));
-        assert_eq!(
-            e(&["lmpop", "9223372036854775807", "l", "left"]),
-            Some(errors::syntax())
-        );
-        assert_eq!(
-            e(&["lmpop", "1", "l", "left", "count", "0"]),
-            Some(err(COUNT_POSITIVE))
-        );
-        assert_eq!(
-            e(&["lmpop", "1", "l", "left", "count", "1", "count", "1"]),
-            Some(errors::syntax())
-        );
-        let ok = parse_lmpop(&args(&["lmpop", "2", "a", "b", "RIGHT", "COUNT", "3"])).unwrap();
-        assert_eq!((ok.keys, ok.end, ok.count), (2..4, End::Right, 3));
     }
 }

@@ -39,7 +39,6 @@ use crate::shard::value::Value;
 pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
 pub const SRANDMEMBER_RANGE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-pub const NUMKEYS: &str = "ERR numkeys should be greater than 0";
 pub const NUMKEYS_ARGS: &str = "ERR Number of keys can't be greater than number of args";
 pub const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 
@@ -580,7 +579,7 @@ spanning! {
 fn parse_sintercard(a: &[Bytes]) -> Result<(std::ops::Range<usize>, usize), Reply> {
     let numkeys = match args::int(&a[1]) {
         Ok(n) if n >= 1 => n as u64,
-        _ => return Err(err(NUMKEYS)),
+        _ => return Err(err(errors::NUMKEYS)),
     };
     if numkeys > (a.len() - 2) as u64 {
         return Err(err(NUMKEYS_ARGS));
@@ -690,7 +689,7 @@ mod tests {
     #[test]
     fn sintercard_parsing_errors() {
         let e = |v: &[&str]| parse_sintercard(&args(v)).err();
-        assert_eq!(e(&["sintercard", "0", "a"]), Some(err(NUMKEYS)));
+        assert_eq!(e(&["sintercard", "0", "a"]), Some(err(errors::NUMKEYS)));
         assert_eq!(e(&["sintercard", "2", "a"]), Some(err(NUMKEYS_ARGS)));
         assert_eq!(
             e(&["sintercard", "1", "a", "limit", "-1"]),

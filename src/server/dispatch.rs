@@ -177,13 +177,7 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
                 let start = Instant::now();
                 s.info.borrow_mut().last_cmd = spec.name;
                 let reply = f(sh, s, args.clone()).await;
-                let call = Call {
-                    spec,
-                    args: &args,
-                    db: s.db,
-                    client: s.id,
-                };
-                sh.account(&mut sh.stats.borrow_mut(), &call, start.elapsed(), &reply);
+                account(sh, s, spec, &args, start.elapsed(), &reply);
                 sh.store.borrow_mut().refresh_clock();
                 slots[idx].reply = Some(reply);
             }
@@ -233,13 +227,7 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
             let start = Instant::now();
             let reply = f(sh, s, &args);
             // SELECT's line shows the database it selected, as in Redis.
-            let call = Call {
-                spec,
-                args: &args,
-                db: s.db,
-                client: s.id,
-            };
-            sh.account(&mut sh.stats.borrow_mut(), &call, start.elapsed(), &reply);
+            account(sh, s, spec, &args, start.elapsed(), &reply);
             Route::Done(reply)
         }
         Handler::Keyed(_) => {
@@ -247,41 +235,14 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
                 .key_positions(args.len())
                 .next()
                 .map_or(sh.id, |p| sh.slots.shard_of(&args[p]));
-            Route::Shard(
-                shard,
-                Cmd {
-                    spec,
-                    db: s.db,
-                    args,
-                    client: s.id,
-                    no_touch: s.no_touch,
-                },
-            )
+            Route::Shard(shard, cmd(spec, s, args))
         }
         Handler::Multi(_, spanning) => match single_shard(sh, spec, &args) {
-            Some(shard) => Route::Shard(
-                shard,
-                Cmd {
-                    spec,
-                    db: s.db,
-                    args,
-                    client: s.id,
-                    no_touch: s.no_touch,
-                },
-            ),
+            Some(shard) => Route::Shard(shard, cmd(spec, s, args)),
             None => Route::Coordinated(spec, spanning, args),
         },
         Handler::Fanout(f, merge) => match single_shard(sh, spec, &args) {
-            Some(shard) => Route::Shard(
-                shard,
-                Cmd {
-                    spec,
-                    db: s.db,
-                    args,
-                    client: s.id,
-                    no_touch: s.no_touch,
-                },
-            ),
+            Some(shard) => Route::Shard(shard, cmd(spec, s, args)),
             None => Route::Fanout(Fanout {
                 spec,
                 f,
@@ -290,6 +251,36 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
             }),
         },
         Handler::Coordinated(f) => Route::Coordinated(spec, f, args),
+    }
+}
+
+/// Counts a command run on this connection's core (statistics, slow log,
+/// latency events, MONITOR).
+fn account(
+    sh: &Shard,
+    s: &Session,
+    spec: &'static CommandSpec,
+    args: &[Bytes],
+    took: std::time::Duration,
+    reply: &Reply,
+) {
+    let call = Call {
+        spec,
+        args,
+        db: s.db,
+        client: s.id,
+    };
+    sh.account(&mut sh.stats.borrow_mut(), &call, took, reply);
+}
+
+/// `args` as a single-shard command of this session.
+fn cmd(spec: &'static CommandSpec, s: &Session, args: Vec<Bytes>) -> Cmd {
+    Cmd {
+        spec,
+        db: s.db,
+        args,
+        client: s.id,
+        no_touch: s.no_touch,
     }
 }
 

@@ -293,7 +293,10 @@ impl Shard {
                 self.served.borrow_mut().extend(served);
             }
         }
-        let served: Vec<_> = self.served.borrow_mut().drain(..).collect();
+        if self.served.borrow().is_empty() {
+            return;
+        }
+        let served = std::mem::take(&mut *self.served.borrow_mut());
         for (to, reply, payload) in served {
             self.respond(to, reply, payload);
         }

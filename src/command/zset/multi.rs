@@ -87,52 +87,6 @@ pub fn zrangestore_spanning<'a>(
     })
 }
 
-pub const NUMKEYS: &str = "ERR numkeys should be greater than 0";
-pub const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
-
-pub(crate) struct MpopArgs {
-    pub keys: std::ops::Range<usize>,
-    pub max: bool,
-    pub count: usize,
-}
-
-/// ZMPOP's arguments, with Redis's checks in its order.
-pub(crate) fn parse_zmpop(a: &[Bytes]) -> Result<MpopArgs, Reply> {
-    let numkeys = match args::int(&a[1]) {
-        Ok(n) if n >= 1 => n as u64,
-        _ => return Err(err(NUMKEYS)),
-    };
-    let where_idx = numkeys.saturating_add(2);
-    if where_idx >= a.len() as u64 {
-        return Err(errors::syntax());
-    }
-    let where_idx = where_idx as usize;
-    let max = if eq(&a[where_idx], "max") {
-        true
-    } else if eq(&a[where_idx], "min") {
-        false
-    } else {
-        return Err(errors::syntax());
-    };
-    let mut count = None;
-    let mut j = where_idx + 1;
-    while j < a.len() {
-        match a.get(j + 1) {
-            Some(v) if count.is_none() && eq(&a[j], "count") => match args::int(v) {
-                Ok(n) if n >= 1 => count = Some(n as usize),
-                _ => return Err(err(COUNT_POSITIVE)),
-            },
-            _ => return Err(errors::syntax()),
-        }
-        j += 2;
-    }
-    Ok(MpopArgs {
-        keys: 2..where_idx,
-        max,
-        count: count.unwrap_or(1),
-    })
-}
-
 /// Pops from the sorted set at `key` (known non-empty) and answers ZMPOP's
 /// `[key, [[member, score] ...]]`, nested in both protocols.
 pub(crate) fn mpop_from(st: &mut Store, db: usize, key: &Bytes, max: bool, count: usize) -> Reply {
