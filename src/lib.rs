@@ -73,6 +73,7 @@ pub mod log;
 pub mod metrics;
 pub mod observe;
 pub mod resp;
+pub mod script;
 pub mod server;
 pub mod shard;
 pub mod stats;

@@ -7,6 +7,7 @@ pub mod core;
 pub mod expire;
 pub mod hash;
 pub mod locks;
+pub mod notify;
 pub mod router;
 pub mod set;
 pub mod slot;

@@ -21,6 +21,7 @@ use rand::{Rng, SeedableRng};
 
 use super::blocked::Blocked;
 use super::compact::CompactBytes;
+use super::notify::{self, Event};
 use super::value::{alloc_size, Value};
 
 type Hasher = hashbrown::DefaultHashBuilder;
@@ -252,6 +253,10 @@ pub struct Store {
     /// The running command's client has CLIENT NO-TOUCH on: lookups keep
     /// access times.
     pub no_touch: bool,
+    /// Enabled `notify-keyspace-events` classes (`shard::notify`); 0 = off.
+    pub notify_flags: u32,
+    /// Events raised since the shard last published them.
+    pub events: Vec<Event>,
 }
 
 /// Thresholds at which small collections leave their compact encoding
@@ -293,6 +298,8 @@ impl Store {
             limits: EncodingLimits::default(),
             blocked: Blocked::default(),
             no_touch: false,
+            notify_flags: 0,
+            events: Vec::new(),
         }
     }
 
@@ -306,6 +313,22 @@ impl Store {
 
     pub fn db_ref(&self, db: usize) -> &Db {
         &self.dbs[db]
+    }
+
+    /// Raises keyspace event `event` of `class` (a `shard::notify` class bit)
+    /// on `key`, as Redis's `notifyKeyspaceEvent`: buffered only when the
+    /// class and at least one of K and E are enabled.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &'static str, db: usize, key: &[u8]) {
+        let f = self.notify_flags;
+        if f & class != 0 && f & (notify::KEYSPACE | notify::KEYEVENT) != 0 {
+            self.events.push(Event {
+                db,
+                class,
+                event,
+                key: bytes::Bytes::copy_from_slice(key),
+            });
+        }
     }
 
     pub fn refresh_clock(&mut self) {
