@@ -72,6 +72,7 @@ pub mod glob;
 pub mod log;
 pub mod metrics;
 pub mod observe;
+pub mod pubsub;
 pub mod resp;
 pub mod script;
 pub mod server;

@@ -3,3 +3,18 @@
 //! operation across shards.
 
 pub mod lib;
+
+use crate::command::table::CommandSpec;
+use crate::resp::Reply;
+use crate::shard::core::Shard;
+
+/// State every core shares: the script cache, function libraries and what
+/// each core is running.
+#[derive(Default)]
+pub struct Global {}
+
+/// `-BUSY` for a command that arrives while a script has run past
+/// `busy-reply-threshold`, unless the command may run then.
+pub fn busy_reply(_sh: &Shard, _spec: &'static CommandSpec) -> Option<Reply> {
+    None
+}

@@ -217,6 +217,10 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
         reject(sh, Some(spec), &reply);
         return Route::Done(reply);
     }
+    if let Some(reply) = crate::script::busy_reply(sh, spec) {
+        reject(sh, Some(spec), &reply);
+        return Route::Done(reply);
+    }
     if !s.authed && !spec.has(flags::NO_AUTH) {
         let reply = errors::err(errors::NOAUTH);
         reject(sh, Some(spec), &reply);

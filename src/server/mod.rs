@@ -63,6 +63,10 @@ pub struct Shared {
     pub observe: crate::observe::Global,
     /// CLIENT PAUSE state.
     pub pause: crate::clients::Pause,
+    /// The script cache, function libraries and running-script state.
+    pub scripts: crate::script::Global,
+    /// Channel and pattern subscriptions of every connection.
+    pub pubsub: crate::pubsub::PubSub,
 }
 
 impl Shared {
@@ -315,6 +319,8 @@ pub fn run(config: Config) -> Result<(), StartError> {
         config: RwLock::new(config),
         observe: Default::default(),
         pause: Default::default(),
+        scripts: Default::default(),
+        pubsub: Default::default(),
     });
     log::banner(&shared, shards, &cpus);
     let mut handles = Vec::new();
