@@ -354,6 +354,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("memory", -2, READONLY, 2, 2, 1, Coordinated(super::memory::memory), ["read", "slow"], "server", "4.0.0", "A container for memory diagnostics commands"),
     row!("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(super::monitor::monitor), ["admin", "slow", "dangerous"], "server", "1.0.0", "Listen for all requests received by the server in real time"),
     row!("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, 0, 0, Local(server::shutdown), ["admin", "slow", "dangerous"], "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
+    // pub/sub
+    // transactions
+    // scripting and functions (rows owned by command/scripting.rs)
 ];
 
 /// Finds a command by name, case-insensitively, without allocating.
