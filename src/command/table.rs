@@ -76,6 +76,7 @@ pub mod flags {
     pub const PUBSUB: u32 = 1 << 14;
     pub const MAY_REPLICATE: u32 = 1 << 15;
     pub const SENTINEL: u32 = 1 << 16;
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
 
     /// Names as `COMMAND INFO` prints them, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -94,6 +95,7 @@ pub mod flags {
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
         (SENTINEL, "sentinel"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
     ];
@@ -357,6 +359,14 @@ pub static COMMANDS: &[CommandSpec] = &[
     // pub/sub
     // transactions
     // scripting and functions (rows owned by command/scripting.rs)
+    row!("eval", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS, 0, 0, 0, Coordinated(super::scripting::eval), ["slow", "scripting"], "scripting", "2.6.0", "Execute a Lua script server side", movable = keyspec::numkeys_second),
+    row!("evalsha", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS, 0, 0, 0, Coordinated(super::scripting::evalsha), ["slow", "scripting"], "scripting", "2.6.0", "Execute a Lua script server side", movable = keyspec::numkeys_second),
+    row!("eval_ro", -3, READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS, 0, 0, 0, Coordinated(super::scripting::eval_ro), ["slow", "scripting"], "scripting", "7.0.0", "Execute a read-only Lua script server side", movable = keyspec::numkeys_second),
+    row!("evalsha_ro", -3, READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS, 0, 0, 0, Coordinated(super::scripting::evalsha_ro), ["slow", "scripting"], "scripting", "7.0.0", "Execute a read-only Lua script server side", movable = keyspec::numkeys_second),
+    row!("fcall", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS, 0, 0, 0, Coordinated(super::scripting::fcall), ["slow", "scripting"], "scripting", "7.0.0", "Invoke a function", movable = keyspec::numkeys_second),
+    row!("fcall_ro", -3, READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS, 0, 0, 0, Coordinated(super::scripting::fcall_ro), ["slow", "scripting"], "scripting", "7.0.0", "Invoke a read-only function", movable = keyspec::numkeys_second),
+    row!("script", -2, NOSCRIPT | ALLOW_BUSY, 0, 0, 0, Coordinated(super::scripting::script), ["slow", "scripting"], "scripting", "2.6.0", "A container for Lua scripts management commands"),
+    row!("function", -2, NOSCRIPT | ALLOW_BUSY, 0, 0, 0, Coordinated(super::scripting::function), ["slow", "scripting"], "scripting", "7.0.0", "A container for function commands"),
 ];
 
 /// Finds a command by name, case-insensitively, without allocating.
@@ -445,7 +455,13 @@ mod tests {
                 "zunionstore",
                 "zinterstore",
                 "zdiffstore",
-                "zintercard"
+                "zintercard",
+                "eval",
+                "evalsha",
+                "eval_ro",
+                "evalsha_ro",
+                "fcall",
+                "fcall_ro"
             ]
         );
         let zunionstore = lookup(b"zunionstore").unwrap();

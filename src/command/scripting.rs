@@ -1,0 +1,582 @@
+//! Scripting and functions: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, FCALL,
+//! FCALL_RO, SCRIPT and FUNCTION.
+//!
+//! All run on the connection's core (`Coordinated`). A script or function
+//! takes the all-shard hold (`server::atomic`) and this core's VM, then runs
+//! in the driver (`script::driver`); its keys may live on any shard,
+//! declared or not. SCRIPT/FUNCTION management touches the shared cache and
+//! libraries and this core's VM only; other cores catch up lazily.
+
+use std::rc::Rc;
+
+use bytes::Bytes;
+use futures::future::LocalBoxFuture;
+
+use super::errors;
+use crate::resp::Reply;
+use crate::script::busy::Kind;
+use crate::script::cache::sha1_hex;
+use crate::script::driver::{self, Job};
+use crate::script::flags::{self, Flags};
+use crate::script::function::{self, Policy};
+use crate::script::vm::core_vm;
+use crate::server::atomic::Atomic;
+use crate::server::session::Session;
+use crate::shard::core::Shard;
+
+const RO_WITH_WRITE: &str = "ERR Can not execute a script with write flag using *_ro command.";
+const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+
+/// EVAL script numkeys [key ...] [arg ...]
+pub fn eval<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(eval_generic(sh, s, a, false, false))
+}
+
+/// EVALSHA sha1 numkeys [key ...] [arg ...]
+pub fn evalsha<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(eval_generic(sh, s, a, true, false))
+}
+
+/// EVAL_RO script numkeys [key ...] [arg ...]
+pub fn eval_ro<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(eval_generic(sh, s, a, false, true))
+}
+
+/// EVALSHA_RO sha1 numkeys [key ...] [arg ...]
+pub fn evalsha_ro<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(eval_generic(sh, s, a, true, true))
+}
+
+/// FCALL function numkeys [key ...] [arg ...]
+pub fn fcall<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(fcall_generic(sh, s, a, false))
+}
+
+/// FCALL_RO function numkeys [key ...] [arg ...]
+pub fn fcall_ro<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(fcall_generic(sh, s, a, true))
+}
+
+/// The key count at a[2], checked against the arguments, or Redis's error
+/// (`bad` is the text for a count that is not an integer).
+fn numkeys(a: &[Bytes], bad: &'static str) -> Result<usize, Reply> {
+    let n = std::str::from_utf8(&a[2])
+        .ok()
+        .and_then(|t| crate::shard::value::parse_canonical_i64(t.as_bytes()))
+        .ok_or_else(|| Reply::error(bad))?;
+    if n > (a.len() - 3) as i64 {
+        return Err(Reply::error(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    if n < 0 {
+        return Err(Reply::error("ERR Number of keys can't be negative"));
+    }
+    Ok(n as usize)
+}
+
+/// EVAL, EVALSHA and their _RO forms.
+async fn eval_generic(
+    sh: &Rc<Shard>,
+    s: &mut Session,
+    a: Vec<Bytes>,
+    by_sha: bool,
+    ro: bool,
+) -> Reply {
+    if by_sha && a[1].len() != 40 {
+        return Reply::error(NOSCRIPT);
+    }
+    let n = tri!(numkeys(&a, errors::NOT_INTEGER));
+    let cache = &sh.shared.scripts.cache;
+    let vm = core_vm(sh);
+    let script = if by_sha {
+        match cache.get(&String::from_utf8_lossy(&a[1])) {
+            Some(script) => script,
+            None => return Reply::error(NOSCRIPT),
+        }
+    } else {
+        let sha = sha1_hex(&a[1]);
+        match cache.get(&sha) {
+            Some(script) => script,
+            None => {
+                let flags = match flags::eval_flags(&a[1]) {
+                    Ok(f) => f,
+                    Err(e) => return Reply::error(e),
+                };
+                let guard = vm.lock().await;
+                let compiled = vm.script(&sha, &a[1]);
+                drop(guard);
+                if let Err(e) = compiled {
+                    return Reply::error(e);
+                }
+                cache.insert(sha, a[1].clone(), flags)
+            }
+        }
+    };
+    let declared_no_writes = script.flags.map(|f| f.has(Flags::NO_WRITES));
+    if ro && declared_no_writes == Some(false) {
+        return Reply::error(RO_WITH_WRITE);
+    }
+    let no_writes = ro || declared_no_writes == Some(true);
+    let mut atomic = Atomic::begin(sh, s).await;
+    let guard = vm.lock().await;
+    let db = s.db;
+    let reply = match vm.script(&script.sha, &script.body) {
+        Err(e) => Reply::error(e),
+        Ok(func) => match vm.set_keys_argv(&a[3..3 + n], &a[3 + n..]) {
+            Err(e) => Reply::error(format!("ERR {e}")),
+            Ok(()) => {
+                let job = Job {
+                    func,
+                    a: mlua::Value::Nil,
+                    b: mlua::Value::Nil,
+                    kind: Kind::Eval,
+                    name: script.sha.clone(),
+                    args: a.clone(),
+                    no_writes,
+                };
+                driver::execute(sh, s, &mut atomic, &vm, job).await
+            }
+        },
+    };
+    drop(guard);
+    // SELECT inside a script does not change the caller's database.
+    s.db = db;
+    atomic.end(sh, s).await;
+    reply
+}
+
+/// FCALL and FCALL_RO.
+async fn fcall_generic(sh: &Rc<Shard>, s: &mut Session, a: Vec<Bytes>, ro: bool) -> Reply {
+    let name = String::from_utf8_lossy(&a[1]).into_owned();
+    let Some((lib, meta)) = sh.shared.scripts.functions.find(&name) else {
+        return Reply::error("ERR Function not found");
+    };
+    let n = tri!(numkeys(&a, "ERR Bad number of keys provided"));
+    let declared_no_writes = meta.flags.has(Flags::NO_WRITES);
+    if ro && !declared_no_writes {
+        return Reply::error(RO_WITH_WRITE);
+    }
+    let vm = core_vm(sh);
+    let mut atomic = Atomic::begin(sh, s).await;
+    let guard = vm.lock().await;
+    let db = s.db;
+    let reply = match vm.function(&lib, &name) {
+        Err(e) => Reply::error(e),
+        Ok(func) => match (vm.strings(&a[3..3 + n]), vm.strings(&a[3 + n..])) {
+            (Ok(keys), Ok(args)) => {
+                let job = Job {
+                    func,
+                    a: mlua::Value::Table(keys),
+                    b: mlua::Value::Table(args),
+                    kind: Kind::Function,
+                    name,
+                    args: a.clone(),
+                    no_writes: ro || declared_no_writes,
+                };
+                driver::execute(sh, s, &mut atomic, &vm, job).await
+            }
+            (Err(e), _) | (_, Err(e)) => Reply::error(format!("ERR {e}")),
+        },
+    };
+    drop(guard);
+    s.db = db;
+    atomic.end(sh, s).await;
+    reply
+}
+
+fn eq(a: &[u8], b: &str) -> bool {
+    a.eq_ignore_ascii_case(b.as_bytes())
+}
+
+fn sub_arity(container: &str, sub: &[u8]) -> Reply {
+    Reply::error(format!(
+        "ERR wrong number of arguments for '{container}|{}' command",
+        String::from_utf8_lossy(sub).to_ascii_lowercase()
+    ))
+}
+
+fn help(lines: &[&'static str]) -> Reply {
+    Reply::Array(lines.iter().map(|l| Reply::Status(l)).collect())
+}
+
+const SCRIPT_HELP: &[&str] = &[
+    "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DEBUG (YES|SYNC|NO)",
+    "    Set the debug mode for subsequent scripts executed.",
+    "EXISTS <sha1> [<sha1> ...]",
+    "    Return information about the existence of the scripts in the script cache.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Flush the Lua scripts cache. Very dangerous on replicas.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the scripts cache.",
+    "    * SYNC: Synchronously flush the scripts cache.",
+    "KILL",
+    "    Kill the currently executing Lua script.",
+    "LOAD <script>",
+    "    Load a script into the scripts cache without executing it.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// SCRIPT LOAD | EXISTS | FLUSH [ASYNC|SYNC] | KILL | DEBUG | HELP.
+/// DEBUG YES and SYNC are refused: lanner has no Lua debugger.
+pub fn script<'a>(sh: &'a Rc<Shard>, _s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let sub = a[1].clone();
+        let scripts = &sh.shared.scripts;
+        if eq(&sub, "kill") {
+            return match a.len() {
+                2 => scripts.busy.kill(true),
+                _ => sub_arity("script", &sub),
+            };
+        }
+        if let Some(busy) = scripts.busy.reply() {
+            return busy;
+        }
+        if eq(&sub, "help") {
+            return match a.len() {
+                2 => help(SCRIPT_HELP),
+                _ => sub_arity("script", &sub),
+            };
+        }
+        if eq(&sub, "load") {
+            if a.len() != 3 {
+                return sub_arity("script", &sub);
+            }
+            let flags = match flags::eval_flags(&a[2]) {
+                Ok(f) => f,
+                Err(e) => return Reply::error(e),
+            };
+            let sha = sha1_hex(&a[2]);
+            if scripts.cache.get(&sha).is_none() {
+                let vm = core_vm(sh);
+                let guard = vm.lock().await;
+                let compiled = vm.script(&sha, &a[2]);
+                drop(guard);
+                if let Err(e) = compiled {
+                    return Reply::error(e);
+                }
+                scripts.cache.insert(sha.clone(), a[2].clone(), flags);
+            }
+            return Reply::Bulk(Bytes::from(sha));
+        }
+        if eq(&sub, "exists") {
+            if a.len() < 3 {
+                return sub_arity("script", &sub);
+            }
+            return Reply::Array(
+                a[2..]
+                    .iter()
+                    .map(|sha| Reply::Int(scripts.cache.exists(sha) as i64))
+                    .collect(),
+            );
+        }
+        if eq(&sub, "flush") {
+            if a.len() > 3 {
+                return sub_arity("script", &sub);
+            }
+            if a.len() == 3 && !eq(&a[2], "sync") && !eq(&a[2], "async") {
+                return Reply::error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+            }
+            scripts.cache.flush();
+            let vm = core_vm(sh);
+            let _guard = vm.lock().await;
+            vm.forget_all();
+            return Reply::Ok;
+        }
+        if eq(&sub, "debug") {
+            if a.len() != 3 {
+                return sub_arity("script", &sub);
+            }
+            return if eq(&a[2], "no") {
+                Reply::Ok
+            } else if eq(&a[2], "yes") || eq(&a[2], "sync") {
+                Reply::error("ERR SCRIPT DEBUG YES and SYNC are not supported: lanner has no Lua debugger")
+            } else {
+                Reply::error("ERR Use SCRIPT DEBUG YES/SYNC/NO")
+            };
+        }
+        errors::unknown_subcommand(&sub, "script")
+    })
+}
+
+const FUNCTION_HELP: &[&str] = &[
+    "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "LOAD [REPLACE] <FUNCTION CODE>",
+    "    Create a new library with the given library name and code.",
+    "DELETE <LIBRARY NAME>",
+    "    Delete the given library.",
+    "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+    "    Return general information on all the libraries:",
+    "    * Library name",
+    "    * The engine used to run the Library",
+    "    * Library description",
+    "    * Functions list",
+    "    * Library code (if WITHCODE is given)",
+    "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+    "STATS",
+    "    Return information about the current function running:",
+    "    * Function name",
+    "    * Command used to run the function",
+    "    * Duration in MS that the function is running",
+    "    If no function is running, return nil",
+    "    In addition, returns a list of available engines.",
+    "KILL",
+    "    Kill the current running function.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Delete all the libraries.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the libraries.",
+    "    * SYNC: Synchronously flush the libraries.",
+    "DUMP",
+    "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+    "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+    "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+    "    control how to handle existing libraries (default APPEND):",
+    "    * FLUSH: delete all existing libraries.",
+    "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+    "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+    "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+    "      in case of functions name collision with another library).",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// FUNCTION LOAD [REPLACE] code | DELETE lib | FLUSH [ASYNC|SYNC] |
+/// LIST [LIBRARYNAME pattern] [WITHCODE] | DUMP | RESTORE payload
+/// [FLUSH|APPEND|REPLACE] | STATS | KILL | HELP.
+pub fn function<'a>(
+    sh: &'a Rc<Shard>,
+    _s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let sub = a[1].clone();
+        let scripts = &sh.shared.scripts;
+        let arity = |ok: bool| (!ok).then(|| sub_arity("function", &sub));
+        if eq(&sub, "kill") {
+            return arity(a.len() == 2).unwrap_or_else(|| scripts.busy.kill(false));
+        }
+        if eq(&sub, "stats") {
+            if let Some(r) = arity(a.len() == 2) {
+                return r;
+            }
+            let (libs, funcs) = scripts.functions.counts();
+            return Reply::Map(vec![
+                (Reply::bulk_from(b"running_script"), scripts.busy.running_function()),
+                (
+                    Reply::bulk_from(b"engines"),
+                    Reply::Map(vec![(
+                        Reply::bulk_from(b"LUA"),
+                        Reply::Map(vec![
+                            (Reply::bulk_from(b"libraries_count"), Reply::Int(libs as i64)),
+                            (Reply::bulk_from(b"functions_count"), Reply::Int(funcs as i64)),
+                        ]),
+                    )]),
+                ),
+            ]);
+        }
+        if let Some(busy) = scripts.busy.reply() {
+            return busy;
+        }
+        if eq(&sub, "help") {
+            return arity(a.len() == 2).unwrap_or_else(|| help(FUNCTION_HELP));
+        }
+        if eq(&sub, "load") {
+            if let Some(r) = arity(a.len() >= 3) {
+                return r;
+            }
+            let mut replace = false;
+            for opt in &a[2..a.len() - 1] {
+                if eq(opt, "replace") {
+                    replace = true;
+                } else {
+                    return Reply::error(format!(
+                        "ERR Unknown option given: {}",
+                        String::from_utf8_lossy(opt)
+                    ));
+                }
+            }
+            let code = a[a.len() - 1].clone();
+            return match load(sh, code, replace).await {
+                Ok(name) => Reply::Bulk(Bytes::from(name)),
+                Err(e) => Reply::error(e),
+            };
+        }
+        if eq(&sub, "delete") {
+            if let Some(r) = arity(a.len() == 3) {
+                return r;
+            }
+            return if scripts.functions.delete(&String::from_utf8_lossy(&a[2])) {
+                Reply::Ok
+            } else {
+                Reply::error("ERR Library not found")
+            };
+        }
+        if eq(&sub, "flush") {
+            if let Some(r) = arity(a.len() <= 3) {
+                return r;
+            }
+            if a.len() == 3 && !eq(&a[2], "sync") && !eq(&a[2], "async") {
+                return Reply::error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+            }
+            scripts.functions.flush();
+            let vm = core_vm(sh);
+            let _guard = vm.lock().await;
+            vm.forget_all();
+            return Reply::Ok;
+        }
+        if eq(&sub, "list") {
+            return list(sh, &a);
+        }
+        if eq(&sub, "dump") {
+            return arity(a.len() == 2)
+                .unwrap_or_else(|| Reply::Bulk(function::dump(&scripts.functions.all())));
+        }
+        if eq(&sub, "restore") {
+            if let Some(r) = arity(a.len() == 3 || a.len() == 4) {
+                return r;
+            }
+            let policy = match a.get(3) {
+                None => Policy::Append,
+                Some(p) if eq(p, "append") => Policy::Append,
+                Some(p) if eq(p, "replace") => Policy::Replace,
+                Some(p) if eq(p, "flush") => Policy::Flush,
+                Some(_) => {
+                    return Reply::error(
+                        "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+                    )
+                }
+            };
+            return match restore(sh, &a[2], policy).await {
+                Ok(()) => Reply::Ok,
+                Err(e) => Reply::error(e),
+            };
+        }
+        errors::unknown_subcommand(&sub, "function")
+    })
+}
+
+/// The name of a library's code, after Redis's checks of its metadata.
+fn library_name(code: &[u8]) -> Result<String, String> {
+    let (engine, name) = flags::library_meta(code)?;
+    if !engine.eq_ignore_ascii_case("lua") {
+        return Err(format!("ERR Engine '{engine}' not found"));
+    }
+    if !flags::valid_name(name.as_bytes()) {
+        return Err("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long".into());
+    }
+    Ok(name)
+}
+
+/// Checks a library's code by running it in this core's VM; returns the
+/// library (not yet added) with what it registered.
+async fn build(sh: &Rc<Shard>, code: Bytes) -> Result<function::Library, String> {
+    let name = library_name(&code)?;
+    let vm = core_vm(sh);
+    let guard = vm.lock().await;
+    let registered = vm.load_library(&code);
+    drop(guard);
+    let functions = registered?.into_iter().map(|r| r.meta).collect();
+    Ok(sh.shared.scripts.functions.new_library(name, code, functions))
+}
+
+async fn load(sh: &Rc<Shard>, code: Bytes, replace: bool) -> Result<String, String> {
+    let name = library_name(&code)?;
+    let functions = &sh.shared.scripts.functions;
+    // Checked again when adding: another core may load it meanwhile.
+    if !replace && functions.library(&name).is_some() {
+        return Err(format!("ERR Library '{name}' already exists"));
+    }
+    let lib = build(sh, code).await?;
+    let policy = if replace { Policy::Replace } else { Policy::Append };
+    functions.add(vec![lib], policy)?;
+    Ok(name)
+}
+
+async fn restore(sh: &Rc<Shard>, payload: &[u8], policy: Policy) -> Result<(), String> {
+    let codes = function::undump(payload)?;
+    let mut libs = Vec::with_capacity(codes.len());
+    for code in codes {
+        libs.push(build(sh, code).await?);
+    }
+    sh.shared.scripts.functions.add(libs, policy)
+}
+
+/// FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]
+fn list(sh: &Rc<Shard>, a: &[Bytes]) -> Reply {
+    let mut with_code = false;
+    let mut pattern: Option<&Bytes> = None;
+    let mut i = 2;
+    while i < a.len() {
+        if eq(&a[i], "withcode") && !with_code {
+            with_code = true;
+        } else if eq(&a[i], "libraryname") && pattern.is_none() {
+            i += 1;
+            match a.get(i) {
+                Some(p) => pattern = Some(p),
+                None => return Reply::error("ERR library name argument was not given"),
+            }
+        } else {
+            return Reply::error(format!(
+                "ERR Unknown argument {}",
+                String::from_utf8_lossy(&a[i])
+            ));
+        }
+        i += 1;
+    }
+    let libs = sh.shared.scripts.functions.all();
+    let bulk = |s: &str| Reply::bulk_from(s.as_bytes());
+    Reply::Array(
+        libs.iter()
+            .filter(|l| pattern.is_none_or(|p| crate::glob::glob_match(p, l.name.as_bytes(), false)))
+            .map(|l| {
+                let funcs = l
+                    .functions
+                    .iter()
+                    .map(|f| {
+                        Reply::Map(vec![
+                            (bulk("name"), bulk(&f.name)),
+                            (
+                                bulk("description"),
+                                f.description.as_deref().map_or(Reply::Nil, bulk),
+                            ),
+                            (
+                                bulk("flags"),
+                                Reply::Set(f.flags.names().map(Reply::Status).collect()),
+                            ),
+                        ])
+                    })
+                    .collect();
+                let mut m = vec![
+                    (bulk("library_name"), bulk(&l.name)),
+                    (bulk("engine"), bulk("LUA")),
+                    (bulk("functions"), Reply::Array(funcs)),
+                ];
+                if with_code {
+                    m.push((bulk("library_code"), Reply::Bulk(l.code.clone())));
+                }
+                Reply::Map(m)
+            })
+            .collect(),
+    )
+}

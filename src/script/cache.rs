@@ -1,0 +1,74 @@
+//! The script cache every core shares: SHA1 → script body and its shebang
+//! flags. EVAL and SCRIPT LOAD add to it; EVALSHA reads it; SCRIPT FLUSH
+//! empties it and bumps the generation, which tells each core to drop the
+//! functions it compiled (`script::vm`).
+//!
+//! Touched once per EVAL/EVALSHA (a read lock), never per command a
+//! script runs.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+
+use super::flags::Flags;
+
+pub struct Script {
+    /// Lowercase hex SHA1 of the body.
+    pub sha: String,
+    pub body: Bytes,
+    /// None: no shebang (Redis's compatibility mode).
+    pub flags: Option<Flags>,
+}
+
+#[derive(Default)]
+pub struct Cache {
+    scripts: RwLock<HashMap<String, Arc<Script>>>,
+    generation: AtomicU64,
+}
+
+/// Lowercase hex SHA1, as SCRIPT LOAD answers and `redis.sha1hex` returns.
+pub fn sha1_hex(data: &[u8]) -> String {
+    sha1_smol::Sha1::from(data).digest().to_string()
+}
+
+impl Cache {
+    pub fn get(&self, sha: &str) -> Option<Arc<Script>> {
+        let map = self.scripts.read().unwrap_or_else(|p| p.into_inner());
+        map.get(sha).cloned()
+    }
+
+    pub fn exists(&self, sha: &[u8]) -> bool {
+        let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
+        self.get(&sha).is_some()
+    }
+
+    /// Adds a compiled-and-checked script (or returns the one already there).
+    pub fn insert(&self, sha: String, body: Bytes, flags: Option<Flags>) -> Arc<Script> {
+        let mut map = self.scripts.write().unwrap_or_else(|p| p.into_inner());
+        map.entry(sha.clone())
+            .or_insert_with(|| Arc::new(Script { sha, body, flags }))
+            .clone()
+    }
+
+    pub fn flush(&self) {
+        let mut map = self.scripts.write().unwrap_or_else(|p| p.into_inner());
+        map.clear();
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// Changes with every flush; a core whose compiled scripts are of an
+    /// older generation drops them.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub fn len(&self) -> usize {
+        self.scripts.read().map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

@@ -1,0 +1,207 @@
+//! Runs one script on this core as one atomic operation across shards.
+//!
+//! `redis.call` is synchronous for Lua but a command on another shard needs
+//! a hop, so the script runs on its own stack (a `corosensei` coroutine):
+//! `redis.call` suspends it with the command, [`execute`] awaits the command
+//! inside the script's all-shard hold (`server::atomic`) and resumes it with
+//! the reply. A script past `busy-reply-threshold` also suspends itself
+//! every few milliseconds (`vm::hook`) so this core serves its other
+//! clients (a `-BUSY` reply, SCRIPT KILL, SHUTDOWN NOSAVE).
+//!
+//! ```text
+//!  connection task (async)              coroutine stack (sync Lua)
+//!  execute ── resume(Start) ──────────► runner → script → redis.call
+//!     ◄──────────────── Yield(Call(args)) ─┘
+//!  atomic.call(args).await
+//!     ── resume(Reply(r)) ────────────► … → return value
+//!     ◄──────────────── Return(reply)
+//! ```
+//!
+//! Stacks come from a per-core pool (a mapping per EVAL would cost more than
+//! a small script). A coroutine is never dropped while suspended: Lua's
+//! frames on it cannot be unwound, so a dropped run is driven to its end
+//! with every command failing and the kill flag set.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+use mlua::{Function, Value};
+
+use super::busy::{Kind, Running, KILLED};
+use super::convert;
+use super::vm::{self, CoreVm, CTX};
+use crate::resp::Reply;
+use crate::server::atomic::Atomic;
+use crate::server::session::Session;
+use crate::server::Shared;
+use crate::shard::core::Shard;
+
+/// 1 MiB: Lua nests C calls up to 200 deep and conversions recurse; pages
+/// are only touched when used.
+const STACK_SIZE: usize = 1 << 20;
+/// Stacks kept per core.
+const POOL_MAX: usize = 4;
+
+/// From the script to the driver.
+pub enum Up {
+    /// Run this command and resume with its reply.
+    Call(Vec<Bytes>),
+    /// Let other tasks of this core run, then resume.
+    Pause,
+}
+
+/// From the driver to the script.
+pub enum Down {
+    Start,
+    Reply(Reply),
+    Go,
+}
+
+type Co = Coroutine<Down, Up, Reply, DefaultStack>;
+
+thread_local! {
+    static STACKS: RefCell<Vec<DefaultStack>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Suspends the running script's coroutine (`yielder` from `Ctx`).
+pub fn suspend(yielder: usize, up: Up) -> Down {
+    // SAFETY: `yielder` is set by the coroutine body while it runs and
+    // cleared before it returns; it is only used from inside that body.
+    let y = unsafe { &*(yielder as *const Yielder<Down, Up>) };
+    y.suspend(up)
+}
+
+/// What to run.
+pub struct Job {
+    pub func: Function,
+    /// The callback's two arguments (KEYS and ARGV tables for functions).
+    pub a: Value,
+    pub b: Value,
+    pub kind: Kind,
+    /// SHA1 or function name, for errors and FUNCTION STATS.
+    pub name: String,
+    /// The command that runs it.
+    pub args: Vec<Bytes>,
+    pub no_writes: bool,
+}
+
+/// A running script: on drop (finished, or its task dropped) the coroutine
+/// is driven to its end and the core and the server forget the script.
+struct Guard(Option<Co>, Arc<Shared>);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        CTX.with(|c| {
+            let mut c = c.borrow_mut();
+            c.running = false;
+            c.busy = false;
+        });
+        self.1.scripts.busy.finish();
+        let Some(mut co) = self.0.take() else {
+            return;
+        };
+        if co.started() && !co.done() {
+            CTX.with(|c| c.borrow_mut().killed = true);
+            let mut input = Down::Go;
+            loop {
+                match co.resume(input) {
+                    CoroutineResult::Return(_) => break,
+                    CoroutineResult::Yield(Up::Call(_)) => {
+                        input = Down::Reply(Reply::error(format!("ERR {KILLED}")))
+                    }
+                    CoroutineResult::Yield(Up::Pause) => input = Down::Go,
+                }
+            }
+        }
+        give_back(co);
+    }
+}
+
+fn give_back(co: Co) {
+    if !co.done() {
+        return;
+    }
+    let stack = co.into_stack();
+    STACKS.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() < POOL_MAX {
+            s.push(stack);
+        }
+    });
+}
+
+fn take_stack() -> Option<DefaultStack> {
+    STACKS
+        .with(|s| s.borrow_mut().pop())
+        .or_else(|| DefaultStack::new(STACK_SIZE).ok())
+}
+
+/// Runs `job` on this core's VM (the caller holds its lock) inside
+/// `atomic`, and returns the reply for the client.
+pub async fn execute(
+    sh: &Rc<Shard>,
+    s: &mut Session,
+    atomic: &mut Atomic,
+    vm: &Rc<CoreVm>,
+    job: Job,
+) -> Reply {
+    let Some(stack) = take_stack() else {
+        return Reply::error("ERR cannot allocate a stack for the script");
+    };
+    let proto = s.proto;
+    let threshold = std::time::Duration::from_millis(sh.config().busy_reply_threshold);
+    sh.shared.scripts.busy.start(Running {
+        kind: job.kind,
+        name: job.name.clone(),
+        args: job.args.clone(),
+        start: Instant::now(),
+    });
+    vm.reset_hook();
+    let now = Instant::now();
+    CTX.with(|c| {
+        let mut c = c.borrow_mut();
+        c.resp3 = false;
+        c.no_writes = job.no_writes;
+        c.running = true;
+        c.kind = job.kind;
+        c.start = now;
+        c.last_pause = now;
+        c.threshold = threshold;
+        c.busy = false;
+        c.killed = false;
+    });
+    let body_vm = vm.clone();
+    let Job { func, a, b, name, .. } = job;
+    let co: Co = Coroutine::with_stack(stack, move |y: &Yielder<Down, Up>, _start: Down| {
+        CTX.with(|c| c.borrow_mut().yielder = y as *const Yielder<Down, Up> as usize);
+        let out = body_vm.run(func, a, b);
+        CTX.with(|c| c.borrow_mut().yielder = 0);
+        let resp3 = CTX.with(|c| c.borrow().resp3);
+        match out {
+            Ok(v) => convert::lua_to_reply(&v, resp3, proto),
+            Err(e) => vm::error_reply(&e, &name),
+        }
+    });
+    let mut guard = Guard(Some(co), sh.shared.clone());
+    let mut input = Down::Start;
+    let reply = loop {
+        let co = guard.0.as_mut().expect("coroutine present until it returns");
+        match co.resume(input) {
+            CoroutineResult::Yield(Up::Call(args)) => {
+                input = Down::Reply(atomic.call(sh, s, args).await);
+            }
+            CoroutineResult::Yield(Up::Pause) => {
+                glommio::executor().yield_task_queue_now().await;
+                input = Down::Go;
+            }
+            CoroutineResult::Return(r) => break r,
+        }
+    };
+    drop(guard);
+    reply
+}
