@@ -106,7 +106,8 @@ async fn eval_generic(
     let cache = &sh.shared.scripts.cache;
     let vm = core_vm(sh);
     let script = if by_sha {
-        match cache.get(&String::from_utf8_lossy(&a[1])) {
+        // EVALSHA ignores the case of the SHA1 (SCRIPT EXISTS does not).
+        match cache.get(&String::from_utf8_lossy(&a[1]).to_ascii_lowercase()) {
             Some(script) => script,
             None => return Reply::error(NOSCRIPT),
         }

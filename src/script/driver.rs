@@ -174,6 +174,7 @@ pub async fn execute(
         c.threshold = threshold;
         c.busy = false;
         c.killed = false;
+        c.killed_at = None;
     });
     let body_vm = vm.clone();
     let Job { func, a, b, name, .. } = job;

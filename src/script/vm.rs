@@ -62,6 +62,9 @@ pub struct Ctx {
     pub rearmed: bool,
     /// While a library's code runs: its registrations and deadline.
     pub loading: Option<(Vec<Registered>, Instant)>,
+    /// Where the hook stopped a killed script (source, line): errors raised
+    /// from the hook do not always leave the script's frame for the handler.
+    pub killed_at: Option<(String, usize)>,
 }
 
 impl Default for Ctx {
@@ -80,6 +83,7 @@ impl Default for Ctx {
             killed: false,
             rearmed: false,
             loading: None,
+            killed_at: None,
         }
     }
 }
@@ -413,8 +417,12 @@ fn error_handler(lua: &Lua, e: Value) -> mlua::Result<Table> {
         if let (true, Some(line)) = (found.0.starts_with("@user_"), found.1) {
             t.raw_set("source", found.0)?;
             t.raw_set("line", line)?;
-            break;
+            return Ok(t);
         }
+    }
+    if let Some((source, line)) = CTX.with(|c| c.borrow_mut().killed_at.take()) {
+        t.raw_set("source", source)?;
+        t.raw_set("line", line)?;
     }
     Ok(t)
 }
@@ -444,7 +452,7 @@ enum HookAction {
 /// The instruction-count hook: stops killed scripts, marks a script busy
 /// past `busy-reply-threshold`, and then lets this core serve its other
 /// clients every few milliseconds.
-fn hook(lua: &Lua, _d: &mlua::Debug) -> mlua::Result<VmState> {
+fn hook(lua: &Lua, d: &mlua::Debug) -> mlua::Result<VmState> {
     let action = CTX.with(|c| {
         let mut c = c.borrow_mut();
         if let Some((_, deadline)) = &c.loading {
@@ -492,6 +500,15 @@ fn hook(lua: &Lua, _d: &mlua::Debug) -> mlua::Result<VmState> {
                 // Every instruction from now on fails, so a pcall in the
                 // script cannot swallow the kill.
                 lua.set_hook(HookTriggers::new().every_nth_instruction(1), hook)?;
+            }
+            // Only in the script's own code: the runner around it must
+            // return the error.
+            let source = d.source().source.as_deref().unwrap_or("").to_string();
+            if !source.starts_with("@user_") {
+                return Ok(VmState::Continue);
+            }
+            if let Some(line) = d.current_line() {
+                CTX.with(|c| c.borrow_mut().killed_at = Some((source, line)));
             }
             Err(mlua::Error::runtime(KILLED))
         }
