@@ -641,11 +641,13 @@ fn spawn_spinner(port: u16, cmd: &'static [&'static str]) -> thread::JoinHandle<
 
 fn wait_busy(con: &mut Connection) -> String {
     let mut last = String::new();
-    eventually("the script to be busy", || match redis::cmd("GET").arg("k").query::<Value>(con) {
-        Ok(_) => false,
-        Err(e) => {
-            last = error_text(e);
-            true
+    eventually("the script to be busy", || {
+        match redis::cmd("GET").arg("k").query::<Value>(con) {
+            Ok(_) => false,
+            Err(e) => {
+                last = error_text(e);
+                true
+            }
         }
     });
     last
@@ -656,21 +658,40 @@ fn script_kill_busy_replies_and_unkillable() {
     common::with_each_shards(&["--busy-reply-threshold", "100"], |srv| {
         let port = srv.port();
         let mut con = srv.client();
-        let spinner = spawn_spinner(port, &["EVAL", "local i = 0\nwhile true do i = i + 1 end", "0"]);
+        let spinner = spawn_spinner(
+            port,
+            &["EVAL", "local i = 0\nwhile true do i = i + 1 end", "0"],
+        );
         assert_eq!(wait_busy(&mut con), "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
         assert_eq!(fails(&mut con, &["FUNCTION", "KILL"]), "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
         assert_eq!(fails(&mut con, &["SCRIPT", "LOAD", "return 1"]), "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
         let ok: String = q(&mut con, &["SCRIPT", "KILL"]);
         assert_eq!(ok, "OK");
         let reply = spinner.join().unwrap();
-        assert_eq!(reply, format!("ERR Script killed by user with SCRIPT KILL... script: {}, on @user_script:2.", sha1("local i = 0\nwhile true do i = i + 1 end")));
+        assert_eq!(
+            reply,
+            format!(
+                "ERR Script killed by user with SCRIPT KILL... script: {}, on @user_script:2.",
+                sha1("local i = 0\nwhile true do i = i + 1 end")
+            )
+        );
         let pong: String = q(&mut con, &["PING"]);
         assert_eq!(pong, "PONG");
         // pcall cannot swallow the kill.
-        let spinner = spawn_spinner(port, &["EVAL", "pcall(function() while true do end end) return 'survived'", "0"]);
+        let spinner = spawn_spinner(
+            port,
+            &[
+                "EVAL",
+                "pcall(function() while true do end end) return 'survived'",
+                "0",
+            ],
+        );
         wait_busy(&mut con);
         let _: String = q(&mut con, &["SCRIPT", "KILL"]);
-        assert!(spinner.join().unwrap().starts_with("ERR Script killed by user with SCRIPT KILL..."));
+        assert!(spinner
+            .join()
+            .unwrap()
+            .starts_with("ERR Script killed by user with SCRIPT KILL..."));
         // Functions: FUNCTION KILL, and the FUNCTION flavour of BUSY.
         let _: String = q(&mut con, &["FUNCTION", "LOAD", "#!lua name=busy\nredis.register_function('spin', function() while true do end end)"]);
         let spinner = spawn_spinner(port, &["FCALL", "spin", "0"]);
@@ -679,12 +700,18 @@ fn script_kill_busy_replies_and_unkillable() {
         let stats: Value = q(&mut con, &["FUNCTION", "STATS"]);
         assert!(format!("{stats:?}").contains("spin"), "{stats:?}");
         let _: String = q(&mut con, &["FUNCTION", "KILL"]);
-        assert_eq!(spinner.join().unwrap(), "ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2.");
+        assert_eq!(
+            spinner.join().unwrap(),
+            "ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2."
+        );
         // A script that wrote cannot be killed; it ends on its own.
         let spinner = spawn_spinner(port, &["EVAL", "redis.call('set', 'w', '1') local t = redis.call('time') local stop = tonumber(t[1]) + 1 while tonumber(redis.call('time')[1]) <= stop do end return 'done'", "0"]);
         wait_busy(&mut con);
         assert_eq!(fails(&mut con, &["SCRIPT", "KILL"]), "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.");
-        assert_eq!(spinner.join().unwrap(), format!("{:?}", Value::BulkString(b"done".to_vec())));
+        assert_eq!(
+            spinner.join().unwrap(),
+            format!("{:?}", Value::BulkString(b"done".to_vec()))
+        );
         let w: String = q(&mut con, &["GET", "w"]);
         assert_eq!(w, "1");
     });
@@ -696,10 +723,15 @@ fn shutdown_nosave_stops_a_busy_script() {
         let mut srv = Server::start(*shards, &["--busy-reply-threshold", "100"]);
         let port = srv.port();
         let mut con = srv.client();
-        let spinner = spawn_spinner(port, &["EVAL", "redis.call('set', 'w', 1) while true do end", "0"]);
+        let spinner = spawn_spinner(
+            port,
+            &["EVAL", "redis.call('set', 'w', 1) while true do end", "0"],
+        );
         wait_busy(&mut con);
         assert!(fails(&mut con, &["SCRIPT", "KILL"]).starts_with("UNKILLABLE"));
-        let _ = redis::cmd("SHUTDOWN").arg("NOSAVE").query::<Value>(&mut con);
+        let _ = redis::cmd("SHUTDOWN")
+            .arg("NOSAVE")
+            .query::<Value>(&mut con);
         eventually("the server to exit", || srv.exited().is_some());
         let _ = spinner.join();
     }

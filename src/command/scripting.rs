@@ -60,7 +60,11 @@ pub fn evalsha_ro<'a>(
 }
 
 /// FCALL function numkeys [key ...] [arg ...]
-pub fn fcall<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn fcall<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(fcall_generic(sh, s, a, false))
 }
 
@@ -239,7 +243,11 @@ const SCRIPT_HELP: &[&str] = &[
 
 /// SCRIPT LOAD | EXISTS | FLUSH [ASYNC|SYNC] | KILL | DEBUG | HELP.
 /// DEBUG YES and SYNC are refused: lanner has no Lua debugger.
-pub fn script<'a>(sh: &'a Rc<Shard>, _s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
+pub fn script<'a>(
+    sh: &'a Rc<Shard>,
+    _s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let sub = a[1].clone();
         let scripts = &sh.shared.scripts;
@@ -310,7 +318,9 @@ pub fn script<'a>(sh: &'a Rc<Shard>, _s: &'a mut Session, a: Vec<Bytes>) -> Loca
             return if eq(&a[2], "no") {
                 Reply::Ok
             } else if eq(&a[2], "yes") || eq(&a[2], "sync") {
-                Reply::error("ERR SCRIPT DEBUG YES and SYNC are not supported: lanner has no Lua debugger")
+                Reply::error(
+                    "ERR SCRIPT DEBUG YES and SYNC are not supported: lanner has no Lua debugger",
+                )
             } else {
                 Reply::error("ERR Use SCRIPT DEBUG YES/SYNC/NO")
             };
@@ -383,14 +393,23 @@ pub fn function<'a>(
             }
             let (libs, funcs) = scripts.functions.counts();
             return Reply::Map(vec![
-                (Reply::bulk_from(b"running_script"), scripts.busy.running_function()),
+                (
+                    Reply::bulk_from(b"running_script"),
+                    scripts.busy.running_function(),
+                ),
                 (
                     Reply::bulk_from(b"engines"),
                     Reply::Map(vec![(
                         Reply::bulk_from(b"LUA"),
                         Reply::Map(vec![
-                            (Reply::bulk_from(b"libraries_count"), Reply::Int(libs as i64)),
-                            (Reply::bulk_from(b"functions_count"), Reply::Int(funcs as i64)),
+                            (
+                                Reply::bulk_from(b"libraries_count"),
+                                Reply::Int(libs as i64),
+                            ),
+                            (
+                                Reply::bulk_from(b"functions_count"),
+                                Reply::Int(funcs as i64),
+                            ),
                         ]),
                     )]),
                 ),
@@ -498,7 +517,11 @@ async fn build(sh: &Rc<Shard>, code: Bytes) -> Result<function::Library, String>
     let registered = vm.load_library(&code);
     drop(guard);
     let functions = registered?.into_iter().map(|r| r.meta).collect();
-    Ok(sh.shared.scripts.functions.new_library(name, code, functions))
+    Ok(sh
+        .shared
+        .scripts
+        .functions
+        .new_library(name, code, functions))
 }
 
 async fn load(sh: &Rc<Shard>, code: Bytes, replace: bool) -> Result<String, String> {
@@ -509,7 +532,11 @@ async fn load(sh: &Rc<Shard>, code: Bytes, replace: bool) -> Result<String, Stri
         return Err(format!("ERR Library '{name}' already exists"));
     }
     let lib = build(sh, code).await?;
-    let policy = if replace { Policy::Replace } else { Policy::Append };
+    let policy = if replace {
+        Policy::Replace
+    } else {
+        Policy::Append
+    };
     functions.add(vec![lib], policy)?;
     Ok(name)
 }
@@ -549,7 +576,9 @@ fn list(sh: &Rc<Shard>, a: &[Bytes]) -> Reply {
     let bulk = |s: &str| Reply::bulk_from(s.as_bytes());
     Reply::Array(
         libs.iter()
-            .filter(|l| pattern.is_none_or(|p| crate::glob::glob_match(p, l.name.as_bytes(), false)))
+            .filter(|l| {
+                pattern.is_none_or(|p| crate::glob::glob_match(p, l.name.as_bytes(), false))
+            })
             .map(|l| {
                 let funcs = l
                     .functions

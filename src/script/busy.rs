@@ -116,7 +116,10 @@ impl Busy {
         let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         match running.as_ref() {
             Some(r) if r.kind == Kind::Function => Reply::Map(vec![
-                (Reply::bulk_from(b"name"), Reply::bulk_from(r.name.as_bytes())),
+                (
+                    Reply::bulk_from(b"name"),
+                    Reply::bulk_from(r.name.as_bytes()),
+                ),
                 (
                     Reply::bulk_from(b"command"),
                     Reply::Array(r.args.iter().cloned().map(Reply::Bulk).collect()),

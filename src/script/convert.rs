@@ -113,10 +113,9 @@ fn to_lua(lua: &Lua, r: &Reply, resp3: bool, depth: usize) -> mlua::Result<Value
             }
             Ok(Value::Table(t))
         }
-        Reply::Map(pairs) | Reply::Pairs(pairs) => array(
-            &mut pairs.iter().flat_map(|(k, v)| [k, v]),
-            pairs.len() * 2,
-        ),
+        Reply::Map(pairs) | Reply::Pairs(pairs) => {
+            array(&mut pairs.iter().flat_map(|(k, v)| [k, v]), pairs.len() * 2)
+        }
         Reply::Double(d) if resp3 => single("double", Value::Number(*d)),
         Reply::Double(d) => str_val(format_double(*d).as_bytes()),
         Reply::Bool(b) if resp3 => Ok(Value::Boolean(*b)),
@@ -268,7 +267,10 @@ mod tests {
         assert_eq!(error_text("-My Error"), "My Error");
         assert_eq!(error_text("-oops"), "ERR oops");
         assert_eq!(error_text("plain words"), "ERR plain words");
-        assert_eq!(error_text("-WRONGTYPE Operation\r\n"), "WRONGTYPE Operation");
+        assert_eq!(
+            error_text("-WRONGTYPE Operation\r\n"),
+            "WRONGTYPE Operation"
+        );
     }
 
     #[test]
@@ -284,7 +286,12 @@ mod tests {
         let back = lua_to_reply(&v, false, Proto::Resp2);
         assert_eq!(
             back,
-            Reply::Array(vec![Reply::Int(3), Reply::Nil, Reply::bulk_from(b"x"), Reply::SimpleString(Bytes::from_static(b"PONG"))])
+            Reply::Array(vec![
+                Reply::Int(3),
+                Reply::Nil,
+                Reply::bulk_from(b"x"),
+                Reply::SimpleString(Bytes::from_static(b"PONG"))
+            ])
         );
         let m = Reply::Map(vec![(Reply::bulk_from(b"a"), Reply::Double(1.5))]);
         let v = reply_to_lua(&lua, &m, true).unwrap();

@@ -177,7 +177,9 @@ pub async fn execute(
         c.killed_at = None;
     });
     let body_vm = vm.clone();
-    let Job { func, a, b, name, .. } = job;
+    let Job {
+        func, a, b, name, ..
+    } = job;
     let co: Co = Coroutine::with_stack(stack, move |y: &Yielder<Down, Up>, _start: Down| {
         CTX.with(|c| c.borrow_mut().yielder = y as *const Yielder<Down, Up> as usize);
         let out = body_vm.run(func, a, b);
@@ -191,7 +193,10 @@ pub async fn execute(
     let mut guard = Guard(Some(co), sh.shared.clone());
     let mut input = Down::Start;
     let reply = loop {
-        let co = guard.0.as_mut().expect("coroutine present until it returns");
+        let co = guard
+            .0
+            .as_mut()
+            .expect("coroutine present until it returns");
         match co.resume(input) {
             CoroutineResult::Yield(Up::Call(args)) => {
                 input = Down::Reply(atomic.call(sh, s, args).await);

@@ -95,6 +95,23 @@ G.rawget = function(t, k) return rawget(real[t] or t, k) end
 G.next = function(t, k) return next(real[t] or t, k) end
 G.pairs = function(t) return pairs(real[t] or t) end
 
+-- Coroutines get the instruction hook too, so a loop inside one can be
+-- killed and lets the core serve its clients.
+local co_create, co_resume, hook_thread = coroutine.create, coroutine.resume, api.hook_thread
+coroutine.create = function(f)
+  local co = co_create(f)
+  hook_thread(co)
+  return co
+end
+local function wrapped(ok, ...)
+  if ok then return ... end
+  error((...), 2)
+end
+coroutine.wrap = function(f)
+  local co = coroutine.create(f)
+  return function(...) return wrapped(co_resume(co, ...)) end
+end
+
 for k, v in next, G do
   if type(v) == 'table' and k ~= '_G' then G[k] = protect(v) end
 end

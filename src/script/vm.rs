@@ -93,6 +93,9 @@ thread_local! {
     static VM: OnceCell<Rc<CoreVm>> = const { OnceCell::new() };
 }
 
+/// A library as loaded into this VM: its version and callbacks by name.
+type LoadedLibrary = (u64, HashMap<String, Function>);
+
 pub struct CoreVm {
     pub lua: Lua,
     pub shared: Arc<Shared>,
@@ -104,17 +107,15 @@ pub struct CoreVm {
     /// (generation, sha → compiled body).
     scripts: RefCell<(u64, HashMap<String, Function>)>,
     /// library name → (version, function name → callback).
-    libs: RefCell<HashMap<String, (u64, HashMap<String, Function>)>>,
+    libs: RefCell<HashMap<String, LoadedLibrary>>,
     lock: futures::lock::Mutex<()>,
 }
 
 /// This core's VM, created on first use.
 pub fn core_vm(sh: &Shard) -> Rc<CoreVm> {
     VM.with(|v| {
-        v.get_or_init(|| {
-            Rc::new(CoreVm::new(sh.shared.clone()).expect("creating the Lua VM"))
-        })
-        .clone()
+        v.get_or_init(|| Rc::new(CoreVm::new(sh.shared.clone()).expect("creating the Lua VM")))
+            .clone()
     })
 }
 
@@ -134,7 +135,8 @@ impl CoreVm {
         super::lib::open_all(&lua)?;
         let api = lua.create_table()?;
         let name = |i: usize| API[i].to_str().unwrap_or_default();
-        lua.set_named_registry_value(name(0),
+        lua.set_named_registry_value(
+            name(0),
             lua.create_function(|lua, a: Variadic<Value>| call(lua, a, true))?,
         )?;
         lua.set_named_registry_value(name(1), lua.create_function(sha1hex)?)?;
@@ -154,6 +156,12 @@ impl CoreVm {
             api.raw_set("acl_check_cmd", lua.create_c_function(raising::<5>)?)?;
             api.raw_set("register_function", lua.create_c_function(raising::<6>)?)?;
         }
+        api.raw_set(
+            "hook_thread",
+            lua.create_function(|_, t: mlua::Thread| {
+                t.set_hook(HookTriggers::new().every_nth_instruction(HOOK_PERIOD), hook)
+            })?,
+        )?;
         api.raw_set(
             "pcall",
             lua.create_function(|lua, a: Variadic<Value>| call(lua, a, false).map(|(v, _)| v))?,
@@ -234,9 +242,12 @@ impl CoreVm {
             .map_err(|e| format!("ERR Error compiling function: {}", message(&e)))?;
         CTX.with(|c| c.borrow_mut().loading = Some((Vec::new(), Instant::now() + LOAD_TIMEOUT)));
         let _ = self.env_meta.raw_set("__index", self.load_env.clone());
-        let out = self
-            .runner
-            .call::<(bool, Value)>((chunk, self.handler.clone(), Value::Nil, Value::Nil));
+        let out = self.runner.call::<(bool, Value)>((
+            chunk,
+            self.handler.clone(),
+            Value::Nil,
+            Value::Nil,
+        ));
         let _ = self.env_meta.raw_set("__index", self.globals.clone());
         let registered = CTX
             .with(|c| c.borrow_mut().loading.take())
@@ -338,7 +349,9 @@ const API: [&std::ffi::CStr; 7] = [
 /// API functions are C functions to Lua, as in Redis: a script's
 /// `return redis.call(…)` then keeps the script's frame on the stack (Lua
 /// 5.1 tail-calls only Lua functions), so errors can name its line.
-unsafe extern "C-unwind" fn raising<const I: usize>(l: *mut mlua::ffi::lua_State) -> std::os::raw::c_int {
+unsafe extern "C-unwind" fn raising<const I: usize>(
+    l: *mut mlua::ffi::lua_State,
+) -> std::os::raw::c_int {
     use mlua::ffi;
     let n = ffi::lua_gettop(l);
     ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, API[I].as_ptr());
@@ -567,7 +580,11 @@ fn call(lua: &Lua, a: Variadic<Value>, raise: bool) -> mlua::Result<(Value, Valu
         );
     }
     if spec.has(cf::NOSCRIPT) {
-        return fail(lua, "ERR This Redis command is not allowed from script", raise);
+        return fail(
+            lua,
+            "ERR This Redis command is not allowed from script",
+            raise,
+        );
     }
     let (yielder, no_writes, resp3) = CTX.with(|c| {
         let c = c.borrow();
@@ -623,11 +640,26 @@ fn log(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Value)> {
     let level = match &a[0] {
         Value::Integer(n) => *n,
         Value::Number(n) => *n as i64,
-        Value::String(s) => match std::str::from_utf8(&s.as_bytes()).ok().and_then(|s| s.trim().parse::<f64>().ok()) {
+        Value::String(s) => match std::str::from_utf8(&s.as_bytes())
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+        {
             Some(n) => n as i64,
-            None => return fail(lua, "ERR First argument must be a number (log level).", true),
+            None => {
+                return fail(
+                    lua,
+                    "ERR First argument must be a number (log level).",
+                    true,
+                )
+            }
         },
-        _ => return fail(lua, "ERR First argument must be a number (log level).", true),
+        _ => {
+            return fail(
+                lua,
+                "ERR First argument must be a number (log level).",
+                true,
+            )
+        }
     };
     if !(0..=3).contains(&level) {
         return fail(lua, "ERR Invalid debug level.", true);
@@ -701,7 +733,11 @@ fn acl_check_cmd(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Value)> 
     };
     match table::lookup(&name) {
         Some(_) => Ok((Value::Boolean(true), Value::Nil)),
-        None => fail(lua, "ERR Invalid command passed to redis.acl_check_cmd()", true),
+        None => fail(
+            lua,
+            "ERR Invalid command passed to redis.acl_check_cmd()",
+            true,
+        ),
     }
 }
 
@@ -718,13 +754,17 @@ fn register_function(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Valu
             let Value::Table(t) = &a[0] else {
                 return err("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).");
             };
-            let (mut name, mut callback, mut flags, mut description) = (None, None, Flags::default(), None);
+            let (mut name, mut callback, mut flags, mut description) =
+                (None, None, Flags::default(), None);
             for pair in t.pairs::<Value, Value>() {
                 let (k, v) = pair?;
-                let key = match &k {
-                    Value::String(s) => s.as_bytes().to_vec(),
-                    _ => return err("named argument key given to redis.register_function is not a string"),
-                };
+                let key =
+                    match &k {
+                        Value::String(s) => s.as_bytes().to_vec(),
+                        _ => return err(
+                            "named argument key given to redis.register_function is not a string",
+                        ),
+                    };
                 match &key[..] {
                     b"function_name" => match v {
                         Value::String(s) => name = Some(s.as_bytes().to_vec()),
