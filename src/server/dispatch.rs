@@ -260,7 +260,7 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
 
 /// Counts a command run on this connection's core (statistics, slow log,
 /// latency events, MONITOR).
-fn account(
+pub(crate) fn account(
     sh: &Shard,
     s: &Session,
     spec: &'static CommandSpec,
@@ -278,7 +278,7 @@ fn account(
 }
 
 /// `args` as a single-shard command of this session.
-fn cmd(spec: &'static CommandSpec, s: &Session, args: Vec<Bytes>) -> Cmd {
+pub(crate) fn cmd(spec: &'static CommandSpec, s: &Session, args: Vec<Bytes>) -> Cmd {
     Cmd {
         spec,
         db: s.db,
@@ -289,7 +289,7 @@ fn cmd(spec: &'static CommandSpec, s: &Session, args: Vec<Bytes>) -> Cmd {
 }
 
 /// The one shard owning every key of the command, if there is one.
-fn single_shard(sh: &Shard, spec: &CommandSpec, args: &[Bytes]) -> Option<ShardId> {
+pub(crate) fn single_shard(sh: &Shard, spec: &CommandSpec, args: &[Bytes]) -> Option<ShardId> {
     let mut keys = spec
         .key_positions(args.len())
         .map(|p| sh.slots.shard_of(&args[p]));

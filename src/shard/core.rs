@@ -86,6 +86,10 @@ pub struct Shard {
     /// Answers for blocked clients, sent once the store is free.
     served: RefCell<Vec<(ShardId, u64, Payload)>>,
     next_txid: Cell<u64>,
+    /// While an atomic block polls a command's future: the block's txid,
+    /// so multi-shard operations the command starts run inside its claims
+    /// (see `server::atomic`).
+    pub parent: Cell<Option<u64>>,
     /// This core's connections, for CLIENT LIST/KILL and timeouts.
     pub clients: RefCell<HashMap<u64, Rc<RefCell<ClientInfo>>>>,
     config: RefCell<Rc<Config>>,
@@ -121,6 +125,7 @@ impl Shard {
             pending: RefCell::new(VecDeque::new()),
             served: RefCell::new(Vec::new()),
             next_txid: Cell::new(1),
+            parent: Cell::new(None),
             clients: RefCell::new(HashMap::new()),
             config: RefCell::new(Rc::new(Config::default())),
             config_gen: Cell::new(u64::MAX),
@@ -302,6 +307,14 @@ impl Shard {
         }
     }
 
+    /// Runs one command here on behalf of an atomic block that holds this
+    /// shard (no lock check; blocked clients are served at its release).
+    pub fn exec_held(&self, cmd: &Cmd) -> Reply {
+        let mut store = self.store.borrow_mut();
+        store.refresh_clock();
+        exec_one(self, &mut store, &mut self.stats.borrow_mut(), cmd)
+    }
+
     /// Runs one command inline for a local connection (the caller checked
     /// `blocks`); the store's clock was refreshed when its batch began.
     pub fn exec_inline(self: &Rc<Self>, cmd: &Cmd) -> Reply {
@@ -368,6 +381,13 @@ impl Shard {
     /// Takes queued intents in global order and runs what is granted.
     fn poll_intents(self: &Rc<Self>) {
         while let Some(i) = self.shared.sequencer.next(self.id) {
+            if i.parent.is_some_and(|p| self.locks.borrow().holds(p)) {
+                // Part of an atomic block that holds this shard: it runs
+                // now and claims nothing of its own.
+                let out = (i.step)(self);
+                self.respond(i.origin, i.reply, Payload::Out(out));
+                continue;
+            }
             let grant = Grant {
                 origin: i.origin,
                 reply: i.reply,
@@ -517,6 +537,7 @@ impl Shard {
         let mut intents = Vec::with_capacity(parts.len());
         let mut waits = Vec::with_capacity(parts.len());
         let mut shards = Vec::with_capacity(parts.len());
+        let parent = self.parent.get();
         for (shard, claim, step) in parts {
             let (reply, rx) = self.waiter();
             intents.push((
@@ -528,6 +549,7 @@ impl Shard {
                     claim,
                     step,
                     release: !hold,
+                    parent,
                 },
             ));
             waits.push(rx);
@@ -603,6 +625,10 @@ pub struct Txn {
 }
 
 impl Txn {
+    pub fn id(&self) -> u64 {
+        self.txid
+    }
+
     /// Runs further steps on held shards; with `release`, ends the operation
     /// (shards without a step are released too).
     pub async fn step(
