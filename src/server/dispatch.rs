@@ -17,6 +17,7 @@ use futures::future::join_all;
 use super::session::{ReplyMode, Session};
 use crate::command::errors;
 use crate::command::fanout::{self, Fanout};
+use crate::command::pubsub;
 use crate::command::table::{self, flags, CommandSpec, CoordFn, Handler};
 use crate::observe::Call;
 use crate::resp::{encode, Proto, Reply};
@@ -225,6 +226,18 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
         let reply = errors::err(errors::NOAUTH);
         reject(sh, Some(spec), &reply);
         return Route::Done(reply);
+    }
+    if s.subscribed() {
+        if !pubsub::allowed_while_subscribed(spec.name) {
+            let reply = pubsub::not_allowed_while_subscribed(spec.name);
+            reject(sh, Some(spec), &reply);
+            return Route::Done(reply);
+        }
+        if spec.name == "ping" {
+            let reply = pubsub::subscribed_ping(&args);
+            account(sh, s, spec, &args, std::time::Duration::ZERO, &reply);
+            return Route::Done(reply);
+        }
     }
     match spec.handler {
         Handler::Local(f) => {

@@ -44,6 +44,7 @@ use crate::clients::ClientInfo;
 use crate::command::table::{self, Handler};
 use crate::config::Config;
 use crate::observe::{self, Call};
+use crate::pubsub::Kind;
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::server::Shared;
@@ -182,6 +183,7 @@ impl Shard {
                 let mut st = self.store.borrow_mut();
                 st.proto_max_bulk_len = fresh.proto_max_bulk_len;
                 st.maxmemory_policy = fresh.maxmemory_policy.clone();
+                st.notify_flags = super::notify::parse_flags(&fresh.notify_keyspace_events);
                 st.limits = EncodingLimits {
                     hash_entries: fresh.hash_max_listpack_entries as usize,
                     hash_value: fresh.hash_max_listpack_value as usize,
@@ -290,6 +292,7 @@ impl Shard {
     /// Serves clients blocked on keys that became ready and are not held
     /// by a multi-shard operation, and sends them their answers.
     pub fn serve_blocked(self: &Rc<Self>) {
+        self.publish_events();
         {
             let mut store = self.store.borrow_mut();
             if store.blocked.has_ready() {
@@ -304,6 +307,32 @@ impl Shard {
         let served = std::mem::take(&mut *self.served.borrow_mut());
         for (to, reply, payload) in served {
             self.respond(to, reply, payload);
+        }
+    }
+
+    /// Publishes the keyspace events the store raised since the last call.
+    pub fn publish_events(&self) {
+        let events = {
+            let mut store = self.store.borrow_mut();
+            if store.events.is_empty() {
+                return;
+            }
+            std::mem::take(&mut store.events)
+        };
+        let flags = self.store.borrow().notify_flags;
+        let limit = crate::command::pubsub::limit(self);
+        let pubsub = &self.shared.pubsub;
+        for e in events {
+            if flags & super::notify::KEYSPACE != 0 {
+                let mut channel = format!("__keyspace@{}__:", e.db).into_bytes();
+                channel.extend_from_slice(&e.key);
+                let event = bytes::Bytes::from_static(e.event.as_bytes());
+                pubsub.publish(Kind::Channel, &channel.into(), &event, limit);
+            }
+            if flags & super::notify::KEYEVENT != 0 {
+                let channel = format!("__keyevent@{}__:{}", e.db, e.event).into_bytes();
+                pubsub.publish(Kind::Channel, &channel.into(), &e.key, limit);
+            }
         }
     }
 
