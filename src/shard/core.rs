@@ -202,13 +202,16 @@ impl Shard {
     }
 
     /// Grants any queued intents (the cron's safety net for a dropped
-    /// wake-up) and forgets blocked clients that stopped waiting.
+    /// wake-up) and forgets blocked clients and watches that ended.
     pub fn poll(self: &Rc<Self>) {
         self.poll_intents();
         {
             let mut store = self.store.borrow_mut();
             if !store.blocked.is_empty() {
                 store.blocked.sweep();
+            }
+            if !store.watches.is_empty() {
+                store.watches.sweep();
             }
         }
         self.serve_blocked();
