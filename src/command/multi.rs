@@ -294,6 +294,20 @@ async fn run_planned(sh: &Rc<Shard>, plan: Plan, watching: Option<&Watching>) ->
     for (i, r) in plan.local {
         slots[i] = Some(r);
     }
+    if let [p] = &plan.parts[..] {
+        if p.shard == sh.id && !sh.holds_any(&p.keys) {
+            // Everything here and nothing in the way: run it now, in one go.
+            let p = plan.parts.into_iter().next().expect("one part");
+            if !watch_ok(sh, &p.watched, flag.as_deref()) {
+                return Reply::NilArray;
+            }
+            for (i, r) in run_cmds(sh, p.cmds) {
+                slots[i] = Some(r);
+            }
+            sh.serve_blocked();
+            return Reply::Array(slots.into_iter().map(|r| r.unwrap_or(Reply::Nil)).collect());
+        }
+    }
     let two_phase = plan.parts.len() > 1 && flag.is_some();
     let outs: Vec<Option<Replies>> = if !two_phase {
         // One step per shard checks the watched keys it holds (all of

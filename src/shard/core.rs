@@ -164,6 +164,12 @@ impl Shard {
         self.locks.borrow().blocks_everything()
     }
 
+    /// Does a multi-shard operation hold any of `keys` here?
+    pub fn holds_any(&self, keys: &[bytes::Bytes]) -> bool {
+        let locks = self.locks.borrow();
+        keys.iter().any(|k| held(&locks, k))
+    }
+
     /// Must `cmd` wait for a multi-shard operation's locks?
     pub fn blocks(&self, cmd: &Cmd) -> bool {
         let locks = self.locks.borrow();
