@@ -422,6 +422,13 @@ impl Store {
     }
 
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        if !self.watches.is_empty() {
+            // A watched key changes if it held a value in either database.
+            let (now, da, db_) = (self.now, &self.dbs[a], &self.dbs[b]);
+            let either = |k: &[u8]| da.contains(k, now) || db_.contains(k, now);
+            self.watches.touch_db(a, either);
+            self.watches.touch_db(b, either);
+        }
         self.dbs.swap(a, b);
         if !self.blocked.is_empty() {
             self.blocked.signal_db(a);
@@ -445,8 +452,19 @@ impl Store {
         self.dbs.iter().map(Db::mem).sum()
     }
 
+    /// FLUSHDB: watched keys that held a value change.
+    pub fn flush_db(&mut self, db: usize) {
+        if !self.watches.is_empty() {
+            let (now, d) = (self.now, &self.dbs[db]);
+            self.watches.touch_db(db, |k| d.contains(k, now));
+        }
+        self.dbs[db].clear();
+    }
+
     pub fn flush_all(&mut self) {
-        self.dbs.iter_mut().for_each(Db::clear);
+        for db in 0..self.dbs.len() {
+            self.flush_db(db);
+        }
     }
 }
 
