@@ -120,8 +120,9 @@ fn to_lua(lua: &Lua, r: &Reply, resp3: bool, depth: usize) -> mlua::Result<Value
         Reply::Double(d) => str_val(format_double(*d).as_bytes()),
         Reply::Bool(b) if resp3 => Ok(Value::Boolean(*b)),
         Reply::Bool(b) => Ok(Value::Number(if *b { 1.0 } else { 0.0 })),
-        // Only commands scripts may not call answer pre-encoded bytes.
-        Reply::Raw(_) => Ok(Value::Boolean(false)),
+        // Only commands scripts may not call answer pre-encoded bytes or
+        // several replies (SHUTDOWN, SUBSCRIBE).
+        Reply::Raw(_) | Reply::Many(_) => Ok(Value::Boolean(false)),
     }
 }
 

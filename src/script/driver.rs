@@ -141,6 +141,13 @@ fn take_stack() -> Option<DefaultStack> {
         .or_else(|| DefaultStack::new(STACK_SIZE).ok())
 }
 
+/// Lets the core's other tasks run, I/O included: a timer (not a plain
+/// yield, after which this task would run again first) so that connections
+/// with a request waiting are read and answered meanwhile.
+async fn pause() {
+    glommio::timer::sleep(std::time::Duration::from_micros(100)).await;
+}
+
 /// Runs `job` on this core's VM (the caller holds its lock) inside
 /// `atomic`, and returns the reply for the client.
 pub async fn execute(
@@ -199,10 +206,15 @@ pub async fn execute(
             .expect("coroutine present until it returns");
         match co.resume(input) {
             CoroutineResult::Yield(Up::Call(args)) => {
+                // A script busy calling commands may run few instructions
+                // between calls: check the time here too.
+                if vm::pause_due(&sh.shared) {
+                    pause().await;
+                }
                 input = Down::Reply(atomic.call(sh, s, args).await);
             }
             CoroutineResult::Yield(Up::Pause) => {
-                glommio::executor().yield_task_queue_now().await;
+                pause().await;
                 input = Down::Go;
             }
             CoroutineResult::Return(r) => break r,

@@ -454,6 +454,29 @@ pub fn error_reply(e: &Value, name: &str) -> Reply {
     Reply::error(msg)
 }
 
+/// Marks the running script busy once past the threshold, and says when it
+/// should let the core serve others (returns its yielder then).
+fn busy_check(c: &mut Ctx, shared: &Shared) -> Option<usize> {
+    let now = Instant::now();
+    if !c.running || now.duration_since(c.start) < c.threshold {
+        return None;
+    }
+    if !c.busy {
+        c.busy = true;
+        shared.scripts.busy.set_busy(c.kind);
+    }
+    if now.duration_since(c.last_pause) >= PAUSE_EVERY && c.yielder != 0 {
+        c.last_pause = now;
+        return Some(c.yielder);
+    }
+    None
+}
+
+/// For the driver, between a script's commands: whether to pause now.
+pub fn pause_due(shared: &Shared) -> bool {
+    CTX.with(|c| busy_check(&mut c.borrow_mut(), shared).is_some())
+}
+
 /// What the hook decided, acted on once `CTX` is no longer borrowed.
 enum HookAction {
     Continue,
@@ -491,19 +514,10 @@ fn hook(lua: &Lua, d: &mlua::Debug) -> mlua::Result<VmState> {
             c.rearmed = true;
             return HookAction::Kill(first);
         }
-        let now = Instant::now();
-        if now.duration_since(c.start) < c.threshold {
-            return HookAction::Continue;
+        match busy_check(&mut c, &shared) {
+            Some(y) => HookAction::Pause(y),
+            None => HookAction::Continue,
         }
-        if !c.busy {
-            c.busy = true;
-            shared.scripts.busy.set_busy(c.kind);
-        }
-        if now.duration_since(c.last_pause) >= PAUSE_EVERY && c.yielder != 0 {
-            c.last_pause = now;
-            return HookAction::Pause(c.yielder);
-        }
-        HookAction::Continue
     });
     match action {
         HookAction::Continue => Ok(VmState::Continue),
