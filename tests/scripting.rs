@@ -346,6 +346,35 @@ common::shard_tests! {
         assert_eq!(v, "zero");
     }
 
+    fn eval_inside_multi_and_blocking_commands_in_scripts(srv: &Server) {
+        let mut con = srv.client();
+        let replies: Vec<Value> = redis::pipe()
+            .atomic()
+            .cmd("EVAL").arg("return redis.call('mset', 'a{1}', 'x', 'b{2}', 'y')").arg(0)
+            .cmd("SET").arg("c").arg("1")
+            .cmd("EVAL").arg("return redis.call('mget', 'a{1}', 'b{2}', 'c')").arg(0)
+            .query(&mut con)
+            .unwrap();
+        assert_eq!(replies.len(), 3);
+        assert_eq!(
+            replies[2],
+            Value::Array(vec![
+                Value::BulkString(b"x".to_vec()),
+                Value::BulkString(b"y".to_vec()),
+                Value::BulkString(b"1".to_vec()),
+            ])
+        );
+        // Scripts never block: BLMPOP/BZMPOP answer at once.
+        let v: Option<String> = eval(&mut con, "return redis.call('blmpop', 0, 1, 'nolist', 'left')", &[], &[]);
+        assert_eq!(v, None);
+        let v: Vec<Value> = eval(&mut con, "redis.call('rpush', 'l2', 'a') return redis.call('blmpop', 0, 1, 'l2', 'left')", &[], &[]);
+        assert_eq!(v.len(), 2);
+        let s = "return redis.call('bzmpop', -1, 1, 'z', 'min')";
+        assert_eq!(eval_err(&mut con, s), format!("ERR timeout is negative script: {}, on @user_script:1.", sha1(s)));
+        let s = "return redis.call('blpop', 'l', 0)";
+        assert_eq!(eval_err(&mut con, s), format!("ERR This Redis command is not allowed from script script: {}, on @user_script:1.", sha1(s)));
+    }
+
     fn scripts_spanning_shards_are_atomic(srv: &Server) {
         let port = srv.port();
         let keys = spread_keys("bal:", 4);

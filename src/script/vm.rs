@@ -568,7 +568,7 @@ fn call(lua: &Lua, a: Variadic<Value>, raise: bool) -> mlua::Result<(Value, Valu
             raise,
         );
     }
-    let mut args = Vec::with_capacity(a.len());
+    let mut args: Vec<Bytes> = Vec::with_capacity(a.len());
     for v in a.iter() {
         match v {
             Value::String(s) => args.push(Bytes::copy_from_slice(&s.as_bytes())),
@@ -621,6 +621,13 @@ fn call(lua: &Lua, a: Variadic<Value>, raise: bool) -> mlua::Result<(Value, Valu
     if yielder == 0 {
         return fail(lua, "ERR redis.call is not available here", raise);
     }
+    if spec.has(cf::BLOCKING) {
+        // A script never blocks: BLMPOP and BZMPOP run as LMPOP and ZMPOP
+        // (nil when nothing is there), as Redis runs them for scripts.
+        if let Err(e) = non_blocking(&mut args) {
+            return fail(lua, e, raise);
+        }
+    }
     let reply = match driver::suspend(yielder, Up::Call(args)) {
         Down::Reply(r) => r,
         _ => Reply::error(format!("ERR {KILLED}")),
@@ -631,6 +638,24 @@ fn call(lua: &Lua, a: Variadic<Value>, raise: bool) -> mlua::Result<(Value, Valu
     } else {
         (v, Value::Nil)
     })
+}
+
+/// BLMPOP/BZMPOP timeout numkeys … → LMPOP/ZMPOP numkeys …, after
+/// checking the timeout as the blocking form would.
+fn non_blocking(args: &mut Vec<Bytes>) -> Result<(), &'static str> {
+    use crate::command::blocking::{TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT};
+    let secs = crate::command::args::parse_float(&args[1]).ok_or(TIMEOUT_NOT_FLOAT)?;
+    if secs * 1000.0 <= -1.0 || secs.is_nan() {
+        return Err(TIMEOUT_NEGATIVE);
+    }
+    let name = if args[0].eq_ignore_ascii_case(b"bzmpop") {
+        "zmpop"
+    } else {
+        "lmpop"
+    };
+    args.remove(1);
+    args[0] = Bytes::from_static(name.as_bytes());
+    Ok(())
 }
 
 fn sha1hex(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Value)> {

@@ -48,9 +48,12 @@ impl Atomic {
             .all_shards()
             .map(|id| (id, Box::new(|_: &Shard| Box::new(()) as StepOut) as Step))
             .collect();
+        // Inside another block (EVAL queued in MULTI), the outer block holds
+        // every shard: commands spanning shards run under its claims.
+        let outer = sh.parent.get();
         let (txn, _) = sh.begin(steps, true).await;
         Atomic {
-            txid: txn.id(),
+            txid: outer.unwrap_or(txn.id()),
             txn: Some(txn),
         }
     }
