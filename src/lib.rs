@@ -43,6 +43,8 @@
 //! * `clients`, `stats`, `log` — client registry, per-core counters, logging.
 //! * `metrics` — Prometheus metric names and the `/metrics` endpoint.
 //! * `observe` — slow log, latency monitor and histograms, MONITOR feed.
+//! * `script` — one Lua VM per core, the shared script cache and function
+//!   libraries; a script runs in a coroutine under an all-shard hold.
 //!
 //! # Invariants
 //!

@@ -8,8 +8,9 @@
 //! `redis.call`s the driver executes inside the hold (`driver`).
 //!
 //! * `cache` — SHA1 → body, shared; `function` — libraries, shared.
-//! * `vm` — this core's VM: sandbox, compiled scripts, loaded libraries,
-//!   the `redis` API functions and the instruction hook.
+//! * `vm` — this core's VM: sandbox (`prelude.lua`), compiled scripts,
+//!   loaded libraries, the error handler and the instruction hook.
+//! * `api` — the `redis.*` functions written in Rust (`redis.call` …).
 //! * `convert` — replies ↔ Lua values; `flags` — shebangs and flags.
 //! * `busy` — the running script, KILL, and `-BUSY`.
 //!
@@ -18,6 +19,7 @@
 //! shared parts are read once per script, never per command it runs, except
 //! the `busy` flag dispatch reads per command (one relaxed load).
 
+pub mod api;
 pub mod busy;
 pub mod cache;
 pub mod convert;
