@@ -39,9 +39,10 @@ impl Cache {
         map.get(sha).cloned()
     }
 
-    /// SCRIPT EXISTS: case-sensitive, as in Redis.
+    /// SCRIPT EXISTS: the SHA1's case does not matter, as in Redis.
     pub fn exists(&self, sha: &[u8]) -> bool {
-        self.get(&String::from_utf8_lossy(sha)).is_some()
+        self.get(&String::from_utf8_lossy(sha).to_ascii_lowercase())
+            .is_some()
     }
 
     /// Adds a compiled-and-checked script (or returns the one already there).
