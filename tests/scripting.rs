@@ -375,6 +375,38 @@ common::shard_tests! {
         assert_eq!(eval_err(&mut con, s), format!("ERR This Redis command is not allowed from script script: {}, on @user_script:1.", sha1(s)));
     }
 
+    fn bundled_libraries_work_in_scripts(srv: &Server) {
+        let mut c = srv.raw();
+        // Replies from Redis 7.0.15.
+        let cases: &[(&str, &str)] = &[
+            ("return cjson.encode({a=1})", "$7\r\n{\"a\":1}\r\n"),
+            ("return cjson.encode({1,2,'x',true})", "$14\r\n[1,2,\"x\",true]\r\n"),
+            ("local t = cjson.decode('{\"a\":[1,2,{\"b\":null}]}') return {t.a[1], t.a[2], type(t.a[3].b)}", "*3\r\n:1\r\n:2\r\n$8\r\nuserdata\r\n"),
+            ("return cmsgpack.pack({1,2,3})", "$4\r\n\u{93}\u{1}\u{2}\u{3}\r\n"),
+            ("local t = cmsgpack.unpack(cmsgpack.pack({x=2})) return t.x", ":2\r\n"),
+            ("return bit.band(0xff, 0x0f)", ":15\r\n"),
+            ("return bit.tohex(65535)", "$8\r\n0000ffff\r\n"),
+            ("return bit.bxor(5, 3)", ":6\r\n"),
+            ("return bit.lshift(1, 10)", ":1024\r\n"),
+            ("return {struct.unpack('>I2', struct.pack('>I2', 258))}", "*2\r\n:258\r\n:3\r\n"),
+        ];
+        for (script, want) in cases {
+            let got = raw(&mut c, &["EVAL", script, "0"]);
+            if script.contains("cmsgpack.pack({1,2,3})") {
+                assert!(got.starts_with("$4\r\n"), "{script}: {got:?}");
+                continue;
+            }
+            assert_eq!(got, *want, "{script}");
+        }
+        let mut con = srv.client();
+        let s = "return cjson.decode('[1,2')";
+        assert_eq!(eval_err(&mut con, s), format!("ERR user_script:1: Expected comma or array end but found T_END at character 5 script: {}, on @user_script:1.", sha1(s)));
+        let s = "cjson.x = 1";
+        assert_eq!(eval_err(&mut con, s), format!("ERR user_script:1: Attempt to modify a readonly table script: {}, on @user_script:1.", sha1(s)));
+        let packed: Vec<u8> = eval(&mut con, "return cmsgpack.pack({1,2,3})", &[], &[]);
+        assert_eq!(packed, [0x93, 1, 2, 3]);
+    }
+
     fn scripts_spanning_shards_are_atomic(srv: &Server) {
         let port = srv.port();
         let keys = spread_keys("bal:", 4);
@@ -606,6 +638,7 @@ common::shard_tests! {
         assert_eq!(fails(&mut con, &["FUNCTION", "LOAD", "return 1"]), "ERR Missing library metadata");
         assert_eq!(fails(&mut con, &["FUNCTION", "LOAD", "#!lua name=x\nreturn 1"]), "ERR No functions registered");
         assert_eq!(fails(&mut con, &["FUNCTION", "LOAD", "#!lua name=x\nredis.call('ping')"]), "ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'call'");
+        assert_eq!(fails(&mut con, &["FUNCTION", "LOAD", "#!lua name=tt\nwhile true do end"]), "ERR Error registering functions: ERR FUNCTION LOAD timeout");
         assert_eq!(fails(&mut con, &["FUNCTION", "LOAD", "#!lua name=x\nsyntax error here"]), "ERR Error compiling function: user_function:2: '=' expected near 'error'");
         assert_eq!(fails(&mut con, &["FUNCTION", "LOAD", "#!foo name=x\nreturn 1"]), "ERR Engine 'foo' not found");
         assert_eq!(fails(&mut con, &["FUNCTION", "LOAD", "#!lua name=z foo=bar\n"]), "ERR Invalid metadata value given: foo=bar");

@@ -460,7 +460,15 @@ pub fn hook(lua: &Lua, d: &mlua::Debug) -> mlua::Result<VmState> {
     });
     match action {
         HookAction::Continue => Ok(VmState::Continue),
-        HookAction::LoadTimeout => Err(mlua::Error::runtime("FUNCTION LOAD timeout")),
+        HookAction::LoadTimeout => {
+            // Only in the library's code, so the runner returns the error.
+            let source = d.source().source.as_deref().unwrap_or("").to_string();
+            if source.starts_with("@user_") {
+                Err(mlua::Error::runtime("FUNCTION LOAD timeout"))
+            } else {
+                Ok(VmState::Continue)
+            }
+        }
         HookAction::Kill(first) => {
             if first {
                 // Every instruction from now on fails, so a pcall in the
