@@ -38,6 +38,7 @@ use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
 use crate::shard::locks::Claim;
+use crate::shard::notify;
 use crate::shard::slot::ShardId;
 use crate::shard::store::Store;
 use crate::shard::value::{List, Value};
@@ -551,16 +552,20 @@ fn array(items: Vec<Option<Bytes>>) -> Reply {
 }
 
 /// STORE: replaces `dst` with the list (a missing GET value stored as an
-/// empty string), or deletes it when the result is empty; answers the count.
+/// empty string) and raises "sortstore", or deletes it ("del") when the
+/// result is empty; answers the count.
 fn store_list(st: &mut Store, db: usize, dst: &[u8], items: &[Option<Bytes>]) -> Reply {
     if items.is_empty() {
-        st.remove(db, dst);
+        if st.remove(db, dst).is_some() {
+            st.notify(notify::GENERIC, "del", db, dst);
+        }
     } else {
         let list: List = items
             .iter()
             .map(|i| i.as_deref().unwrap_or_default())
             .collect();
         st.insert(db, dst, Value::List(list), 0);
+        st.notify(notify::LIST, "sortstore", db, dst);
     }
     Reply::Int(items.len() as i64)
 }

@@ -86,28 +86,18 @@ impl Db {
         self.mem
     }
 
-    /// The live entry at `key`, deleting it first if it has expired.
-    fn live_index(&mut self, key: &[u8], now: u64, expired: &mut u64) -> Option<usize> {
-        let idx = self.map.get_index_of(key)?;
-        let e = &self.map[idx];
-        if e.expire != 0 && now > e.expire {
-            self.remove(key);
-            *expired += 1;
-            return None;
-        }
-        Some(idx)
-    }
-
     pub fn contains(&self, key: &[u8], now: u64) -> bool {
         matches!(self.map.get(key), Some(e) if e.expire == 0 || now <= e.expire)
     }
 
-    /// Inserts or replaces `key`, with its expiry (0 = none).
-    pub fn insert(&mut self, key: &[u8], value: Value, expire: ExpireAt) {
+    /// Inserts or replaces `key`, with its expiry (0 = none); returns the
+    /// replaced entry's expiry, None when the key is new.
+    pub fn insert(&mut self, key: &[u8], value: Value, expire: ExpireAt) -> Option<ExpireAt> {
         let mem = entry_mem(key, &value);
-        match self.map.get_full_mut(key) {
+        let old = match self.map.get_full_mut(key) {
             Some((_, k, e)) => {
                 self.mem -= entry_mem(k, &e.value);
+                let old = e.expire;
                 let had_ttl = e.expire != 0;
                 e.value = value;
                 e.expire = expire;
@@ -120,6 +110,7 @@ impl Db {
                     }
                     _ => {}
                 }
+                Some(old)
             }
             None => {
                 let access = (unix_ms() / 1000) as u32;
@@ -134,9 +125,11 @@ impl Db {
                 if expire != 0 {
                     self.volatile.insert(key.into());
                 }
+                None
             }
-        }
+        };
         self.mem += mem;
+        old
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
@@ -214,9 +207,15 @@ impl Db {
         None
     }
 
-    /// Samples up to `n` keys with a TTL and deletes the expired ones;
-    /// returns (sampled, expired).
-    pub fn expire_sample(&mut self, rng: &mut SmallRng, n: usize, now: u64) -> (usize, usize) {
+    /// Samples up to `n` keys with a TTL and deletes the expired ones,
+    /// calling `on_expired` with each; returns (sampled, expired).
+    pub fn expire_sample(
+        &mut self,
+        rng: &mut SmallRng,
+        n: usize,
+        now: u64,
+        mut on_expired: impl FnMut(&[u8]),
+    ) -> (usize, usize) {
         let sampled = n.min(self.volatile.len());
         let mut expired = 0;
         for _ in 0..sampled {
@@ -229,6 +228,7 @@ impl Db {
             if at != 0 && now > at {
                 let key = key.clone();
                 self.remove(&key);
+                on_expired(&key);
                 expired += 1;
             }
         }
@@ -320,15 +320,59 @@ impl Store {
     /// class and at least one of K and E are enabled.
     #[inline]
     pub fn notify(&mut self, class: u32, event: &'static str, db: usize, key: &[u8]) {
-        let f = self.notify_flags;
-        if f & class != 0 && f & (notify::KEYSPACE | notify::KEYEVENT) != 0 {
-            self.events.push(Event {
-                db,
-                class,
-                event,
-                key: bytes::Bytes::copy_from_slice(key),
-            });
+        push_event(self.notify_flags, &mut self.events, class, event, db, key);
+    }
+
+    /// Raises "keymiss" for a read lookup that found nothing, as Redis's
+    /// `lookupKeyRead` does (for commands that look up without `read`).
+    pub fn notify_miss(&mut self, db: usize, key: &[u8]) {
+        self.notify(notify::KEY_MISS, "keymiss", db, key);
+    }
+
+    /// Raises `event` after a change to the collection at `key`, then
+    /// "del" when the change left it empty and it was deleted, in Redis's
+    /// order.
+    pub fn notify_emptied(
+        &mut self,
+        class: u32,
+        event: &'static str,
+        db: usize,
+        key: &[u8],
+        deleted: bool,
+    ) {
+        self.notify(class, event, db, key);
+        if deleted {
+            self.notify(notify::GENERIC, "del", db, key);
         }
+    }
+
+    /// The position of the live entry at `key`, deleting it first (and
+    /// raising "expired") if it has expired, as Redis's `expireIfNeeded`.
+    fn live_index(&mut self, db: usize, key: &[u8]) -> Option<usize> {
+        let d = &mut self.dbs[db];
+        let idx = d.map.get_index_of(key)?;
+        let e = &d.map[idx];
+        if e.expire != 0 && self.now > e.expire {
+            d.remove(key);
+            self.expired(db, key);
+            return None;
+        }
+        Some(idx)
+    }
+
+    /// Counts and announces a key deleted because it expired.
+    fn expired(&mut self, db: usize, key: &[u8]) {
+        self.stats.expired += 1;
+        self.notify(notify::EXPIRED, "expired", db, key);
+    }
+
+    /// One active-expiry sample of database `db` (`Db::expire_sample`),
+    /// raising "expired" for each key it deletes; returns (sampled, expired).
+    pub fn expire_sample(&mut self, db: usize, rng: &mut SmallRng, n: usize) -> (usize, usize) {
+        let (flags, events) = (self.notify_flags, &mut self.events);
+        self.dbs[db].expire_sample(rng, n, self.now, |key| {
+            push_event(flags, events, notify::EXPIRED, "expired", db, key)
+        })
     }
 
     pub fn refresh_clock(&mut self) {
@@ -339,8 +383,7 @@ impl Store {
     /// `lookupKeyRead`.
     pub fn read(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let now = self.now;
-        let found = self.dbs[db].live_index(key, now, &mut self.stats.expired);
-        match found {
+        match self.live_index(db, key) {
             Some(i) => {
                 self.stats.hits += 1;
                 let e = &mut self.dbs[db].map[i];
@@ -351,6 +394,7 @@ impl Store {
             }
             None => {
                 self.stats.misses += 1;
+                self.notify_miss(db, key);
                 None
             }
         }
@@ -359,7 +403,7 @@ impl Store {
     /// Live entry for a write or an existence check (no hit/miss counted).
     pub fn lookup(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let now = self.now;
-        let i = self.dbs[db].live_index(key, now, &mut self.stats.expired)?;
+        let i = self.live_index(db, key)?;
         let e = &mut self.dbs[db].map[i];
         if !self.no_touch {
             e.access = (now / 1000) as u32;
@@ -375,9 +419,8 @@ impl Store {
         key: &[u8],
         f: impl FnOnce(&mut Entry) -> R,
     ) -> Option<R> {
-        let now = self.now;
+        let i = self.live_index(db, key)?;
         let d = &mut self.dbs[db];
-        let i = d.live_index(key, now, &mut self.stats.expired)?;
         let before = d.map[i].value.heap_bytes();
         let r = f(&mut d.map[i]);
         let after = d.map[i].value.heap_bytes();
@@ -390,9 +433,17 @@ impl Store {
     }
 
     /// Stores `value` under `key`; clients blocked on the key get their
-    /// chance after the command.
+    /// chance after the command. A key that was absent (or had expired, which
+    /// first raises "expired") raises "new", as Redis's `dbAdd`.
     pub fn insert(&mut self, db: usize, key: &[u8], value: Value, expire: ExpireAt) {
-        self.dbs[db].insert(key, value, expire);
+        match self.dbs[db].insert(key, value, expire) {
+            None => self.notify(notify::NEW, "new", db, key),
+            Some(at) if at != 0 && self.now > at => {
+                self.expired(db, key);
+                self.notify(notify::NEW, "new", db, key);
+            }
+            Some(_) => {}
+        }
         if !self.blocked.is_empty() {
             self.blocked.signal(db, key);
         }
@@ -400,8 +451,7 @@ impl Store {
 
     /// Removes a live key; an expired one counts as absent (and is dropped).
     pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
-        let now = self.now;
-        self.dbs[db].live_index(key, now, &mut self.stats.expired)?;
+        self.live_index(db, key)?;
         self.dbs[db].remove(key)
     }
 
@@ -431,6 +481,26 @@ impl Store {
 
     pub fn flush_all(&mut self) {
         self.dbs.iter_mut().for_each(Db::clear);
+    }
+}
+
+/// Buffers an event when its class and at least one of K and E are enabled.
+#[inline]
+fn push_event(
+    flags: u32,
+    events: &mut Vec<Event>,
+    class: u32,
+    event: &'static str,
+    db: usize,
+    key: &[u8],
+) {
+    if flags & class != 0 && flags & (notify::KEYSPACE | notify::KEYEVENT) != 0 {
+        events.push(Event {
+            db,
+            class,
+            event,
+            key: bytes::Bytes::copy_from_slice(key),
+        });
     }
 }
 
@@ -528,7 +598,8 @@ mod tests {
         let mut rng = SmallRng::seed_from_u64(1);
         let mut total = 0;
         while st.db(0).volatile_len() > 0 {
-            total += st.db(0).expire_sample(&mut rng, 20, 11).1;
+            st.now = 11;
+            total += st.expire_sample(0, &mut rng, 20).1;
         }
         assert_eq!(total, 100);
         assert_eq!(st.db(0).len(), 0);
