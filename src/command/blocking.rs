@@ -618,6 +618,49 @@ pub fn zmpop<'a>(
 mod tests {
     use super::*;
 
+    /// What a served blocking pop raises, as Redis 7.0 publishes it when
+    /// a push wakes BLPOP, BLMOVE or BZPOPMIN.
+    #[test]
+    fn served_pops_raise_redis_events() {
+        use crate::command::keys::event_script::{check, drain, store};
+        let mut st = store("KEA");
+        check(
+            &mut st,
+            &[
+                ("rpush bl a b", &["rpush bl"]),
+                ("rpush bm x", &["rpush bm"]),
+                ("zadd bz 1 m", &["zadd bz"]),
+            ],
+        );
+        let key = |k: &'static str| Bytes::from_static(k.as_bytes());
+        let left = PopOp::List {
+            end: End::Left,
+            count: None,
+        };
+        pop_here(&mut st, 0, &key("bl"), &left);
+        assert_eq!(drain(&mut st), ["lpop bl"]);
+        let mv = PopOp::Move {
+            from: End::Left,
+            to: End::Right,
+            dst: key("dst"),
+            dst_here: true,
+        };
+        pop_here(&mut st, 0, &key("bm"), &mv);
+        assert_eq!(drain(&mut st), ["rpush dst", "lpop bm", "del bm"]);
+        let zmin = PopOp::ZSet {
+            max: false,
+            count: None,
+        };
+        pop_here(&mut st, 0, &key("bz"), &zmin);
+        assert_eq!(drain(&mut st), ["zpopmin bz", "del bz"]);
+        let rest = PopOp::List {
+            end: End::Right,
+            count: Some(5),
+        };
+        pop_here(&mut st, 0, &key("bl"), &rest);
+        assert_eq!(drain(&mut st), ["rpop bl", "del bl"]);
+    }
+
     #[test]
     fn lmpop_parsing_errors() {
         let args = crate::command::test_args;

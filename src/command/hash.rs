@@ -402,6 +402,48 @@ pub fn hscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hash_commands_raise_redis_events() {
+        use crate::command::keys::event_script::{check, store};
+        let mut st = store("KEA");
+        check(
+            &mut st,
+            &[
+                ("hset h a 1", &["hset h"]),
+                ("hset h a 1", &["hset h"]),
+                ("hmset h b 2", &["hset h"]),
+                ("hsetnx h a 1", &[]),
+                ("hsetnx h c 3", &["hset h"]),
+                ("hincrby h a 1", &["hincrby h"]),
+                ("hincrbyfloat h a 1.5", &["hincrbyfloat h"]),
+                ("hincrby h c x", &[]),
+                ("hdel h zz", &[]),
+                ("hdel h a b", &["hdel h"]),
+                ("hdel h c", &["hdel h", "del h"]),
+                ("hincrby h2 a 1", &["hincrby h2"]),
+                ("hincrbyfloat h3 a 1", &["hincrbyfloat h3"]),
+            ],
+        );
+        let mut st = store("AKEmn");
+        check(
+            &mut st,
+            &[
+                ("hset h a 1", &["new h", "hset h"]),
+                ("hget noh a", &["keymiss noh"]),
+                ("hmget noh a", &["keymiss noh"]),
+                ("hgetall noh", &["keymiss noh"]),
+                ("hlen noh", &["keymiss noh"]),
+                ("hexists noh a", &["keymiss noh"]),
+                ("hstrlen noh a", &["keymiss noh"]),
+                ("hkeys noh", &["keymiss noh"]),
+                ("hrandfield noh", &["keymiss noh"]),
+                ("hscan noh 0", &["keymiss noh"]),
+                ("hdel noh a", &[]),
+                ("hincrby h2 a 1", &["new h2", "hincrby h2"]),
+            ],
+        );
+    }
+
     use super::*;
 
     use crate::command::test_args as args;

@@ -665,6 +665,89 @@ mod tests {
     }
 
     #[test]
+    fn list_commands_raise_redis_events() {
+        use crate::command::keys::event_script::{check, store};
+        let mut st = store("KEA");
+        check(
+            &mut st,
+            &[
+                ("lpush l a b", &["lpush l"]),
+                ("rpush l c", &["rpush l"]),
+                ("lpushx l d", &["lpush l"]),
+                ("rpushx l e", &["rpush l"]),
+                ("lpushx nol a", &[]),
+                ("lpop l", &["lpop l"]),
+                ("rpop l", &["rpop l"]),
+                ("lpop l 0", &[]),
+                ("lpop nol", &[]),
+                ("lset l 0 x", &["lset l"]),
+                ("lset l 9 x", &[]),
+                ("linsert l before x y", &["linsert l"]),
+                ("linsert l before zz y", &[]),
+                ("lrem l 0 zz", &[]),
+                ("lrem l 1 y", &["lrem l"]),
+                ("ltrim l 0 -1", &["ltrim l"]),
+                ("ltrim l 0 0", &["ltrim l"]),
+                ("rpush l b", &["rpush l"]),
+                ("lpop l 5", &["lpop l", "del l"]),
+                ("rpush l a", &["rpush l"]),
+                ("rpop l", &["rpop l", "del l"]),
+                ("rpush l a b", &["rpush l"]),
+                ("ltrim l 5 10", &["ltrim l", "del l"]),
+                ("rpush l a", &["rpush l"]),
+                ("lrem l 0 a", &["lrem l", "del l"]),
+                ("rpush s a b", &["rpush s"]),
+                ("lmove s d left right", &["rpush d", "lpop s"]),
+                ("lmove s d left left", &["lpush d", "lpop s", "del s"]),
+                ("rpoplpush d d", &["lpush d", "rpop d"]),
+                ("rpoplpush nos d", &[]),
+                ("rpush one x", &["rpush one"]),
+                ("lmove one one left right", &["rpush one", "lpop one"]),
+            ],
+        );
+        let mut st = store("AKEmn");
+        check(
+            &mut st,
+            &[
+                ("lpush l a", &["new l", "lpush l"]),
+                ("lpush l b", &["lpush l"]),
+                ("llen nol", &["keymiss nol"]),
+                ("lrange nol 0 1", &["keymiss nol"]),
+                ("lindex nol 0", &["keymiss nol"]),
+                ("lpos nol a", &["keymiss nol"]),
+                ("lpop nol", &[]),
+                ("lset nol 0 a", &[]),
+                ("linsert nol before a b", &[]),
+                ("lrem nol 0 a", &[]),
+                ("ltrim nol 0 1", &[]),
+                ("lmove nol l left left", &[]),
+                ("lmove l d left left", &["new d", "lpush d", "lpop l"]),
+                ("lmove l l left left", &["lpush l", "lpop l"]),
+            ],
+        );
+    }
+
+    #[test]
+    fn served_pops_raise_their_pop_events() {
+        use crate::command::keys::event_script::{drain, store};
+        let mut st = store("KEA");
+        run(&mut st, rpush, &["rpush", "l", "a", "b"]);
+        run(&mut st, rpush, &["rpush", "one", "x"]);
+        drain(&mut st);
+        assert_eq!(
+            mpop_from(&mut st, 0, &Bytes::from_static(b"l"), End::Left, 1),
+            Reply::Array(vec![Reply::bulk_from(&b"l"[..]), bulks(&["a"])])
+        );
+        assert_eq!(
+            pop_one(&mut st, 0, b"one", End::Right),
+            Ok(Some(Bytes::from_static(b"x")))
+        );
+        assert_eq!(drain(&mut st), ["lpop l", "rpop one", "del one"]);
+        mpop_from(&mut st, 0, &Bytes::from_static(b"l"), End::Right, 5);
+        assert_eq!(drain(&mut st), ["rpop l", "del l"]);
+    }
+
+    #[test]
     fn ranges_follow_redis_arithmetic() {
         assert_eq!(clamp_range(0, -1, 5), Some((0, 4)));
         assert_eq!(clamp_range(-100, 100, 5), Some((0, 4)));

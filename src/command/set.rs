@@ -713,6 +713,74 @@ pub fn sscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn set_commands_raise_redis_events() {
+        use crate::command::keys::event_script::{check, store};
+        let mut st = store("KEA");
+        check(
+            &mut st,
+            &[
+                ("sadd s a b", &["sadd s"]),
+                ("sadd s a", &[]),
+                ("srem s zz", &[]),
+                ("srem s a", &["srem s"]),
+                ("spop s", &["spop s", "del s"]),
+                ("sadd s a b c", &["sadd s"]),
+                ("spop s 0", &[]),
+                ("spop s 2", &["spop s"]),
+                ("spop s 5", &["spop s", "del s"]),
+                ("spop s", &[]),
+                ("sadd s a b", &["sadd s"]),
+                ("smove s t a", &["srem s", "sadd t"]),
+                ("smove s t zz", &[]),
+                ("smove s t b", &["srem s", "del s", "sadd t"]),
+                ("sadd t a", &[]),
+                ("smove t t a", &[]),
+                ("sadd u a", &["sadd u"]),
+                ("smove u t a", &["srem u", "del u"]),
+                ("sadd x 1 2", &["sadd x"]),
+                ("sadd y 2 3", &["sadd y"]),
+                ("sinterstore d x y", &["sinterstore d"]),
+                ("sinterstore d x nok", &["del d"]),
+                ("sinterstore d x nok", &[]),
+                ("sunionstore d x y", &["sunionstore d"]),
+                ("sdiffstore d x y", &["sdiffstore d"]),
+                ("sdiffstore d x x", &["del d"]),
+                ("sunionstore d nok nok2", &[]),
+                ("sadd w 1", &["sadd w"]),
+                ("sinterstore w w", &["sinterstore w"]),
+                ("sinterstore w nok", &["del w"]),
+            ],
+        );
+        let mut st = store("AKEmn");
+        check(
+            &mut st,
+            &[
+                ("sadd s a", &["new s", "sadd s"]),
+                ("smembers nos", &["keymiss nos"]),
+                ("sismember nos a", &["keymiss nos"]),
+                ("scard nos", &["keymiss nos"]),
+                ("srandmember nos", &["keymiss nos"]),
+                ("sinter nos s", &["keymiss nos"]),
+                ("sunion nos s", &["keymiss nos"]),
+                ("sdiff nos s", &["keymiss nos"]),
+                ("sinterstore d nos s", &["keymiss nos"]),
+                (
+                    "sunionstore d nos s",
+                    &["keymiss nos", "new d", "sunionstore d"],
+                ),
+                ("spop nos", &[]),
+                ("srem nos a", &[]),
+                ("smove nos s a", &[]),
+                (
+                    "smove s nos2 a",
+                    &["srem s", "del s", "new nos2", "sadd nos2"],
+                ),
+                ("sscan nos 0", &["keymiss nos"]),
+            ],
+        );
+    }
+
     use super::*;
 
     use crate::command::test_args as args;

@@ -697,6 +697,26 @@ mod tests {
     }
 
     #[test]
+    fn sort_store_raises_sortstore_or_del() {
+        use crate::command::keys::event_script::{check, drain, store};
+        let mut st = store("AKEmn");
+        check(&mut st, &[("rpush l 3 1 2", &["new l", "rpush l"])]);
+        let mut sort = |st: &mut Store, v: &[&str]| {
+            let a = crate::command::test_args(v);
+            let o = Options::parse(&a, false).expect("valid options");
+            sort_on_store(st, 0, &a[1], &o)
+        };
+        assert_eq!(sort(&mut st, &["sort", "l", "store", "d"]), Reply::Int(3));
+        assert_eq!(drain(&mut st), ["new d", "sortstore d"]);
+        sort(&mut st, &["sort", "l", "store", "d"]);
+        assert_eq!(drain(&mut st), ["sortstore d"]);
+        sort(&mut st, &["sort", "nol", "store", "d"]);
+        assert_eq!(drain(&mut st), ["keymiss nol", "del d"]);
+        sort(&mut st, &["sort", "nol", "store", "d"]);
+        assert_eq!(drain(&mut st), ["keymiss nol"]);
+    }
+
+    #[test]
     fn weights_follow_strtod() {
         assert_eq!(weight(b"10"), Some(10.0));
         assert_eq!(weight(b" 2"), Some(2.0));

@@ -676,6 +676,82 @@ mod tests {
     use crate::command::test_args as args;
 
     #[test]
+    fn string_commands_raise_redis_events() {
+        use crate::command::keys::event_script::{check, store};
+        let mut st = store("KEA");
+        check(
+            &mut st,
+            &[
+                ("set a 1", &["set a"]),
+                ("set a 2 xx", &["set a"]),
+                ("set b 1 xx", &[]),
+                ("set a 3 nx", &[]),
+                ("set a 4 get", &["set a"]),
+                ("set a 5 px 100000", &["set a", "expire a"]),
+                ("set a 6 keepttl", &["set a"]),
+                ("set a 7 exat 1", &["set a", "expire a"]),
+                ("set a 8 pxat 1 get", &["expired a", "set a", "expire a"]),
+                ("setnx a 1", &["expired a", "set a"]),
+                ("setnx c 1", &["set c"]),
+                ("setex d 10 v", &["set d", "expire d"]),
+                ("psetex e 1000 v", &["set e", "expire e"]),
+                ("getset a 9", &["set a"]),
+                ("getdel a", &["del a"]),
+                ("getdel a", &[]),
+                ("getex c ex 100", &["expire c"]),
+                ("getex c persist", &["persist c"]),
+                ("getex c", &[]),
+                ("getex c px 0", &[]),
+                ("getex c exat 1", &["del c"]),
+                ("getex nokey ex 10", &[]),
+                ("mset m1 1 m2 2", &["set m1", "set m2"]),
+                ("msetnx m1 1 m3 3", &[]),
+                ("msetnx m3 3 m4 4", &["set m3", "set m4"]),
+                ("append ap x", &["append ap"]),
+                ("append ap y", &["append ap"]),
+                ("setrange sr 2 x", &["setrange sr"]),
+                ("setrange sr 0 \"\"", &[]),
+                ("setrange nosr 0 \"\"", &[]),
+                ("incr i", &["incrby i"]),
+                ("decr i", &["incrby i"]),
+                ("incrby i 5", &["incrby i"]),
+                ("decrby i 2", &["incrby i"]),
+                ("incrbyfloat f 1.5", &["incrbyfloat f"]),
+                ("incr ap", &[]),
+                ("incrbyfloat i 1", &["incrbyfloat i"]),
+                ("getex sr persist", &[]),
+            ],
+        );
+        let mut st = store("AKEmn");
+        check(
+            &mut st,
+            &[
+                ("set a 1", &["new a", "set a"]),
+                ("set a 2", &["set a"]),
+                ("set nx1 1 get", &["keymiss nx1", "new nx1", "set nx1"]),
+                ("set a 3 get", &["set a"]),
+                ("get zz", &["keymiss zz"]),
+                ("mget zz a yy", &["keymiss zz", "keymiss yy"]),
+                ("getset gs 1", &["keymiss gs", "new gs", "set gs"]),
+                ("getdel gd", &["keymiss gd"]),
+                ("getex ge", &["keymiss ge"]),
+                ("strlen zz", &["keymiss zz"]),
+                ("getrange zz 0 1", &["keymiss zz"]),
+                ("substr zz 0 1", &["keymiss zz"]),
+                ("append ap x", &["new ap", "append ap"]),
+                ("setrange sr 1 x", &["new sr", "setrange sr"]),
+                ("incr i", &["new i", "incrby i"]),
+                ("incrbyfloat f 1", &["new f", "incrbyfloat f"]),
+                ("lcs zz a", &["keymiss zz"]),
+                ("setnx a 1", &[]),
+                ("msetnx q 1 a 2", &[]),
+                ("set x y exat 1", &["new x", "set x", "expire x"]),
+                ("get x", &["expired x", "keymiss x"]),
+            ],
+        );
+    }
+
+    #[test]
     fn getrange_matches_redis_edges() {
         assert_eq!(clamp_range(0, -1, 5), Some((0, 4)));
         assert_eq!(clamp_range(-3, -1, 5), Some((2, 4)));

@@ -835,6 +835,79 @@ pub fn zscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sorted_set_commands_raise_redis_events() {
+        use crate::command::keys::event_script::{check, store};
+        let mut st = store("KEA");
+        check(
+            &mut st,
+            &[
+                ("zadd z 1 a 2 b", &["zadd z"]),
+                ("zadd z 1 a", &[]),
+                ("zadd z 5 a", &["zadd z"]),
+                ("zadd z nx 1 a", &[]),
+                ("zadd z xx 1 c", &[]),
+                ("zadd z incr 1 a", &["zincr z"]),
+                ("zadd z gt 1 a", &[]),
+                ("zadd z ch 7 a", &["zadd z"]),
+                ("zincrby z 1 a", &["zincr z"]),
+                ("zincrby z 1 new", &["zincr z"]),
+                ("zrem z zz", &[]),
+                ("zrem z new", &["zrem z"]),
+                ("zpopmin z", &["zpopmin z"]),
+                ("zpopmax z 0", &[]),
+                ("zpopmax z", &["zpopmax z", "del z"]),
+                ("zpopmin z", &[]),
+                ("zadd z 1 a 2 b 3 c 4 d", &["zadd z"]),
+                ("zremrangebyscore z 10 20", &[]),
+                ("zremrangebyscore z 1 1", &["zremrangebyscore z"]),
+                ("zremrangebyrank z 0 0", &["zremrangebyrank z"]),
+                ("zremrangebylex z [a [c", &["zremrangebylex z"]),
+                ("zremrangebylex z - +", &["zremrangebylex z", "del z"]),
+                ("zadd z 1 a 2 b", &["zadd z"]),
+                ("zrangestore d z 0 -1", &["zrangestore d"]),
+                ("zrangestore d z 5 6", &["del d"]),
+                ("zrangestore d z 5 6", &[]),
+                ("zincrby zi 1 a", &["zincr zi"]),
+            ],
+        );
+        let mut st = store("AKEmn");
+        check(
+            &mut st,
+            &[
+                ("zadd z 1 a", &["new z", "zadd z"]),
+                ("zscore noz a", &["keymiss noz"]),
+                ("zrange noz 0 1", &["keymiss noz"]),
+                ("zcard noz", &["keymiss noz"]),
+                ("zrank noz a", &["keymiss noz"]),
+                ("zcount noz 0 1", &["keymiss noz"]),
+                ("zrangebyscore noz 0 1", &["keymiss noz"]),
+                ("zmscore noz a", &["keymiss noz"]),
+                ("zrandmember noz", &["keymiss noz"]),
+                ("zrangestore d3 noz 0 1", &["keymiss noz"]),
+                ("zpopmin noz", &[]),
+                ("zrem noz a", &[]),
+                ("zincrby z2 1 a", &["new z2", "zincr z2"]),
+                ("zscan noz 0", &["keymiss noz"]),
+                ("zremrangebyrank noz 0 1", &[]),
+                ("zrangestore d z 0 -1", &["new d", "zrangestore d"]),
+                ("zrangestore d z 0 -1", &["zrangestore d"]),
+            ],
+        );
+    }
+
+    #[test]
+    fn zmpop_raises_the_pop_event_then_del() {
+        use crate::command::keys::event_script::{check, drain, store};
+        let mut st = store("KEA");
+        check(&mut st, &[("zadd z 1 a 2 b", &["zadd z"])]);
+        let key = Bytes::from_static(b"z");
+        multi::mpop_from(&mut st, 0, &key, false, 1);
+        assert_eq!(drain(&mut st), ["zpopmin z"]);
+        multi::mpop_from(&mut st, 0, &key, true, 5);
+        assert_eq!(drain(&mut st), ["zpopmax z", "del z"]);
+    }
+
     use super::*;
 
     use crate::command::test_args as args;

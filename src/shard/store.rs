@@ -516,6 +516,35 @@ mod tests {
     use super::*;
     use crate::shard::value::Str;
 
+    #[test]
+    fn active_expiry_raises_expired_for_every_key_it_deletes() {
+        let mut st = Store::new(2);
+        st.notify_flags = notify::parse_flags("Ex");
+        st.now = 1000;
+        for i in 0..50u32 {
+            st.insert(1, format!("k{i}").as_bytes(), s(b"v"), 1001);
+        }
+        st.insert(1, b"stays", s(b"v"), 0);
+        assert!(st.events.is_empty(), "new is not enabled");
+        st.now = 1002;
+        let mut rng = SmallRng::seed_from_u64(7);
+        while st.db(1).volatile_len() > 0 {
+            st.expire_sample(1, &mut rng, 20);
+        }
+        let mut keys: Vec<Vec<u8>> = st
+            .events
+            .iter()
+            .map(|e| {
+                assert_eq!((e.db, e.event, e.class), (1, "expired", notify::EXPIRED));
+                e.key.to_vec()
+            })
+            .collect();
+        keys.sort();
+        let mut want: Vec<Vec<u8>> = (0..50u32).map(|i| format!("k{i}").into_bytes()).collect();
+        want.sort();
+        assert_eq!(keys, want);
+    }
+
     fn s(v: &[u8]) -> Value {
         Value::Str(Str::from_bytes(v))
     }
