@@ -701,7 +701,7 @@ mod tests {
         use crate::command::keys::event_script::{check, drain, store};
         let mut st = store("AKEmn");
         check(&mut st, &[("rpush l 3 1 2", &["new l", "rpush l"])]);
-        let mut sort = |st: &mut Store, v: &[&str]| {
+        let sort = |st: &mut Store, v: &[&str]| {
             let a = crate::command::test_args(v);
             let o = Options::parse(&a, false).expect("valid options");
             sort_on_store(st, 0, &a[1], &o)

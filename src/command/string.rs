@@ -237,11 +237,9 @@ pub fn getex(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
             st.db(db).set_expire(key, at);
             st.notify(notify::GENERIC, "expire", db, key);
         }
-        None if o.persist => {
-            if st.lookup(db, key).is_some_and(|e| e.expire != 0) {
-                st.db(db).set_expire(key, 0);
-                st.notify(notify::GENERIC, "persist", db, key);
-            }
+        None if o.persist && st.lookup(db, key).is_some_and(|e| e.expire != 0) => {
+            st.db(db).set_expire(key, 0);
+            st.notify(notify::GENERIC, "persist", db, key);
         }
         None => {}
     }
