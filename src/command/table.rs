@@ -25,7 +25,7 @@ use futures::future::LocalBoxFuture;
 use std::rc::Rc;
 
 use super::keyspec::{self, KeysFn};
-use super::{connection, keys, list, server, sort, string};
+use super::{connection, keys, list, pubsub, server, sort, string};
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
@@ -354,6 +354,18 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("memory", -2, READONLY, 2, 2, 1, Coordinated(super::memory::memory), ["read", "slow"], "server", "4.0.0", "A container for memory diagnostics commands"),
     row!("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(super::monitor::monitor), ["admin", "slow", "dangerous"], "server", "1.0.0", "Listen for all requests received by the server in real time"),
     row!("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, 0, 0, Local(server::shutdown), ["admin", "slow", "dangerous"], "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
+    // pub/sub
+    row!("subscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(pubsub::subscribe), ["pubsub", "slow"], "pubsub", "2.0.0", "Listens for messages published to channels."),
+    row!("unsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(pubsub::unsubscribe), ["pubsub", "slow"], "pubsub", "2.0.0", "Stops listening to messages posted to channels."),
+    row!("psubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(pubsub::psubscribe), ["pubsub", "slow"], "pubsub", "2.0.0", "Listens for messages published to channels that match one or more patterns."),
+    row!("punsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(pubsub::punsubscribe), ["pubsub", "slow"], "pubsub", "2.0.0", "Stops listening to messages published to channels that match one or more patterns."),
+    row!("publish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, 0, 0, 0, Local(pubsub::publish), ["pubsub", "fast"], "pubsub", "2.0.0", "Posts a message to a channel."),
+    row!("pubsub", -2, PUBSUB | LOADING | STALE, 0, 0, 0, Local(pubsub::pubsub), ["pubsub", "slow"], "pubsub", "2.8.0", "A container for Pub/Sub commands."),
+    row!("ssubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, 1, -1, 1, Local(pubsub::ssubscribe), ["pubsub", "slow"], "pubsub", "7.0.0", "Listens for messages published to shard channels."),
+    row!("sunsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 1, -1, 1, Local(pubsub::sunsubscribe), ["pubsub", "slow"], "pubsub", "7.0.0", "Stops listening to messages posted to shard channels."),
+    row!("spublish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, 1, 1, 1, Local(pubsub::spublish), ["pubsub", "fast"], "pubsub", "7.0.0", "Post a message to a shard channel"),
+    // transactions
+    // scripting and functions (rows owned by command/scripting.rs)
 ];
 
 /// Finds a command by name, case-insensitively, without allocating.

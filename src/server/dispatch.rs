@@ -17,6 +17,7 @@ use futures::future::join_all;
 use super::session::{ReplyMode, Session};
 use crate::command::errors;
 use crate::command::fanout::{self, Fanout};
+use crate::command::pubsub;
 use crate::command::table::{self, flags, CommandSpec, CoordFn, Handler};
 use crate::observe::Call;
 use crate::resp::{encode, Proto, Reply};
@@ -226,6 +227,18 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
         reject(sh, Some(spec), &reply);
         return Route::Done(reply);
     }
+    if s.subscribed() {
+        if !pubsub::allowed_while_subscribed(spec.name) {
+            let reply = pubsub::not_allowed_while_subscribed(spec.name);
+            reject(sh, Some(spec), &reply);
+            return Route::Done(reply);
+        }
+        if spec.name == "ping" {
+            let reply = pubsub::subscribed_ping(&args);
+            account(sh, s, spec, &args, std::time::Duration::ZERO, &reply);
+            return Route::Done(reply);
+        }
+    }
     match spec.handler {
         Handler::Local(f) => {
             let start = Instant::now();
@@ -260,7 +273,7 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
 
 /// Counts a command run on this connection's core (statistics, slow log,
 /// latency events, MONITOR).
-fn account(
+pub(crate) fn account(
     sh: &Shard,
     s: &Session,
     spec: &'static CommandSpec,
@@ -278,7 +291,7 @@ fn account(
 }
 
 /// `args` as a single-shard command of this session.
-fn cmd(spec: &'static CommandSpec, s: &Session, args: Vec<Bytes>) -> Cmd {
+pub(crate) fn cmd(spec: &'static CommandSpec, s: &Session, args: Vec<Bytes>) -> Cmd {
     Cmd {
         spec,
         db: s.db,
@@ -289,7 +302,7 @@ fn cmd(spec: &'static CommandSpec, s: &Session, args: Vec<Bytes>) -> Cmd {
 }
 
 /// The one shard owning every key of the command, if there is one.
-fn single_shard(sh: &Shard, spec: &CommandSpec, args: &[Bytes]) -> Option<ShardId> {
+pub(crate) fn single_shard(sh: &Shard, spec: &CommandSpec, args: &[Bytes]) -> Option<ShardId> {
     let mut keys = spec
         .key_positions(args.len())
         .map(|p| sh.slots.shard_of(&args[p]));

@@ -29,9 +29,36 @@ pub struct Session {
     /// MONITOR's feed of other commands' lines, once MONITOR ran.
     pub monitor: Option<futures::channel::mpsc::UnboundedReceiver<bytes::Bytes>>,
     pub info: Rc<RefCell<ClientInfo>>,
+    /// Pub/Sub subscriptions and their message queue, once subscribed.
+    pub sub: Option<crate::pubsub::Subscription>,
 }
 
 impl Session {
+    /// In RESP2 subscribed mode: only the subscribe family, PING, QUIT and
+    /// RESET may run.
+    pub fn subscribed(&self) -> bool {
+        self.proto == Proto::Resp2 && self.sub.as_ref().is_some_and(|s| !s.is_empty())
+    }
+
+    /// The connection is closing: drop its subscriptions.
+    pub fn end(&mut self, sh: &crate::shard::core::Shard) {
+        if let Some(mut sub) = self.sub.take() {
+            sh.shared.pubsub.unsubscribe_all(&mut sub);
+        }
+    }
+
+    /// Mirrors the subscription counts into CLIENT LIST.
+    pub fn sync_subscriptions(&self) {
+        let mut info = self.info.borrow_mut();
+        if let Some(sub) = &self.sub {
+            info.sub = sub.channels.len();
+            info.psub = sub.patterns.len();
+            info.ssub = sub.shard_channels.len();
+        } else {
+            (info.sub, info.psub, info.ssub) = (0, 0, 0);
+        }
+    }
+
     pub fn new(info: Rc<RefCell<ClientInfo>>, authed: bool) -> Session {
         let id = info.borrow().id;
         Session {
@@ -44,6 +71,7 @@ impl Session {
             no_touch: false,
             monitor: None,
             info,
+            sub: None,
         }
     }
 }
