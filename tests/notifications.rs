@@ -89,6 +89,17 @@ const SCRIPT: &[&str] = &[
     "EXPIRE e -1",
     "EXISTS e",
     "TYPE ap",
+    "GET nokey",
+    "MGET {g}x {g}y",
+    "STRLEN nokey",
+    "TTL nokey",
+    "LLEN nokey",
+    "HGET nokey f",
+    "SMEMBERS nokey",
+    "ZSCORE nokey m",
+    "ZUNION 2 {z}nok {z}nok2",
+    "SINTERCARD 2 {t}nok {t}nok2",
+    "SORT_RO nokey",
     // lists
     "LPUSH l a b",
     "RPUSH l c",
@@ -297,10 +308,11 @@ fn prepare(mut con: Connection, flags: &str) -> Connection {
     con
 }
 
-/// Each command of `SCRIPT` with the events real Redis raised for it.
-fn reference_events() -> Vec<(&'static str, Vec<String>)> {
+/// Each command of `SCRIPT` with the events real Redis raised for it with
+/// `notify-keyspace-events` set to `flags`.
+fn reference_events(flags: &str) -> Vec<(&'static str, Vec<String>)> {
     let redis = common::start_redis();
-    let mut con = prepare(redis.client(), "KEA");
+    let mut con = prepare(redis.client(), flags);
     let mut sub_con = redis.client();
     let mut sub = Subscriber::new(&mut sub_con);
     SCRIPT
@@ -312,25 +324,40 @@ fn reference_events() -> Vec<(&'static str, Vec<String>)> {
         .collect()
 }
 
+/// Runs `SCRIPT` on `srv` and on redis-server with `flags` and asserts that
+/// every command raised the same events.
+fn same_events_as_redis(srv: &common::Server, flags: &str) {
+    let want = reference_events(flags);
+    assert!(
+        want.iter().filter(|(_, e)| !e.is_empty()).count() > 100,
+        "the reference server raised events"
+    );
+    let mut con = prepare(srv.client(), flags);
+    let mut sub_con = srv.client();
+    let mut sub = Subscriber::new(&mut sub_con);
+    let mut wrong = Vec::new();
+    for (line, events) in &want {
+        run(&mut con, line);
+        let got = sub.events(events.len());
+        if got != *events {
+            wrong.push(format!("{line}\n  redis:  {events:?}\n  lanner: {got:?}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} commands differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
 common::shard_tests! {
     fn every_command_raises_the_events_redis_raises(srv: &Server) {
-        let want = reference_events();
-        assert!(
-            want.iter().filter(|(_, e)| !e.is_empty()).count() > 100,
-            "the reference server raised events"
-        );
-        let mut con = prepare(srv.client(), "KEA");
-        let mut sub_con = srv.client();
-        let mut sub = Subscriber::new(&mut sub_con);
-        let mut wrong = Vec::new();
-        for (line, events) in &want {
-            run(&mut con, line);
-            let got = sub.events(events.len());
-            if got != *events {
-                wrong.push(format!("{line}\n  redis:  {events:?}\n  lanner: {got:?}"));
-            }
-        }
-        assert!(wrong.is_empty(), "{} commands differ:\n{}", wrong.len(), wrong.join("\n"));
+        same_events_as_redis(srv, "KEA");
+    }
+
+    fn read_misses_and_new_keys_raise_keymiss_and_new_as_redis(srv: &Server) {
+        same_events_as_redis(srv, "AKEmn");
     }
 
     fn expired_events_drive_a_callback_for_every_key(srv: &Server) {
