@@ -538,9 +538,10 @@ pub fn scan<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBo
         };
         let db = s.db;
         let walk: Step = Box::new(move |shard: &Shard| {
-            let st = shard.store.borrow();
+            let mut st = shard.store.borrow_mut();
+            st.refresh_clock();
             let mut keys = Vec::new();
-            let left = st.db_ref(db).scan(remaining, count, st.now, |k, e| {
+            let left = st.scan(db, remaining, count, |k, e| {
                 let type_ok = type_filter
                     .as_deref()
                     .is_none_or(|t| t == e.value.type_name());

@@ -170,16 +170,18 @@ impl Db {
     }
 
     /// One SCAN step over positions `[0, remaining)`, walked downwards:
-    /// visits about `count` positions, calls `f` on live keys and returns the
-    /// new `remaining` (0 when the database is done). `remaining` is clamped
-    /// to the table's length, which can only have shrunk by removals, and
-    /// removals move the last entry into an earlier hole, never past the cursor.
+    /// visits about `count` positions, calls `f` on live keys and `expired`
+    /// on expired ones, and returns the new `remaining` (0 when the database
+    /// is done). `remaining` is clamped to the table's length, which can only
+    /// have shrunk by removals, and removals move the last entry into an
+    /// earlier hole, never past the cursor.
     pub fn scan(
         &self,
         remaining: usize,
         count: usize,
         now: u64,
         mut f: impl FnMut(&[u8], &Entry),
+        mut expired: impl FnMut(&[u8]),
     ) -> usize {
         let mut pos = remaining.min(self.map.len());
         let stop = pos.saturating_sub(count.max(1));
@@ -188,6 +190,8 @@ impl Db {
             let (k, e) = self.map.get_index(pos).expect("position below len");
             if e.expire == 0 || now <= e.expire {
                 f(k, e);
+            } else {
+                expired(k);
             }
         }
         pos
@@ -366,6 +370,24 @@ impl Store {
         self.notify(notify::EXPIRED, "expired", db, key);
     }
 
+    /// One SCAN step of database `db` (`Db::scan`) that deletes the expired
+    /// keys it passes, raising "expired", as Redis 7.0's SCAN does. The
+    /// deletions only move entries within the positions already walked.
+    pub fn scan(
+        &mut self,
+        db: usize,
+        remaining: usize,
+        count: usize,
+        f: impl FnMut(&[u8], &Entry),
+    ) -> usize {
+        let mut expired: Vec<CompactBytes> = Vec::new();
+        let left = self.dbs[db].scan(remaining, count, self.now, f, |k| expired.push(k.into()));
+        for k in expired {
+            self.live_index(db, &k);
+        }
+        left
+    }
+
     /// One active-expiry sample of database `db` (`Db::expire_sample`),
     /// raising "expired" for each key it deletes; returns (sampled, expired).
     pub fn expire_sample(&mut self, db: usize, rng: &mut SmallRng, n: usize) -> (usize, usize) {
@@ -517,6 +539,31 @@ mod tests {
     use crate::shard::value::Str;
 
     #[test]
+    fn scan_deletes_the_expired_keys_it_passes() {
+        let mut st = Store::new(1);
+        st.notify_flags = notify::parse_flags("KEA");
+        st.now = 1000;
+        for i in 0..30u32 {
+            let ttl = if i % 3 == 0 { 1001 } else { 0 };
+            st.insert(0, format!("k{i}").as_bytes(), s(b"v"), ttl);
+        }
+        st.now = 1002;
+        let mut live = Vec::new();
+        let mut remaining = usize::MAX;
+        loop {
+            remaining = st.scan(0, remaining, 7, |k, _| live.push(k.to_vec()));
+            if remaining == 0 {
+                break;
+            }
+        }
+        assert_eq!(live.len(), 20);
+        assert_eq!(st.db(0).len(), 20);
+        assert_eq!(st.stats.expired, 10);
+        assert_eq!(st.events.len(), 10);
+        assert!(st.events.iter().all(|e| e.event == "expired"));
+    }
+
+    #[test]
     fn active_expiry_raises_expired_for_every_key_it_deletes() {
         let mut st = Store::new(2);
         st.notify_flags = notify::parse_flags("Ex");
@@ -599,9 +646,15 @@ mod tests {
         let mut remaining = usize::MAX;
         let mut step = 0u32;
         loop {
-            remaining = st.db(0).scan(remaining, 10, 0, |k, _| {
-                seen.insert(k.to_vec());
-            });
+            remaining = st.db(0).scan(
+                remaining,
+                10,
+                0,
+                |k, _| {
+                    seen.insert(k.to_vec());
+                },
+                |_| {},
+            );
             // Churn between steps: drop temporaries, add new keys.
             st.db(0).remove(format!("temp{step}").as_bytes());
             st.insert(0, format!("new{step}").as_bytes(), s(b"v"), 0);
