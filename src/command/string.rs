@@ -288,6 +288,12 @@ pub fn msetnx(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     Reply::Int(1)
 }
 
+/// How many of the keys `a[1..]` exist, looked up as writes (MSETNX's
+/// probe: no "keymiss", unlike EXISTS).
+fn count_existing(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    Reply::Int(a[1..].iter().filter(|k| st.exists(db, k)).count() as i64)
+}
+
 pub fn msetnx_spanning<'a>(
     sh: &'a Rc<Shard>,
     s: &'a mut Session,
@@ -297,7 +303,7 @@ pub fn msetnx_spanning<'a>(
         if let Some(e) = mset_odd(&a) {
             return e;
         }
-        fanout::msetnx(sh, s, a, super::keys::exists, mset).await
+        fanout::msetnx(sh, s, a, count_existing, mset).await
     })
 }
 
