@@ -22,7 +22,9 @@ pub(super) fn module(lua: &Lua) -> mlua::Result<Table> {
         ("bxor", |lua, a| fold(lua, a, |x, y| x ^ y)),
         ("lshift", |lua, a| shift(lua, a, |b, n| b << n)),
         ("rshift", |lua, a| shift(lua, a, |b, n| b >> n)),
-        ("arshift", |lua, a| shift(lua, a, |b, n| ((b as i32) >> n) as u32)),
+        ("arshift", |lua, a| {
+            shift(lua, a, |b, n| ((b as i32) >> n) as u32)
+        }),
         ("rol", |lua, a| shift(lua, a, u32::rotate_left)),
         ("ror", |lua, a| shift(lua, a, u32::rotate_right)),
         ("bswap", |lua, a| Ok(barg(lua, a, 1)?.swap_bytes() as i32)),
@@ -119,14 +121,20 @@ mod tests {
             "5 -1 -2147483648 2 0"
         );
         assert_eq!(
-            list(&lua, "bit.tobit(0.5), bit.tobit(-0.5), bit.tobit(1.5), bit.tobit(-1.5), bit.tobit(2.5)"),
+            list(
+                &lua,
+                "bit.tobit(0.5), bit.tobit(-0.5), bit.tobit(1.5), bit.tobit(-1.5), bit.tobit(2.5)"
+            ),
             "0 0 2 -2 2"
         );
         assert_eq!(
             list(&lua, "bit.tobit(0/0), bit.tobit(1/0), bit.tobit(-1/0), bit.tobit(1e300), bit.tobit(2^53+1)"),
             "0 0 0 -2013235812 0"
         );
-        assert_eq!(list(&lua, "bit.tobit(2^31-0.5), bit.tobit(-2^31-0.5)"), "-2147483648 -2147483648");
+        assert_eq!(
+            list(&lua, "bit.tobit(2^31-0.5), bit.tobit(-2^31-0.5)"),
+            "-2147483648 -2147483648"
+        );
         assert_eq!(list(&lua, "bit.tobit('0x10'), bit.tobit(' 12 ')"), "16 12");
     }
 
@@ -166,14 +174,32 @@ mod tests {
     fn non_numbers_are_rejected_with_lauxlib_messages() {
         let lua = test_lua();
         let cases = [
-            ("bit.band(1, 'x')", "bad argument #2 to 'band' (number expected, got string)"),
-            ("bit.tobit()", "bad argument #1 to 'tobit' (number expected, got no value)"),
-            ("bit.tohex(1, nil)", "bad argument #2 to 'tohex' (number expected, got nil)"),
-            ("bit.band()", "bad argument #1 to 'band' (number expected, got no value)"),
-            ("bit.bor(1, {})", "bad argument #2 to 'bor' (number expected, got table)"),
+            (
+                "bit.band(1, 'x')",
+                "bad argument #2 to 'band' (number expected, got string)",
+            ),
+            (
+                "bit.tobit()",
+                "bad argument #1 to 'tobit' (number expected, got no value)",
+            ),
+            (
+                "bit.tohex(1, nil)",
+                "bad argument #2 to 'tohex' (number expected, got nil)",
+            ),
+            (
+                "bit.band()",
+                "bad argument #1 to 'band' (number expected, got no value)",
+            ),
+            (
+                "bit.bor(1, {})",
+                "bad argument #2 to 'bor' (number expected, got table)",
+            ),
         ];
         for (call, want) in cases {
-            let got = eval(&lua, &format!("local ok, e = pcall(function() return {call} end) return e"));
+            let got = eval(
+                &lua,
+                &format!("local ok, e = pcall(function() return {call} end) return e"),
+            );
             assert!(got.ends_with(want), "{call}: {got}");
             assert!(got.contains(":1: "), "{call}: no position in {got}");
         }

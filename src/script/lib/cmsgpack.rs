@@ -241,7 +241,11 @@ fn unpack_full(
         ));
     }
     let decode_all = limit == 0 && offset == 0;
-    let limit = if decode_all { i64::from(i32::MAX) } else { limit };
+    let limit = if decode_all {
+        i64::from(i32::MAX)
+    } else {
+        limit
+    };
     let mut cur = Cursor {
         s: &s,
         at: offset as usize,
@@ -355,7 +359,9 @@ fn decode(lua: &Lua, cur: &mut Cursor, top: usize) -> Result<Value, DecodeError>
     loop {
         let done = match frames.last() {
             Some(Frame::Array { left: 0, .. }) => true,
-            Some(Frame::Map { left: 0, key: None, .. }) => true,
+            Some(Frame::Map {
+                left: 0, key: None, ..
+            }) => true,
             _ => false,
         };
         let value = if done {
@@ -535,7 +541,10 @@ mod tests {
     fn positive_integers_use_the_smallest_format() {
         let lua = test_lua();
         assert_eq!(
-            hex(&lua, "cmsgpack.pack(0, 127, 128, 255, 256, 65535, 65536, 2^32-1, 2^32, 2^53)"),
+            hex(
+                &lua,
+                "cmsgpack.pack(0, 127, 128, 255, 256, 65535, 65536, 2^32-1, 2^32, 2^53)"
+            ),
             "007fcc80ccffcd0100cdffffce00010000ceffffffffcf0000000100000000cf0020000000000000"
         );
     }
@@ -544,7 +553,10 @@ mod tests {
     fn negative_integers_of_every_width() {
         let lua = test_lua();
         assert_eq!(
-            hex(&lua, "cmsgpack.pack(-1, -32, -33, -128, -129, -32768, -32769, -2^31, -2^31-1, -2^53)"),
+            hex(
+                &lua,
+                "cmsgpack.pack(-1, -32, -33, -128, -129, -32768, -32769, -2^31, -2^31-1, -2^53)"
+            ),
             "ffe0d0dfd080d1ff7fd18000d2ffff7fffd280000000d3ffffffff7fffffffd3ffe0000000000000"
         );
     }
@@ -566,7 +578,10 @@ mod tests {
     fn tables_nil_and_booleans() {
         let lua = test_lua();
         assert_eq!(
-            hex(&lua, "cmsgpack.pack({1,2,3}, {a=1}, {}, {[2]=1}, {1,nil,3}, true, false, nil)"),
+            hex(
+                &lua,
+                "cmsgpack.pack({1,2,3}, {a=1}, {}, {[2]=1}, {1,nil,3}, true, false, nil)"
+            ),
             "9301020381a16101908102018201010303c3c2c0"
         );
         assert_eq!(hex(&lua, "cmsgpack.pack({[1.5]=1})"), "81ca3fc0000001");
@@ -597,7 +612,10 @@ mod tests {
         for (expr, want) in cases {
             assert_eq!(hex(&lua, expr), want, "{expr}");
         }
-        assert_eq!(eval(&lua, "return #cmsgpack.pack(string.rep('a',65536))"), "Integer(65541)");
+        assert_eq!(
+            eval(&lua, "return #cmsgpack.pack(string.rep('a',65536))"),
+            "Integer(65541)"
+        );
     }
 
     #[test]
@@ -608,7 +626,10 @@ mod tests {
         assert_eq!(list(&lua, "cmsgpack.unpack_one('\\1\\2\\3', 2)"), "-1 3");
         assert_eq!(list(&lua, "cmsgpack.unpack_one('\\1\\2\\3', 3)"), "-1");
         assert_eq!(list(&lua, "cmsgpack.unpack_limit('\\1\\2\\3', 2)"), "2 1 2");
-        assert_eq!(list(&lua, "cmsgpack.unpack_limit('\\1\\2\\3', 2, 1)"), "-1 2 3");
+        assert_eq!(
+            list(&lua, "cmsgpack.unpack_limit('\\1\\2\\3', 2, 1)"),
+            "-1 2 3"
+        );
         assert_eq!(list(&lua, "cmsgpack.unpack_limit('\\1\\2\\3', 0)"), "1 2 3");
         assert_eq!(list(&lua, "cmsgpack.unpack_limit('\\1\\2\\3', 0, 1)"), "1");
         assert_eq!(list(&lua, "cmsgpack.unpack('')"), "");
@@ -636,35 +657,80 @@ mod tests {
             eval(&lua, "return cjson.encode(cmsgpack.unpack(cmsgpack.pack({1, 'two', {x = {true, false}}, 0.25, -70000})))"),
             "[1,\"two\",{\"x\":[true,false]},0.25,-70000]"
         );
-        assert_eq!(eval(&lua, "return cjson.encode(cmsgpack.unpack('\\130\\1\\2\\3\\4'))"), "[2,null,4]");
-        assert_eq!(eval(&lua, "return cjson.encode(cmsgpack.unpack('\\147\\1\\192\\3'))"), "[1,null,3]");
+        assert_eq!(
+            eval(
+                &lua,
+                "return cjson.encode(cmsgpack.unpack('\\130\\1\\2\\3\\4'))"
+            ),
+            "[2,null,4]"
+        );
+        assert_eq!(
+            eval(
+                &lua,
+                "return cjson.encode(cmsgpack.unpack('\\147\\1\\192\\3'))"
+            ),
+            "[1,null,3]"
+        );
     }
 
     #[test]
     fn errors_match_redis() {
         let lua = test_lua();
         let cases = [
-            ("cmsgpack.unpack_one, '\\1\\2\\3', 4", "Start offset 4 greater than input length 3."),
-            ("cmsgpack.unpack_one, '\\1', -1", "Invalid request to unpack with offset of -1 and limit of 1."),
-            ("cmsgpack.unpack_limit, '\\1', -1", "Invalid request to unpack with offset of 0 and limit of 1."),
+            (
+                "cmsgpack.unpack_one, '\\1\\2\\3', 4",
+                "Start offset 4 greater than input length 3.",
+            ),
+            (
+                "cmsgpack.unpack_one, '\\1', -1",
+                "Invalid request to unpack with offset of -1 and limit of 1.",
+            ),
+            (
+                "cmsgpack.unpack_limit, '\\1', -1",
+                "Invalid request to unpack with offset of 0 and limit of 1.",
+            ),
             ("cmsgpack.unpack, '\\205\\1'", "Missing bytes in input."),
             ("cmsgpack.unpack, '\\147\\1'", "Missing bytes in input."),
-            ("cmsgpack.unpack, '\\219\\0\\0\\0\\5ab'", "Missing bytes in input."),
+            (
+                "cmsgpack.unpack, '\\219\\0\\0\\0\\5ab'",
+                "Missing bytes in input.",
+            ),
             ("cmsgpack.unpack, '\\193'", "Bad data format in input."),
             ("cmsgpack.unpack, '\\196\\1a'", "Bad data format in input."),
-            ("cmsgpack.unpack", "bad argument #1 to '?' (string expected, got no value)"),
-            ("cmsgpack.unpack, {}", "bad argument #1 to '?' (string expected, got table)"),
-            ("cmsgpack.unpack_limit, '\\1'", "bad argument #2 to '?' (number expected, got no value)"),
-            ("cmsgpack.unpack_one, '\\1', 'x'", "bad argument #2 to '?' (number expected, got string)"),
-            ("cmsgpack.pack", "bad argument #0 to '?' (MessagePack pack needs input.)"),
+            (
+                "cmsgpack.unpack",
+                "bad argument #1 to '?' (string expected, got no value)",
+            ),
+            (
+                "cmsgpack.unpack, {}",
+                "bad argument #1 to '?' (string expected, got table)",
+            ),
+            (
+                "cmsgpack.unpack_limit, '\\1'",
+                "bad argument #2 to '?' (number expected, got no value)",
+            ),
+            (
+                "cmsgpack.unpack_one, '\\1', 'x'",
+                "bad argument #2 to '?' (number expected, got string)",
+            ),
+            (
+                "cmsgpack.pack",
+                "bad argument #0 to '?' (MessagePack pack needs input.)",
+            ),
             ("cmsgpack.unpack, '\\129\\192\\1'", "table index is nil"),
-            ("cmsgpack.unpack, '\\129\\203\\255\\248\\0\\0\\0\\0\\0\\0\\1'", "table index is NaN"),
+            (
+                "cmsgpack.unpack, '\\129\\203\\255\\248\\0\\0\\0\\0\\0\\0\\1'",
+                "table index is NaN",
+            ),
         ];
         for (call, want) in cases {
             assert_eq!(err(&lua, call), want, "{call}");
         }
-        assert!(eval(&lua, "local ok, e = pcall(function() return cmsgpack.pack() end) return e")
-            .ends_with(":1: bad argument #0 to 'pack' (MessagePack pack needs input.)"));
+        assert!(eval(
+            &lua,
+            "local ok, e = pcall(function() return cmsgpack.pack() end) return e"
+        )
+        .ends_with(":1: bad argument #0 to 'pack' (MessagePack pack needs input.)"));
     }
 
     #[test]
@@ -678,7 +744,13 @@ mod tests {
             err(&lua, "cmsgpack.unpack, string.rep('\\1', 9000)"),
             "stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)"
         );
-        assert_eq!(eval(&lua, "return select('#', cmsgpack.unpack(string.rep('\\1', 7999)))"), "Integer(7999)");
+        assert_eq!(
+            eval(
+                &lua,
+                "return select('#', cmsgpack.unpack(string.rep('\\1', 7999)))"
+            ),
+            "Integer(7999)"
+        );
         assert_eq!(
             err(&lua, "cmsgpack.unpack, string.rep('\\1', 8000)"),
             "stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)"

@@ -154,7 +154,11 @@ unsafe extern "C-unwind" fn trampoline(state: *mut ffi::lua_State) -> c_int {
         }
         TAG_ARG => {
             let narg = ffi::lua_tointeger(state, 3) as c_int;
-            ffi::luaL_argerror(state, narg, ffi::lua_tolstring(state, 2, std::ptr::null_mut()))
+            ffi::luaL_argerror(
+                state,
+                narg,
+                ffi::lua_tolstring(state, 2, std::ptr::null_mut()),
+            )
         }
         _ => {
             ffi::lua_settop(state, 2);
@@ -239,6 +243,15 @@ fn to_number(lua: &Lua, v: &Value) -> Option<f64> {
         Value::Number(n) => Some(*n),
         Value::String(_) => lua.coerce_number(v.clone()).ok().flatten(),
         _ => None,
+    }
+}
+
+/// A number value as the double Lua holds.
+fn to_number_value(v: &Value) -> f64 {
+    match v {
+        Value::Integer(i) => *i as f64,
+        Value::Number(n) => *n,
+        _ => 0.0,
     }
 }
 

@@ -24,7 +24,10 @@ const MAXALIGN: usize = 8;
 
 pub(super) fn module(lua: &Lua) -> mlua::Result<Table> {
     type F = fn(&Lua, Args) -> LibResult<Ret>;
-    module_table::<F>(lua, vec![("pack", pack), ("unpack", unpack), ("size", size)])
+    module_table::<F>(
+        lua,
+        vec![("pack", pack), ("unpack", unpack), ("size", size)],
+    )
 }
 
 #[derive(Clone, Copy)]
@@ -352,7 +355,10 @@ mod tests {
 
     /// The message of a failing call, without the caller's position.
     fn err(lua: &mlua::Lua, call: &str) -> String {
-        let e = eval(lua, &format!("local ok, e = pcall(function() return {call} end) return e"));
+        let e = eval(
+            lua,
+            &format!("local ok, e = pcall(function() return {call} end) return e"),
+        );
         e.split_once(":1: ").map(|(_, m)| m.to_owned()).unwrap_or(e)
     }
 
@@ -360,11 +366,20 @@ mod tests {
     fn pack_integers_in_both_byte_orders() {
         let lua = test_lua();
         assert_eq!(hex(&lua, "struct.pack('>i', 1)"), "00000001");
-        assert_eq!(hex(&lua, "struct.pack('<i2l', 1, -2)"), "0100feffffffffffffff");
+        assert_eq!(
+            hex(&lua, "struct.pack('<i2l', 1, -2)"),
+            "0100feffffffffffffff"
+        );
         assert_eq!(hex(&lua, "struct.pack('T', 5)"), "0500000000000000");
         assert_eq!(hex(&lua, "struct.pack('>b', 300)"), "2c");
-        assert_eq!(hex(&lua, "struct.pack('<i16', -1)"), "ffffffffffffffff0000000000000000");
-        assert_eq!(hex(&lua, "struct.pack('>I16', 2^70)"), "00000000000000000000000000000000");
+        assert_eq!(
+            hex(&lua, "struct.pack('<i16', -1)"),
+            "ffffffffffffffff0000000000000000"
+        );
+        assert_eq!(
+            hex(&lua, "struct.pack('>I16', 2^70)"),
+            "00000000000000000000000000000000"
+        );
         assert_eq!(hex(&lua, "struct.pack('i0', 1)"), "");
         assert_eq!(eval(&lua, "return struct.pack('i', '12')"), "\x0c\0\0\0");
     }
@@ -388,32 +403,56 @@ mod tests {
         assert_eq!(hex(&lua, "struct.pack('c0', 'ab')"), "6162");
         assert_eq!(hex(&lua, "struct.pack('c', 'ab')"), "61");
         assert_eq!(hex(&lua, "struct.pack('!4 b i', 1, 2)"), "0100000002000000");
-        assert_eq!(hex(&lua, "struct.pack('!4 b d', 1, 2)"), "010000000000000000000040");
+        assert_eq!(
+            hex(&lua, "struct.pack('!4 b d', 1, 2)"),
+            "010000000000000000000040"
+        );
         assert_eq!(hex(&lua, "struct.pack('!2 b i', 1, 2)"), "010002000000");
         assert_eq!(hex(&lua, "struct.pack('! b i', 1, 2)"), "0100000002000000");
-        assert_eq!(hex(&lua, "struct.pack('!4 b c3 x h', 1, 'abc', 7)"), "0161626300000700");
-        assert_eq!(hex(&lua, "struct.pack('!8 i1 i8', 1, 2)"), "01000000000000000200000000000000");
+        assert_eq!(
+            hex(&lua, "struct.pack('!4 b c3 x h', 1, 'abc', 7)"),
+            "0161626300000700"
+        );
+        assert_eq!(
+            hex(&lua, "struct.pack('!8 i1 i8', 1, 2)"),
+            "01000000000000000200000000000000"
+        );
     }
 
     #[test]
     fn unpack_values_then_next_position() {
         let lua = test_lua();
         assert_eq!(list(&lua, "struct.unpack('>I3', 'abc')"), "6382179 4");
-        assert_eq!(list(&lua, "struct.unpack('<i3', '\\255\\255\\255')"), "-1 4");
+        assert_eq!(
+            list(&lua, "struct.unpack('<i3', '\\255\\255\\255')"),
+            "-1 4"
+        );
         assert_eq!(list(&lua, "struct.unpack('bc0', '\\3abc')"), "abc 5");
         assert_eq!(list(&lua, "struct.unpack('', 'abcd', 10)"), "10");
         assert_eq!(list(&lua, "struct.unpack('i0', 'ab')"), "0 1");
-        assert_eq!(list(&lua, "struct.unpack('<d', struct.pack('<d', 0.1))"), "0.1 9");
         assert_eq!(
-            list(&lua, "struct.unpack('>I8', '\\255\\255\\255\\255\\255\\255\\255\\255')"),
+            list(&lua, "struct.unpack('<d', struct.pack('<d', 0.1))"),
+            "0.1 9"
+        );
+        assert_eq!(
+            list(
+                &lua,
+                "struct.unpack('>I8', '\\255\\255\\255\\255\\255\\255\\255\\255')"
+            ),
             "1.844674407371e+19 9"
         );
         assert_eq!(
-            list(&lua, "struct.unpack('>i16', string.rep('\\255', 15) .. '\\254')"),
+            list(
+                &lua,
+                "struct.unpack('>i16', string.rep('\\255', 15) .. '\\254')"
+            ),
             "-2 17"
         );
         assert_eq!(
-            list(&lua, "struct.unpack('>I16', '\\1' .. string.rep('\\0', 14) .. '\\1')"),
+            list(
+                &lua,
+                "struct.unpack('>I16', '\\1' .. string.rep('\\0', 14) .. '\\1')"
+            ),
             "1 17"
         );
         assert_eq!(list(&lua, "struct.unpack('>s h', 'hi\\0\\0\\7')"), "hi 7 6");
@@ -427,7 +466,10 @@ mod tests {
             "struct.unpack('<!4 b B h H i I l d f c2 s', \
              struct.pack('<!4 b B h H i I l d f c2 s', -1, 255, -300, 65535, -7, 4000000000, -2^40, 1.25, 0.5, 'xy', 'zz'))",
         );
-        assert_eq!(got, "-1 255 -300 65535 -7 4000000000 -1099511627776 1.25 0.5 xy zz 42");
+        assert_eq!(
+            got,
+            "-1 255 -300 65535 -7 4000000000 -1099511627776 1.25 0.5 xy zz 42"
+        );
     }
 
     #[test]
@@ -443,26 +485,74 @@ mod tests {
     fn errors_match_redis() {
         let lua = test_lua();
         let cases = [
-            ("struct.pack('i33', 1)", "integral size 33 is larger than limit of 32"),
+            (
+                "struct.pack('i33', 1)",
+                "integral size 33 is larger than limit of 32",
+            ),
             ("struct.pack('!3', 1)", "alignment 3 is not a power of 2"),
-            ("struct.pack('q', 1)", "bad argument #1 to 'pack' (invalid format option 'q')"),
-            ("struct.unpack('i', 'ab')", "bad argument #2 to 'unpack' (data string too short)"),
-            ("struct.unpack('i', 'abcd', 0)", "bad argument #3 to 'unpack' (offset must be 1 or greater)"),
-            ("struct.unpack('i', 'abcd', 6)", "bad argument #2 to 'unpack' (data string too short)"),
-            ("struct.unpack('i', 'abcd', 5)", "bad argument #2 to 'unpack' (data string too short)"),
-            ("struct.unpack('i', 'abcd', -5)", "bad argument #2 to 'unpack' (data string too short)"),
-            ("struct.unpack('c0', 'abcd')", "format 'c0' needs a previous size"),
+            (
+                "struct.pack('q', 1)",
+                "bad argument #1 to 'pack' (invalid format option 'q')",
+            ),
+            (
+                "struct.unpack('i', 'ab')",
+                "bad argument #2 to 'unpack' (data string too short)",
+            ),
+            (
+                "struct.unpack('i', 'abcd', 0)",
+                "bad argument #3 to 'unpack' (offset must be 1 or greater)",
+            ),
+            (
+                "struct.unpack('i', 'abcd', 6)",
+                "bad argument #2 to 'unpack' (data string too short)",
+            ),
+            (
+                "struct.unpack('i', 'abcd', 5)",
+                "bad argument #2 to 'unpack' (data string too short)",
+            ),
+            (
+                "struct.unpack('i', 'abcd', -5)",
+                "bad argument #2 to 'unpack' (data string too short)",
+            ),
+            (
+                "struct.unpack('c0', 'abcd')",
+                "format 'c0' needs a previous size",
+            ),
             ("struct.unpack('s', 'abcd')", "unfinished string in data"),
-            ("struct.size('s')", "bad argument #1 to 'size' (option 's' has no fixed size)"),
-            ("struct.size('c0')", "bad argument #1 to 'size' (option 'c0' has no fixed size)"),
+            (
+                "struct.size('s')",
+                "bad argument #1 to 'size' (option 's' has no fixed size)",
+            ),
+            (
+                "struct.size('c0')",
+                "bad argument #1 to 'size' (option 'c0' has no fixed size)",
+            ),
             ("struct.size('!3')", "alignment 3 is not a power of 2"),
-            ("struct.pack('c5', 'ab')", "bad argument #3 to 'pack' (string too short)"),
+            (
+                "struct.pack('c5', 'ab')",
+                "bad argument #3 to 'pack' (string too short)",
+            ),
             ("struct.pack('i99999999999', 1)", "integral size overflow"),
-            ("struct.pack('i', 'x')", "bad argument #2 to 'pack' (number expected, got string)"),
-            ("struct.pack('i')", "bad argument #2 to 'pack' (number expected, got nil)"),
-            ("struct.pack('iii', 1)", "bad argument #3 to 'pack' (number expected, got nil)"),
-            ("struct.pack()", "bad argument #1 to 'pack' (string expected, got no value)"),
-            ("struct.unpack('i')", "bad argument #2 to 'unpack' (string expected, got no value)"),
+            (
+                "struct.pack('i', 'x')",
+                "bad argument #2 to 'pack' (number expected, got string)",
+            ),
+            (
+                "struct.pack('i')",
+                "bad argument #2 to 'pack' (number expected, got nil)",
+            ),
+            (
+                "struct.pack('iii', 1)",
+                "bad argument #3 to 'pack' (number expected, got nil)",
+            ),
+            (
+                "struct.pack()",
+                "bad argument #1 to 'pack' (string expected, got no value)",
+            ),
+            (
+                "struct.unpack('i')",
+                "bad argument #2 to 'unpack' (string expected, got no value)",
+            ),
         ];
         for (call, want) in cases {
             assert_eq!(err(&lua, call), want, "{call}");
