@@ -21,9 +21,12 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use mlua::{LightUserData, Lua, Table, Value};
+use mlua::{Function, LightUserData, Lua, Table, Value};
 
-use super::{arg_error, create, error, format_g, lua_type_name, Args, LibResult, Ret, MAX_C_STACK};
+use super::{
+    arg_error, create, error, format_g, lua_type_name, Args, LibResult, Ret, ValueStack,
+    MAX_C_STACK,
+};
 
 /// A module table's settings, shared by its functions.
 #[derive(Clone, Copy)]
@@ -56,7 +59,15 @@ impl Default for Config {
     }
 }
 
-type Shared = Rc<Cell<Config>>;
+/// What a module table's functions share: its settings, and Lua's `next`
+/// (taken when the module is made) to walk objects without holding an
+/// mlua reference per member.
+struct Module {
+    cfg: Cell<Config>,
+    next: Function,
+}
+
+type Shared = Rc<Module>;
 
 /// `cjson.null`: JSON null, a NULL light userdata.
 fn null() -> Value {
@@ -64,7 +75,10 @@ fn null() -> Value {
 }
 
 pub(super) fn module(lua: &Lua) -> mlua::Result<Table> {
-    let cfg: Shared = Rc::new(Cell::new(Config::default()));
+    let cfg: Shared = Rc::new(Module {
+        cfg: Cell::new(Config::default()),
+        next: lua.globals().get("next")?,
+    });
     let t = lua.create_table()?;
     type Func = fn(&Lua, &Shared, Args) -> LibResult<Ret>;
     let funcs: [(&str, Func); 9] = [
@@ -184,9 +198,9 @@ fn int_setting(
     field: fn(&mut Config) -> &mut i32,
 ) -> LibResult<Ret> {
     arg_init(&args, 1)?;
-    let mut c = cfg.get();
+    let mut c = cfg.cfg.get();
     let v = int_option(lua, &args, 1, field(&mut c), min, max)?;
-    cfg.set(c);
+    cfg.cfg.set(c);
     Ok(Ret::One(v))
 }
 
@@ -198,16 +212,16 @@ fn enum_setting(
     field: fn(&mut Config) -> &mut i32,
 ) -> LibResult<Ret> {
     arg_init(&args, 1)?;
-    let mut c = cfg.get();
+    let mut c = cfg.cfg.get();
     let v = enum_option(lua, &args, 1, field(&mut c), options)?;
-    cfg.set(c);
+    cfg.cfg.set(c);
     Ok(Ret::One(v))
 }
 
 /// `cjson.encode_sparse_array([convert [, ratio [, safe]]])`.
 fn encode_sparse_array(lua: &Lua, cfg: &Shared, args: Args) -> LibResult<Ret> {
     arg_init(&args, 3)?;
-    let mut c = cfg.get();
+    let mut c = cfg.cfg.get();
     // Each setting takes effect even when a later argument is refused.
     let result = (|| {
         Ok(vec![
@@ -216,7 +230,7 @@ fn encode_sparse_array(lua: &Lua, cfg: &Shared, args: Args) -> LibResult<Ret> {
             int_option(lua, &args, 3, &mut c.encode_sparse_safe, 0, i32::MAX)?,
         ])
     })();
-    cfg.set(c);
+    cfg.cfg.set(c);
     result.map(Ret::Many)
 }
 
@@ -228,39 +242,65 @@ fn encode(lua: &Lua, cfg: &Shared, args: Args) -> LibResult<Ret> {
         return arg_error(1, "expected 1 argument");
     }
     let mut enc = Encoder {
-        cfg: cfg.get(),
+        lua,
+        cfg: cfg.cfg.get(),
+        next: &cfg.next,
         out: Vec::new(),
     };
     enc.append_root(&args.0[0])?;
     Ok(Ret::One(Value::String(lua.create_string(enc.out)?)))
 }
 
-struct Encoder {
+struct Encoder<'a> {
+    lua: &'a Lua,
     cfg: Config,
+    next: &'a Function,
     out: Vec<u8>,
 }
 
-impl Encoder {
+impl Encoder<'_> {
     /// Appends `root`. Nested tables are walked with an explicit stack, so
-    /// a deep structure cannot overflow the native stack.
+    /// a deep structure cannot overflow the native stack; each open table
+    /// and its last key sit in `open` (slots 2i+1 and 2i+2).
     fn append_root(&mut self, root: &Value) -> LibResult<()> {
-        let mut open: Vec<Open> = Vec::new();
-        self.append_value(root, 0, 1, &mut open)?;
-        while let Some(f) = open.last_mut() {
-            let Some((key, v)) = f.items.get(f.next).cloned() else {
+        let mut open = ValueStack::new(self.lua)?;
+        let mut frames: Vec<Open> = Vec::new();
+        self.append_value(root, 0, 1, &mut open, &mut frames)?;
+        while !frames.is_empty() {
+            let slot = 2 * frames.len() - 1;
+            let last = frames.len() - 1;
+            let f = &mut frames[last];
+            let t: Table = open.get(slot)?;
+            let item = if f.object {
+                let last: Value = open.get(slot + 1)?;
+                let (k, v): (Value, Value) = self.next.call((t, last))?;
+                if k.is_nil() {
+                    None
+                } else {
+                    open.set(slot + 1, &k)?;
+                    Some((k, v))
+                }
+            } else if f.next <= f.len {
+                f.next += 1;
+                Some((Value::Nil, t.raw_get(f.next - 1)?))
+            } else {
+                None
+            };
+            let Some((k, v)) = item else {
                 self.out.push(if f.object { b'}' } else { b']' });
-                open.pop();
+                frames.pop();
+                open.truncate(2 * frames.len())?;
                 continue;
             };
-            f.next += 1;
-            let (depth, top) = (f.depth, f.top + if f.object { 2 } else { 1 });
-            if f.next > 1 {
+            if f.written > 0 {
                 self.out.push(b',');
             }
-            if f.object {
-                self.append_key(&key)?;
+            f.written += 1;
+            let (object, depth, top) = (f.object, f.depth, f.top + if f.object { 2 } else { 1 });
+            if object {
+                self.append_key(&k)?;
             }
-            self.append_value(&v, depth, top, &mut open)?;
+            self.append_value(&v, depth, top, &mut open, &mut frames)?;
         }
         Ok(())
     }
@@ -273,37 +313,29 @@ impl Encoder {
         v: &Value,
         depth: i32,
         top: usize,
-        open: &mut Vec<Open>,
+        open: &mut ValueStack,
+        frames: &mut Vec<Open>,
     ) -> LibResult<()> {
         match v {
             Value::String(s) => self.append_string(&s.as_bytes()),
             Value::Integer(i) => self.append_number(*i as f64)?,
             Value::Number(n) => self.append_number(*n)?,
-            Value::Boolean(b) => self
-                .out
-                .extend_from_slice(if *b { b"true" } else { b"false" }),
+            Value::Boolean(b) => self.out.extend_from_slice(if *b { b"true" } else { b"false" }),
             Value::Table(t) => {
                 let depth = depth + 1;
                 if depth > self.cfg.encode_max_depth || top + 3 > MAX_C_STACK {
                     return error(format!("Cannot serialise, excessive nesting ({depth})"));
                 }
                 let len = self.array_length(t)?;
-                // The table cannot change while it is encoded (raw access
-                // runs no Lua code), so its items are taken up front.
-                let (object, items) = if len > 0 {
-                    self.out.push(b'[');
-                    let items = (1..=len)
-                        .map(|i| Ok((Value::Nil, t.raw_get(i)?)))
-                        .collect::<mlua::Result<Vec<_>>>()?;
-                    (false, items)
-                } else {
-                    self.out.push(b'{');
-                    (true, t.pairs().collect::<mlua::Result<Vec<_>>>()?)
-                };
-                open.push(Open {
+                let object = len <= 0;
+                self.out.push(if object { b'{' } else { b'[' });
+                open.push(t)?;
+                open.push(Value::Nil)?;
+                frames.push(Open {
                     object,
-                    items,
-                    next: 0,
+                    len,
+                    next: 1,
+                    written: 0,
                     depth,
                     top,
                 });
@@ -417,12 +449,15 @@ impl Encoder {
     }
 }
 
-/// A table being encoded: its remaining items (keys are nil for arrays).
+/// A table being encoded; the table itself is in the `open` value stack.
 struct Open {
     object: bool,
-    items: Vec<(Value, Value)>,
-    next: usize,
+    /// Arrays: the length and the next index to write.
+    len: i32,
+    next: i32,
+    written: usize,
     depth: i32,
+    /// Lua stack slots the C encoder would use, the table included.
     top: usize,
 }
 
@@ -442,7 +477,7 @@ fn decode(lua: &Lua, cfg: &Shared, args: Args) -> LibResult<Ret> {
     }
     let mut p = Parser {
         lua,
-        cfg: cfg.get(),
+        cfg: cfg.cfg.get(),
         data: &data,
         pos: 0,
         depth: 0,
@@ -704,14 +739,16 @@ impl Parser<'_> {
     }
 
     /// The value starting at `tok`. Containers being filled are kept on an
-    /// explicit stack, so deep input cannot overflow the native stack.
+    /// explicit stack, so deep input cannot overflow the native stack; each
+    /// one's table and pending key sit in `open` (slots 2i+1 and 2i+2).
     fn parse(&mut self, mut tok: Token) -> LibResult<Value> {
-        let mut open: Vec<Filling> = Vec::new();
+        let mut open = ValueStack::new(self.lua)?;
+        let mut frames: Vec<Filling> = Vec::new();
         loop {
             // Slots in use below the next value: the table, plus its key.
-            let top = match open.last() {
+            let top = match frames.last() {
                 None => 1,
-                Some(f) if f.key.is_some() => f.top + 2,
+                Some(f) if f.object => f.top + 2,
                 Some(f) => f.top + 1,
             };
             let mut value = match tok.kind {
@@ -719,36 +756,27 @@ impl Parser<'_> {
                 Kind::Number(n) => Value::Number(n),
                 Kind::Boolean(b) => Value::Boolean(b),
                 Kind::Null => null(),
-                Kind::ObjBegin => {
-                    self.descend(top, 3)?;
+                Kind::ObjBegin | Kind::ArrBegin => {
+                    let object = matches!(tok.kind, Kind::ObjBegin);
+                    // Slots: the table and a value, plus a key for objects.
+                    self.descend(top, if object { 3 } else { 2 })?;
                     let t = self.lua.create_table()?;
                     tok = self.next_token();
-                    if matches!(tok.kind, Kind::ObjEnd) {
+                    if matches!(tok.kind, Kind::ObjEnd) && object
+                        || matches!(tok.kind, Kind::ArrEnd) && !object
+                    {
                         self.depth -= 1;
                         Value::Table(t)
                     } else {
-                        let key = self.member_key(tok)?;
-                        open.push(Filling {
-                            t,
-                            key: Some(key),
-                            next: 1,
-                            top,
-                        });
-                        tok = self.next_token();
-                        continue;
-                    }
-                }
-                Kind::ArrBegin => {
-                    self.descend(top, 2)?;
-                    let t = self.lua.create_table()?;
-                    tok = self.next_token();
-                    if matches!(tok.kind, Kind::ArrEnd) {
-                        self.depth -= 1;
-                        Value::Table(t)
-                    } else {
-                        open.push(Filling {
-                            t,
-                            key: None,
+                        open.push(t)?;
+                        if object {
+                            open.push(self.member_key(tok)?)?;
+                            tok = self.next_token();
+                        } else {
+                            open.push(Value::Nil)?;
+                        }
+                        frames.push(Filling {
+                            object,
                             next: 1,
                             top,
                         });
@@ -759,24 +787,27 @@ impl Parser<'_> {
             };
             // Store the finished value; close every container it finishes.
             loop {
-                let Some(f) = open.last_mut() else {
+                let slot = (2 * frames.len()).saturating_sub(1);
+                let Some(f) = frames.last_mut() else {
                     return Ok(value);
                 };
+                let t: Table = open.get(slot)?;
                 tok = self.next_token();
-                if let Some(key) = f.key.take() {
-                    f.t.raw_set(key, value)?;
+                if f.object {
+                    let key: Value = open.get(slot + 1)?;
+                    t.raw_set(key, value)?;
                     match tok.kind {
                         Kind::ObjEnd => {}
                         Kind::Comma => {
                             let key_tok = self.next_token();
-                            f.key = Some(self.member_key(key_tok)?);
+                            open.set(slot + 1, self.member_key(key_tok)?)?;
                             tok = self.next_token();
                             break;
                         }
                         _ => return self.parse_error("comma or object end", &tok),
                     }
                 } else {
-                    f.t.raw_set(f.next, value)?;
+                    t.raw_set(f.next, value)?;
                     f.next += 1;
                     match tok.kind {
                         Kind::ArrEnd => {}
@@ -788,10 +819,9 @@ impl Parser<'_> {
                     }
                 }
                 self.depth -= 1;
-                value = match open.pop() {
-                    Some(f) => Value::Table(f.t),
-                    None => unreachable!("a container was just filled"),
-                };
+                frames.pop();
+                open.truncate(2 * frames.len())?;
+                value = Value::Table(t);
             }
         }
     }
@@ -810,11 +840,11 @@ impl Parser<'_> {
     }
 }
 
-/// A JSON object or array being decoded. `key` is the pending member's key
-/// in an object (always set between members), None in an array.
+/// A JSON object or array being decoded; its table and an object's pending
+/// key are in the parser's value stack.
 struct Filling {
-    t: Table,
-    key: Option<mlua::String>,
+    object: bool,
+    /// Arrays: the next index.
     next: i64,
     /// Lua stack slots in use below the table in the C decoder.
     top: usize,
@@ -1022,6 +1052,32 @@ mod tests {
             eval(&lua, "return tostring(#cjson.encode(cjson.decode(string.rep('[',1000)..string.rep(']',1000))))"),
             "2000"
         );
+    }
+
+    #[test]
+    fn raised_depth_limits_stop_where_the_c_stack_would() {
+        let lua = test_lua();
+        let cases = [
+            (
+                "cjson.encode_max_depth(100000) local t={} local c=t for i=1,9000 do c[1]={} c=c[1] end return select(2, pcall(cjson.encode, t))",
+                "Cannot serialise, excessive nesting (7998)",
+            ),
+            (
+                "cjson.encode_max_depth(100000) local t={} local c=t for i=1,9000 do c.a={} c=c.a end return select(2, pcall(cjson.encode, t))",
+                "Cannot serialise, excessive nesting (4000)",
+            ),
+            (
+                "cjson.decode_max_depth(100000) return select(2, pcall(cjson.decode, string.rep('[',9000)..string.rep(']',9000)))",
+                "Found too many nested data structures (7999) at character 7999",
+            ),
+            (
+                "cjson.decode_max_depth(100000) return select(2, pcall(cjson.decode, string.rep('{\"a\":',9000)..'1'..string.rep('}',9000)))",
+                "Found too many nested data structures (4000) at character 19996",
+            ),
+        ];
+        for (code, want) in cases {
+            assert_eq!(eval(&lua, code), want, "{code}");
+        }
     }
 
     #[test]

@@ -19,7 +19,9 @@
 
 use mlua::{Lua, Table, Value};
 
-use super::{arg_error, error, module_table, Args, Fail, LibResult, Ret, MAX_C_STACK};
+use super::{
+    arg_error, error, module_table, Args, Fail, LibResult, Ret, ValueStack, MAX_C_STACK,
+};
 
 /// Tables nested this deep pack as nil, so cyclic tables terminate.
 const MAX_NESTING: usize = 16;
@@ -250,11 +252,17 @@ fn unpack_full(
         s: &s,
         at: offset as usize,
     };
-    let mut out = Vec::new();
-    while cur.left() > 0 && (out.len() as i64) < limit {
-        let top = stack_args + out.len();
-        match decode(lua, &mut cur, top) {
-            Ok(v) => out.push(v),
+    let mut out = ValueStack::new(lua)?;
+    if !decode_all {
+        // Slot 1 is for the next offset.
+        out.push(Value::Nil)?;
+    }
+    let first = out.len;
+    let mut open = ValueStack::new(lua)?;
+    while cur.left() > 0 && ((out.len - first) as i64) < limit {
+        let top = stack_args + out.len - first;
+        match decode(lua, &mut cur, top, &mut open) {
+            Ok(v) => out.push(v)?,
             Err(DecodeError::Eof) => return error("Missing bytes in input."),
             Err(DecodeError::BadFormat) => return error("Bad data format in input."),
             Err(DecodeError::StackOverflow(what)) => {
@@ -265,9 +273,9 @@ fn unpack_full(
     }
     if !decode_all {
         let next = if cur.left() == 0 { -1 } else { cur.at as i64 };
-        out.insert(0, Value::Number(next as f64));
+        out.set(1, next as f64)?;
     }
-    Ok(Ret::Many(out))
+    Ok(out.into_ret())
 }
 
 enum DecodeError {
@@ -335,48 +343,43 @@ enum Item {
     Map(usize),
 }
 
-/// A container being filled. `top` is the C stack height before its table
-/// was pushed.
-enum Frame {
-    Array {
-        t: Table,
-        left: usize,
-        next: i64,
-        top: usize,
-    },
-    Map {
-        t: Table,
-        left: usize,
-        key: Option<Value>,
-        top: usize,
-    },
+/// A container being filled; its table (and a map's pending key) are in
+/// the `open` value stack. `top` is the C stack height before its table was
+/// pushed.
+struct Frame {
+    /// Arrays: the next index. Maps: None.
+    next: Option<i64>,
+    /// Elements (map pairs) still to come.
+    left: usize,
+    /// A map's key is decoded and waits for its value.
+    has_key: bool,
+    top: usize,
 }
 
 /// Decodes one top-level value, its containers filled without recursion.
 /// `top` is the C stack height before the value is pushed.
-fn decode(lua: &Lua, cur: &mut Cursor, top: usize) -> Result<Value, DecodeError> {
+fn decode(
+    lua: &Lua,
+    cur: &mut Cursor,
+    top: usize,
+    open: &mut ValueStack,
+) -> Result<Value, DecodeError> {
     let mut frames: Vec<Frame> = Vec::new();
+    open.truncate(0)?;
     loop {
-        let done = match frames.last() {
-            Some(Frame::Array { left: 0, .. }) => true,
-            Some(Frame::Map {
-                left: 0, key: None, ..
-            }) => true,
-            _ => false,
-        };
+        let done = frames.last().is_some_and(|f| f.left == 0 && !f.has_key);
         let value = if done {
-            match frames.pop() {
-                Some(Frame::Array { t, .. } | Frame::Map { t, .. }) => Value::Table(t),
-                None => unreachable!("a finished frame was just seen"),
-            }
+            frames.pop();
+            let t: Value = open.get(2 * frames.len() + 1)?;
+            open.truncate(2 * frames.len())?;
+            t
         } else {
             // Slots in use when the next value is decoded: the parent's
             // table plus its pending index (array) or key (map value).
             let child_top = match frames.last() {
                 None => top,
-                Some(Frame::Array { top, .. }) => top + 2,
-                Some(Frame::Map { top, key: None, .. }) => top + 1,
-                Some(Frame::Map { top, .. }) => top + 2,
+                Some(f) if f.next.is_some() || f.has_key => f.top + 2,
+                Some(f) => f.top + 1,
             };
             match read_item(lua, cur, child_top)? {
                 Item::Value(v) => v,
@@ -387,47 +390,67 @@ fn decode(lua: &Lua, cur: &mut Cursor, top: usize) -> Result<Value, DecodeError>
                             "in function mp_decode_to_lua_array",
                         ));
                     }
-                    frames.push(Frame::Array {
-                        t,
-                        left: len,
-                        next: 1,
-                        top: child_top,
-                    });
+                    open_frame(open, &mut frames, t, Some(1), len, child_top)?;
                     continue;
                 }
                 Item::Map(len) => {
                     let t = lua.create_table()?;
-                    frames.push(Frame::Map {
-                        t,
-                        left: len,
-                        key: None,
-                        top: child_top,
-                    });
+                    open_frame(open, &mut frames, t, None, len, child_top)?;
                     continue;
                 }
             }
         };
-        match frames.last_mut() {
-            None => return Ok(value),
-            Some(Frame::Array { t, left, next, .. }) => {
+        let n = frames.len();
+        let Some(f) = frames.last_mut() else {
+            return Ok(value);
+        };
+        let slot = 2 * n - 1;
+        match f.next.as_mut() {
+            Some(next) => {
+                let t: Table = open.get(slot)?;
                 t.raw_set(*next, value)?;
                 *next += 1;
-                *left -= 1;
+                f.left -= 1;
             }
-            Some(Frame::Map { t, left, key, .. }) => match key.take() {
-                None => *key = Some(value),
-                Some(k) => {
-                    // lua_settable refuses these keys with a VM error.
-                    match k {
-                        Value::Nil => return Err(raw("table index is nil")),
-                        Value::Number(n) if n.is_nan() => return Err(raw("table index is NaN")),
-                        _ => t.raw_set(k, value)?,
-                    }
-                    *left -= 1;
+            None if !f.has_key => {
+                open.set(slot + 1, value)?;
+                f.has_key = true;
+            }
+            None => {
+                // lua_settable refuses these keys with a VM error.
+                let k: Value = open.get(slot + 1)?;
+                match k {
+                    Value::Nil => return Err(raw("table index is nil")),
+                    Value::Number(n) if n.is_nan() => return Err(raw("table index is NaN")),
+                    _ => {}
                 }
-            },
+                let t: Table = open.get(slot)?;
+                t.raw_set(k, value)?;
+                open.set(slot + 1, Value::Nil)?;
+                f.has_key = false;
+                f.left -= 1;
+            }
         }
     }
+}
+
+fn open_frame(
+    open: &mut ValueStack,
+    frames: &mut Vec<Frame>,
+    t: Table,
+    next: Option<i64>,
+    left: usize,
+    top: usize,
+) -> mlua::Result<()> {
+    open.push(t)?;
+    open.push(Value::Nil)?;
+    frames.push(Frame {
+        next,
+        left,
+        has_key: false,
+        top,
+    });
+    Ok(())
 }
 
 fn raw(msg: &str) -> DecodeError {

@@ -46,6 +46,9 @@ const MAX_C_STACK: usize = 8000;
 enum Ret {
     One(Value),
     Many(Vec<Value>),
+    /// Values 1..=n of a table: for long result lists, which would
+    /// otherwise hold one mlua reference per value.
+    Seq(Table, usize),
 }
 
 /// How a library function fails, mirroring the C libraries' raise calls.
@@ -97,6 +100,7 @@ where
                 let t = lua.create_sequence_from(vs)?;
                 (TAG_MANY, Value::Table(t), Value::Integer(n))
             }
+            Ok(Ret::Seq(t, n)) => (TAG_MANY, Value::Table(t), Value::Integer(n as i64)),
             Err(Fail::Error(m)) => (TAG_ERROR, Value::String(lua.create_string(m)?), Value::Nil),
             Err(Fail::Arg(n, m)) => (
                 TAG_ARG,
@@ -177,6 +181,51 @@ where
         t.raw_set(name, create(lua, f)?)?;
     }
     Ok(t)
+}
+
+/// A stack of Lua values kept in a Lua table. mlua can hold only about
+/// 8000 references at once (they live on an auxiliary Lua stack), so the
+/// iterative encoders and decoders keep their open tables, pending keys and
+/// results here: one reference however deep or long the data.
+struct ValueStack {
+    t: Table,
+    len: usize,
+}
+
+impl ValueStack {
+    fn new(lua: &Lua) -> mlua::Result<ValueStack> {
+        Ok(ValueStack {
+            t: lua.create_table()?,
+            len: 0,
+        })
+    }
+
+    fn push(&mut self, v: impl mlua::IntoLua) -> mlua::Result<()> {
+        self.len += 1;
+        self.t.raw_set(self.len, v)
+    }
+
+    /// Drops the values above `len`.
+    fn truncate(&mut self, len: usize) -> mlua::Result<()> {
+        while self.len > len {
+            self.t.raw_set(self.len, Value::Nil)?;
+            self.len -= 1;
+        }
+        Ok(())
+    }
+
+    fn get<V: mlua::FromLua>(&self, i: usize) -> mlua::Result<V> {
+        self.t.raw_get(i)
+    }
+
+    fn set(&self, i: usize, v: impl mlua::IntoLua) -> mlua::Result<()> {
+        self.t.raw_set(i, v)
+    }
+
+    /// The values as a function's results.
+    fn into_ret(self) -> Ret {
+        Ret::Seq(self.t, self.len)
+    }
 }
 
 /// A C function's arguments, read with `lauxlib`'s rules and messages.

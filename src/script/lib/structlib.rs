@@ -15,7 +15,7 @@
 
 use mlua::{Lua, Table, Value};
 
-use super::{arg_error, error, module_table, Args, LibResult, Ret, MAX_C_STACK};
+use super::{arg_error, error, module_table, Args, LibResult, Ret, ValueStack, MAX_C_STACK};
 
 /// Largest `i`/`I` size in bytes.
 const MAXINTSIZE: usize = 32;
@@ -226,7 +226,7 @@ fn unpack(lua: &Lua, args: Args) -> LibResult<Ret> {
     let mut fmt = Format::new(&fmt_b);
     let mut h = Header::default();
     let mut pos = start - 1;
-    let mut out: Vec<Value> = Vec::new();
+    let mut out = ValueStack::new(lua)?;
     let fits = |pos: usize, size: usize| size <= ld && pos <= ld - size;
     while let Some(opt) = fmt.next_opt() {
         let mut size = fmt.optsize(opt)?;
@@ -234,14 +234,14 @@ fn unpack(lua: &Lua, args: Args) -> LibResult<Ret> {
         if !fits(pos, size) {
             return arg_error(2, "data string too short");
         }
-        if args.len() + out.len() + 2 > MAX_C_STACK {
+        if args.len() + out.len + 2 > MAX_C_STACK {
             return error("stack overflow (too many results)");
         }
         let item = &data[pos..pos + size];
         match opt {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
                 let n = getinteger(item, h.little, opt.is_ascii_lowercase());
-                out.push(Value::Number(n));
+                out.push(n)?;
             }
             b'x' => {}
             b'f' => {
@@ -251,7 +251,7 @@ fn unpack(lua: &Lua, args: Args) -> LibResult<Ret> {
                 } else {
                     f32::from_be_bytes(b)
                 };
-                out.push(Value::Number(f.into()));
+                out.push(f64::from(f))?;
             }
             b'd' => {
                 let b: [u8; 8] = item.try_into().unwrap_or_default();
@@ -260,36 +260,38 @@ fn unpack(lua: &Lua, args: Args) -> LibResult<Ret> {
                 } else {
                     f64::from_be_bytes(b)
                 };
-                out.push(Value::Number(d));
+                out.push(d)?;
             }
             b'c' => {
                 if size == 0 {
-                    let prev = out.last().and_then(|v| super::to_number(lua, v));
+                    let prev = match out.len {
+                        0 => None,
+                        n => super::to_number(lua, &out.get(n)?),
+                    };
                     let Some(n) = prev else {
                         return error("format 'c0' needs a previous size");
                     };
                     size = super::c_double_to_u64(n) as usize;
-                    out.pop();
+                    out.truncate(out.len - 1)?;
                     if !fits(pos, size) {
                         return arg_error(2, "data string too short");
                     }
                 }
-                let s = lua.create_string(&data[pos..pos + size])?;
-                out.push(Value::String(s));
+                out.push(lua.create_string(&data[pos..pos + size])?)?;
             }
             b's' => {
                 let Some(len) = data[pos..].iter().position(|&b| b == 0) else {
                     return error("unfinished string in data");
                 };
                 size = len + 1;
-                out.push(Value::String(lua.create_string(&data[pos..pos + len])?));
+                out.push(lua.create_string(&data[pos..pos + len])?)?;
             }
             _ => fmt.control(opt, &mut h)?,
         }
         pos = pos.wrapping_add(size);
     }
-    out.push(Value::Number((pos.wrapping_add(1) as i64) as f64));
-    Ok(Ret::Many(out))
+    out.push((pos.wrapping_add(1) as i64) as f64)?;
+    Ok(out.into_ret())
 }
 
 /// `getinteger`: `bytes` as an unsigned or sign-extended integer. Only the
