@@ -320,7 +320,9 @@ impl Encoder<'_> {
             Value::String(s) => self.append_string(&s.as_bytes()),
             Value::Integer(i) => self.append_number(*i as f64)?,
             Value::Number(n) => self.append_number(*n)?,
-            Value::Boolean(b) => self.out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Value::Boolean(b) => self
+                .out
+                .extend_from_slice(if *b { b"true" } else { b"false" }),
             Value::Table(t) => {
                 let depth = depth + 1;
                 if depth > self.cfg.encode_max_depth || top + 3 > MAX_C_STACK {
@@ -1078,6 +1080,22 @@ mod tests {
         for (code, want) in cases {
             assert_eq!(eval(&lua, code), want, "{code}");
         }
+    }
+
+    #[test]
+    fn large_tables_encode_and_decode() {
+        let lua = test_lua();
+        assert_eq!(
+            eval(
+                &lua,
+                "local t={} for i=1,20000 do t['k'..i]=i end return tostring(#cjson.encode(t))"
+            ),
+            "277789"
+        );
+        assert_eq!(
+            eval(&lua, "local t={} for i=1,20000 do t[i]='s'..i end return tostring(#cjson.decode(cjson.encode(t)))"),
+            "20000"
+        );
     }
 
     #[test]

@@ -19,9 +19,7 @@
 
 use mlua::{Lua, Table, Value};
 
-use super::{
-    arg_error, error, module_table, Args, Fail, LibResult, Ret, ValueStack, MAX_C_STACK,
-};
+use super::{arg_error, error, module_table, Args, Fail, LibResult, Ret, ValueStack, MAX_C_STACK};
 
 /// Tables nested this deep pack as nil, so cyclic tables terminate.
 const MAX_NESTING: usize = 16;
@@ -777,6 +775,40 @@ mod tests {
         assert_eq!(
             err(&lua, "cmsgpack.unpack, string.rep('\\1', 8000)"),
             "stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)"
+        );
+    }
+
+    #[test]
+    fn long_and_deep_data_stay_within_mluas_reference_limit() {
+        let lua = test_lua();
+        assert_eq!(
+            err(&lua, "cmsgpack.unpack, string.rep('\\129\\1', 5000)..'\\1'"),
+            "stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)"
+        );
+        assert_eq!(
+            err(&lua, "cmsgpack.unpack, string.rep('\\129', 9000)..'\\1'"),
+            "stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)"
+        );
+        assert_eq!(
+            eval(
+                &lua,
+                "return tostring(select('#', cmsgpack.unpack(string.rep('\\161a', 7999))))"
+            ),
+            "7999"
+        );
+        assert_eq!(
+            eval(
+                &lua,
+                "local t={} for i=1,20000 do t[i]='s'..i end return tostring(#cmsgpack.pack(t))"
+            ),
+            "128897"
+        );
+        assert_eq!(
+            eval(
+                &lua,
+                "local t={} for i=1,20000 do t['k'..i]='v' end return tostring(#cmsgpack.pack(t))"
+            ),
+            "168897"
         );
     }
 

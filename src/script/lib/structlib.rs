@@ -484,6 +484,19 @@ mod tests {
     }
 
     #[test]
+    fn result_count_is_limited_like_the_c_stack() {
+        let lua = test_lua();
+        assert_eq!(
+            eval(&lua, "return tostring(select('#', struct.unpack(string.rep('c1', 7997), string.rep('a', 7997))))"),
+            "7998"
+        );
+        assert_eq!(
+            eval(&lua, "return select(2, pcall(struct.unpack, string.rep('c1', 7999), string.rep('a', 7999)))"),
+            "stack overflow (too many results)"
+        );
+    }
+
+    #[test]
     fn errors_match_redis() {
         let lua = test_lua();
         let cases = [
