@@ -29,10 +29,11 @@ pub(super) fn module(lua: &Lua) -> mlua::Result<Table> {
         ("ror", |lua, a| shift(lua, a, u32::rotate_right)),
         ("bswap", |lua, a| Ok(barg(lua, a, 1)?.swap_bytes() as i32)),
     ];
-    let mut funcs: Vec<(&str, Box<dyn Fn(&Lua, Args) -> LibResult<Ret>>)> = ops
+    type LibFn = Box<dyn Fn(&Lua, Args) -> LibResult<Ret>>;
+    let mut funcs: Vec<(&str, LibFn)> = ops
         .into_iter()
         .map(|(name, op)| {
-            let f: Box<dyn Fn(&Lua, Args) -> LibResult<Ret>> =
+            let f: LibFn =
                 Box::new(move |lua, args| Ok(Ret::One(Value::Number(op(lua, &args)?.into()))));
             (name, f)
         })

@@ -634,8 +634,11 @@ mod tests {
             assert_eq!(hex(&lua, expr), want, "{expr}");
         }
         assert_eq!(
-            eval(&lua, "return #cmsgpack.pack(string.rep('a',65536))"),
-            "Integer(65541)"
+            eval(
+                &lua,
+                "return tostring(#cmsgpack.pack(string.rep('a',65536)))"
+            ),
+            "65541"
         );
     }
 
@@ -768,9 +771,9 @@ mod tests {
         assert_eq!(
             eval(
                 &lua,
-                "return select('#', cmsgpack.unpack(string.rep('\\1', 7999)))"
+                "return tostring(select('#', cmsgpack.unpack(string.rep('\\1', 7999))))"
             ),
-            "Integer(7999)"
+            "7999"
         );
         assert_eq!(
             err(&lua, "cmsgpack.unpack, string.rep('\\1', 8000)"),

@@ -338,7 +338,7 @@ fn lua_type_name(v: &Value) -> &'static str {
 /// A Lua number as a C `(int64_t)` cast on x86-64 (`cvttsd2si`): truncated,
 /// and `INT64_MIN` for NaN and values out of range.
 fn c_double_to_i64(n: f64) -> i64 {
-    if n >= -9_223_372_036_854_775_808.0 && n < 9_223_372_036_854_775_808.0 {
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&n) {
         n as i64
     } else {
         i64::MIN
