@@ -874,7 +874,7 @@ fn strtod(s: &[u8]) -> Option<(f64, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{eval, eval_bytes, test_lua};
+    use super::super::{eval, eval_bytes, test_lua, HEX};
 
     /// The message of a failing call, without the caller's position.
     fn err(lua: &mlua::Lua, call: &str) -> String {
@@ -1151,6 +1151,28 @@ mod tests {
                 "{json}"
             );
         }
+    }
+
+    #[test]
+    fn decoded_objects_iterate_in_redis_order() {
+        let lua = test_lua();
+        assert_eq!(
+            round(
+                &lua,
+                r#"{"name":"x","id":7,"tags":["a","b"],"nested":{"k1":1,"k2":[1,2,{"z":null}],"k3":false},"e":{},"f":[]}"#
+            ),
+            r#"{"name":"x","tags":["a","b"],"id":7,"nested":{"k1":1,"k3":false,"k2":[1,2,{"z":null}]},"e":{},"f":{}}"#
+        );
+        assert_eq!(
+            eval(
+                &lua,
+                &format!(
+                    "{HEX}return hex(cmsgpack.pack(cjson.decode('{}')))",
+                    r#"{"name":"x","id":7,"tags":["a","b"],"nested":{"k1":1,"k2":[1,2,{"z":null}],"k3":false}}"#
+                )
+            ),
+            "84a2696407a66e657374656483a26b3101a26b33c2a26b3293010281a17ac0a46e616d65a178a47461677392a161a162"
+        );
     }
 
     #[test]
