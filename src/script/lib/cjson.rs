@@ -38,6 +38,7 @@ struct Config {
     /// 0 refuse, 1 write `inf`/`nan`, 2 write `null`.
     encode_invalid_numbers: i32,
     encode_number_precision: i32,
+    /// Only reported back: there is no shared encode buffer to keep here.
     encode_keep_buffer: i32,
     decode_invalid_numbers: i32,
     decode_max_depth: i32,
