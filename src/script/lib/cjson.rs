@@ -1366,6 +1366,46 @@ mod tests {
     }
 
     #[test]
+    fn more_redis_observations() {
+        let lua = test_lua();
+        let cases = [
+            (
+                "cjson.encode_sparse_array(1)",
+                "bad argument #1 to 'encode_sparse_array' (invalid option '1')",
+            ),
+            (
+                "cjson.encode_sparse_array({})",
+                "bad argument #1 to 'encode_sparse_array' (string expected, got table)",
+            ),
+            (
+                "cjson.encode(coroutine.create(function() end))",
+                "Cannot serialise thread: type not supported",
+            ),
+            // A method call shifts the argument numbers, as luaL_argerror does.
+            (
+                "cjson:encode(1)",
+                "calling 'encode' on bad self (expected 1 argument)",
+            ),
+        ];
+        for (call, want) in cases {
+            assert_eq!(err(&lua, call), want, "{call}");
+        }
+        assert_eq!(
+            eval(&lua, "return tostring(cjson.encode_keep_buffer('off'))"),
+            "false"
+        );
+        assert_eq!(
+            eval(&lua, "return tostring(cjson.encode_number_precision('5'))"),
+            "5"
+        );
+        assert_eq!(enc(&lua, "{[1]=1, [-1]=2}"), "{\"1\":1,\"-1\":2}");
+        assert_eq!(
+            enc(&lua, "{'a', {b={1,{}}}, 'c'}"),
+            "[\"a\",{\"b\":[1,{}]},\"c\"]"
+        );
+    }
+
+    #[test]
     fn module_fields() {
         let lua = test_lua();
         assert_eq!(

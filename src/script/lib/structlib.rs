@@ -484,6 +484,15 @@ mod tests {
     }
 
     #[test]
+    fn invalid_option_message_carries_the_raw_byte() {
+        let lua = test_lua();
+        assert_eq!(
+            super::super::eval_bytes(&lua, "return select(2, pcall(struct.pack, '\\200', 1))"),
+            b"bad argument #1 to '?' (invalid format option '\xc8')".to_vec()
+        );
+    }
+
+    #[test]
     fn result_count_is_limited_like_the_c_stack() {
         let lua = test_lua();
         assert_eq!(
