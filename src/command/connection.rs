@@ -51,6 +51,7 @@ pub fn reset(sh: &Rc<Shard>, s: &mut Session, _a: &[Bytes]) -> Reply {
     }
     s.end(sh);
     s.sync_subscriptions();
+    s.info.borrow_mut().multi = -1;
     let mut info = s.info.borrow_mut();
     info.monitor = false;
     info.name.clear();

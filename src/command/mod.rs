@@ -25,6 +25,7 @@ pub mod latency;
 pub mod list;
 pub mod memory;
 pub mod monitor;
+pub mod multi;
 pub mod pubsub;
 pub mod server;
 pub mod set;

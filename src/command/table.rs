@@ -25,7 +25,7 @@ use futures::future::LocalBoxFuture;
 use std::rc::Rc;
 
 use super::keyspec::{self, KeysFn};
-use super::{connection, keys, list, pubsub, server, sort, string};
+use super::{connection, keys, list, multi, pubsub, server, sort, string};
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
@@ -365,6 +365,11 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("sunsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 1, -1, 1, Local(pubsub::sunsubscribe), ["pubsub", "slow"], "pubsub", "7.0.0", "Stops listening to messages posted to shard channels."),
     row!("spublish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, 1, 1, 1, Local(pubsub::spublish), ["pubsub", "fast"], "pubsub", "7.0.0", "Post a message to a shard channel"),
     // transactions
+    row!("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 0, 0, 0, Local(multi::multi), ["fast", "transaction"], "transactions", "1.2.0", "Starts a transaction."),
+    row!("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, 0, 0, 0, Coordinated(multi::exec), ["slow", "transaction"], "transactions", "1.2.0", "Executes all commands in a transaction."),
+    row!("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 0, 0, 0, Local(multi::discard), ["fast", "transaction"], "transactions", "2.0.0", "Discards a transaction."),
+    row!("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 1, -1, 1, Coordinated(multi::watch), ["fast", "transaction"], "transactions", "2.2.0", "Monitors changes to keys to determine the execution of a transaction."),
+    row!("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 0, 0, 0, Local(multi::unwatch), ["fast", "transaction"], "transactions", "2.2.0", "Forgets about watched keys of a transaction."),
     // scripting and functions (rows owned by command/scripting.rs)
 ];
 

@@ -105,6 +105,26 @@ impl Atomic {
         }
     }
 
+    /// Runs `f` on `shard` inside the block.
+    pub async fn on<T: Send + 'static>(
+        &mut self,
+        sh: &Rc<Shard>,
+        shard: ShardId,
+        f: impl FnOnce(&Shard) -> T + Send + 'static,
+    ) -> T {
+        if shard == sh.id {
+            return f(sh);
+        }
+        let txn = self.txn.take().expect("block is open");
+        let step: Step = Box::new(move |there: &Shard| Box::new(f(there)) as StepOut);
+        let (txn, mut outs) = txn.step(sh, vec![(shard, step)], false).await;
+        self.txn = txn;
+        *outs
+            .pop()
+            .and_then(|o| o.downcast::<T>().ok())
+            .expect("step output type")
+    }
+
     /// Ends the block: every shard is released.
     pub async fn end(mut self, sh: &Rc<Shard>, _s: &mut Session) {
         if let Some(txn) = self.txn.take() {

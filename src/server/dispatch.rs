@@ -17,8 +17,8 @@ use futures::future::join_all;
 use super::session::{ReplyMode, Session};
 use crate::command::errors;
 use crate::command::fanout::{self, Fanout};
-use crate::command::pubsub;
 use crate::command::table::{self, flags, CommandSpec, CoordFn, Handler};
+use crate::command::{multi, pubsub};
 use crate::observe::Call;
 use crate::resp::{encode, Proto, Reply};
 use crate::shard::core::Shard;
@@ -209,11 +209,13 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
 
 fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
     let Some(spec) = table::lookup(&args[0]) else {
+        flag_transaction(s);
         let reply = errors::unknown_command(&args);
         reject(sh, None, &reply);
         return Route::Done(reply);
     };
     if !spec.arity_ok(args.len()) {
+        flag_transaction(s);
         let reply = errors::arity(spec.name);
         reject(sh, Some(spec), &reply);
         return Route::Done(reply);
@@ -238,6 +240,11 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
             account(sh, s, spec, &args, std::time::Duration::ZERO, &reply);
             return Route::Done(reply);
         }
+    }
+    if s.multi.is_some() && !multi::runs_in_multi(spec.name) {
+        let reply = multi::queue(s, spec, args);
+        reject(sh, Some(spec), &reply);
+        return Route::Done(reply);
     }
     match spec.handler {
         Handler::Local(f) => {
@@ -308,6 +315,13 @@ pub(crate) fn single_shard(sh: &Shard, spec: &CommandSpec, args: &[Bytes]) -> Op
         .map(|p| sh.slots.shard_of(&args[p]));
     let first = keys.next().unwrap_or(sh.id);
     keys.all(|k| k == first).then_some(first)
+}
+
+/// A command rejected between MULTI and EXEC makes EXEC fail.
+fn flag_transaction(s: &mut Session) {
+    if let Some(m) = s.multi.as_mut() {
+        m.failed = true;
+    }
 }
 
 fn reject(sh: &Shard, spec: Option<&'static CommandSpec>, reply: &Reply) {

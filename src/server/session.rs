@@ -31,6 +31,12 @@ pub struct Session {
     pub info: Rc<RefCell<ClientInfo>>,
     /// Pub/Sub subscriptions and their message queue, once subscribed.
     pub sub: Option<crate::pubsub::Subscription>,
+    /// Between MULTI and EXEC: the queued commands.
+    pub multi: Option<crate::command::multi::Multi>,
+    /// WATCHed keys, until EXEC, DISCARD or UNWATCH.
+    pub watching: Option<crate::command::multi::Watching>,
+    /// Running inside EXEC or a script: blocking commands do not block.
+    pub atomic: bool,
 }
 
 impl Session {
@@ -40,11 +46,14 @@ impl Session {
         self.proto == Proto::Resp2 && self.sub.as_ref().is_some_and(|s| !s.is_empty())
     }
 
-    /// The connection is closing: drop its subscriptions.
+    /// The connection is closing (or RESET): drop its subscriptions, its
+    /// transaction and its watched keys.
     pub fn end(&mut self, sh: &crate::shard::core::Shard) {
         if let Some(mut sub) = self.sub.take() {
             sh.shared.pubsub.unsubscribe_all(&mut sub);
         }
+        self.multi = None;
+        crate::command::multi::unwatch_all(self);
     }
 
     /// Mirrors the subscription counts into CLIENT LIST.
@@ -72,6 +81,9 @@ impl Session {
             monitor: None,
             info,
             sub: None,
+            multi: None,
+            watching: None,
+            atomic: false,
         }
     }
 }

@@ -164,6 +164,12 @@ impl Shard {
         self.locks.borrow().blocks_everything()
     }
 
+    /// Does a multi-shard operation hold any of `keys` here?
+    pub fn holds_any(&self, keys: &[bytes::Bytes]) -> bool {
+        let locks = self.locks.borrow();
+        keys.iter().any(|k| held(&locks, k))
+    }
+
     /// Must `cmd` wait for a multi-shard operation's locks?
     pub fn blocks(&self, cmd: &Cmd) -> bool {
         let locks = self.locks.borrow();
@@ -202,13 +208,16 @@ impl Shard {
     }
 
     /// Grants any queued intents (the cron's safety net for a dropped
-    /// wake-up) and forgets blocked clients that stopped waiting.
+    /// wake-up) and forgets blocked clients and watches that ended.
     pub fn poll(self: &Rc<Self>) {
         self.poll_intents();
         {
             let mut store = self.store.borrow_mut();
             if !store.blocked.is_empty() {
                 store.blocked.sweep();
+            }
+            if !store.watches.is_empty() {
+                store.watches.sweep();
             }
         }
         self.serve_blocked();
