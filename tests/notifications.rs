@@ -5,6 +5,8 @@
 //!   `redis-server` and against lanner, both with `notify-keyspace-events
 //!   KEA` and a PSUBSCRIBE connection, and compares the events each command
 //!   raised, in order.
+//! * Clients blocked in BLPOP, BLMOVE and BZPOPMIN, woken by pushes, raise
+//!   the same events per key as Redis's.
 //! * An application-style test drives a callback from `expired` events: keys
 //!   with PX TTLs, nobody touching them, every one reported once by the
 //!   active expiry cycle.
@@ -15,8 +17,9 @@
 
 mod common;
 
+use common::RawConn;
 use redis::{Connection, Msg, PubSub};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 /// Every channel a keyspace event can go to, as `redis-cli` users subscribe.
@@ -324,6 +327,56 @@ fn reference_events(flags: &str) -> Vec<(&'static str, Vec<String>)> {
         .collect()
 }
 
+/// Pushes that wake clients blocked in BLPOP, BLMOVE and BZPOPMIN on the
+/// server at `port`: the events each key raised, in order, once all of
+/// `expect` events arrived (served pops may publish after the push's reply).
+fn served_pop_events(port: u16, expect: usize) -> BTreeMap<String, Vec<String>> {
+    let mut con = prepare(common::client(port), "KEA");
+    let mut sub_con = common::client(port);
+    let mut sub = Subscriber::new(&mut sub_con);
+    let mut blocked: Vec<RawConn> = [
+        &["BLPOP", "bl", "0"][..],
+        &["BLMOVE", "{b}m", "{b}dst", "LEFT", "RIGHT", "0"],
+        &["BZPOPMIN", "bz", "0"],
+    ]
+    .iter()
+    .map(|args| {
+        let mut raw = RawConn::connect(port);
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        raw.send(&common::encode_request(&args));
+        raw
+    })
+    .collect();
+    let start = Instant::now();
+    while blocked_clients(&mut con) != 3 {
+        assert!(start.elapsed() < EVENT_WAIT, "clients never blocked");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    for line in ["RPUSH bl a b", "RPUSH {b}m x", "ZADD bz 1 m"] {
+        run(&mut con, line);
+    }
+    for raw in &mut blocked {
+        raw.read_reply();
+    }
+    let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in sub.events(expect) {
+        let (event, key) = e.split_once(' ').expect("event and key");
+        by_key
+            .entry(key.to_string())
+            .or_default()
+            .push(event.to_string());
+    }
+    by_key
+}
+
+fn blocked_clients(con: &mut Connection) -> u64 {
+    let info: String = redis::cmd("INFO").arg("clients").query(con).unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("blocked_clients:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("blocked_clients in INFO")
+}
+
 /// Runs `SCRIPT` on `srv` and on redis-server with `flags` and asserts that
 /// every command raised the same events.
 fn same_events_as_redis(srv: &common::Server, flags: &str) {
@@ -358,6 +411,13 @@ common::shard_tests! {
 
     fn read_misses_and_new_keys_raise_keymiss_and_new_as_redis(srv: &Server) {
         same_events_as_redis(srv, "AKEmn");
+    }
+
+    fn served_blocking_pops_raise_their_pop_events(srv: &Server) {
+        let redis = common::start_redis();
+        let want = served_pop_events(redis.port(), 9);
+        assert_eq!(want.values().map(Vec::len).sum::<usize>(), 9);
+        assert_eq!(served_pop_events(srv.port(), 9), want);
     }
 
     fn expired_events_drive_a_callback_for_every_key(srv: &Server) {
