@@ -579,21 +579,7 @@ pub fn randomkey<'a>(
             .on_every_shard(move |shard: &Shard| {
                 let mut st = shard.store.borrow_mut();
                 st.refresh_clock();
-                let now = st.now;
-                let mut rng = std::mem::replace(&mut st.rng, rand::SeedableRng::seed_from_u64(0));
-                let d = st.db_ref(db);
-                let key = d
-                    .random_key(&mut rng, now)
-                    .map(Bytes::copy_from_slice)
-                    .or_else(|| {
-                        // 100 expired samples in a row: the shard is nearly all
-                        // expired-but-unreclaimed keys. Redis keeps sampling
-                        // until it finds a live key, so pick among the live ones.
-                        let mut live = Vec::new();
-                        d.for_each_key(now, |k| live.push(Bytes::copy_from_slice(k)));
-                        (!live.is_empty()).then(|| live.swap_remove(rng.gen_range(0..live.len())))
-                    });
-                st.rng = rng;
+                let key = st.random_key(db);
                 (st.db_ref(db).len(), key)
             })
             .await;

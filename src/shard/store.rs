@@ -15,6 +15,7 @@
 //! Keys with a TTL are also kept in a `volatile` set so that the active expiry
 //! cycle samples only them, as Redis samples its `expires` dict.
 
+use bytes::Bytes;
 use indexmap::{IndexMap, IndexSet};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -195,20 +196,6 @@ impl Db {
             }
         }
         pos
-    }
-
-    pub fn random_key(&self, rng: &mut SmallRng, now: u64) -> Option<&[u8]> {
-        if self.map.is_empty() {
-            return None;
-        }
-        // Bounded retries past expired keys, as Redis's dbRandomKey.
-        for _ in 0..100 {
-            let (k, e) = self.map.get_index(rng.gen_range(0..self.map.len()))?;
-            if e.expire == 0 || now <= e.expire {
-                return Some(k);
-            }
-        }
-        None
     }
 
     /// Samples up to `n` keys with a TTL and deletes the expired ones,
@@ -395,6 +382,24 @@ impl Store {
         left
     }
 
+    /// A random live key of database `db`, as Redis's `dbRandomKey`: an
+    /// expired key drawn is deleted (raising "expired") and another drawn,
+    /// so the loop ends once a live key is found or the database is empty.
+    pub fn random_key(&mut self, db: usize) -> Option<Bytes> {
+        loop {
+            let d = &self.dbs[db];
+            if d.map.is_empty() {
+                return None;
+            }
+            let (k, e) = d.map.get_index(self.rng.gen_range(0..d.map.len()))?;
+            if e.expire == 0 || self.now <= e.expire {
+                return Some(Bytes::copy_from_slice(k));
+            }
+            let k = k.to_vec();
+            self.live_index(db, &k);
+        }
+    }
+
     /// One active-expiry sample of database `db` (`Db::expire_sample`),
     /// raising "expired" for each key it deletes; returns (sampled, expired).
     pub fn expire_sample(&mut self, db: usize, rng: &mut SmallRng, n: usize) -> (usize, usize) {
@@ -573,6 +578,25 @@ pub fn unix_ms() -> u64 {
 mod tests {
     use super::*;
     use crate::shard::value::Str;
+
+    #[test]
+    fn random_key_deletes_the_expired_keys_it_draws() {
+        let mut st = Store::new(1);
+        st.notify_flags = notify::parse_flags("Ex");
+        st.now = 1000;
+        for i in 0..100u32 {
+            st.insert(0, format!("k{i}").as_bytes(), s(b"v"), 1001);
+        }
+        st.insert(0, b"live", s(b"v"), 0);
+        st.now = 1002;
+        assert_eq!(st.random_key(0).as_deref(), Some(&b"live"[..]));
+        assert_eq!(st.events.len() as u64, st.stats.expired);
+        assert_eq!(st.db(0).len() as u64, 101 - st.stats.expired);
+        st.remove(0, b"live");
+        assert_eq!(st.random_key(0), None, "only expired keys: all deleted");
+        assert_eq!(st.db(0).len(), 0);
+        assert_eq!(st.events.len(), 100);
+    }
 
     #[test]
     fn scan_deletes_the_expired_keys_it_passes() {
