@@ -451,7 +451,7 @@ fn compute(op: Op, sets: &[Option<&SetValue>], intset_max: usize) -> SetValue {
 fn store_result(st: &mut Store, db: usize, dst: &[u8], result: SetValue, op: Op) -> Reply {
     let n = result.len() as i64;
     if n == 0 {
-        if st.remove(db, dst).is_some() {
+        if st.delete(db, dst) {
             st.notify(notify::GENERIC, "del", db, dst);
         }
     } else {
@@ -750,6 +750,15 @@ mod tests {
                 ("sadd w 1", &["sadd w"]),
                 ("sinterstore w w", &["sinterstore w"]),
                 ("sinterstore w nok", &["del w"]),
+                // An empty result deletes an expired destination without a
+                // lookup: "del", not "expired".
+                ("set e 1 px 1", &["set e", "expire e"]),
+                ("advance 10", &[]),
+                ("sinterstore e nok", &["del e"]),
+                ("set e 1 px 1", &["set e", "expire e"]),
+                ("advance 10", &[]),
+                ("sadd s1 1", &["sadd s1"]),
+                ("sinterstore e s1", &["expired e", "sinterstore e"]),
             ],
         );
         let mut st = store("AKEmn");

@@ -556,7 +556,7 @@ fn array(items: Vec<Option<Bytes>>) -> Reply {
 /// result is empty; answers the count.
 fn store_list(st: &mut Store, db: usize, dst: &[u8], items: &[Option<Bytes>]) -> Reply {
     if items.is_empty() {
-        if st.remove(db, dst).is_some() {
+        if st.delete(db, dst) {
             st.notify(notify::GENERIC, "del", db, dst);
         }
     } else {

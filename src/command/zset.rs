@@ -869,6 +869,9 @@ mod tests {
                 ("zrangestore d z 5 6", &["del d"]),
                 ("zrangestore d z 5 6", &[]),
                 ("zincrby zi 1 a", &["zincr zi"]),
+                ("set g 1 px 1", &["set g", "expire g"]),
+                ("advance 10", &[]),
+                ("zrangestore g z 5 6", &["del g"]),
             ],
         );
         let mut st = store("AKEmn");

@@ -500,6 +500,13 @@ impl Store {
         self.dbs[db].remove(key)
     }
 
+    /// Deletes `key` even if it has expired, as Redis's `dbDelete` where it
+    /// deletes without a lookup (a *STORE with an empty result); false when
+    /// absent.
+    pub fn delete(&mut self, db: usize, key: &[u8]) -> bool {
+        self.dbs[db].remove(key).is_some()
+    }
+
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
         if !self.watches.is_empty() {
             // A watched key changes if it held a value in either database.

@@ -41,7 +41,7 @@ fn store_pairs(
     event: &'static str,
 ) -> Reply {
     if pairs.is_empty() {
-        if st.remove(db, dst).is_some() {
+        if st.delete(db, dst) {
             st.notify(notify::GENERIC, "del", db, dst);
         }
         return Reply::Int(0);
