@@ -10,8 +10,9 @@
 //!     [--workloads multi,publish,evalsha] [--clients 8] [--pipeline 1] [--seconds 3] [--rounds 3] [--subscribers 8]
 //! ```
 //!
-//! * `multi`: `MULTI; INCR k1; INCR k2; INCR k3; EXEC`, the three keys
-//!   owned by different shards of the lanner server (random keys per block).
+//! * `multi`: `MULTI; INCR k1; INCR k2; INCR k3; EXEC` on random keys, key
+//!   j owned by shard j mod n of the n-shard lanner server (so with two
+//!   shards or more every block spans shards).
 //! * `publish`: `--subscribers` connections SUBSCRIBE one channel, each
 //!   read by its own thread; publishers send 16-byte messages; every
 //!   subscriber must receive every message (checked).
@@ -191,14 +192,12 @@ fn keys_by_shard(shards: usize) -> Vec<Vec<String>> {
     out
 }
 
+/// Appends the request(s) of unit `n` to the buffer.
+type Unit = dyn Fn(u64, &mut Vec<u8>) + Send + Sync;
+
 /// Runs `clients` connections for `seconds`, each sending `pipeline` units
 /// per round trip; `unit(i, buf)` appends unit i, `replies` per unit.
-fn drive(
-    port: u16,
-    o: &Opts,
-    replies: usize,
-    unit: Arc<dyn Fn(u64, &mut Vec<u8>) + Send + Sync>,
-) -> u64 {
+fn drive(port: u16, o: &Opts, replies: usize, unit: Arc<Unit>) -> u64 {
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
@@ -252,9 +251,7 @@ fn run(workload: &str, srv: &Server, o: &Opts) -> (f64, f64) {
     let start = Instant::now();
     let ops = match workload {
         "multi" => {
-            let keys = Arc::new(keys_by_shard(o.shards.max(3)));
-            let table = Arc::new(SlotTable::new(o.shards));
-            let _ = table;
+            let keys = Arc::new(keys_by_shard(o.shards));
             drive(
                 port,
                 o,
@@ -314,7 +311,7 @@ fn run(workload: &str, srv: &Server, o: &Opts) -> (f64, f64) {
                     let mut idle = 0;
                     loop {
                         match r.fill_buf() {
-                            Ok(b) if b.is_empty() => break,
+                            Ok([]) => break,
                             Ok(_) => {
                                 read_reply(&mut r, &mut line);
                                 received.fetch_add(1, Ordering::Relaxed);
