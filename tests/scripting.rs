@@ -133,6 +133,18 @@ common::shard_tests! {
         assert_eq!(v, None);
     }
 
+    fn deep_results_and_recursion_do_not_crash(srv: &Server) {
+        let mut c = srv.raw();
+        let deep = raw(&mut c, &["EVAL", "local t = {} local c = t for i=1,100000 do c[1] = {} c = c[1] end return t", "0"]);
+        assert_eq!(deep.matches("*1\r\n").count(), 1001);
+        assert!(deep.ends_with("-ERR reached lua stack limit\r\n"));
+        let s = "local t = {} local c = t for i=1,100000 do c[1] = {} c = c[1] end return #cjson.encode(t)";
+        assert!(raw(&mut c, &["EVAL", s, "0"]).starts_with("-ERR user_script:1: Cannot serialise, excessive nesting (1001)"));
+        let s = "local function f(n) if n == 0 then return 0 end return 1 + f(n-1) end return f(100000)";
+        assert!(raw(&mut c, &["EVAL", s, "0"]).starts_with("-ERR user_script:1: stack overflow"));
+        assert_eq!(raw(&mut c, &["PING"]), "+PONG\r\n");
+    }
+
     fn errors_have_redis_texts(srv: &Server) {
         let mut con = srv.client();
         let sha = |s: &str| sha1(s);

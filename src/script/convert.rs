@@ -18,8 +18,8 @@ use mlua::{Lua, Table, Value};
 
 use crate::resp::{format_double, Proto, Reply};
 
-/// How deep nested replies and tables are followed; deeper levels become nil
-/// (Redis bounds the Lua stack the same way).
+/// How deep nested replies and tables are followed (Redis: about 8000, bound
+/// by the Lua stack; here by the coroutine's stack).
 const MAX_DEPTH: usize = 1000;
 
 /// The text Redis stores in a Lua error table for an error `e` given with
@@ -135,7 +135,8 @@ pub fn lua_to_reply(v: &Value, resp3: bool, proto: Proto) -> Reply {
 
 fn from_lua(v: &Value, resp3: bool, proto: Proto, depth: usize) -> Reply {
     if depth > MAX_DEPTH {
-        return Reply::Nil;
+        // Redis ends a too deep result the same way (at ~8000 levels).
+        return Reply::error("ERR reached lua stack limit");
     }
     match v {
         Value::Nil => Reply::Nil,

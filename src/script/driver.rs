@@ -41,9 +41,10 @@ use crate::server::session::Session;
 use crate::server::Shared;
 use crate::shard::core::Shard;
 
-/// 1 MiB: Lua nests C calls up to 200 deep and conversions recurse; pages
-/// are only touched when used.
-const STACK_SIZE: usize = 1 << 20;
+/// 16 MiB of address space: Lua nests C calls up to 200 deep, and
+/// converting a result nested 1000 deep recurses (several MiB in a debug
+/// build); pages are only touched when used.
+const STACK_SIZE: usize = 16 << 20;
 /// Stacks kept per core.
 const POOL_MAX: usize = 4;
 
