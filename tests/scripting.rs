@@ -643,6 +643,11 @@ common::shard_tests! {
         assert_eq!(fails(&mut con, &["FCALL_RO", "setk", "1", "fk", "v"]), "ERR Can not execute a script with write flag using *_ro command.");
         assert_eq!(fails(&mut con, &["FCALL", "bad", "0"]), "ERR user_function:5: Script attempted to access nonexistent global variable 'x' script: bad, on @user_function:5.");
         assert_eq!(fails(&mut con, &["FCALL", "nosuch", "0"]), "ERR Function not found");
+        // Functions see no KEYS/ARGV globals, even after an EVAL on the core.
+        let _: () = q(&mut con, &["FUNCTION", "LOAD", "#!lua name=kk\nredis.register_function('kk', function() return KEYS end)"]);
+        let _: i64 = eval(&mut con, "return 1", &["a"], &[]);
+        assert_eq!(fails(&mut con, &["FCALL", "kk", "0"]), "ERR user_function:2: Script attempted to access nonexistent global variable 'KEYS' script: kk, on @user_function:2.");
+        let _: () = q(&mut con, &["FUNCTION", "DELETE", "kk"]);
         assert_eq!(fails(&mut con, &["FCALL", "getk", "x"]), "ERR Bad number of keys provided");
         assert_eq!(fails(&mut con, &["FCALL", "getk", "5"]), "ERR Number of keys can't be greater than number of args");
         assert_eq!(fails(&mut con, &["FUNCTION", "LOAD", lib]), "ERR Library 'mylib' already exists");

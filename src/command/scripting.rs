@@ -185,7 +185,7 @@ async fn fcall_generic(sh: &Rc<Shard>, s: &mut Session, a: Vec<Bytes>, ro: bool)
     let reply = match vm.function(&lib, &name) {
         Err(e) => Reply::error(e),
         Ok(func) => match (vm.strings(&a[3..3 + n]), vm.strings(&a[3 + n..])) {
-            (Ok(keys), Ok(args)) => {
+            (Ok(keys), Ok(args)) if vm.clear_keys_argv().is_ok() => {
                 let job = Job {
                     func,
                     a: mlua::Value::Table(keys),
@@ -198,6 +198,7 @@ async fn fcall_generic(sh: &Rc<Shard>, s: &mut Session, a: Vec<Bytes>, ro: bool)
                 driver::execute(sh, s, &mut atomic, &vm, job).await
             }
             (Err(e), _) | (_, Err(e)) => Reply::error(format!("ERR {e}")),
+            _ => Reply::error("ERR cannot prepare the function's arguments"),
         },
     };
     drop(guard);

@@ -269,6 +269,13 @@ impl CoreVm {
         self.globals.raw_set("ARGV", self.strings(argv)?)
     }
 
+    /// Functions have no KEYS and ARGV globals (Redis runs them in a VM of
+    /// their own); clears what the last EVAL on this core left.
+    pub fn clear_keys_argv(&self) -> mlua::Result<()> {
+        self.globals.raw_set("KEYS", Value::Nil)?;
+        self.globals.raw_set("ARGV", Value::Nil)
+    }
+
     pub fn strings(&self, items: &[Bytes]) -> mlua::Result<Table> {
         let t = self.lua.create_table_with_capacity(items.len(), 0)?;
         for (i, b) in items.iter().enumerate() {
