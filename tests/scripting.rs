@@ -621,6 +621,55 @@ common::shard_tests! {
         assert_eq!(error_text(e), "Insufficient stock");
     }
 
+    fn a_script_that_outgrows_its_declared_shard_runs_exactly_once(srv: &Server) {
+        // Each script writes its declared key, then a key it did not
+        // declare. Where the declared key lives on the connection's own
+        // core the script first runs holding that shard only, meets the
+        // undeclared key, has its write undone and runs again holding
+        // every shard: the writes must land exactly once either way. A new
+        // body per run (a comment) makes each script new to the server.
+        let keys = spread_keys("undo", 64);
+        let mut con = srv.client();
+        // Each script's undeclared key has the next key's hash tag, so it
+        // lives on another shard than the declared one about 3 times in 4.
+        let other = |i: usize| format!("undo:other{{t{}}}", (i + 1) % keys.len());
+        for (i, key) in keys.iter().enumerate() {
+            let body = format!(
+                "-- {i}\nredis.call('incr', KEYS[1]) redis.call('rpush', KEYS[1]..':log', 'a') \
+                 redis.call('incr', ARGV[1]) return redis.call('get', KEYS[1])"
+            );
+            let got: String = eval(&mut con, &body, &[key.as_str()], &[other(i).as_str()]);
+            assert_eq!(got, "1", "{key}");
+            let log: Vec<String> = q(&mut con, &["LRANGE", &format!("{key}:log"), "0", "-1"]);
+            assert_eq!(log, ["a"], "{key}");
+        }
+        for i in 0..keys.len() {
+            let n: i64 = q(&mut con, &["GET", &other(i)]);
+            assert_eq!(n, 1, "{}", other(i));
+        }
+        if srv.shards() > 1 {
+            // Some declared keys live on the connection's core: those runs
+            // were undone once and ran again, so RPUSH ran more often than
+            // it took effect.
+            let stats: String = q(&mut con, &["INFO", "commandstats"]);
+            let calls: usize = stats
+                .lines()
+                .find_map(|l| l.strip_prefix("cmdstat_rpush:calls="))
+                .and_then(|l| l.split(',').next())
+                .and_then(|n| n.parse().ok())
+                .expect("cmdstat_rpush");
+            assert!(calls > keys.len(), "no run was undone: {calls} RPUSH calls");
+        }
+        // The same script again, now known to need every shard.
+        let body = "redis.call('incr', KEYS[1]) redis.call('incr', ARGV[1]) return 1";
+        for key in &keys {
+            let _: i64 = eval(&mut con, body, &[key.as_str()], &["undo:total"]);
+            let _: i64 = eval(&mut con, body, &[key.as_str()], &["undo:total"]);
+        }
+        let total: i64 = q(&mut con, &["GET", "undo:total"]);
+        assert_eq!(total, 2 * keys.len() as i64);
+    }
+
     fn functions_load_call_list_dump_restore(srv: &Server) {
         let mut con = srv.client();
         let lib = "#!lua name=mylib\n\

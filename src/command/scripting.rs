@@ -7,6 +7,8 @@
 //! declared or not. SCRIPT/FUNCTION management touches the shared cache and
 //! libraries and this core's VM only; other cores catch up lazily.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -139,32 +141,64 @@ async fn eval_generic(
         return Reply::error(RO_WITH_WRITE);
     }
     let no_writes = ro || declared_no_writes == Some(true);
-    let mut atomic = Atomic::begin(sh, s).await;
-    let guard = vm.lock().await;
-    let db = s.db;
-    let reply = match vm.script(&script.sha, &script.body) {
-        Err(e) => Reply::error(e),
-        Ok(func) => match vm.set_keys_argv(&a[3..3 + n], &a[3 + n..]) {
-            Err(e) => Reply::error(format!("ERR {e}")),
-            Ok(()) => {
-                let job = Job {
-                    func,
-                    a: mlua::Value::Nil,
-                    b: mlua::Value::Nil,
-                    kind: Kind::Eval,
-                    name: script.sha.clone(),
-                    args: a.clone(),
-                    no_writes,
-                };
-                driver::execute(sh, s, &mut atomic, &vm, job).await
-            }
-        },
-    };
-    drop(guard);
-    // SELECT inside a script does not change the caller's database.
-    s.db = db;
-    atomic.end(sh, s).await;
-    reply
+    let keys = &a[3..3 + n];
+    let mut local = may_run_locally(sh, keys, &script.sha);
+    loop {
+        let mut atomic = if local {
+            Atomic::begin_local(sh, s).await
+        } else {
+            Atomic::begin(sh, s).await
+        };
+        let guard = vm.lock().await;
+        let db = s.db;
+        let reply = match vm.script(&script.sha, &script.body) {
+            Err(e) => Reply::error(e),
+            Ok(func) => match vm.set_keys_argv(keys, &a[3 + n..]) {
+                Err(e) => Reply::error(format!("ERR {e}")),
+                Ok(()) => {
+                    let job = Job {
+                        func,
+                        a: mlua::Value::Nil,
+                        b: mlua::Value::Nil,
+                        kind: Kind::Eval,
+                        name: script.sha.clone(),
+                        args: a.clone(),
+                        no_writes,
+                    };
+                    driver::execute(sh, s, &mut atomic, &vm, job).await
+                }
+            },
+        };
+        drop(guard);
+        // SELECT inside a script does not change the caller's database.
+        s.db = db;
+        let escalated = atomic.escalated();
+        atomic.end(sh, s).await;
+        if !escalated {
+            return reply;
+        }
+        needs_every_shard(&script.sha);
+        local = false;
+    }
+}
+
+thread_local! {
+    /// Scripts (by SHA1) and functions (by name) seen touching more than
+    /// the shard of their declared keys: they run holding every shard.
+    static SPANNING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+}
+
+/// Whether a script may first run holding only this core's shard: its
+/// declared keys all live here and it has not been seen to need more.
+/// (With one shard that is always the case.)
+fn may_run_locally(sh: &Shard, keys: &[Bytes], name: &str) -> bool {
+    sh.shards() > 1
+        && keys.iter().all(|k| sh.slots.shard_of(k) == sh.id)
+        && !SPANNING.with(|s| s.borrow().contains(name))
+}
+
+fn needs_every_shard(name: &str) {
+    SPANNING.with(|s| s.borrow_mut().insert(name.to_string()));
 }
 
 /// FCALL and FCALL_RO.
@@ -179,32 +213,45 @@ async fn fcall_generic(sh: &Rc<Shard>, s: &mut Session, a: Vec<Bytes>, ro: bool)
         return Reply::error(RO_WITH_WRITE);
     }
     let vm = core_vm(sh);
-    let mut atomic = Atomic::begin(sh, s).await;
-    let guard = vm.lock().await;
-    let db = s.db;
-    let reply = match vm.function(&lib, &name) {
-        Err(e) => Reply::error(e),
-        Ok(func) => match (vm.strings(&a[3..3 + n]), vm.strings(&a[3 + n..])) {
-            (Ok(keys), Ok(args)) if vm.clear_keys_argv().is_ok() => {
-                let job = Job {
-                    func,
-                    a: mlua::Value::Table(keys),
-                    b: mlua::Value::Table(args),
-                    kind: Kind::Function,
-                    name,
-                    args: a.clone(),
-                    no_writes: ro || declared_no_writes,
-                };
-                driver::execute(sh, s, &mut atomic, &vm, job).await
-            }
-            (Err(e), _) | (_, Err(e)) => Reply::error(format!("ERR {e}")),
-            _ => Reply::error("ERR cannot prepare the function's arguments"),
-        },
-    };
-    drop(guard);
-    s.db = db;
-    atomic.end(sh, s).await;
-    reply
+    let keys = &a[3..3 + n];
+    let mut local = may_run_locally(sh, keys, &name);
+    loop {
+        let mut atomic = if local {
+            Atomic::begin_local(sh, s).await
+        } else {
+            Atomic::begin(sh, s).await
+        };
+        let guard = vm.lock().await;
+        let db = s.db;
+        let reply = match vm.function(&lib, &name) {
+            Err(e) => Reply::error(e),
+            Ok(func) => match (vm.strings(keys), vm.strings(&a[3 + n..])) {
+                (Ok(k), Ok(args)) if vm.clear_keys_argv().is_ok() => {
+                    let job = Job {
+                        func,
+                        a: mlua::Value::Table(k),
+                        b: mlua::Value::Table(args),
+                        kind: Kind::Function,
+                        name: name.clone(),
+                        args: a.clone(),
+                        no_writes: ro || declared_no_writes,
+                    };
+                    driver::execute(sh, s, &mut atomic, &vm, job).await
+                }
+                (Err(e), _) | (_, Err(e)) => Reply::error(format!("ERR {e}")),
+                _ => Reply::error("ERR cannot prepare the function's arguments"),
+            },
+        };
+        drop(guard);
+        s.db = db;
+        let escalated = atomic.escalated();
+        atomic.end(sh, s).await;
+        if !escalated {
+            return reply;
+        }
+        needs_every_shard(&name);
+        local = false;
+    }
 }
 
 fn eq(a: &[u8], b: &str) -> bool {

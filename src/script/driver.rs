@@ -213,6 +213,11 @@ pub async fn execute(
                     pause().await;
                 }
                 input = Down::Reply(atomic.call(sh, s, args).await);
+                if atomic.escalated() {
+                    // The run is void (its changes are undone); the
+                    // caller runs the script again holding every shard.
+                    break Reply::Nil;
+                }
             }
             CoroutineResult::Yield(Up::Pause) => {
                 pause().await;

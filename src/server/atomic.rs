@@ -30,15 +30,38 @@ use futures::future::LocalBoxFuture;
 use super::dispatch;
 use super::session::Session;
 use crate::command::fanout::{self, Fanout};
-use crate::command::table::{self, Handler};
+use crate::command::table::{self, flags, Handler};
 use crate::resp::Reply;
 use crate::shard::core::{Shard, Txn};
 use crate::shard::router::{Step, StepOut};
 use crate::shard::slot::ShardId;
+use crate::shard::store::Entry;
 
 pub struct Atomic {
     txn: Option<Txn>,
     txid: u64,
+    /// Holding only this core's shard, with an undo log (see `begin_local`).
+    local: Option<Undo>,
+}
+
+/// What a block holding only this core's shard changed, to put back if it
+/// turns out to need more.
+struct Undo {
+    /// (db, key, entry before the first change) in change order.
+    entries: Vec<(usize, Bytes, Option<Entry>)>,
+    /// Keyspace events raised before the block began.
+    events: usize,
+    escalated: bool,
+}
+
+/// Values up to this size are copied before a change; a change to a larger
+/// one makes a local block escalate instead.
+const UNDO_MAX_BYTES: usize = 64 << 10;
+
+/// Commands without keys a local block may run: they have no effect
+/// outside the connection.
+fn harmless(name: &str) -> bool {
+    matches!(name, "ping" | "echo" | "select" | "time")
 }
 
 impl Atomic {
@@ -55,13 +78,116 @@ impl Atomic {
         Atomic {
             txid: outer.unwrap_or(txn.id()),
             txn: Some(txn),
+            local: None,
         }
+    }
+
+    /// Claims only this core's shard, for a script whose declared keys all
+    /// live here. Its commands run as in a full block while they stay on
+    /// this shard; the first one that would not (a key on another shard,
+    /// a command spanning shards, PUBLISH …) puts back every change the
+    /// block made and marks it escalated: the caller ends it and runs the
+    /// work again under [`Atomic::begin`]. Nobody saw the changes, since
+    /// the shard was held throughout.
+    pub async fn begin_local(sh: &Rc<Shard>, _s: &mut Session) -> Atomic {
+        let step = Box::new(|_: &Shard| Box::new(()) as StepOut) as Step;
+        let (txn, _) = sh.begin(vec![(sh.id, step)], true).await;
+        let events = sh.store.borrow().events.len();
+        Atomic {
+            txid: txn.id(),
+            txn: Some(txn),
+            local: Some(Undo {
+                entries: Vec::new(),
+                events,
+                escalated: false,
+            }),
+        }
+    }
+
+    /// A local block met a command it cannot run; its changes are undone.
+    pub fn escalated(&self) -> bool {
+        self.local.as_ref().is_some_and(|u| u.escalated)
+    }
+
+    /// In a local block: runs `args` if it stays on this shard (noting
+    /// what it changes), else undoes the block and escalates.
+    fn local_call(&mut self, sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Reply {
+        let Some(spec) = table::lookup(&args[0]) else {
+            return crate::command::errors::unknown_command(&args);
+        };
+        let here = match spec.handler {
+            Handler::Local(f) if harmless(spec.name) => {
+                let reply = f(sh, s, &args);
+                dispatch::account(sh, s, spec, &args, std::time::Duration::ZERO, &reply);
+                return reply;
+            }
+            Handler::Keyed(_) => spec
+                .key_positions(args.len())
+                .next()
+                .is_none_or(|p| sh.slots.shard_of(&args[p]) == sh.id),
+            Handler::Multi(..) | Handler::Fanout(..) => {
+                dispatch::single_shard(sh, spec, &args) == Some(sh.id)
+            }
+            _ => false,
+        };
+        if here && spec.has(flags::WRITE) && !self.note(sh, s.db, spec, &args) {
+            return self.escalate(sh);
+        }
+        if !here {
+            return self.escalate(sh);
+        }
+        sh.exec_held(&dispatch::cmd(spec, s, args))
+    }
+
+    /// Copies the entries `args` may change; false if one is too large.
+    fn note(&mut self, sh: &Shard, db: usize, spec: &table::CommandSpec, args: &[Bytes]) -> bool {
+        let undo = self.local.as_mut().expect("local block");
+        let store = sh.store.borrow();
+        for p in spec.keys_of(args) {
+            let key = &args[p];
+            if undo.entries.iter().any(|(d, k, _)| *d == db && k == key) {
+                continue;
+            }
+            let entry = store.db_ref(db).peek(key).cloned();
+            if entry
+                .as_ref()
+                .is_some_and(|e| e.value.heap_bytes() > UNDO_MAX_BYTES)
+            {
+                return false;
+            }
+            undo.entries.push((db, key.clone(), entry));
+        }
+        true
+    }
+
+    /// Puts back every change of a local block and marks it escalated.
+    fn escalate(&mut self, sh: &Shard) -> Reply {
+        let undo = self.local.as_mut().expect("local block");
+        undo.escalated = true;
+        let mut store = sh.store.borrow_mut();
+        for (db, key, entry) in undo.entries.drain(..).rev() {
+            store.db(db).restore(&key, entry);
+        }
+        // Events of undone changes go; expirations happened regardless.
+        let kept: Vec<_> = store
+            .events
+            .drain(undo.events..)
+            .filter(|e| e.class == crate::shard::notify::EXPIRED)
+            .collect();
+        store.events.extend(kept);
+        Reply::error("ERR the script needs every shard")
     }
 
     /// Runs one command inside the block. `args[0]` names a known command
     /// and the arity is valid (the caller checked). The reply is what a
     /// client would get.
     pub async fn call(&mut self, sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Reply {
+        if let Some(undo) = &self.local {
+            if undo.escalated {
+                return Reply::error("ERR the script needs every shard");
+            }
+            return self.local_call(sh, s, args);
+        }
         let Some(spec) = table::lookup(&args[0]) else {
             return crate::command::errors::unknown_command(&args);
         };

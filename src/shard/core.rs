@@ -323,6 +323,11 @@ impl Shard {
 
     /// Publishes the keyspace events the store raised since the last call.
     pub fn publish_events(&self) {
+        if self.is_held() {
+            // An atomic block runs here: its events go out at its release
+            // (and a block that escalates takes back those of its changes).
+            return;
+        }
         let events = {
             let mut store = self.store.borrow_mut();
             if store.events.is_empty() {

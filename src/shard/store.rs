@@ -87,6 +87,26 @@ impl Db {
         self.mem
     }
 
+    /// The entry at `key` as stored, expired or not (for undo).
+    pub fn peek(&self, key: &[u8]) -> Option<&Entry> {
+        self.map.get(key)
+    }
+
+    /// Puts back what `peek` returned: the entry, or no key at all.
+    pub fn restore(&mut self, key: &[u8], entry: Option<Entry>) {
+        match entry {
+            Some(e) => {
+                self.insert(key, e.value, e.expire);
+                if let Some(now) = self.map.get_mut(key) {
+                    now.access = e.access;
+                }
+            }
+            None => {
+                self.remove(key);
+            }
+        }
+    }
+
     pub fn contains(&self, key: &[u8], now: u64) -> bool {
         matches!(self.map.get(key), Some(e) if e.expire == 0 || now <= e.expire)
     }
