@@ -573,6 +573,17 @@ common::shard_tests! {
                 assert_eq!(q::<i64>(&mut other, &["EXISTS", key]), 0);
             }
         }
+        // Flushing another database leaves database 0's watchers alone.
+        let mut c = srv.raw();
+        let _: () = q(&mut other, &["SET", "a", "1"]);
+        assert_eq!(run(&mut c, &["WATCH", "a"]), "+OK\\r\\n");
+        let _: () = q(&mut other, &["SELECT", "1"]);
+        let _: () = q(&mut other, &["SET", "a", "db1"]);
+        let _: () = q(&mut other, &["FLUSHDB"]);
+        assert_eq!(
+            session(&mut c, &[&["MULTI"], &["GET", "a"], &["EXEC"]]),
+            ["+OK\\r\\n", "+QUEUED\\r\\n", "*1\\r\\n$1\\r\\n1\\r\\n"]
+        );
     }
 
     fn money_transfers_with_watch_keep_the_total(srv: &Server) {
@@ -822,5 +833,24 @@ common::shard_tests! {
         assert!(moves.load(Ordering::Relaxed) > 20, "movers barely ran");
         let vals: Vec<i64> = SPREAD.iter().map(|k| get_int(&mut con, k)).collect();
         assert_eq!(vals.iter().sum::<i64>(), total, "{vals:?}");
+    }
+
+    fn a_client_that_disconnects_inside_multi_runs_nothing(srv: &Server) {
+        let mut con = srv.client();
+        for key in SPREAD {
+            let mut c = srv.raw();
+            assert_eq!(
+                session(&mut c, &[&["MULTI"], &["SET", key, "1"], &["INCR", "n"]]),
+                ["+OK\\r\\n", "+QUEUED\\r\\n", "+QUEUED\\r\\n"]
+            );
+            drop(c);
+        }
+        // Commands queued by a connection that is gone never run, not even
+        // once the server has noticed the disconnection.
+        let deadline = Instant::now() + Duration::from_millis(300);
+        while Instant::now() < deadline {
+            assert_eq!(q::<i64>(&mut con, &["EXISTS", "a", "b", "c", "somekey", "n"]), 0);
+            thread::sleep(Duration::from_millis(20));
+        }
     }
 }
