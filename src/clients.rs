@@ -33,6 +33,16 @@ pub struct ClientInfo {
     pub no_touch: bool,
     /// In MONITOR mode (flag `O`).
     pub monitor: bool,
+    /// Channels, patterns and shard channels subscribed to (flag `P`).
+    pub sub: usize,
+    pub psub: usize,
+    pub ssub: usize,
+    /// Commands queued since MULTI (flag `x`), or -1 outside MULTI.
+    pub multi: i64,
+    /// A watched key changed: EXEC will fail (flag `d`).
+    pub dirty_cas: bool,
+    /// Pub/Sub messages queued and not yet written.
+    pub omem: usize,
 }
 
 impl ClientInfo {
@@ -57,6 +67,12 @@ impl ClientInfo {
             killed: false,
             no_touch: false,
             monitor: false,
+            sub: 0,
+            psub: 0,
+            ssub: 0,
+            multi: -1,
+            dirty_cas: false,
+            omem: 0,
         }
     }
 
@@ -66,7 +82,10 @@ impl ClientInfo {
         let mut flags = String::new();
         for (on, letter) in [
             (self.monitor, 'O'),
+            (self.sub + self.psub + self.ssub > 0, 'P'),
+            (self.multi >= 0, 'x'),
             (self.blocked, 'b'),
+            (self.dirty_cas, 'd'),
             (self.no_evict, 'e'),
             (self.no_touch, 'T'),
         ] {
@@ -78,8 +97,8 @@ impl ClientInfo {
             flags.push('N');
         }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
-             qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
+             qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r \
              cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
@@ -90,8 +109,13 @@ impl ClientInfo {
             self.last_interaction.elapsed().as_secs(),
             flags,
             self.db,
+            self.sub,
+            self.psub,
+            self.ssub,
+            self.multi,
             self.query_buf,
-            32 * 1024 + self.query_buf,
+            self.omem,
+            32 * 1024 + self.query_buf + self.omem,
             self.last_cmd,
             self.resp,
             self.lib_name,

@@ -153,8 +153,9 @@ fn handle_render(sh: &Shard, snaps: &[CoreSnapshot]) -> String {
     counter!("lanner_rejected_connections_total").absolute(total.rejected_connections);
     counter!("lanner_net_input_bytes_total").absolute(total.net_input_bytes);
     counter!("lanner_net_output_bytes_total").absolute(total.net_output_bytes);
-    gauge!("lanner_pubsub_channels").set(0.0);
-    gauge!("lanner_pubsub_patterns").set(0.0);
+    let (channels, patterns, _) = sh.shared.pubsub.counts();
+    gauge!("lanner_pubsub_channels").set(channels as f64);
+    gauge!("lanner_pubsub_patterns").set(patterns as f64);
     // As SLOWLOG LEN: the merged log keeps the newest slowlog-max-len.
     let slow = snaps.iter().map(|s| s.slowlog_len).sum::<usize>();
     gauge!("lanner_slowlog_length").set(slow.min(config.slowlog_max_len as usize) as f64);

@@ -548,6 +548,13 @@ pub fn blocking_pop<'a>(
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let b = tri!(parse(&a));
+        if s.atomic {
+            // Inside EXEC or a script: one try, never a wait.
+            return match attempt(sh, s, &b, None).await {
+                Attempt::Done(r) => r,
+                Attempt::Blocked => timed_out(),
+            };
+        }
         // A deadline past what the clock can represent is no deadline.
         let deadline = b.timeout.and_then(|t| Instant::now().checked_add(t));
         loop {

@@ -49,6 +49,9 @@ pub fn reset(sh: &Rc<Shard>, s: &mut Session, _a: &[Bytes]) -> Reply {
     if s.monitor.take().is_some() {
         sh.shared.observe.unmonitor(s.id);
     }
+    s.end(sh);
+    s.sync_subscriptions();
+    s.info.borrow_mut().multi = -1;
     let mut info = s.info.borrow_mut();
     info.monitor = false;
     info.name.clear();

@@ -634,7 +634,7 @@ pub fn flushdb<'a>(
             return errors::syntax();
         }
         let db = s.db;
-        write_every_shard(sh, move |st| st.db(db).clear()).await;
+        write_every_shard(sh, move |st| st.flush_db(db)).await;
         Reply::Ok
     })
 }

@@ -25,6 +25,8 @@ pub mod latency;
 pub mod list;
 pub mod memory;
 pub mod monitor;
+pub mod multi;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod slowlog;

@@ -18,6 +18,9 @@ use crate::shard::core::Shard;
 /// MONITOR. A second MONITOR on the same connection gets no reply, as in
 /// Redis.
 pub fn monitor(sh: &Rc<Shard>, s: &mut Session, _a: &[Bytes]) -> Reply {
+    if s.atomic {
+        return Reply::error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    }
     if s.monitor.is_some() {
         return Reply::Raw(Bytes::new());
     }

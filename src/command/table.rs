@@ -25,7 +25,7 @@ use futures::future::LocalBoxFuture;
 use std::rc::Rc;
 
 use super::keyspec::{self, KeysFn};
-use super::{connection, keys, list, server, sort, string};
+use super::{connection, keys, list, multi, pubsub, server, sort, string};
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
@@ -355,7 +355,21 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(super::monitor::monitor), ["admin", "slow", "dangerous"], "server", "1.0.0", "Listen for all requests received by the server in real time"),
     row!("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, 0, 0, Local(server::shutdown), ["admin", "slow", "dangerous"], "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
     // pub/sub
+    row!("subscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(pubsub::subscribe), ["pubsub", "slow"], "pubsub", "2.0.0", "Listens for messages published to channels."),
+    row!("unsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(pubsub::unsubscribe), ["pubsub", "slow"], "pubsub", "2.0.0", "Stops listening to messages posted to channels."),
+    row!("psubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(pubsub::psubscribe), ["pubsub", "slow"], "pubsub", "2.0.0", "Listens for messages published to channels that match one or more patterns."),
+    row!("punsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(pubsub::punsubscribe), ["pubsub", "slow"], "pubsub", "2.0.0", "Stops listening to messages published to channels that match one or more patterns."),
+    row!("publish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, 0, 0, 0, Local(pubsub::publish), ["pubsub", "fast"], "pubsub", "2.0.0", "Posts a message to a channel."),
+    row!("pubsub", -2, PUBSUB | LOADING | STALE, 0, 0, 0, Local(pubsub::pubsub), ["pubsub", "slow"], "pubsub", "2.8.0", "A container for Pub/Sub commands."),
+    row!("ssubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, 1, -1, 1, Local(pubsub::ssubscribe), ["pubsub", "slow"], "pubsub", "7.0.0", "Listens for messages published to shard channels."),
+    row!("sunsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 1, -1, 1, Local(pubsub::sunsubscribe), ["pubsub", "slow"], "pubsub", "7.0.0", "Stops listening to messages posted to shard channels."),
+    row!("spublish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, 1, 1, 1, Local(pubsub::spublish), ["pubsub", "fast"], "pubsub", "7.0.0", "Post a message to a shard channel"),
     // transactions
+    row!("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 0, 0, 0, Local(multi::multi), ["fast", "transaction"], "transactions", "1.2.0", "Starts a transaction."),
+    row!("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, 0, 0, 0, Coordinated(multi::exec), ["slow", "transaction"], "transactions", "1.2.0", "Executes all commands in a transaction."),
+    row!("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 0, 0, 0, Local(multi::discard), ["fast", "transaction"], "transactions", "2.0.0", "Discards a transaction."),
+    row!("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 1, -1, 1, Coordinated(multi::watch), ["fast", "transaction"], "transactions", "2.2.0", "Monitors changes to keys to determine the execution of a transaction."),
+    row!("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 0, 0, 0, Local(multi::unwatch), ["fast", "transaction"], "transactions", "2.2.0", "Forgets about watched keys of a transaction."),
     // scripting and functions (rows owned by command/scripting.rs)
 ];
 

@@ -121,6 +121,8 @@ pub struct Config {
     pub latency_tracking: bool,
     /// Canonical Redis class letters ("" = off), as CONFIG GET prints them.
     pub notify_keyspace_events: String,
+    /// [hard, soft, seconds] for the normal, replica and pubsub classes.
+    pub client_output_buffer_limit: [[u64; 3]; 3],
     /// 0 = no metrics endpoint.
     pub metrics_port: u16,
     pub metrics_bind: String,
@@ -168,6 +170,11 @@ impl Default for Config {
             latency_monitor_threshold: 0,
             latency_tracking: true,
             notify_keyspace_events: String::new(),
+            client_output_buffer_limit: [
+                [0, 0, 0],
+                [268435456, 67108864, 60],
+                [33554432, 8388608, 60],
+            ],
             metrics_port: 9121,
             metrics_bind: "127.0.0.1".into(),
             config_file: None,

@@ -390,6 +390,60 @@ static REQUIREPASS: Special = Special {
 const EVENT_CLASSES: &str = "g$lshzxetdn";
 const EVENT_ALL: &str = "g$lshzxetd";
 
+static CLIENT_OUTPUT_BUFFER_LIMIT: Special = Special {
+    multi: true,
+    set: |c, args| {
+        if args.len() % 4 != 0 {
+            return Err(Invalid::Other(
+                "Wrong number of arguments in buffer limit configuration.".into(),
+            ));
+        }
+        let mut limits = c.client_output_buffer_limit;
+        for group in args.chunks(4) {
+            let class = match group[0].to_ascii_lowercase().as_str() {
+                "normal" => 0,
+                "slave" | "replica" => 1,
+                "pubsub" => 2,
+                _ => {
+                    return Err(Invalid::Other(
+                        "Invalid client class specified in buffer limit configuration.".into(),
+                    ))
+                }
+            };
+            let bad = || {
+                Invalid::Other(
+                    "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+                        .into(),
+                )
+            };
+            let hard = super::syntax::parse_memory(&group[1]).map_err(|_| bad())?;
+            let soft = super::syntax::parse_memory(&group[2]).map_err(|_| bad())?;
+            let secs: u64 = group[3].parse().map_err(|_| bad())?;
+            limits[class] = [hard, soft, secs];
+        }
+        c.client_output_buffer_limit = limits;
+        Ok(())
+    },
+    show: |c| {
+        let l = &c.client_output_buffer_limit;
+        format!(
+            "normal {} {} {} slave {} {} {} pubsub {} {} {}",
+            l[0][0], l[0][1], l[0][2], l[1][0], l[1][1], l[1][2], l[2][0], l[2][1], l[2][2]
+        )
+    },
+    rewrite: |c| {
+        let l = &c.client_output_buffer_limit;
+        Some(
+            ["normal", "replica", "pubsub"]
+                .iter()
+                .zip(l)
+                .map(|(n, v)| format!("{n} {} {} {}", v[0], v[1], v[2]))
+                .collect(),
+        )
+    },
+    expect: "<class> <hard> <soft> <seconds> ...",
+};
+
 static NOTIFY_KEYSPACE_EVENTS: Special = Special {
     multi: false,
     set: |c, args| {
@@ -783,6 +837,19 @@ pub(crate) static SETTINGS: &[Setting] = &[
         doc: "Milliseconds a script or function may run before other clients get BUSY errors \
               and SCRIPT KILL or FUNCTION KILL become possible; 0 disables the check. The script \
               itself is not stopped. lua-time-limit is the old name.",
+    },
+    Setting {
+        name: "client-output-buffer-limit",
+        alias: None,
+        section: CLIENTS,
+        kind: Kind::Special(&CLIENT_OUTPUT_BUFFER_LIMIT),
+        default: "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+        change: Runtime,
+        doc: "Output buffer limits per client class, as <class> <hard> <soft> <seconds>: a \
+              client whose unsent output passes <hard> bytes, or stays above <soft> for \
+              <seconds>, is disconnected (0 = no limit). Enforced for pubsub, the class of a \
+              subscriber that stops reading, so that it cannot grow memory without bound; \
+              normal and replica are accepted for compatibility.",
     },
     Setting {
         name: "dir",

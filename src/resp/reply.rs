@@ -64,6 +64,8 @@ pub enum Reply {
     Push(Vec<Reply>),
     /// Already encoded bytes, written as they are.
     Raw(Bytes),
+    /// Several replies in a row for one command (SUBSCRIBE a b c).
+    Many(Vec<Reply>),
 }
 
 impl Reply {
@@ -152,6 +154,11 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
         }
         Reply::Verbatim(v) => bulk(out, v),
         Reply::Raw(r) => out.extend_from_slice(r),
+        Reply::Many(replies) => {
+            for r in replies {
+                encode(r, proto, out);
+            }
+        }
     }
 }
 

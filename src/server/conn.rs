@@ -12,6 +12,7 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 
 use bytes::BytesMut;
+use futures::future::{select, Either};
 use futures::StreamExt;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::{TcpListener, TcpStream};
@@ -21,6 +22,7 @@ use super::session::Session;
 use crate::clients::ClientInfo;
 use crate::command::errors;
 use crate::log;
+use crate::pubsub::Message;
 use crate::resp::{self, parse_request, Limits, Proto, Reply};
 use crate::shard::core::Shard;
 
@@ -79,27 +81,37 @@ async fn admit(sh: Rc<Shard>, mut stream: TcpStream) {
     sh.shared.observe.connected(id, &info.borrow().addr);
     sh.clients.borrow_mut().insert(id, info.clone());
     sh.stats.borrow_mut().connected_clients += 1;
-    let session = Session::new(info, config.requirepass.is_none());
+    let mut session = Session::new(info, config.requirepass.is_none());
     drop(config);
-    serve(&sh, stream, session).await;
+    serve(&sh, &mut stream, &mut session).await;
+    // Unsubscribe before the socket closes (see `pubsub`).
+    session.end(&sh);
+    drop(stream);
     sh.clients.borrow_mut().remove(&id);
     sh.shared.observe.disconnected(id);
     sh.stats.borrow_mut().connected_clients -= 1;
     sh.shared.clients.fetch_sub(1, Ordering::Relaxed);
 }
 
-async fn serve(sh: &Rc<Shard>, mut stream: TcpStream, mut session: Session) {
+async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) {
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut chunk = vec![0u8; READ_CHUNK];
     let mut out = BytesMut::with_capacity(READ_CHUNK);
     let mut reqs = Vec::new();
     loop {
-        let n = match next_input(&mut stream, &mut chunk, &mut session).await {
+        let n = match next_input(stream, &mut chunk, session).await {
             Input::Read(Ok(0) | Err(_)) => return,
             Input::Read(Ok(n)) => n,
-            Input::Monitor(lines) => {
-                if stream.write_all(&lines).await.is_err() {
+            Input::Push(bytes, sent) => {
+                if stream.write_all(&bytes).await.is_err() {
                     return;
+                }
+                if let Some(sub) = &session.sub {
+                    sub.written(sent);
+                    session.info.borrow_mut().omem = sub.queued();
+                    if sub.dropped() {
+                        return;
+                    }
                 }
                 continue;
             }
@@ -137,7 +149,7 @@ async fn serve(sh: &Rc<Shard>, mut stream: TcpStream, mut session: Session) {
         }
         drop(config);
         if !reqs.is_empty() {
-            dispatch::run(sh, &mut session, std::mem::take(&mut reqs), &mut out).await;
+            dispatch::run(sh, session, std::mem::take(&mut reqs), &mut out).await;
         }
         if let Some(e) = failure {
             resp::encode(&Reply::error(e.reply_text()), Proto::Resp2, &mut out);
@@ -177,33 +189,63 @@ async fn serve(sh: &Rc<Shard>, mut stream: TcpStream, mut session: Session) {
 
 enum Input {
     Read(std::io::Result<usize>),
-    /// MONITOR lines to pass on.
-    Monitor(Vec<u8>),
+    /// MONITOR lines or Pub/Sub messages to pass on, and how many bytes of
+    /// Pub/Sub messages they hold.
+    Push(Vec<u8>, usize),
 }
 
-/// The next read, or, for a monitoring connection, whatever comes first of
-/// a read and a batch of MONITOR lines (with every batch already queued).
+/// What arrived first on a connection's feeds.
+enum First {
+    Line(Option<bytes::Bytes>),
+    Msg(Option<Message>),
+}
+
+/// The next read or, for a connection in MONITOR or with subscriptions,
+/// whatever comes first of a read and what waits to be passed on (with
+/// everything already queued behind it).
 async fn next_input(stream: &mut TcpStream, chunk: &mut [u8], s: &mut Session) -> Input {
-    let Some(feed) = s.monitor.as_mut() else {
+    if s.monitor.is_none() && s.sub.is_none() {
         return Input::Read(stream.read(chunk).await);
-    };
-    let read = std::pin::pin!(stream.read(chunk));
-    let got = match futures::future::select(read, feed.next()).await {
-        futures::future::Either::Left((r, _)) => Ok(r),
-        futures::future::Either::Right((m, _)) => Err(m),
-    };
-    match got {
-        Ok(r) => Input::Read(r),
-        Err(Some(first)) => {
-            let mut lines = first.to_vec();
-            while let Ok(more) = feed.try_recv() {
-                lines.extend_from_slice(&more);
+    }
+    let first = {
+        let feeds = async {
+            match (s.monitor.as_mut(), s.sub.as_mut()) {
+                (Some(m), Some(p)) => match select(m.next(), p.rx.next()).await {
+                    Either::Left((line, _)) => First::Line(line),
+                    Either::Right((msg, _)) => First::Msg(msg),
+                },
+                (Some(m), None) => First::Line(m.next().await),
+                (None, Some(p)) => First::Msg(p.rx.next().await),
+                (None, None) => futures::future::pending().await,
             }
-            Input::Monitor(lines)
+        };
+        let read = std::pin::pin!(stream.read(chunk));
+        let feeds = std::pin::pin!(feeds);
+        match select(read, feeds).await {
+            Either::Left((r, _)) => return Input::Read(r),
+            Either::Right((first, _)) => first,
         }
-        Err(None) => {
-            s.monitor = None;
-            Input::Monitor(Vec::new())
+    };
+    let (mut out, mut sent) = (BytesMut::new(), 0);
+    let mut add = |msg: Message, out: &mut BytesMut| {
+        sent += msg.size();
+        resp::encode(&msg.reply(), s.proto, out);
+    };
+    match first {
+        First::Line(Some(line)) => out.extend_from_slice(&line),
+        First::Line(None) => s.monitor = None,
+        First::Msg(Some(msg)) => add(msg, &mut out),
+        First::Msg(None) => {}
+    }
+    if let Some(m) = s.monitor.as_mut() {
+        while let Ok(line) = m.try_recv() {
+            out.extend_from_slice(&line);
         }
     }
+    if let Some(p) = s.sub.as_mut() {
+        while let Ok(msg) = p.rx.try_recv() {
+            add(msg, &mut out);
+        }
+    }
+    Input::Push(out.to_vec(), sent)
 }

@@ -18,6 +18,7 @@ use super::session::{ReplyMode, Session};
 use crate::command::errors;
 use crate::command::fanout::{self, Fanout};
 use crate::command::table::{self, flags, CommandSpec, CoordFn, Handler};
+use crate::command::{multi, pubsub};
 use crate::observe::Call;
 use crate::resp::{encode, Proto, Reply};
 use crate::shard::core::Shard;
@@ -208,11 +209,13 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
 
 fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
     let Some(spec) = table::lookup(&args[0]) else {
+        flag_transaction(s);
         let reply = errors::unknown_command(&args);
         reject(sh, None, &reply);
         return Route::Done(reply);
     };
     if !spec.arity_ok(args.len()) {
+        flag_transaction(s);
         let reply = errors::arity(spec.name);
         reject(sh, Some(spec), &reply);
         return Route::Done(reply);
@@ -223,6 +226,23 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
     }
     if !s.authed && !spec.has(flags::NO_AUTH) {
         let reply = errors::err(errors::NOAUTH);
+        reject(sh, Some(spec), &reply);
+        return Route::Done(reply);
+    }
+    if s.subscribed() {
+        if !pubsub::allowed_while_subscribed(spec.name) {
+            let reply = pubsub::not_allowed_while_subscribed(spec.name);
+            reject(sh, Some(spec), &reply);
+            return Route::Done(reply);
+        }
+        if spec.name == "ping" {
+            let reply = pubsub::subscribed_ping(&args);
+            account(sh, s, spec, &args, std::time::Duration::ZERO, &reply);
+            return Route::Done(reply);
+        }
+    }
+    if s.multi.is_some() && !multi::runs_in_multi(spec.name) {
+        let reply = multi::queue(s, spec, args);
         reject(sh, Some(spec), &reply);
         return Route::Done(reply);
     }
@@ -260,7 +280,7 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
 
 /// Counts a command run on this connection's core (statistics, slow log,
 /// latency events, MONITOR).
-fn account(
+pub(crate) fn account(
     sh: &Shard,
     s: &Session,
     spec: &'static CommandSpec,
@@ -278,7 +298,7 @@ fn account(
 }
 
 /// `args` as a single-shard command of this session.
-fn cmd(spec: &'static CommandSpec, s: &Session, args: Vec<Bytes>) -> Cmd {
+pub(crate) fn cmd(spec: &'static CommandSpec, s: &Session, args: Vec<Bytes>) -> Cmd {
     Cmd {
         spec,
         db: s.db,
@@ -289,12 +309,19 @@ fn cmd(spec: &'static CommandSpec, s: &Session, args: Vec<Bytes>) -> Cmd {
 }
 
 /// The one shard owning every key of the command, if there is one.
-fn single_shard(sh: &Shard, spec: &CommandSpec, args: &[Bytes]) -> Option<ShardId> {
+pub(crate) fn single_shard(sh: &Shard, spec: &CommandSpec, args: &[Bytes]) -> Option<ShardId> {
     let mut keys = spec
         .key_positions(args.len())
         .map(|p| sh.slots.shard_of(&args[p]));
     let first = keys.next().unwrap_or(sh.id);
     keys.all(|k| k == first).then_some(first)
+}
+
+/// A command rejected between MULTI and EXEC makes EXEC fail.
+fn flag_transaction(s: &mut Session) {
+    if let Some(m) = s.multi.as_mut() {
+        m.failed = true;
+    }
 }
 
 fn reject(sh: &Shard, spec: Option<&'static CommandSpec>, reply: &Reply) {

@@ -15,6 +15,7 @@
 //! request), the CLIENT PAUSE deadline (one relaxed load per read), MONITOR
 //! feeds and the shutdown flag.
 
+pub mod atomic;
 pub mod conn;
 pub mod cron;
 pub mod dispatch;

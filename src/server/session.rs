@@ -29,9 +29,45 @@ pub struct Session {
     /// MONITOR's feed of other commands' lines, once MONITOR ran.
     pub monitor: Option<futures::channel::mpsc::UnboundedReceiver<bytes::Bytes>>,
     pub info: Rc<RefCell<ClientInfo>>,
+    /// Pub/Sub subscriptions and their message queue, once subscribed.
+    pub sub: Option<crate::pubsub::Subscription>,
+    /// Between MULTI and EXEC: the queued commands.
+    pub multi: Option<crate::command::multi::Multi>,
+    /// WATCHed keys, until EXEC, DISCARD or UNWATCH.
+    pub watching: Option<crate::command::multi::Watching>,
+    /// Running inside EXEC or a script: blocking commands do not block.
+    pub atomic: bool,
 }
 
 impl Session {
+    /// In RESP2 subscribed mode: only the subscribe family, PING, QUIT and
+    /// RESET may run.
+    pub fn subscribed(&self) -> bool {
+        self.proto == Proto::Resp2 && self.sub.as_ref().is_some_and(|s| !s.is_empty())
+    }
+
+    /// The connection is closing (or RESET): drop its subscriptions, its
+    /// transaction and its watched keys.
+    pub fn end(&mut self, sh: &crate::shard::core::Shard) {
+        if let Some(mut sub) = self.sub.take() {
+            sh.shared.pubsub.unsubscribe_all(&mut sub);
+        }
+        self.multi = None;
+        crate::command::multi::unwatch_all(self);
+    }
+
+    /// Mirrors the subscription counts into CLIENT LIST.
+    pub fn sync_subscriptions(&self) {
+        let mut info = self.info.borrow_mut();
+        if let Some(sub) = &self.sub {
+            info.sub = sub.channels.len();
+            info.psub = sub.patterns.len();
+            info.ssub = sub.shard_channels.len();
+        } else {
+            (info.sub, info.psub, info.ssub) = (0, 0, 0);
+        }
+    }
+
     pub fn new(info: Rc<RefCell<ClientInfo>>, authed: bool) -> Session {
         let id = info.borrow().id;
         Session {
@@ -44,6 +80,10 @@ impl Session {
             no_touch: false,
             monitor: None,
             info,
+            sub: None,
+            multi: None,
+            watching: None,
+            atomic: false,
         }
     }
 }

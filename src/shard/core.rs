@@ -44,6 +44,7 @@ use crate::clients::ClientInfo;
 use crate::command::table::{self, Handler};
 use crate::config::Config;
 use crate::observe::{self, Call};
+use crate::pubsub::Kind;
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::server::Shared;
@@ -86,6 +87,10 @@ pub struct Shard {
     /// Answers for blocked clients, sent once the store is free.
     served: RefCell<Vec<(ShardId, u64, Payload)>>,
     next_txid: Cell<u64>,
+    /// While an atomic block polls a command's future: the block's txid,
+    /// so multi-shard operations the command starts run inside its claims
+    /// (see `server::atomic`).
+    pub parent: Cell<Option<u64>>,
     /// This core's connections, for CLIENT LIST/KILL and timeouts.
     pub clients: RefCell<HashMap<u64, Rc<RefCell<ClientInfo>>>>,
     config: RefCell<Rc<Config>>,
@@ -121,6 +126,7 @@ impl Shard {
             pending: RefCell::new(VecDeque::new()),
             served: RefCell::new(Vec::new()),
             next_txid: Cell::new(1),
+            parent: Cell::new(None),
             clients: RefCell::new(HashMap::new()),
             config: RefCell::new(Rc::new(Config::default())),
             config_gen: Cell::new(u64::MAX),
@@ -158,6 +164,12 @@ impl Shard {
         self.locks.borrow().blocks_everything()
     }
 
+    /// Does a multi-shard operation hold any of `keys` here?
+    pub fn holds_any(&self, keys: &[bytes::Bytes]) -> bool {
+        let locks = self.locks.borrow();
+        keys.iter().any(|k| held(&locks, k))
+    }
+
     /// Must `cmd` wait for a multi-shard operation's locks?
     pub fn blocks(&self, cmd: &Cmd) -> bool {
         let locks = self.locks.borrow();
@@ -177,6 +189,7 @@ impl Shard {
                 let mut st = self.store.borrow_mut();
                 st.proto_max_bulk_len = fresh.proto_max_bulk_len;
                 st.maxmemory_policy = fresh.maxmemory_policy.clone();
+                st.notify_flags = super::notify::parse_flags(&fresh.notify_keyspace_events);
                 st.limits = EncodingLimits {
                     hash_entries: fresh.hash_max_listpack_entries as usize,
                     hash_value: fresh.hash_max_listpack_value as usize,
@@ -195,13 +208,16 @@ impl Shard {
     }
 
     /// Grants any queued intents (the cron's safety net for a dropped
-    /// wake-up) and forgets blocked clients that stopped waiting.
+    /// wake-up) and forgets blocked clients and watches that ended.
     pub fn poll(self: &Rc<Self>) {
         self.poll_intents();
         {
             let mut store = self.store.borrow_mut();
             if !store.blocked.is_empty() {
                 store.blocked.sweep();
+            }
+            if !store.watches.is_empty() {
+                store.watches.sweep();
             }
         }
         self.serve_blocked();
@@ -285,6 +301,7 @@ impl Shard {
     /// Serves clients blocked on keys that became ready and are not held
     /// by a multi-shard operation, and sends them their answers.
     pub fn serve_blocked(self: &Rc<Self>) {
+        self.publish_events();
         {
             let mut store = self.store.borrow_mut();
             if store.blocked.has_ready() {
@@ -300,6 +317,40 @@ impl Shard {
         for (to, reply, payload) in served {
             self.respond(to, reply, payload);
         }
+    }
+
+    /// Publishes the keyspace events the store raised since the last call.
+    pub fn publish_events(&self) {
+        let events = {
+            let mut store = self.store.borrow_mut();
+            if store.events.is_empty() {
+                return;
+            }
+            std::mem::take(&mut store.events)
+        };
+        let flags = self.store.borrow().notify_flags;
+        let limit = crate::command::pubsub::limit(self);
+        let pubsub = &self.shared.pubsub;
+        for e in events {
+            if flags & super::notify::KEYSPACE != 0 {
+                let mut channel = format!("__keyspace@{}__:", e.db).into_bytes();
+                channel.extend_from_slice(&e.key);
+                let event = bytes::Bytes::from_static(e.event.as_bytes());
+                pubsub.publish(Kind::Channel, &channel.into(), &event, limit);
+            }
+            if flags & super::notify::KEYEVENT != 0 {
+                let channel = format!("__keyevent@{}__:{}", e.db, e.event).into_bytes();
+                pubsub.publish(Kind::Channel, &channel.into(), &e.key, limit);
+            }
+        }
+    }
+
+    /// Runs one command here on behalf of an atomic block that holds this
+    /// shard (no lock check; blocked clients are served at its release).
+    pub fn exec_held(&self, cmd: &Cmd) -> Reply {
+        let mut store = self.store.borrow_mut();
+        store.refresh_clock();
+        exec_one(self, &mut store, &mut self.stats.borrow_mut(), cmd)
     }
 
     /// Runs one command inline for a local connection (the caller checked
@@ -368,6 +419,13 @@ impl Shard {
     /// Takes queued intents in global order and runs what is granted.
     fn poll_intents(self: &Rc<Self>) {
         while let Some(i) = self.shared.sequencer.next(self.id) {
+            if i.parent.is_some_and(|p| self.locks.borrow().holds(p)) {
+                // Part of an atomic block that holds this shard: it runs
+                // now and claims nothing of its own.
+                let out = (i.step)(self);
+                self.respond(i.origin, i.reply, Payload::Out(out));
+                continue;
+            }
             let grant = Grant {
                 origin: i.origin,
                 reply: i.reply,
@@ -517,6 +575,7 @@ impl Shard {
         let mut intents = Vec::with_capacity(parts.len());
         let mut waits = Vec::with_capacity(parts.len());
         let mut shards = Vec::with_capacity(parts.len());
+        let parent = self.parent.get();
         for (shard, claim, step) in parts {
             let (reply, rx) = self.waiter();
             intents.push((
@@ -528,6 +587,7 @@ impl Shard {
                     claim,
                     step,
                     release: !hold,
+                    parent,
                 },
             ));
             waits.push(rx);
@@ -603,6 +663,10 @@ pub struct Txn {
 }
 
 impl Txn {
+    pub fn id(&self) -> u64 {
+        self.txid
+    }
+
     /// Runs further steps on held shards; with `release`, ends the operation
     /// (shards without a step are released too).
     pub async fn step(

@@ -13,4 +13,5 @@ pub mod set;
 pub mod slot;
 pub mod store;
 pub mod value;
+pub mod watch;
 pub mod zset;

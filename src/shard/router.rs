@@ -79,6 +79,9 @@ pub struct Intent {
     pub claim: Claim,
     pub step: Step,
     pub release: bool,
+    /// The operation this one runs inside (an EXEC or a script holding
+    /// every shard it touches): granted at once where that one holds.
+    pub parent: Option<u64>,
 }
 
 /// The global order of multi-shard operations.

@@ -257,6 +257,8 @@ pub struct Store {
     pub notify_flags: u32,
     /// Events raised since the shard last published them.
     pub events: Vec<Event>,
+    /// Keys of this shard that connections WATCH.
+    pub watches: super::watch::Watches,
 }
 
 /// Thresholds at which small collections leave their compact encoding
@@ -300,6 +302,7 @@ impl Store {
             no_touch: false,
             notify_flags: 0,
             events: Vec::new(),
+            watches: Default::default(),
         }
     }
 
@@ -317,9 +320,13 @@ impl Store {
 
     /// Raises keyspace event `event` of `class` (a `shard::notify` class bit)
     /// on `key`, as Redis's `notifyKeyspaceEvent`: buffered only when the
-    /// class and at least one of K and E are enabled.
+    /// class and at least one of K and E are enabled. Every change of a key
+    /// raises one, so this is also where WATCH learns of changes.
     #[inline]
     pub fn notify(&mut self, class: u32, event: &'static str, db: usize, key: &[u8]) {
+        if !self.watches.is_empty() && class != notify::KEY_MISS {
+            self.watches.touch(db, key, class == notify::EXPIRED);
+        }
         let f = self.notify_flags;
         if f & class != 0 && f & (notify::KEYSPACE | notify::KEYEVENT) != 0 {
             self.events.push(Event {
@@ -367,6 +374,15 @@ impl Store {
         Some(e)
     }
 
+    /// Is `key` present? An expired key is deleted (lazily, as on any
+    /// access); access times are left alone.
+    pub fn is_live(&mut self, db: usize, key: &[u8]) -> bool {
+        let no_touch = std::mem::replace(&mut self.no_touch, true);
+        let live = self.lookup(db, key).is_some();
+        self.no_touch = no_touch;
+        live
+    }
+
     /// Changes a live value in place and keeps the memory estimate true.
     /// Returns None when the key is absent.
     pub fn modify<R>(
@@ -406,6 +422,13 @@ impl Store {
     }
 
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        if !self.watches.is_empty() {
+            // A watched key changes if it held a value in either database.
+            let (now, da, db_) = (self.now, &self.dbs[a], &self.dbs[b]);
+            let either = |k: &[u8]| da.contains(k, now) || db_.contains(k, now);
+            self.watches.touch_db(a, either);
+            self.watches.touch_db(b, either);
+        }
         self.dbs.swap(a, b);
         if !self.blocked.is_empty() {
             self.blocked.signal_db(a);
@@ -429,8 +452,19 @@ impl Store {
         self.dbs.iter().map(Db::mem).sum()
     }
 
+    /// FLUSHDB: watched keys that held a value change.
+    pub fn flush_db(&mut self, db: usize) {
+        if !self.watches.is_empty() {
+            let (now, d) = (self.now, &self.dbs[db]);
+            self.watches.touch_db(db, |k| d.contains(k, now));
+        }
+        self.dbs[db].clear();
+    }
+
     pub fn flush_all(&mut self) {
-        self.dbs.iter_mut().for_each(Db::clear);
+        for db in 0..self.dbs.len() {
+            self.flush_db(db);
+        }
     }
 }
 
