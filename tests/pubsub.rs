@@ -64,6 +64,12 @@ fn run(c: &mut RawConn, args: &[&str]) -> Vec<u8> {
     c.read_reply()
 }
 
+/// Sends one command and asserts its reply is `want`.
+fn check(c: &mut RawConn, args: &[&str], want: impl AsRef<[u8]>) {
+    c.send(&request(args));
+    expect(c, want.as_ref(), &format!("{args:?}"));
+}
+
 /// Asserts the next reply is `want`, printing both readably otherwise.
 fn expect(c: &mut RawConn, want: &[u8], what: &str) {
     let got = c.read_reply();
@@ -195,8 +201,8 @@ common::shard_tests! {
         c.send(&request(&["PUNSUBSCRIBE"]));
         expect(&mut c, &frame('*', &[B("punsubscribe"), Nil, I(0)]), "punsubscribe from nothing");
         // Back in normal mode.
-        assert_eq!(run(&mut c, &["SET", "k", "v"]), b"+OK\r\n");
-        assert_eq!(run(&mut c, &["GET", "k"]), b"$1\r\nv\r\n");
+        check(&mut c, &["SET", "k", "v"], b"+OK\r\n");
+        check(&mut c, &["GET", "k"], b"$1\r\nv\r\n");
         // And the publisher no longer reaches it.
         let mut con = srv.client();
         assert_eq!(q::<i64>(&mut con, &["PUBLISH", "x", "m"]), 0);
@@ -257,14 +263,14 @@ common::shard_tests! {
             )
             .into_bytes()
         };
-        assert_eq!(run(&mut c, &["GET", "k"]), refused("get"));
-        assert_eq!(run(&mut c, &["set", "k", "v"]), refused("set"));
-        assert_eq!(run(&mut c, &["PUBSUB", "NUMPAT"]), refused("pubsub|numpat"));
-        assert_eq!(run(&mut c, &["PUBLISH", "ch", "m"]), refused("publish"));
-        assert_eq!(run(&mut c, &["MULTI"]), refused("multi"));
+        check(&mut c, &["GET", "k"], refused("get"));
+        check(&mut c, &["set", "k", "v"], refused("set"));
+        check(&mut c, &["PUBSUB", "NUMPAT"], refused("pubsub|numpat"));
+        check(&mut c, &["PUBLISH", "ch", "m"], refused("publish"));
+        check(&mut c, &["MULTI"], refused("multi"));
         // PING answers as a two-element array.
-        assert_eq!(run(&mut c, &["PING"]), frame('*', &[B("pong"), B("")]));
-        assert_eq!(run(&mut c, &["PING", "hi"]), frame('*', &[B("pong"), B("hi")]));
+        check(&mut c, &["PING"], frame('*', &[B("pong"), B("")]));
+        check(&mut c, &["PING", "hi"], frame('*', &[B("pong"), B("hi")]));
         // The refused commands did nothing.
         let mut con = srv.client();
         assert_eq!(q::<i64>(&mut con, &["EXISTS", "k"]), 0);
@@ -276,20 +282,20 @@ common::shard_tests! {
         subscribe(&mut c, "SSUBSCRIBE", &["s1"], 0);
         c.send(&request(&["UNSUBSCRIBE"]));
         expect(&mut c, &confirm("unsubscribe", "ch", 0), "last channel");
-        assert_eq!(run(&mut c, &["GET", "k"]), refused("get"));
+        check(&mut c, &["GET", "k"], refused("get"));
         c.send(&request(&["SUNSUBSCRIBE"]));
         expect(&mut c, &confirm("sunsubscribe", "s1", 0), "last shard channel");
-        assert_eq!(run(&mut c, &["GET", "k"]), b"$-1\r\n");
+        check(&mut c, &["GET", "k"], b"$-1\r\n");
 
         // RESET leaves subscribed mode and drops the subscriptions.
         let mut r = subscriber(srv.port(), "PSUBSCRIBE", &["r*"]);
-        assert_eq!(run(&mut r, &["RESET"]), b"+RESET\r\n");
-        assert_eq!(run(&mut r, &["GET", "k"]), b"$-1\r\n");
+        check(&mut r, &["RESET"], b"+RESET\r\n");
+        check(&mut r, &["GET", "k"], b"$-1\r\n");
         assert_eq!(q::<i64>(&mut con, &["PUBLISH", "rx", "m"]), 0);
 
         // QUIT answers OK and closes.
         let mut quitter = subscriber(srv.port(), "SUBSCRIBE", &["qc"]);
-        assert_eq!(run(&mut quitter, &["QUIT"]), b"+OK\r\n");
+        check(&mut quitter, &["QUIT"], b"+OK\r\n");
         assert!(quitter.is_closed(), "QUIT left the connection open");
         eventually("the quitter's subscription to go", || {
             q::<i64>(&mut con, &["PUBLISH", "qc", "m"]) == 0
@@ -306,11 +312,11 @@ common::shard_tests! {
         c.send(&request(&["PSUBSCRIBE", "c*"]));
         expect(&mut c, &frame('>', &[B("psubscribe"), B("c*"), I(3)]), "push confirmation");
         // Any command works while subscribed in RESP3, PING included.
-        assert_eq!(run(&mut c, &["SET", "k", "v"]), b"+OK\r\n");
-        assert_eq!(run(&mut c, &["GET", "k"]), b"$1\r\nv\r\n");
-        assert_eq!(run(&mut c, &["GET", "missing"]), b"_\r\n");
-        assert_eq!(run(&mut c, &["PING"]), b"+PONG\r\n");
-        assert_eq!(run(&mut c, &["PUBSUB", "NUMSUB", "ch"]), b"*2\r\n$2\r\nch\r\n:1\r\n");
+        check(&mut c, &["SET", "k", "v"], b"+OK\r\n");
+        check(&mut c, &["GET", "k"], b"$1\r\nv\r\n");
+        check(&mut c, &["GET", "missing"], b"_\r\n");
+        check(&mut c, &["PING"], b"+PONG\r\n");
+        check(&mut c, &["PUBSUB", "NUMSUB", "ch"], b"*2\r\n$2\r\nch\r\n:1\r\n");
         let mut con = srv.client();
         assert_eq!(q::<i64>(&mut con, &["PUBLISH", "ch", "hello"]), 2);
         expect(&mut c, &frame('>', &[B("message"), B("ch"), B("hello")]), "message push");
@@ -438,7 +444,7 @@ common::shard_tests! {
         expect(&mut c, &confirm("sunsubscribe", "{t}2", 0), "sunsubscribe all");
         c.send(&request(&["SUNSUBSCRIBE"]));
         expect(&mut c, &frame('*', &[B("sunsubscribe"), Nil, I(0)]), "sunsubscribe from nothing");
-        assert_eq!(run(&mut c, &["GET", "k"]), b"$-1\r\n");
+        check(&mut c, &["GET", "k"], b"$-1\r\n");
         // Shard channels whose names land on different shards.
         let names = ["a", "b", "c", "somekey"];
         let mut subs: Vec<RawConn> = names.iter().map(|n| subscriber(srv.port(), "SSUBSCRIBE", &[n])).collect();
@@ -698,11 +704,11 @@ common::shard_tests! {
     fn info_and_client_list_show_subscription_counts(srv: &Server) {
         let mut con = srv.client();
         let mut c = srv.raw();
-        assert_eq!(run(&mut c, &["CLIENT", "SETNAME", "watcher"]), b"+OK\r\n");
+        check(&mut c, &["CLIENT", "SETNAME", "watcher"], b"+OK\r\n");
         subscribe(&mut c, "SUBSCRIBE", &["a", "b"], 0);
         subscribe(&mut c, "PSUBSCRIBE", &["p*"], 2);
         let mut other = srv.raw();
-        assert_eq!(run(&mut other, &["CLIENT", "SETNAME", "other"]), b"+OK\r\n");
+        check(&mut other, &["CLIENT", "SETNAME", "other"], b"+OK\r\n");
         subscribe(&mut other, "SUBSCRIBE", &["b", "c"], 0);
         let line = client_line(&mut con, "watcher").expect("subscriber missing from CLIENT LIST");
         for field in [" flags=P ", " sub=2 ", " psub=1 "] {
@@ -744,7 +750,7 @@ common::shard_tests! {
         let mut con = srv.client();
         let _: () = q(&mut con, &["CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb 512kb 5"]);
         let mut slow = srv.raw();
-        assert_eq!(run(&mut slow, &["CLIENT", "SETNAME", "slowsub"]), b"+OK\r\n");
+        check(&mut slow, &["CLIENT", "SETNAME", "slowsub"], b"+OK\r\n");
         subscribe(&mut slow, "SUBSCRIBE", &["feed"], 0);
         // From here on `slow` reads nothing until the end.
         let mut good = subscriber(port, "SUBSCRIBE", &["feed"]);
@@ -828,18 +834,18 @@ common::shard_tests! {
     fn publish_inside_multi_is_delivered_at_exec(srv: &Server) {
         let mut sub = subscriber(srv.port(), "SUBSCRIBE", &["ch"]);
         let mut c = srv.raw();
-        assert_eq!(run(&mut c, &["MULTI"]), b"+OK\r\n");
-        assert_eq!(run(&mut c, &["PUBLISH", "ch", "m1"]), b"+QUEUED\r\n");
+        check(&mut c, &["MULTI"], b"+OK\r\n");
+        check(&mut c, &["PUBLISH", "ch", "m1"], b"+QUEUED\r\n");
         assert_nothing_pending(&mut sub, "a queued PUBLISH must wait for EXEC");
-        assert_eq!(run(&mut c, &["PUBLISH", "ch", "m2"]), b"+QUEUED\r\n");
-        assert_eq!(run(&mut c, &["PUBLISH", "nobody", "m"]), b"+QUEUED\r\n");
-        assert_eq!(run(&mut c, &["EXEC"]), b"*3\r\n:1\r\n:1\r\n:0\r\n");
+        check(&mut c, &["PUBLISH", "ch", "m2"], b"+QUEUED\r\n");
+        check(&mut c, &["PUBLISH", "nobody", "m"], b"+QUEUED\r\n");
+        check(&mut c, &["EXEC"], b"*3\r\n:1\r\n:1\r\n:0\r\n");
         expect(&mut sub, &message("ch", "m1"), "first queued message");
         expect(&mut sub, &message("ch", "m2"), "second queued message");
         // DISCARD drops a queued PUBLISH.
-        assert_eq!(run(&mut c, &["MULTI"]), b"+OK\r\n");
-        assert_eq!(run(&mut c, &["PUBLISH", "ch", "dropped"]), b"+QUEUED\r\n");
-        assert_eq!(run(&mut c, &["DISCARD"]), b"+OK\r\n");
+        check(&mut c, &["MULTI"], b"+OK\r\n");
+        check(&mut c, &["PUBLISH", "ch", "dropped"], b"+QUEUED\r\n");
+        check(&mut c, &["DISCARD"], b"+OK\r\n");
         assert_nothing_pending(&mut sub, "a discarded PUBLISH");
     }
 }
