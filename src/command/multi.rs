@@ -183,7 +183,7 @@ pub fn exec<'a>(
         } else {
             s.atomic = true;
             let reply = match plan(sh, s, &m.queued, watching.as_ref()) {
-                Some(plan) => run_planned(sh, plan, watching.as_ref()).await,
+                Some(plan) => run_planned(sh, s, plan, watching.as_ref()).await,
                 None => run_in_block(sh, s, m.queued, watching.as_ref()).await,
             };
             s.atomic = false;
@@ -208,6 +208,9 @@ struct Plan {
     parts: Vec<Part>,
     /// Replies known without a shard (PING, ECHO), by queue position.
     local: Vec<(usize, Reply)>,
+    /// PUBLISH and SPUBLISH, run once the shards' shares have run, so a
+    /// subscriber told of a change finds it made.
+    after: Vec<(usize, &'static CommandSpec, Vec<Bytes>)>,
     len: usize,
     write: bool,
 }
@@ -238,6 +241,7 @@ fn plan(
     let mut plan = Plan {
         parts: Vec::new(),
         local: Vec::new(),
+        after: Vec::new(),
         len: queued.len(),
         write: false,
     };
@@ -250,6 +254,10 @@ fn plan(
             Handler::Multi(..) | Handler::Fanout(..) => dispatch::single_shard(sh, spec, args)?,
             Handler::Local(f) if matches!(spec.name, "ping" | "echo") => {
                 plan.local.push((i, f(sh, s, args)));
+                continue;
+            }
+            Handler::Local(_) if matches!(spec.name, "publish" | "spublish") => {
+                plan.after.push((i, spec, args.clone()));
                 continue;
             }
             _ => return None,
@@ -288,7 +296,25 @@ fn run_cmds(there: &Shard, cmds: Vec<(usize, Cmd)>) -> Replies {
         .collect()
 }
 
-async fn run_planned(sh: &Rc<Shard>, plan: Plan, watching: Option<&Watching>) -> Reply {
+async fn run_planned(
+    sh: &Rc<Shard>,
+    s: &mut Session,
+    mut plan: Plan,
+    watching: Option<&Watching>,
+) -> Reply {
+    let after = std::mem::take(&mut plan.after);
+    let mut reply = run_shares(sh, plan, watching).await;
+    if let Reply::Array(replies) = &mut reply {
+        for (i, spec, args) in after {
+            if let Handler::Local(f) = spec.handler {
+                replies[i] = f(sh, s, &args);
+            }
+        }
+    }
+    reply
+}
+
+async fn run_shares(sh: &Rc<Shard>, plan: Plan, watching: Option<&Watching>) -> Reply {
     let flag = watching.map(|w| w.flag.clone());
     let mut slots: Vec<Option<Reply>> = vec![None; plan.len];
     for (i, r) in plan.local {
