@@ -192,14 +192,12 @@ fn keys_by_shard(shards: usize) -> Vec<Vec<String>> {
     out
 }
 
+/// Appends the request(s) of unit `n` to the buffer.
+type Unit = dyn Fn(u64, &mut Vec<u8>) + Send + Sync;
+
 /// Runs `clients` connections for `seconds`, each sending `pipeline` units
 /// per round trip; `unit(i, buf)` appends unit i, `replies` per unit.
-fn drive(
-    port: u16,
-    o: &Opts,
-    replies: usize,
-    unit: Arc<dyn Fn(u64, &mut Vec<u8>) + Send + Sync>,
-) -> u64 {
+fn drive(port: u16, o: &Opts, replies: usize, unit: Arc<Unit>) -> u64 {
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
@@ -313,7 +311,7 @@ fn run(workload: &str, srv: &Server, o: &Opts) -> (f64, f64) {
                     let mut idle = 0;
                     loop {
                         match r.fill_buf() {
-                            Ok(b) if b.is_empty() => break,
+                            Ok([]) => break,
                             Ok(_) => {
                                 read_reply(&mut r, &mut line);
                                 received.fetch_add(1, Ordering::Relaxed);

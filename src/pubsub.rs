@@ -115,10 +115,11 @@ impl Subscriber {
             return;
         }
         let size = msg.size();
+        let queued = (self.queued.fetch_add(size, Ordering::Relaxed) + size) as u64;
         if self.tx.unbounded_send(msg).is_err() {
+            self.queued.fetch_sub(size, Ordering::Relaxed);
             return;
         }
-        let queued = (self.queued.fetch_add(size, Ordering::Relaxed) + size) as u64;
         let over_hard = limit.hard > 0 && queued > limit.hard;
         let mut over_soft = false;
         if limit.soft > 0 && queued > limit.soft {

@@ -26,8 +26,8 @@ use futures::future::{self, Either, LocalBoxFuture};
 use super::args;
 use super::errors::{self, err};
 use super::list::{self, End};
-use super::zset::multi as zmulti;
-use super::{modify_collection, store_step, take};
+use super::zset::{self, multi as zmulti};
+use super::{store_step, take};
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::blocked::{Served, Ticket, Waiter};
@@ -231,18 +231,13 @@ fn probe(st: &mut Store, db: usize, key: &[u8], op: &PopOp) -> Option<bool> {
 
 /// Pops one member of the sorted set at `key`: `[key, member, score]`.
 fn zpop_one(st: &mut Store, db: usize, key: &Bytes, max: bool) -> Reply {
-    fn pick(v: &mut Value) -> Option<&mut ZSetValue> {
-        match v {
-            Value::ZSet(z) => Some(z),
-            _ => None,
-        }
-    }
-    let popped = modify_collection(st, db, key, pick, ZSetValue::is_empty, |z| {
+    let pop = |z: &mut ZSetValue| {
         let i = if max { z.len() - 1 } else { 0 };
         let (score, member) = z.get(i).map(|(s, m)| (s, Bytes::copy_from_slice(m)))?;
         z.remove(&member);
         Some((member, score))
-    });
+    };
+    let popped = zset::modify_zset_notify(st, db, key, zset::pop_event(max), pop, Option::is_some);
     match popped {
         Ok(Some(Some((m, s)))) => Reply::Array(vec![
             Reply::Bulk(key.clone()),
@@ -258,13 +253,11 @@ fn zpop_one(st: &mut Store, db: usize, key: &Bytes, max: bool) -> Reply {
 /// this store (for a move, `dst` is on this store too).
 fn pop_here(st: &mut Store, db: usize, key: &Bytes, op: &PopOp) -> Reply {
     match op {
-        PopOp::List { end, count: None } => {
-            match list::modify_list(st, db, key, |l| list::pop(l, *end)) {
-                Ok(Some(Some(e))) => Reply::Array(vec![Reply::Bulk(key.clone()), Reply::Bulk(e)]),
-                Ok(_) => Reply::NilArray,
-                Err(e) => e,
-            }
-        }
+        PopOp::List { end, count: None } => match list::pop_one(st, db, key, *end) {
+            Ok(Some(e)) => Reply::Array(vec![Reply::Bulk(key.clone()), Reply::Bulk(e)]),
+            Ok(_) => Reply::NilArray,
+            Err(e) => e,
+        },
         PopOp::List {
             end,
             count: Some(n),
@@ -441,10 +434,7 @@ async fn attempt(
         (PopOp::Move { from, to, .. }, Some((dshard, dst))) => {
             let (from, to) = (*from, *to);
             let take_src = store_step(db, move |st, db| {
-                list::modify_list(st, db, &key, |l| list::pop(l, from))
-                    .ok()
-                    .flatten()
-                    .flatten()
+                list::pop_one(st, db, &key, from).ok().flatten()
             });
             let (txn, mut outs) = txn.step(sh, vec![(shard, take_src)], false).await;
             let elem = take::<Option<Bytes>>(outs.pop().expect("one step"));
@@ -634,6 +624,49 @@ pub fn zmpop<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a served blocking pop raises, as Redis 7.0 publishes it when
+    /// a push wakes BLPOP, BLMOVE or BZPOPMIN.
+    #[test]
+    fn served_pops_raise_redis_events() {
+        use crate::command::keys::event_script::{check, drain, store};
+        let mut st = store("KEA");
+        check(
+            &mut st,
+            &[
+                ("rpush bl a b", &["rpush bl"]),
+                ("rpush bm x", &["rpush bm"]),
+                ("zadd bz 1 m", &["zadd bz"]),
+            ],
+        );
+        let key = |k: &'static str| Bytes::from_static(k.as_bytes());
+        let left = PopOp::List {
+            end: End::Left,
+            count: None,
+        };
+        pop_here(&mut st, 0, &key("bl"), &left);
+        assert_eq!(drain(&mut st), ["lpop bl"]);
+        let mv = PopOp::Move {
+            from: End::Left,
+            to: End::Right,
+            dst: key("dst"),
+            dst_here: true,
+        };
+        pop_here(&mut st, 0, &key("bm"), &mv);
+        assert_eq!(drain(&mut st), ["rpush dst", "lpop bm", "del bm"]);
+        let zmin = PopOp::ZSet {
+            max: false,
+            count: None,
+        };
+        pop_here(&mut st, 0, &key("bz"), &zmin);
+        assert_eq!(drain(&mut st), ["zpopmin bz", "del bz"]);
+        let rest = PopOp::List {
+            end: End::Right,
+            count: Some(5),
+        };
+        pop_here(&mut st, 0, &key("bl"), &rest);
+        assert_eq!(drain(&mut st), ["rpop bl", "del bl"]);
+    }
 
     #[test]
     fn lmpop_parsing_errors() {

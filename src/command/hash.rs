@@ -11,6 +11,10 @@
 //! the rest). Writes look keys up without counting keyspace hits or misses;
 //! reads count them.
 //!
+//! Keyspace events are Redis 7.0's: "hset" (HSET and HMSET always, HSETNX
+//! when it sets), "hincrby", "hincrbyfloat", "hdel", then "del" when HDEL
+//! empties the hash.
+//!
 //! Deviations: HINCRBYFLOAT computes in f64 where Redis uses
 //! `long double`, so results past ±1.8e308 are "NaN or Infinity" here and
 //! results beyond 2^53 round differently. HRANDFIELD with a count below
@@ -24,6 +28,7 @@ use super::errors::{self, err};
 use crate::resp::reply::format_long_double_human;
 use crate::resp::Reply;
 use crate::shard::hash::HashValue;
+use crate::shard::notify;
 use crate::shard::store::Store;
 use crate::shard::value::{parse_canonical_i64, Value};
 
@@ -58,13 +63,16 @@ type Limits = (usize, usize);
 /// Runs `f` on the hash at `key` in place (Ok(None) when absent and not
 /// `create`; Err(WRONGTYPE) for another type). With `create`, an absent key
 /// gets a new hash, stored only if `f` leaves it non-empty. Deletes the key
-/// if `f` empties the hash.
+/// if `f` empties the hash. Raises `event` when `changed` says `f` changed
+/// the hash, then "del" when it was emptied.
 fn modify_hash<R>(
     st: &mut Store,
     db: usize,
     key: &[u8],
     create: bool,
+    event: &'static str,
     f: impl FnOnce(&mut HashValue, Limits) -> R,
+    changed: impl FnOnce(&R) -> bool,
 ) -> Result<Option<R>, Reply> {
     let limits = (st.limits.hash_entries, st.limits.hash_value);
     let mut f = Some(f);
@@ -78,6 +86,9 @@ fn modify_hash<R>(
             if empty {
                 st.remove(db, key);
             }
+            if changed(&r) {
+                st.notify_emptied(notify::HASH, event, db, key, empty);
+            }
             Ok(Some(r))
         }
         None if !create => Ok(None),
@@ -86,6 +97,9 @@ fn modify_hash<R>(
             let r = f.take().expect("not called yet")(&mut h, limits);
             if !h.is_empty() {
                 st.insert(db, key, Value::Hash(h), 0);
+                if changed(&r) {
+                    st.notify(notify::HASH, event, db, key);
+                }
             }
             Ok(Some(r))
         }
@@ -97,12 +111,13 @@ fn set_generic(st: &mut Store, db: usize, a: &[Bytes], name: &str) -> Result<i64
     if a.len() % 2 == 1 {
         return Err(errors::arity(name));
     }
-    let added = modify_hash(st, db, &a[1], true, |h, (me, mv)| {
+    let set = |h: &mut HashValue, (me, mv): Limits| {
         a[2..]
             .chunks_exact(2)
             .filter(|p| h.set(&p[0], &p[1], me, mv))
             .count() as i64
-    })?;
+    };
+    let added = modify_hash(st, db, &a[1], true, "hset", set, |_| true)?;
     Ok(added.unwrap_or(0))
 }
 
@@ -119,9 +134,15 @@ pub fn hmset(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 
 /// HSETNX key field value
 pub fn hsetnx(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
-    let set = tri!(modify_hash(st, db, &a[1], true, |h, (me, mv)| {
-        !h.contains(&a[2]) && h.set(&a[2], &a[3], me, mv)
-    }));
+    let set = tri!(modify_hash(
+        st,
+        db,
+        &a[1],
+        true,
+        "hset",
+        |h, (me, mv)| !h.contains(&a[2]) && h.set(&a[2], &a[3], me, mv),
+        |&set| set
+    ));
     Reply::Int(i64::from(set == Some(true)))
 }
 
@@ -195,9 +216,15 @@ pub fn hstrlen(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 
 /// HDEL key field [field ...]
 pub fn hdel(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
-    let removed = tri!(modify_hash(st, db, &a[1], false, |h, _| {
-        a[2..].iter().filter(|f| h.remove(f)).count() as i64
-    }));
+    let removed = tri!(modify_hash(
+        st,
+        db,
+        &a[1],
+        false,
+        "hdel",
+        |h, _| a[2..].iter().filter(|f| h.remove(f)).count() as i64,
+        |&n| n > 0
+    ));
     Reply::Int(removed.unwrap_or(0))
 }
 
@@ -205,7 +232,7 @@ pub fn hdel(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 pub fn hincrby(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let by = tri!(args::int(&a[3]));
     let field = &a[2];
-    let done = tri!(modify_hash(st, db, &a[1], true, |h, (me, mv)| {
+    let incr = |h: &mut HashValue, (me, mv): Limits| {
         let cur = match h.get(field) {
             None => 0,
             Some(v) => parse_canonical_i64(v).ok_or_else(|| err(NOT_INT))?,
@@ -213,7 +240,16 @@ pub fn hincrby(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
         let v = cur.checked_add(by).ok_or_else(|| err(errors::OVERFLOW))?;
         h.set(field, itoa::Buffer::new().format(v).as_bytes(), me, mv);
         Ok(v)
-    }));
+    };
+    let done = tri!(modify_hash(
+        st,
+        db,
+        &a[1],
+        true,
+        "hincrby",
+        incr,
+        Result::is_ok
+    ));
     match done.expect("created when absent") {
         Ok(v) => Reply::Int(v),
         Err(e) => e,
@@ -227,7 +263,7 @@ pub fn hincrbyfloat(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
         return err(INCR_NAN_OR_INF);
     }
     let field = &a[2];
-    let done = tri!(modify_hash(st, db, &a[1], true, |h, (me, mv)| {
+    let incr = |h: &mut HashValue, (me, mv): Limits| {
         let cur = match h.get(field) {
             None => 0.0,
             Some(v) => args::parse_float(v).ok_or_else(|| err(NOT_FLOAT))?,
@@ -239,7 +275,16 @@ pub fn hincrbyfloat(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
         let text = format_long_double_human(v);
         h.set(field, text.as_bytes(), me, mv);
         Ok(text)
-    }));
+    };
+    let done = tri!(modify_hash(
+        st,
+        db,
+        &a[1],
+        true,
+        "hincrbyfloat",
+        incr,
+        Result::is_ok
+    ));
     match done.expect("created when absent") {
         Ok(text) => Reply::Bulk(Bytes::from(text)),
         Err(e) => e,
@@ -357,6 +402,48 @@ pub fn hscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hash_commands_raise_redis_events() {
+        use crate::command::keys::event_script::{check, store};
+        let mut st = store("KEA");
+        check(
+            &mut st,
+            &[
+                ("hset h a 1", &["hset h"]),
+                ("hset h a 1", &["hset h"]),
+                ("hmset h b 2", &["hset h"]),
+                ("hsetnx h a 1", &[]),
+                ("hsetnx h c 3", &["hset h"]),
+                ("hincrby h a 1", &["hincrby h"]),
+                ("hincrbyfloat h a 1.5", &["hincrbyfloat h"]),
+                ("hincrby h c x", &[]),
+                ("hdel h zz", &[]),
+                ("hdel h a b", &["hdel h"]),
+                ("hdel h c", &["hdel h", "del h"]),
+                ("hincrby h2 a 1", &["hincrby h2"]),
+                ("hincrbyfloat h3 a 1", &["hincrbyfloat h3"]),
+            ],
+        );
+        let mut st = store("AKEmn");
+        check(
+            &mut st,
+            &[
+                ("hset h a 1", &["new h", "hset h"]),
+                ("hget noh a", &["keymiss noh"]),
+                ("hmget noh a", &["keymiss noh"]),
+                ("hgetall noh", &["keymiss noh"]),
+                ("hlen noh", &["keymiss noh"]),
+                ("hexists noh a", &["keymiss noh"]),
+                ("hstrlen noh a", &["keymiss noh"]),
+                ("hkeys noh", &["keymiss noh"]),
+                ("hrandfield noh", &["keymiss noh"]),
+                ("hscan noh 0", &["keymiss noh"]),
+                ("hdel noh a", &[]),
+                ("hincrby h2 a 1", &["new h2", "hincrby h2"]),
+            ],
+        );
+    }
+
     use super::*;
 
     use crate::command::test_args as args;

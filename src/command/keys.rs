@@ -17,6 +17,7 @@ use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
 use crate::shard::locks::Claim;
+use crate::shard::notify;
 use crate::shard::router::{Step, StepOut};
 use crate::shard::slot::ShardId;
 use crate::shard::store::{Entry, Store};
@@ -24,12 +25,28 @@ use crate::shard::value::{Str, Value};
 
 /// DEL key [key ...] and UNLINK (memory is returned at once either way)
 pub fn del(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
-    Reply::Int(a[1..].iter().filter(|k| st.remove(db, k).is_some()).count() as i64)
+    let mut n = 0;
+    for k in &a[1..] {
+        if st.remove(db, k).is_some() {
+            st.notify(notify::GENERIC, "del", db, k);
+            n += 1;
+        }
+    }
+    Reply::Int(n)
 }
 
-/// EXISTS key [key ...] (a key named twice counts twice) and TOUCH
+/// EXISTS key [key ...] (a key named twice counts twice) and TOUCH; a
+/// missing key raises "keymiss".
 pub fn exists(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
-    Reply::Int(a[1..].iter().filter(|k| st.lookup(db, k).is_some()).count() as i64)
+    let mut n = 0;
+    for k in &a[1..] {
+        if st.lookup(db, k).is_some() {
+            n += 1;
+        } else {
+            st.notify_miss(db, k);
+        }
+    }
+    Reply::Int(n)
 }
 
 /// TYPE key
@@ -54,6 +71,8 @@ fn rename_generic(st: &mut Store, db: usize, a: &[Bytes], nx: bool) -> Reply {
     }
     let e = st.remove(db, src).expect("checked above");
     st.insert(db, dst, e.value, e.expire);
+    st.notify(notify::GENERIC, "rename_from", db, src);
+    st.notify(notify::GENERIC, "rename_to", db, dst);
     if nx {
         Reply::Int(1)
     } else {
@@ -112,7 +131,14 @@ pub fn rename_spanning<'a>(
         let (txn, mut moved) = txn
             .step(
                 sh,
-                vec![(ss, store_step(s.db, move |st, db| st.remove(db, &src)))],
+                vec![(
+                    ss,
+                    store_step(s.db, move |st, db| {
+                        let e = st.remove(db, &src);
+                        st.notify(notify::GENERIC, "rename_from", db, &src);
+                        e
+                    }),
+                )],
                 false,
             )
             .await;
@@ -121,6 +147,7 @@ pub fn rename_spanning<'a>(
         let put = store_step(s.db, move |st, db| {
             if let Some(e) = entry {
                 st.insert(db, &dst, e.value, e.expire);
+                st.notify(notify::GENERIC, "rename_to", db, &dst);
             }
         });
         txn.step(sh, vec![(ds, put)], true).await;
@@ -167,7 +194,7 @@ fn parse_copy(a: &[Bytes], db: usize, databases: usize) -> Result<CopyOptions, R
 /// COPY source destination [DB destination-db] [REPLACE]
 pub fn copy(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let o = tri!(parse_copy(a, db, st.databases()));
-    let Some(e) = st.lookup(db, &a[1]).cloned() else {
+    let Some(e) = st.read(db, &a[1]).cloned() else {
         return Reply::Int(0);
     };
     if st.lookup(o.dst_db, &a[2]).is_some() {
@@ -177,6 +204,7 @@ pub fn copy(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
         st.remove(o.dst_db, &a[2]);
     }
     st.insert(o.dst_db, &a[2], e.value, e.expire);
+    st.notify(notify::GENERIC, "copy_to", o.dst_db, &a[2]);
     Reply::Int(1)
 }
 
@@ -197,7 +225,7 @@ pub fn copy_spanning<'a>(
             (
                 ss,
                 Claim::Keys(vec![src.clone()]),
-                store_step(s.db, move |st, db| st.lookup(db, &src).cloned()),
+                store_step(s.db, move |st, db| st.read(db, &src).cloned()),
             ),
             (
                 ds,
@@ -213,7 +241,13 @@ pub fn copy_spanning<'a>(
             txn.release(sh).await;
             return Reply::Int(0);
         };
-        let put = store_step(dst_db, move |st, db| st.insert(db, &dst, e.value, e.expire));
+        let put = store_step(dst_db, move |st, db| {
+            if st.lookup(db, &dst).is_some() {
+                st.remove(db, &dst);
+            }
+            st.insert(db, &dst, e.value, e.expire);
+            st.notify(notify::GENERIC, "copy_to", db, &dst);
+        });
         txn.step(sh, vec![(ds, put)], true).await;
         Reply::Int(1)
     })
@@ -234,6 +268,8 @@ pub fn move_(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     }
     let e = st.remove(db, &a[1]).expect("checked above");
     st.insert(to, &a[1], e.value, e.expire);
+    st.notify(notify::GENERIC, "move_from", db, &a[1]);
+    st.notify(notify::GENERIC, "move_to", to, &a[1]);
     Reply::Int(1)
 }
 
@@ -303,8 +339,10 @@ fn expire_generic(
     }
     if when <= st.now as i64 {
         st.remove(db, &a[1]);
+        st.notify(notify::GENERIC, "del", db, &a[1]);
     } else {
         st.db(db).set_expire(&a[1], when as u64);
+        st.notify(notify::GENERIC, "expire", db, &a[1]);
     }
     Reply::Int(1)
 }
@@ -380,6 +418,7 @@ pub fn persist(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     match st.lookup(db, &a[1]) {
         Some(e) if e.expire != 0 => {
             st.db(db).set_expire(&a[1], 0);
+            st.notify(notify::GENERIC, "persist", db, &a[1]);
             Reply::Int(1)
         }
         _ => Reply::Int(0),
@@ -499,9 +538,10 @@ pub fn scan<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBo
         };
         let db = s.db;
         let walk: Step = Box::new(move |shard: &Shard| {
-            let st = shard.store.borrow();
+            let mut st = shard.store.borrow_mut();
+            st.refresh_clock();
             let mut keys = Vec::new();
-            let left = st.db_ref(db).scan(remaining, count, st.now, |k, e| {
+            let left = st.scan(db, remaining, count, |k, e| {
                 let type_ok = type_filter
                     .as_deref()
                     .is_none_or(|t| t == e.value.type_name());
@@ -539,21 +579,7 @@ pub fn randomkey<'a>(
             .on_every_shard(move |shard: &Shard| {
                 let mut st = shard.store.borrow_mut();
                 st.refresh_clock();
-                let now = st.now;
-                let mut rng = std::mem::replace(&mut st.rng, rand::SeedableRng::seed_from_u64(0));
-                let d = st.db_ref(db);
-                let key = d
-                    .random_key(&mut rng, now)
-                    .map(Bytes::copy_from_slice)
-                    .or_else(|| {
-                        // 100 expired samples in a row: the shard is nearly all
-                        // expired-but-unreclaimed keys. Redis keeps sampling
-                        // until it finds a live key, so pick among the live ones.
-                        let mut live = Vec::new();
-                        d.for_each_key(now, |k| live.push(Bytes::copy_from_slice(k)));
-                        (!live.is_empty()).then(|| live.swap_remove(rng.gen_range(0..live.len())))
-                    });
-                st.rng = rng;
+                let key = st.random_key(db);
                 (st.db_ref(db).len(), key)
             })
             .await;
@@ -674,4 +700,190 @@ pub fn swapdb<'a>(
         write_every_shard(sh, move |st| st.swap_dbs(x, y)).await;
         Reply::Ok
     })
+}
+
+/// Checks keyspace events: runs a script of commands on one store through
+/// their keyed handlers and compares the events each raised with the ones
+/// Redis 7.0 publishes for it (recorded from `redis-server` with
+/// `notify-keyspace-events` KEA, or AKEmn for "keymiss" and "new").
+#[cfg(test)]
+pub(crate) mod event_script {
+    use crate::command::table::{self, Handler};
+    use crate::shard::notify;
+    use crate::shard::store::Store;
+
+    /// A store in database 0 with the given `notify-keyspace-events`.
+    pub fn store(flags: &str) -> Store {
+        let mut st = Store::new(16);
+        st.notify_flags = notify::parse_flags(flags);
+        st
+    }
+
+    /// The events raised since the last call, as "event key" (with
+    /// " @db" outside database 0).
+    pub fn drain(st: &mut Store) -> Vec<String> {
+        st.events
+            .drain(..)
+            .map(|e| {
+                let key = String::from_utf8_lossy(&e.key);
+                match e.db {
+                    0 => format!("{} {key}", e.event),
+                    db => format!("{} {key} @{db}", e.event),
+                }
+            })
+            .collect()
+    }
+
+    /// Runs each `(command, events)` step: the command split on spaces
+    /// (`""` is an empty argument; `advance <ms>` moves the store's clock)
+    /// and the events it must raise, in order.
+    pub fn check(st: &mut Store, script: &[(&str, &[&str])]) {
+        drain(st);
+        for (line, want) in script {
+            let words: Vec<&str> = line
+                .split(' ')
+                .map(|w| if w == "\"\"" { "" } else { w })
+                .collect();
+            if words[0] == "advance" {
+                st.now += words[1].parse::<u64>().expect("milliseconds");
+            } else {
+                let spec = table::lookup(words[0].as_bytes()).expect("known command");
+                let f = match spec.handler {
+                    Handler::Keyed(f) | Handler::Multi(f, _) | Handler::Fanout(f, _) => f,
+                    _ => panic!("{} has no keyed handler", words[0]),
+                };
+                f(st, 0, &crate::command::test_args(&words));
+            }
+            assert_eq!(drain(st), *want, "events of `{line}`");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::event_script::{check, store};
+
+    #[test]
+    fn keyspace_commands_raise_redis_events() {
+        let mut st = store("KEA");
+        check(
+            &mut st,
+            &[
+                ("set a 1", &["set a"]),
+                ("del a nokey", &["del a"]),
+                ("del a", &[]),
+                ("set a 1", &["set a"]),
+                ("unlink a", &["del a"]),
+                ("set a 1", &["set a"]),
+                ("rename a b", &["rename_from a", "rename_to b"]),
+                ("rename nokey c", &[]),
+                ("set a 2", &["set a"]),
+                ("rename a b", &["rename_from a", "rename_to b"]),
+                ("rename b b", &[]),
+                ("renamenx b c", &["rename_from b", "rename_to c"]),
+                ("set b 1", &["set b"]),
+                ("renamenx b c", &[]),
+                ("renamenx c c", &[]),
+                ("copy c d", &["copy_to d"]),
+                ("copy c d", &[]),
+                ("copy c d replace", &["copy_to d"]),
+                ("copy c d db 1", &["copy_to d @1"]),
+                ("move d 2", &["move_from d", "move_to d @2"]),
+                ("move d 2", &[]),
+                ("expire c 100", &["expire c"]),
+                ("pexpire c 100000 nx", &[]),
+                ("expire c 200 gt", &["expire c"]),
+                ("expireat c 1", &["del c"]),
+                ("expire nokey 1", &[]),
+                ("set e 1", &["set e"]),
+                ("persist e", &[]),
+                ("expire e 100", &["expire e"]),
+                ("persist e", &["persist e"]),
+                ("pexpireat e 1", &["del e"]),
+                ("set f 1", &["set f"]),
+                ("expire f -1", &["del f"]),
+                ("set h 1", &["set h"]),
+                ("type h", &[]),
+                ("exists h", &[]),
+                ("touch h", &[]),
+                ("object encoding h", &[]),
+            ],
+        );
+    }
+
+    #[test]
+    fn lazily_expired_keys_raise_expired_before_the_command() {
+        let mut st = store("KEA");
+        let mut expired = Vec::new();
+        for cmd in [
+            "exists t",
+            "type t",
+            "ttl t",
+            "del t",
+            "expire t 100",
+            "rename t u",
+            "object encoding t",
+            "touch t",
+            "get t",
+        ] {
+            expired.push(("set t 1 px 1", &["set t", "expire t"][..]));
+            expired.push(("advance 10", &[][..]));
+            expired.push((cmd, &["expired t"][..]));
+        }
+        check(&mut st, &expired);
+        assert_eq!(st.stats.expired, 9);
+    }
+
+    #[test]
+    fn keymiss_and_new_follow_redis_lookups() {
+        let mut st = store("AKEmn");
+        check(
+            &mut st,
+            &[
+                ("set a 1", &["new a", "set a"]),
+                ("rename a b", &["new b", "rename_from a", "rename_to b"]),
+                ("rename nokey c", &[]),
+                ("set a 1", &["new a", "set a"]),
+                ("copy a c", &["new c", "copy_to c"]),
+                ("copy nokey d", &["keymiss nokey"]),
+                ("copy a c replace", &["new c", "copy_to c"]),
+                ("move c 1", &["new c @1", "move_from c", "move_to c @1"]),
+                ("move nokey 1", &[]),
+                ("expire nokey 1", &[]),
+                ("persist nokey", &[]),
+                ("del nokey", &[]),
+                ("touch nokey", &["keymiss nokey"]),
+                ("exists nokey", &["keymiss nokey"]),
+                ("type nokey", &["keymiss nokey"]),
+                ("object encoding nokey", &[]),
+                ("ttl nokey", &["keymiss nokey"]),
+                ("pttl nokey", &["keymiss nokey"]),
+                ("expiretime nokey", &["keymiss nokey"]),
+                ("set x 1 px 1", &["new x", "set x", "expire x"]),
+                ("advance 10", &[]),
+                ("get x", &["expired x", "keymiss x"]),
+                ("set x 1 px 1", &["new x", "set x", "expire x"]),
+                ("advance 10", &[]),
+                ("set x 2", &["expired x", "new x", "set x"]),
+                ("set y 1 px 1", &["new y", "set y", "expire y"]),
+                ("advance 10", &[]),
+                ("mset y 2", &["expired y", "new y", "set y"]),
+            ],
+        );
+    }
+
+    #[test]
+    fn no_events_are_buffered_when_notifications_are_off() {
+        let mut st = store("");
+        check(
+            &mut st,
+            &[("set a 1", &[]), ("get nokey", &[]), ("del a", &[])],
+        );
+        let mut st = store("KA");
+        check(&mut st, &[("set a 1", &["set a"])]);
+        let mut st = store("Eg");
+        check(&mut st, &[("set a 1", &[]), ("del a", &["del a"])]);
+        let mut st = store("A");
+        check(&mut st, &[("set a 1", &[])]);
+    }
 }

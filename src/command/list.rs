@@ -11,6 +11,10 @@
 //! is wrong in several ways gets the same error as from Redis. Write commands
 //! look keys up without counting keyspace hits or misses (Redis's
 //! `lookupKeyWrite`); LLEN, LRANGE, LINDEX and LPOS count them.
+//!
+//! Keyspace events follow Redis 7.0: a push raises "lpush"/"rpush" and a
+//! pop "lpop"/"rpop" (by the end, whatever the command), then "del" when
+//! the list was emptied; LMOVE raises its push before its pop.
 
 use std::rc::Rc;
 
@@ -23,6 +27,7 @@ use super::{store_step, take};
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
+use crate::shard::notify;
 use crate::shard::store::Store;
 use crate::shard::value::{List, Value};
 
@@ -47,6 +52,22 @@ pub(crate) fn parse_end(arg: &[u8]) -> Result<End, Reply> {
         Ok(End::Right)
     } else {
         Err(errors::syntax())
+    }
+}
+
+/// The keyspace event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpush",
+        End::Right => "rpush",
+    }
+}
+
+/// The keyspace event of a pop from `end`.
+pub(crate) fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpop",
+        End::Right => "rpop",
     }
 }
 
@@ -121,6 +142,56 @@ pub(crate) fn modify_list<R>(
     super::modify_collection(st, db, key, pick, List::is_empty, f)
 }
 
+/// `modify_list`, raising `event` when `changed` says `f` changed the list,
+/// then "del" when it was emptied and deleted.
+fn modify_list_notify<R>(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    event: &'static str,
+    f: impl FnOnce(&mut List) -> R,
+    changed: impl FnOnce(&R) -> bool,
+) -> Result<Option<R>, Reply> {
+    let res = modify_list(st, db, key, |l| {
+        let r = f(l);
+        (r, l.is_empty())
+    })?;
+    Ok(res.map(|(r, emptied)| {
+        if changed(&r) {
+            st.notify_emptied(notify::LIST, event, db, key, emptied);
+        }
+        r
+    }))
+}
+
+/// Pops one element from `end` of the list at `key` without raising
+/// events: Ok(None) when absent, else the element and whether the list was
+/// emptied (and deleted).
+fn pop_quiet(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    end: End,
+) -> Result<Option<(Bytes, bool)>, Reply> {
+    let popped = modify_list(st, db, key, |l| pop(l, end).map(|e| (e, l.is_empty())))?;
+    Ok(popped.flatten())
+}
+
+/// Pops one element from `end` of the list at `key`, raising the pop
+/// event (and "del" when it was the last): Ok(None) when absent.
+pub(crate) fn pop_one(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    end: End,
+) -> Result<Option<Bytes>, Reply> {
+    let popped = pop_quiet(st, db, key, end)?;
+    Ok(popped.map(|(e, emptied)| {
+        st.notify_emptied(notify::LIST, pop_event(end), db, key, emptied);
+        e
+    }))
+}
+
 /// Pushes elements at `end` of the list at `key`, creating it when absent
 /// unless `only_existing`; returns the new length, or 0 when nothing exists.
 pub(crate) fn push_list(
@@ -135,17 +206,19 @@ pub(crate) fn push_list(
         elems.iter().for_each(|e| push(l, end, e));
         l.len()
     })?;
-    match pushed {
-        Some(len) => Ok(len),
-        None if only_existing => Ok(0),
+    let len = match pushed {
+        Some(len) => len,
+        None if only_existing => return Ok(0),
         None => {
             let mut l = List::default();
             elems.iter().for_each(|e| push(&mut l, end, e));
             let len = l.len();
             st.insert(db, key, Value::List(l), 0);
-            Ok(len)
+            len
         }
-    }
+    };
+    st.notify(notify::LIST, push_event(end), db, key);
+    Ok(len)
 }
 
 /// Shared body of LPUSH, RPUSH, LPUSHX and RPUSHX.
@@ -183,15 +256,18 @@ fn pop_generic(st: &mut Store, db: usize, a: &[Bytes], end: End, name: &str) -> 
         Some(c) => Some(tri!(non_negative(c, MUST_BE_POSITIVE))),
         None => None,
     };
-    let popped = tri!(modify_list(st, db, &a[1], |l| match count {
-        None => pop(l, end).map_or(Reply::Nil, Reply::Bulk),
-        Some(n) => pop_many(l, end, n),
-    }));
-    match (popped, count) {
-        (Some(r), _) => r,
-        (None, None) => Reply::Nil,
-        (None, Some(_)) => Reply::NilArray,
-    }
+    let popped = match count {
+        None => return tri!(pop_one(st, db, &a[1], end)).map_or(Reply::Nil, Reply::Bulk),
+        Some(n) => tri!(modify_list_notify(
+            st,
+            db,
+            &a[1],
+            pop_event(end),
+            |l| pop_many(l, end, n),
+            |_| n > 0
+        )),
+    };
+    popped.unwrap_or(Reply::NilArray)
 }
 
 /// LPOP key [count]
@@ -258,13 +334,20 @@ pub fn lindex(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 
 /// LSET key index element
 pub fn lset(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
-    let set = modify_list(st, db, &a[1], |l| {
-        let index = args::int(&a[2])?;
-        match resolve_index(index, l.len()) {
-            Some(i) if l.set(i, &a[3]) => Ok(Reply::Ok),
-            _ => Err(err(INDEX_RANGE)),
-        }
-    });
+    let set = modify_list_notify(
+        st,
+        db,
+        &a[1],
+        "lset",
+        |l| {
+            let index = args::int(&a[2])?;
+            match resolve_index(index, l.len()) {
+                Some(i) if l.set(i, &a[3]) => Ok(Reply::Ok),
+                _ => Err(err(INDEX_RANGE)),
+            }
+        },
+        Result::is_ok,
+    );
     match tri!(set) {
         None => err(errors::NO_SUCH_KEY),
         Some(r) => r.unwrap_or_else(|e| e),
@@ -282,13 +365,20 @@ pub fn linsert(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
         return errors::syntax();
     };
     let (pivot, elem) = (&a[3], &a[4]);
-    let inserted = tri!(modify_list(st, db, &a[1], |l| {
-        let Some(i) = l.iter().position(|e| e == &pivot[..]) else {
-            return -1;
-        };
-        l.insert(i + after as usize, elem);
-        l.len() as i64
-    }));
+    let inserted = tri!(modify_list_notify(
+        st,
+        db,
+        &a[1],
+        "linsert",
+        |l| {
+            let Some(i) = l.iter().position(|e| e == &pivot[..]) else {
+                return -1;
+            };
+            l.insert(i + after as usize, elem);
+            l.len() as i64
+        },
+        |&n| n > 0
+    ));
     Reply::Int(inserted.unwrap_or(0))
 }
 
@@ -297,11 +387,14 @@ pub fn linsert(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 pub fn lrem(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let count = tri!(args::int(&a[2]));
     let limit = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
-    let removed = tri!(modify_list(st, db, &a[1], |l| l.remove_matching(
-        &a[3],
-        limit,
-        count < 0
-    )));
+    let removed = tri!(modify_list_notify(
+        st,
+        db,
+        &a[1],
+        "lrem",
+        |l| l.remove_matching(&a[3], limit, count < 0),
+        |&n| n > 0
+    ));
     Reply::Int(removed.unwrap_or(0) as i64)
 }
 
@@ -309,13 +402,21 @@ pub fn lrem(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 pub fn ltrim(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let start = tri!(args::int(&a[2]));
     let end = tri!(args::int(&a[3]));
-    tri!(modify_list(st, db, &a[1], |l| {
-        let len = l.len();
-        match clamp_range(start, end, len) {
-            Some((from, to)) => l.trim(from, len - 1 - to),
-            None => l.trim(len, 0),
-        }
-    }));
+    // Redis raises "ltrim" even when nothing was trimmed.
+    tri!(modify_list_notify(
+        st,
+        db,
+        &a[1],
+        "ltrim",
+        |l| {
+            let len = l.len();
+            match clamp_range(start, end, len) {
+                Some((from, to)) => l.trim(from, len - 1 - to),
+                None => l.trim(len, 0),
+            }
+        },
+        |_| true
+    ));
     Reply::Ok
 }
 
@@ -445,15 +546,22 @@ pub(crate) fn move_keys(
             push(l, to, &e);
             Some(e)
         }));
-        return moved.flatten().map_or(Reply::Nil, Reply::Bulk);
+        let Some(e) = moved.flatten() else {
+            return Reply::Nil;
+        };
+        st.notify(notify::LIST, push_event(to), db, dst);
+        st.notify(notify::LIST, pop_event(from), db, src);
+        return Reply::Bulk(e);
     }
     if probe(st, db, dst) == Some(false) {
         return errors::wrongtype();
     }
-    let Some(e) = tri!(modify_list(st, db, src, |l| pop(l, from))).flatten() else {
+    let Some((e, emptied)) = tri!(pop_quiet(st, db, src, from)) else {
         return Reply::Nil;
     };
+    // Redis raises the push before the pop.
     tri!(push_list(st, db, dst, to, std::slice::from_ref(&e), false));
+    st.notify_emptied(notify::LIST, pop_event(from), db, src, emptied);
     Reply::Bulk(e)
 }
 
@@ -514,7 +622,7 @@ pub fn lmove_spanning<'a>(
         };
         let pushed = elem.clone();
         let take_src = store_step(s.db, move |st, db| {
-            let _ = modify_list(st, db, &src, |l| pop(l, from));
+            let _ = pop_one(st, db, &src, from);
         });
         let put_dst = store_step(s.db, move |st, db| {
             let _ = push_list(st, db, &dst, to, &[pushed], false);
@@ -528,7 +636,14 @@ pub fn lmove_spanning<'a>(
 /// Pops up to `count` elements from the list at `key` (known non-empty)
 /// and answers LMPOP's `[key, [elements]]`.
 pub(crate) fn mpop_from(st: &mut Store, db: usize, key: &Bytes, end: End, count: usize) -> Reply {
-    match modify_list(st, db, key, |l| pop_many(l, end, count)) {
+    match modify_list_notify(
+        st,
+        db,
+        key,
+        pop_event(end),
+        |l| pop_many(l, end, count),
+        |_| true,
+    ) {
         Ok(Some(popped)) => Reply::Array(vec![Reply::Bulk(key.clone()), popped]),
         Ok(None) => Reply::NilArray,
         Err(e) => e,
@@ -547,6 +662,89 @@ mod tests {
 
     fn bulks(v: &[&str]) -> Reply {
         Reply::Array(v.iter().map(|s| Reply::bulk_from(s.as_bytes())).collect())
+    }
+
+    #[test]
+    fn list_commands_raise_redis_events() {
+        use crate::command::keys::event_script::{check, store};
+        let mut st = store("KEA");
+        check(
+            &mut st,
+            &[
+                ("lpush l a b", &["lpush l"]),
+                ("rpush l c", &["rpush l"]),
+                ("lpushx l d", &["lpush l"]),
+                ("rpushx l e", &["rpush l"]),
+                ("lpushx nol a", &[]),
+                ("lpop l", &["lpop l"]),
+                ("rpop l", &["rpop l"]),
+                ("lpop l 0", &[]),
+                ("lpop nol", &[]),
+                ("lset l 0 x", &["lset l"]),
+                ("lset l 9 x", &[]),
+                ("linsert l before x y", &["linsert l"]),
+                ("linsert l before zz y", &[]),
+                ("lrem l 0 zz", &[]),
+                ("lrem l 1 y", &["lrem l"]),
+                ("ltrim l 0 -1", &["ltrim l"]),
+                ("ltrim l 0 0", &["ltrim l"]),
+                ("rpush l b", &["rpush l"]),
+                ("lpop l 5", &["lpop l", "del l"]),
+                ("rpush l a", &["rpush l"]),
+                ("rpop l", &["rpop l", "del l"]),
+                ("rpush l a b", &["rpush l"]),
+                ("ltrim l 5 10", &["ltrim l", "del l"]),
+                ("rpush l a", &["rpush l"]),
+                ("lrem l 0 a", &["lrem l", "del l"]),
+                ("rpush s a b", &["rpush s"]),
+                ("lmove s d left right", &["rpush d", "lpop s"]),
+                ("lmove s d left left", &["lpush d", "lpop s", "del s"]),
+                ("rpoplpush d d", &["lpush d", "rpop d"]),
+                ("rpoplpush nos d", &[]),
+                ("rpush one x", &["rpush one"]),
+                ("lmove one one left right", &["rpush one", "lpop one"]),
+            ],
+        );
+        let mut st = store("AKEmn");
+        check(
+            &mut st,
+            &[
+                ("lpush l a", &["new l", "lpush l"]),
+                ("lpush l b", &["lpush l"]),
+                ("llen nol", &["keymiss nol"]),
+                ("lrange nol 0 1", &["keymiss nol"]),
+                ("lindex nol 0", &["keymiss nol"]),
+                ("lpos nol a", &["keymiss nol"]),
+                ("lpop nol", &[]),
+                ("lset nol 0 a", &[]),
+                ("linsert nol before a b", &[]),
+                ("lrem nol 0 a", &[]),
+                ("ltrim nol 0 1", &[]),
+                ("lmove nol l left left", &[]),
+                ("lmove l d left left", &["new d", "lpush d", "lpop l"]),
+                ("lmove l l left left", &["lpush l", "lpop l"]),
+            ],
+        );
+    }
+
+    #[test]
+    fn served_pops_raise_their_pop_events() {
+        use crate::command::keys::event_script::{drain, store};
+        let mut st = store("KEA");
+        run(&mut st, rpush, &["rpush", "l", "a", "b"]);
+        run(&mut st, rpush, &["rpush", "one", "x"]);
+        drain(&mut st);
+        assert_eq!(
+            mpop_from(&mut st, 0, &Bytes::from_static(b"l"), End::Left, 1),
+            Reply::Array(vec![Reply::bulk_from(&b"l"[..]), bulks(&["a"])])
+        );
+        assert_eq!(
+            pop_one(&mut st, 0, b"one", End::Right),
+            Ok(Some(Bytes::from_static(b"x")))
+        );
+        assert_eq!(drain(&mut st), ["lpop l", "rpop one", "del one"]);
+        mpop_from(&mut st, 0, &Bytes::from_static(b"l"), End::Right, 5);
+        assert_eq!(drain(&mut st), ["rpop l", "del l"]);
     }
 
     #[test]

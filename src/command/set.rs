@@ -11,8 +11,14 @@
 //!
 //! Invariants: an empty set is never stored — whatever removes the last
 //! member deletes the key. Checks run in Redis 7.0's order (argument
-//! parsing, key lookup and type, then the rest). Reads count keyspace hits
-//! and misses; writes, SMOVE and the *STORE forms do not (`lookupKeyWrite`).
+//! parsing, key lookup and type, then the rest). Reads, and the sources of
+//! the *STORE forms, count keyspace hits and misses (a miss raises
+//! "keymiss"); writes and SMOVE do not (`lookupKeyWrite`).
+//!
+//! Keyspace events are Redis 7.0's: "sadd", "srem", "spop", SMOVE's "srem"
+//! then "sadd", "sinterstore"/"sunionstore"/"sdiffstore" (or "del" when an
+//! empty result deletes the destination), and "del" after a change that
+//! empties a set.
 //!
 //! Limits: the algebra copies its input sets even when they share a shard,
 //! which costs O(total members) where Redis's SINTER is O(smallest × n).
@@ -30,6 +36,7 @@ use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
 use crate::shard::locks::Claim;
+use crate::shard::notify;
 use crate::shard::set::{Elem, SetValue};
 use crate::shard::slot::ShardId;
 use crate::shard::store::Store;
@@ -81,17 +88,52 @@ fn modify_set<R>(
     super::modify_collection(st, db, key, pick, SetValue::is_empty, f)
 }
 
-/// Adds `members` to the set at `key`, creating it when absent; returns how
-/// many were new.
+/// `modify_set`, raising `event` when `changed` says `f` changed the set,
+/// then "del" when it was emptied and deleted.
+fn modify_set_notify<R>(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    event: &'static str,
+    f: impl FnOnce(&mut SetValue) -> R,
+    changed: impl FnOnce(&R) -> bool,
+) -> Result<Option<R>, Reply> {
+    let res = modify_set(st, db, key, |s| {
+        let r = f(s);
+        (r, s.is_empty())
+    })?;
+    Ok(res.map(|(r, emptied)| {
+        if changed(&r) {
+            st.notify_emptied(notify::SET, event, db, key, emptied);
+        }
+        r
+    }))
+}
+
+/// Removes `members` from the set at `key` (raising "srem", and "del" when
+/// it empties); returns how many were there.
+fn remove_members(st: &mut Store, db: usize, key: &[u8], members: &[Bytes]) -> Result<i64, Reply> {
+    let remove = |s: &mut SetValue| members.iter().filter(|m| s.remove(m)).count() as i64;
+    Ok(modify_set_notify(st, db, key, "srem", remove, |&n| n > 0)?.unwrap_or(0))
+}
+
+/// Adds `members` to the set at `key`, creating it when absent, and raises
+/// "sadd" when one was new; returns how many were new.
 fn add_members(st: &mut Store, db: usize, key: &[u8], members: &[Bytes]) -> Result<i64, Reply> {
     let max = st.limits.set_intset_entries;
     let add = |s: &mut SetValue| members.iter().filter(|m| s.insert(m, max)).count() as i64;
-    if let Some(n) = modify_set(st, db, key, add)? {
-        return Ok(n);
+    let n = match modify_set(st, db, key, add)? {
+        Some(n) => n,
+        None => {
+            let mut s = SetValue::default();
+            let n = add(&mut s);
+            st.insert(db, key, Value::Set(s), 0);
+            n
+        }
+    };
+    if n > 0 {
+        st.notify(notify::SET, "sadd", db, key);
     }
-    let mut s = SetValue::default();
-    let n = add(&mut s);
-    st.insert(db, key, Value::Set(s), 0);
     Ok(n)
 }
 
@@ -106,10 +148,7 @@ pub fn sadd(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 
 /// SREM key member [member ...]
 pub fn srem(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
-    let removed = tri!(modify_set(st, db, &a[1], |s| {
-        a[2..].iter().filter(|m| s.remove(m)).count() as i64
-    }));
-    Reply::Int(removed.unwrap_or(0))
+    Reply::Int(tri!(remove_members(st, db, &a[1], &a[2..])))
 }
 
 /// SMEMBERS key
@@ -155,26 +194,33 @@ pub fn spop(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
         },
     };
     let mut rng = std::mem::replace(&mut st.rng, rand::SeedableRng::seed_from_u64(0));
-    let popped = modify_set(st, db, &a[1], |s| match count {
-        None => {
-            let i = rng.gen_range(0..s.len());
-            s.take(i).map_or(Reply::Nil, Reply::Bulk)
-        }
-        Some(n) if n >= s.len() => {
-            // The whole set, in its own order (Redis answers it as SUNION).
-            let all = s.members();
-            *s = SetValue::default();
-            set_reply(all)
-        }
-        Some(n) => set_reply(
-            (0..n)
-                .filter_map(|_| {
-                    let i = rng.gen_range(0..s.len());
-                    s.take(i)
-                })
-                .collect(),
-        ),
-    });
+    let popped = modify_set_notify(
+        st,
+        db,
+        &a[1],
+        "spop",
+        |s| match count {
+            None => {
+                let i = rng.gen_range(0..s.len());
+                s.take(i).map_or(Reply::Nil, Reply::Bulk)
+            }
+            Some(n) if n >= s.len() => {
+                // The whole set, in its own order (Redis answers it as SUNION).
+                let all = s.members();
+                *s = SetValue::default();
+                set_reply(all)
+            }
+            Some(n) => set_reply(
+                (0..n)
+                    .filter_map(|_| {
+                        let i = rng.gen_range(0..s.len());
+                        s.take(i)
+                    })
+                    .collect(),
+            ),
+        },
+        |_| count != Some(0),
+    );
     st.rng = rng;
     match (tri!(popped), count) {
         (Some(r), _) => r,
@@ -247,7 +293,7 @@ pub fn smove(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     if src == dst || !has {
         return Reply::Int(has as i64);
     }
-    tri!(modify_set(st, db, src, |s| s.remove(m)));
+    tri!(remove_members(st, db, src, std::slice::from_ref(m)));
     tri!(add_members(st, db, dst, std::slice::from_ref(m)));
     Reply::Int(1)
 }
@@ -314,7 +360,7 @@ pub fn smove_spanning<'a>(
         }
         let m2 = m.clone();
         let take_src = store_step(db, move |st, db| {
-            let _ = modify_set(st, db, &src, |s| s.remove(&m));
+            let _ = remove_members(st, db, &src, &[m]);
         });
         let put_dst = store_step(db, move |st, db| {
             let _ = add_members(st, db, &dst, &[m2]);
@@ -334,14 +380,11 @@ enum Op {
 
 /// Owned copies of the sets at `keys` (None when absent), or WRONGTYPE if
 /// any key holds another type (Redis type-checks every key, missing or not).
-fn load_sets(
-    st: &mut Store,
-    db: usize,
-    keys: &[Bytes],
-    read: bool,
-) -> Result<Vec<Option<SetValue>>, Reply> {
+/// Looked up as reads (Redis 7.0's `lookupKeyRead`, also for the *STORE
+/// forms).
+fn load_sets(st: &mut Store, db: usize, keys: &[Bytes]) -> Result<Vec<Option<SetValue>>, Reply> {
     keys.iter()
-        .map(|k| get_set(st, db, k, read).map(|s| s.map(|s| s.clone())))
+        .map(|k| get_set(st, db, k, true).map(|s| s.map(|s| s.clone())))
         .collect()
 }
 
@@ -402,14 +445,23 @@ fn compute(op: Op, sets: &[Option<&SetValue>], intset_max: usize) -> SetValue {
     out
 }
 
-/// Writes a *STORE result: the destination replaced (TTL dropped), or
-/// deleted when the result is empty. Returns the reply.
-fn store_result(st: &mut Store, db: usize, dst: &[u8], result: SetValue) -> Reply {
+/// Writes a *STORE result: the destination replaced (TTL dropped) and
+/// `op`'s event raised, or the destination deleted ("del") when the result
+/// is empty. Returns the reply.
+fn store_result(st: &mut Store, db: usize, dst: &[u8], result: SetValue, op: Op) -> Reply {
     let n = result.len() as i64;
     if n == 0 {
-        st.remove(db, dst);
+        if st.delete(db, dst) {
+            st.notify(notify::GENERIC, "del", db, dst);
+        }
     } else {
         st.insert(db, dst, Value::Set(result), 0);
+        let event = match op {
+            Op::Inter => "sinterstore",
+            Op::Union => "sunionstore",
+            Op::Diff => "sdiffstore",
+        };
+        st.notify(notify::SET, event, db, dst);
     }
     Reply::Int(n)
 }
@@ -418,11 +470,11 @@ fn store_result(st: &mut Store, db: usize, dst: &[u8], result: SetValue) -> Repl
 /// key on this shard.
 fn algebra_generic(st: &mut Store, db: usize, a: &[Bytes], op: Op, store: bool) -> Reply {
     let keys = if store { &a[2..] } else { &a[1..] };
-    let loaded = tri!(load_sets(st, db, keys, !store));
+    let loaded = tri!(load_sets(st, db, keys));
     let refs: Vec<Option<&SetValue>> = loaded.iter().map(Option::as_ref).collect();
     let result = compute(op, &refs, st.limits.set_intset_entries);
     if store {
-        store_result(st, db, &a[1], result)
+        store_result(st, db, &a[1], result, op)
     } else {
         set_reply(result.members())
     }
@@ -471,7 +523,7 @@ async fn load_spanning(
             (
                 *shard,
                 Claim::Keys(claim),
-                store_step(db, move |st, db| load_sets(st, db, &mine, !hold)),
+                store_step(db, move |st, db| load_sets(st, db, &mine)),
             )
         })
         .collect();
@@ -516,7 +568,7 @@ async fn algebra_spanning(sh: &Rc<Shard>, db: usize, a: Vec<Bytes>, op: Op, stor
     let n = result.len() as i64;
     let ds = sh.slots.shard_of(&dst);
     let write = store_step(db, move |st, db| {
-        store_result(st, db, &dst, result);
+        store_result(st, db, &dst, result, op);
     });
     txn.step(sh, vec![(ds, write)], true).await;
     Reply::Int(n)
@@ -617,7 +669,7 @@ pub fn sintercard<'a>(
         if let [(shard, _)] = shares[..] {
             let claim = Claim::Keys(keys.clone());
             let step = store_step(db, move |st, db| {
-                let sets = load_sets(st, db, &keys, true)?;
+                let sets = load_sets(st, db, &keys)?;
                 let refs: Vec<Option<&SetValue>> = sets.iter().map(Option::as_ref).collect();
                 Ok::<_, Reply>(intersect(&refs, limit, None))
             });
@@ -661,6 +713,83 @@ pub fn sscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn set_commands_raise_redis_events() {
+        use crate::command::keys::event_script::{check, store};
+        let mut st = store("KEA");
+        check(
+            &mut st,
+            &[
+                ("sadd s a b", &["sadd s"]),
+                ("sadd s a", &[]),
+                ("srem s zz", &[]),
+                ("srem s a", &["srem s"]),
+                ("spop s", &["spop s", "del s"]),
+                ("sadd s a b c", &["sadd s"]),
+                ("spop s 0", &[]),
+                ("spop s 2", &["spop s"]),
+                ("spop s 5", &["spop s", "del s"]),
+                ("spop s", &[]),
+                ("sadd s a b", &["sadd s"]),
+                ("smove s t a", &["srem s", "sadd t"]),
+                ("smove s t zz", &[]),
+                ("smove s t b", &["srem s", "del s", "sadd t"]),
+                ("sadd t a", &[]),
+                ("smove t t a", &[]),
+                ("sadd u a", &["sadd u"]),
+                ("smove u t a", &["srem u", "del u"]),
+                ("sadd x 1 2", &["sadd x"]),
+                ("sadd y 2 3", &["sadd y"]),
+                ("sinterstore d x y", &["sinterstore d"]),
+                ("sinterstore d x nok", &["del d"]),
+                ("sinterstore d x nok", &[]),
+                ("sunionstore d x y", &["sunionstore d"]),
+                ("sdiffstore d x y", &["sdiffstore d"]),
+                ("sdiffstore d x x", &["del d"]),
+                ("sunionstore d nok nok2", &[]),
+                ("sadd w 1", &["sadd w"]),
+                ("sinterstore w w", &["sinterstore w"]),
+                ("sinterstore w nok", &["del w"]),
+                // An empty result deletes an expired destination without a
+                // lookup: "del", not "expired".
+                ("set e 1 px 1", &["set e", "expire e"]),
+                ("advance 10", &[]),
+                ("sinterstore e nok", &["del e"]),
+                ("set e 1 px 1", &["set e", "expire e"]),
+                ("advance 10", &[]),
+                ("sadd s1 1", &["sadd s1"]),
+                ("sinterstore e s1", &["expired e", "sinterstore e"]),
+            ],
+        );
+        let mut st = store("AKEmn");
+        check(
+            &mut st,
+            &[
+                ("sadd s a", &["new s", "sadd s"]),
+                ("smembers nos", &["keymiss nos"]),
+                ("sismember nos a", &["keymiss nos"]),
+                ("scard nos", &["keymiss nos"]),
+                ("srandmember nos", &["keymiss nos"]),
+                ("sinter nos s", &["keymiss nos"]),
+                ("sunion nos s", &["keymiss nos"]),
+                ("sdiff nos s", &["keymiss nos"]),
+                ("sinterstore d nos s", &["keymiss nos"]),
+                (
+                    "sunionstore d nos s",
+                    &["keymiss nos", "new d", "sunionstore d"],
+                ),
+                ("spop nos", &[]),
+                ("srem nos a", &[]),
+                ("smove nos s a", &[]),
+                (
+                    "smove s nos2 a",
+                    &["srem s", "del s", "new nos2", "sadd nos2"],
+                ),
+                ("sscan nos 0", &["keymiss nos"]),
+            ],
+        );
+    }
+
     use super::*;
 
     use crate::command::test_args as args;

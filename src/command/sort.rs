@@ -38,6 +38,7 @@ use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
 use crate::shard::locks::Claim;
+use crate::shard::notify;
 use crate::shard::slot::ShardId;
 use crate::shard::store::Store;
 use crate::shard::value::{List, Value};
@@ -551,16 +552,20 @@ fn array(items: Vec<Option<Bytes>>) -> Reply {
 }
 
 /// STORE: replaces `dst` with the list (a missing GET value stored as an
-/// empty string), or deletes it when the result is empty; answers the count.
+/// empty string) and raises "sortstore", or deletes it ("del") when the
+/// result is empty; answers the count.
 fn store_list(st: &mut Store, db: usize, dst: &[u8], items: &[Option<Bytes>]) -> Reply {
     if items.is_empty() {
-        st.remove(db, dst);
+        if st.delete(db, dst) {
+            st.notify(notify::GENERIC, "del", db, dst);
+        }
     } else {
         let list: List = items
             .iter()
             .map(|i| i.as_deref().unwrap_or_default())
             .collect();
         st.insert(db, dst, Value::List(list), 0);
+        st.notify(notify::LIST, "sortstore", db, dst);
     }
     Reply::Int(items.len() as i64)
 }
@@ -689,6 +694,26 @@ mod tests {
 
     fn b(s: &str) -> Bytes {
         Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    #[test]
+    fn sort_store_raises_sortstore_or_del() {
+        use crate::command::keys::event_script::{check, drain, store};
+        let mut st = store("AKEmn");
+        check(&mut st, &[("rpush l 3 1 2", &["new l", "rpush l"])]);
+        let sort = |st: &mut Store, v: &[&str]| {
+            let a = crate::command::test_args(v);
+            let o = Options::parse(&a, false).expect("valid options");
+            sort_on_store(st, 0, &a[1], &o)
+        };
+        assert_eq!(sort(&mut st, &["sort", "l", "store", "d"]), Reply::Int(3));
+        assert_eq!(drain(&mut st), ["new d", "sortstore d"]);
+        sort(&mut st, &["sort", "l", "store", "d"]);
+        assert_eq!(drain(&mut st), ["sortstore d"]);
+        sort(&mut st, &["sort", "nol", "store", "d"]);
+        assert_eq!(drain(&mut st), ["keymiss nol", "del d"]);
+        sort(&mut st, &["sort", "nol", "store", "d"]);
+        assert_eq!(drain(&mut st), ["keymiss nol"]);
     }
 
     #[test]

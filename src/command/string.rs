@@ -17,6 +17,7 @@ use crate::resp::reply::format_long_double_human;
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
+use crate::shard::notify;
 use crate::shard::store::{ExpireAt, Store};
 use crate::shard::value::{Str, Value};
 
@@ -128,8 +129,9 @@ fn time_option(opt: &[u8]) -> Option<(i64, bool)> {
     }
 }
 
-/// Stores a string, keeping the old TTL when asked; an expiry already in
-/// the past deletes the key instead (Redis's `checkAlreadyExpired`).
+/// Stores a string, keeping the old TTL when asked, and raises "set" (then
+/// "expire" when an expiry is given). An expiry already in the past is
+/// stored as given, so the key expires on its next access, as in Redis 7.0.
 fn store_str(
     st: &mut Store,
     db: usize,
@@ -139,15 +141,15 @@ fn store_str(
     keepttl: bool,
 ) {
     let ttl = match expire {
-        Some(at) if at <= st.now => {
-            st.remove(db, key);
-            return;
-        }
         Some(at) => at,
         None if keepttl => st.lookup(db, key).map_or(0, |e| e.expire),
         None => 0,
     };
     st.insert(db, key, Value::Str(Str::from_bytes(value)), ttl);
+    st.notify(notify::STRING, "set", db, key);
+    if expire.is_some() {
+        st.notify(notify::GENERIC, "expire", db, key);
+    }
 }
 
 /// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT ts | PXAT ms-ts | KEEPTTL]
@@ -213,6 +215,7 @@ pub fn getdel(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let old = str_reply(tri!(read_str(st, db, &a[1])));
     if old != Reply::Nil {
         st.remove(db, &a[1]);
+        st.notify(notify::GENERIC, "del", db, &a[1]);
     }
     old
 }
@@ -228,12 +231,15 @@ pub fn getex(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     match o.expire {
         Some(at) if at <= st.now => {
             st.remove(db, key);
+            st.notify(notify::GENERIC, "del", db, key);
         }
         Some(at) => {
             st.db(db).set_expire(key, at);
+            st.notify(notify::GENERIC, "expire", db, key);
         }
-        None if o.persist => {
+        None if o.persist && st.lookup(db, key).is_some_and(|e| e.expire != 0) => {
             st.db(db).set_expire(key, 0);
+            st.notify(notify::GENERIC, "persist", db, key);
         }
         None => {}
     }
@@ -282,6 +288,12 @@ pub fn msetnx(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     Reply::Int(1)
 }
 
+/// How many of the keys `a[1..]` exist, looked up as writes (MSETNX's
+/// probe: no "keymiss", unlike EXISTS).
+fn count_existing(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    Reply::Int(a[1..].iter().filter(|k| st.exists(db, k)).count() as i64)
+}
+
 pub fn msetnx_spanning<'a>(
     sh: &'a Rc<Shard>,
     s: &'a mut Session,
@@ -291,7 +303,7 @@ pub fn msetnx_spanning<'a>(
         if let Some(e) = mset_odd(&a) {
             return e;
         }
-        fanout::msetnx(sh, s, a, super::keys::exists, mset).await
+        fanout::msetnx(sh, s, a, count_existing, mset).await
     })
 }
 
@@ -312,17 +324,19 @@ pub fn append(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
         }
         _ => Err(errors::wrongtype()),
     });
-    match res {
-        Some(Ok(len)) => Reply::Int(len as i64),
-        Some(Err(e)) => e,
+    let len = match res {
+        Some(Ok(len)) => len,
+        Some(Err(e)) => return e,
         None => {
             if tail.len() as u64 > limit {
                 return err(errors::STRING_TOO_LONG);
             }
             st.insert(db, key, Value::Str(Str::Raw(tail.to_vec().into())), 0);
-            Reply::Int(tail.len() as i64)
+            tail.len()
         }
-    }
+    };
+    st.notify(notify::STRING, "append", db, key);
+    Reply::Int(len as i64)
 }
 
 /// STRLEN key
@@ -399,10 +413,10 @@ pub fn setrange(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
         }
         _ => Err(errors::wrongtype()),
     });
-    match res {
-        Some(Ok(len)) => Reply::Int(len as i64),
-        Some(Err(e)) => e,
-        None if patch.is_empty() => Reply::Int(0),
+    let len = match res {
+        Some(Ok(len)) => len,
+        Some(Err(e)) => return e,
+        None if patch.is_empty() => 0,
         None => {
             if too_long(0) {
                 return err(errors::STRING_TOO_LONG);
@@ -411,12 +425,17 @@ pub fn setrange(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
             v[offset as usize..].copy_from_slice(patch);
             let len = v.len();
             st.insert(db, key, Value::Str(Str::Raw(v.into())), 0);
-            Reply::Int(len as i64)
+            len
         }
+    };
+    if !patch.is_empty() {
+        st.notify(notify::STRING, "setrange", db, key);
     }
+    Reply::Int(len as i64)
 }
 
-/// Shared body of INCR, DECR, INCRBY and DECRBY.
+/// Shared body of INCR, DECR, INCRBY and DECRBY; all raise "incrby", as
+/// Redis 7.0 does.
 fn incr_generic(st: &mut Store, db: usize, key: &[u8], by: i64) -> Reply {
     let res = st.modify(db, key, |e| match &mut e.value {
         Value::Str(s) => {
@@ -435,14 +454,16 @@ fn incr_generic(st: &mut Store, db: usize, key: &[u8], by: i64) -> Reply {
         }
         _ => Err(errors::wrongtype()),
     });
-    match res {
-        Some(Ok(n)) => Reply::Int(n),
-        Some(Err(e)) => e,
+    let n = match res {
+        Some(Ok(n)) => n,
+        Some(Err(e)) => return e,
         None => {
             st.insert(db, key, Value::Str(Str::Int(by)), 0);
-            Reply::Int(by)
+            by
         }
-    }
+    };
+    st.notify(notify::STRING, "incrby", db, key);
+    Reply::Int(n)
 }
 
 /// INCR key
@@ -471,18 +492,20 @@ pub fn decrby(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 }
 
 /// INCRBYFLOAT key increment. Redis computes in long double; lanner in
-/// f64, so results can differ in the last digits (see README).
+/// f64, so results can differ in the last digits (see README). The key is
+/// looked up as a write (no keyspace hit, miss or "keymiss").
 pub fn incrbyfloat(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let key = &a[1];
-    let cur = match tri!(read_str(st, db, key)) {
+    let cur = match st.lookup(db, key).map(|e| &e.value) {
         None => 0.0,
-        Some(s) => {
+        Some(Value::Str(s)) => {
             let mut scratch = itoa::Buffer::new();
             match args::parse_float(s.bytes(&mut scratch)) {
                 Some(v) => v,
                 None => return err(errors::NOT_FLOAT),
             }
         }
+        Some(_) => return errors::wrongtype(),
     };
     let by = tri!(args::float(&a[2]));
     let v = cur + by;
@@ -492,6 +515,7 @@ pub fn incrbyfloat(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let text = format_long_double_human(v);
     let ttl = st.lookup(db, key).map_or(0, |e| e.expire);
     st.insert(db, key, Value::Str(Str::plain(text.as_bytes())), ttl);
+    st.notify(notify::STRING, "incrbyfloat", db, key);
     Reply::Bulk(Bytes::from(text))
 }
 
@@ -654,6 +678,82 @@ mod tests {
     use super::*;
 
     use crate::command::test_args as args;
+
+    #[test]
+    fn string_commands_raise_redis_events() {
+        use crate::command::keys::event_script::{check, store};
+        let mut st = store("KEA");
+        check(
+            &mut st,
+            &[
+                ("set a 1", &["set a"]),
+                ("set a 2 xx", &["set a"]),
+                ("set b 1 xx", &[]),
+                ("set a 3 nx", &[]),
+                ("set a 4 get", &["set a"]),
+                ("set a 5 px 100000", &["set a", "expire a"]),
+                ("set a 6 keepttl", &["set a"]),
+                ("set a 7 exat 1", &["set a", "expire a"]),
+                ("set a 8 pxat 1 get", &["expired a", "set a", "expire a"]),
+                ("setnx a 1", &["expired a", "set a"]),
+                ("setnx c 1", &["set c"]),
+                ("setex d 10 v", &["set d", "expire d"]),
+                ("psetex e 1000 v", &["set e", "expire e"]),
+                ("getset a 9", &["set a"]),
+                ("getdel a", &["del a"]),
+                ("getdel a", &[]),
+                ("getex c ex 100", &["expire c"]),
+                ("getex c persist", &["persist c"]),
+                ("getex c", &[]),
+                ("getex c px 0", &[]),
+                ("getex c exat 1", &["del c"]),
+                ("getex nokey ex 10", &[]),
+                ("mset m1 1 m2 2", &["set m1", "set m2"]),
+                ("msetnx m1 1 m3 3", &[]),
+                ("msetnx m3 3 m4 4", &["set m3", "set m4"]),
+                ("append ap x", &["append ap"]),
+                ("append ap y", &["append ap"]),
+                ("setrange sr 2 x", &["setrange sr"]),
+                ("setrange sr 0 \"\"", &[]),
+                ("setrange nosr 0 \"\"", &[]),
+                ("incr i", &["incrby i"]),
+                ("decr i", &["incrby i"]),
+                ("incrby i 5", &["incrby i"]),
+                ("decrby i 2", &["incrby i"]),
+                ("incrbyfloat f 1.5", &["incrbyfloat f"]),
+                ("incr ap", &[]),
+                ("incrbyfloat i 1", &["incrbyfloat i"]),
+                ("getex sr persist", &[]),
+            ],
+        );
+        let mut st = store("AKEmn");
+        check(
+            &mut st,
+            &[
+                ("set a 1", &["new a", "set a"]),
+                ("set a 2", &["set a"]),
+                ("set nx1 1 get", &["keymiss nx1", "new nx1", "set nx1"]),
+                ("set a 3 get", &["set a"]),
+                ("get zz", &["keymiss zz"]),
+                ("mget zz a yy", &["keymiss zz", "keymiss yy"]),
+                ("getset gs 1", &["keymiss gs", "new gs", "set gs"]),
+                ("getdel gd", &["keymiss gd"]),
+                ("getex ge", &["keymiss ge"]),
+                ("strlen zz", &["keymiss zz"]),
+                ("getrange zz 0 1", &["keymiss zz"]),
+                ("substr zz 0 1", &["keymiss zz"]),
+                ("append ap x", &["new ap", "append ap"]),
+                ("setrange sr 1 x", &["new sr", "setrange sr"]),
+                ("incr i", &["new i", "incrby i"]),
+                ("incrbyfloat f 1", &["new f", "incrbyfloat f"]),
+                ("lcs zz a", &["keymiss zz"]),
+                ("setnx a 1", &[]),
+                ("msetnx q 1 a 2", &[]),
+                ("set x y exat 1", &["new x", "set x", "expire x"]),
+                ("get x", &["expired x", "keymiss x"]),
+            ],
+        );
+    }
 
     #[test]
     fn getrange_matches_redis_edges() {

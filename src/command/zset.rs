@@ -11,6 +11,11 @@
 //! 7.0's order (argument parsing, key lookup and type, then the rest), so a
 //! command wrong in several ways gets Redis's error. Write commands look
 //! keys up without counting keyspace hits or misses (`lookupKeyWrite`).
+//!
+//! Keyspace events are Redis 7.0's: "zadd" when ZADD adds or changes a
+//! score, "zincr" for ZINCRBY and ZADD INCR, "zrem", "zpopmin"/"zpopmax",
+//! "zremrangeby{rank,score,lex}", the STORE forms' own names, then "del"
+//! whenever a change empties the set.
 
 use std::cmp::Ordering;
 
@@ -20,6 +25,7 @@ use rand::Rng;
 use super::args::{self, eq};
 use super::errors::{self, err};
 use crate::resp::{format_double, Reply};
+use crate::shard::notify;
 use crate::shard::store::Store;
 use crate::shard::value::Value;
 use crate::shard::zset::{SetOutcome, ZSetValue};
@@ -73,6 +79,37 @@ fn modify_zset<R>(
         }
     }
     super::modify_collection(st, db, key, pick, ZSetValue::is_empty, f)
+}
+
+/// `modify_zset`, raising `event` when `changed` says `f` changed the set,
+/// then "del" when it was emptied and deleted.
+pub(crate) fn modify_zset_notify<R>(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    event: &'static str,
+    f: impl FnOnce(&mut ZSetValue) -> R,
+    changed: impl FnOnce(&R) -> bool,
+) -> Result<Option<R>, Reply> {
+    let res = modify_zset(st, db, key, |z| {
+        let r = f(z);
+        (r, z.is_empty())
+    })?;
+    Ok(res.map(|(r, emptied)| {
+        if changed(&r) {
+            st.notify_emptied(notify::ZSET, event, db, key, emptied);
+        }
+        r
+    }))
+}
+
+/// The keyspace event of a pop from the low (`max` false) or high end.
+pub(crate) fn pop_event(max: bool) -> &'static str {
+    if max {
+        "zpopmax"
+    } else {
+        "zpopmin"
+    }
 }
 
 fn pair(z: &ZSetValue, i: usize) -> (Bytes, f64) {
@@ -198,6 +235,10 @@ fn zadd_generic(st: &mut Store, db: usize, a: &[Bytes], mut f: ZaddFlags, mut j:
         r
     };
     let (added, updated, last) = tri!(done);
+    if added + updated > 0 {
+        let event = if f.incr { "zincr" } else { "zadd" };
+        st.notify(notify::ZSET, event, db, &a[1]);
+    }
     if f.incr {
         last.map_or(Reply::Nil, Reply::Double)
     } else if f.ch {
@@ -223,9 +264,14 @@ pub fn zincrby(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 
 /// ZREM key member [member ...]
 pub fn zrem(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
-    let removed = tri!(modify_zset(st, db, &a[1], |z| {
-        a[2..].iter().filter(|m| z.remove(m).is_some()).count()
-    }));
+    let removed = tri!(modify_zset_notify(
+        st,
+        db,
+        &a[1],
+        "zrem",
+        |z| a[2..].iter().filter(|m| z.remove(m).is_some()).count(),
+        |&n| n > 0
+    ));
     Reply::Int(removed.unwrap_or(0) as i64)
 }
 
@@ -616,9 +662,10 @@ fn remrange_generic(
     st: &mut Store,
     db: usize,
     key: &[u8],
+    event: &'static str,
     span: impl FnOnce(&ZSetValue) -> (usize, usize),
 ) -> Reply {
-    let removed = tri!(modify_zset(st, db, key, |z| {
+    let remove = |z: &mut ZSetValue| {
         let (lo, hi) = span(z);
         let doomed: Vec<Box<[u8]>> = (lo..hi)
             .map(|i| z.get(i).expect("index in range").1.into())
@@ -627,7 +674,8 @@ fn remrange_generic(
             z.remove(m);
         });
         doomed.len()
-    }));
+    };
+    let removed = tri!(modify_zset_notify(st, db, key, event, remove, |&n| n > 0));
     Reply::Int(removed.unwrap_or(0) as i64)
 }
 
@@ -635,7 +683,7 @@ fn remrange_generic(
 pub fn zremrangebyrank(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let start = tri!(args::int(&a[2]));
     let end = tri!(args::int(&a[3]));
-    remrange_generic(st, db, &a[1], |z| {
+    remrange_generic(st, db, &a[1], "zremrangebyrank", |z| {
         clamp_ranks(start, end, z.len()).map_or((0, 0), |(s, e)| (s, e + 1))
     })
 }
@@ -643,13 +691,13 @@ pub fn zremrangebyrank(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 /// ZREMRANGEBYSCORE key min max
 pub fn zremrangebyscore(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let r = tri!(ScoreRange::parse(&a[2], &a[3]));
-    remrange_generic(st, db, &a[1], |z| r.span(z))
+    remrange_generic(st, db, &a[1], "zremrangebyscore", |z| r.span(z))
 }
 
 /// ZREMRANGEBYLEX key min max
 pub fn zremrangebylex(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let r = tri!(LexRange::parse(&a[2], &a[3]));
-    remrange_generic(st, db, &a[1], |z| r.span(z))
+    remrange_generic(st, db, &a[1], "zremrangebylex", |z| r.span(z))
 }
 
 // ---------------------------------------------------------------- pops
@@ -666,7 +714,7 @@ fn pop_generic(st: &mut Store, db: usize, a: &[Bytes], max: bool) -> Reply {
         Some(Ok(n)) if n >= 0 => Some(n as usize),
         Some(_) => return err(MUST_BE_POSITIVE),
     };
-    let popped = tri!(modify_zset(st, db, &a[1], |z| {
+    let pop = |z: &mut ZSetValue| {
         let n = count.unwrap_or(1).min(z.len());
         (0..n)
             .map(|_| {
@@ -676,7 +724,15 @@ fn pop_generic(st: &mut Store, db: usize, a: &[Bytes], max: bool) -> Reply {
                 (m, s)
             })
             .collect::<Vec<_>>()
-    }));
+    };
+    let popped = tri!(modify_zset_notify(
+        st,
+        db,
+        &a[1],
+        pop_event(max),
+        pop,
+        |v| !v.is_empty()
+    ));
     match popped {
         None => Reply::Array(Vec::new()),
         Some(v) if count.is_some() => pairs_reply(v),
@@ -779,6 +835,82 @@ pub fn zscan(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sorted_set_commands_raise_redis_events() {
+        use crate::command::keys::event_script::{check, store};
+        let mut st = store("KEA");
+        check(
+            &mut st,
+            &[
+                ("zadd z 1 a 2 b", &["zadd z"]),
+                ("zadd z 1 a", &[]),
+                ("zadd z 5 a", &["zadd z"]),
+                ("zadd z nx 1 a", &[]),
+                ("zadd z xx 1 c", &[]),
+                ("zadd z incr 1 a", &["zincr z"]),
+                ("zadd z gt 1 a", &[]),
+                ("zadd z ch 7 a", &["zadd z"]),
+                ("zincrby z 1 a", &["zincr z"]),
+                ("zincrby z 1 new", &["zincr z"]),
+                ("zrem z zz", &[]),
+                ("zrem z new", &["zrem z"]),
+                ("zpopmin z", &["zpopmin z"]),
+                ("zpopmax z 0", &[]),
+                ("zpopmax z", &["zpopmax z", "del z"]),
+                ("zpopmin z", &[]),
+                ("zadd z 1 a 2 b 3 c 4 d", &["zadd z"]),
+                ("zremrangebyscore z 10 20", &[]),
+                ("zremrangebyscore z 1 1", &["zremrangebyscore z"]),
+                ("zremrangebyrank z 0 0", &["zremrangebyrank z"]),
+                ("zremrangebylex z [a [c", &["zremrangebylex z"]),
+                ("zremrangebylex z - +", &["zremrangebylex z", "del z"]),
+                ("zadd z 1 a 2 b", &["zadd z"]),
+                ("zrangestore d z 0 -1", &["zrangestore d"]),
+                ("zrangestore d z 5 6", &["del d"]),
+                ("zrangestore d z 5 6", &[]),
+                ("zincrby zi 1 a", &["zincr zi"]),
+                ("set g 1 px 1", &["set g", "expire g"]),
+                ("advance 10", &[]),
+                ("zrangestore g z 5 6", &["del g"]),
+            ],
+        );
+        let mut st = store("AKEmn");
+        check(
+            &mut st,
+            &[
+                ("zadd z 1 a", &["new z", "zadd z"]),
+                ("zscore noz a", &["keymiss noz"]),
+                ("zrange noz 0 1", &["keymiss noz"]),
+                ("zcard noz", &["keymiss noz"]),
+                ("zrank noz a", &["keymiss noz"]),
+                ("zcount noz 0 1", &["keymiss noz"]),
+                ("zrangebyscore noz 0 1", &["keymiss noz"]),
+                ("zmscore noz a", &["keymiss noz"]),
+                ("zrandmember noz", &["keymiss noz"]),
+                ("zrangestore d3 noz 0 1", &["keymiss noz"]),
+                ("zpopmin noz", &[]),
+                ("zrem noz a", &[]),
+                ("zincrby z2 1 a", &["new z2", "zincr z2"]),
+                ("zscan noz 0", &["keymiss noz"]),
+                ("zremrangebyrank noz 0 1", &[]),
+                ("zrangestore d z 0 -1", &["new d", "zrangestore d"]),
+                ("zrangestore d z 0 -1", &["zrangestore d"]),
+            ],
+        );
+    }
+
+    #[test]
+    fn zmpop_raises_the_pop_event_then_del() {
+        use crate::command::keys::event_script::{check, drain, store};
+        let mut st = store("KEA");
+        check(&mut st, &[("zadd z 1 a 2 b", &["zadd z"])]);
+        let key = Bytes::from_static(b"z");
+        multi::mpop_from(&mut st, 0, &key, false, 1);
+        assert_eq!(drain(&mut st), ["zpopmin z"]);
+        multi::mpop_from(&mut st, 0, &key, true, 5);
+        assert_eq!(drain(&mut st), ["zpopmax z", "del z"]);
+    }
+
     use super::*;
 
     use crate::command::test_args as args;

@@ -313,6 +313,8 @@ impl Shard {
         if self.served.borrow().is_empty() {
             return;
         }
+        // Pops made for blocked clients raise events too.
+        self.publish_events();
         let served = std::mem::take(&mut *self.served.borrow_mut());
         for (to, reply, payload) in served {
             self.respond(to, reply, payload);

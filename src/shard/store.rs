@@ -15,6 +15,7 @@
 //! Keys with a TTL are also kept in a `volatile` set so that the active expiry
 //! cycle samples only them, as Redis samples its `expires` dict.
 
+use bytes::Bytes;
 use indexmap::{IndexMap, IndexSet};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -86,28 +87,18 @@ impl Db {
         self.mem
     }
 
-    /// The live entry at `key`, deleting it first if it has expired.
-    fn live_index(&mut self, key: &[u8], now: u64, expired: &mut u64) -> Option<usize> {
-        let idx = self.map.get_index_of(key)?;
-        let e = &self.map[idx];
-        if e.expire != 0 && now > e.expire {
-            self.remove(key);
-            *expired += 1;
-            return None;
-        }
-        Some(idx)
-    }
-
     pub fn contains(&self, key: &[u8], now: u64) -> bool {
         matches!(self.map.get(key), Some(e) if e.expire == 0 || now <= e.expire)
     }
 
-    /// Inserts or replaces `key`, with its expiry (0 = none).
-    pub fn insert(&mut self, key: &[u8], value: Value, expire: ExpireAt) {
+    /// Inserts or replaces `key`, with its expiry (0 = none); returns the
+    /// replaced entry's expiry, None when the key is new.
+    pub fn insert(&mut self, key: &[u8], value: Value, expire: ExpireAt) -> Option<ExpireAt> {
         let mem = entry_mem(key, &value);
-        match self.map.get_full_mut(key) {
+        let old = match self.map.get_full_mut(key) {
             Some((_, k, e)) => {
                 self.mem -= entry_mem(k, &e.value);
+                let old = e.expire;
                 let had_ttl = e.expire != 0;
                 e.value = value;
                 e.expire = expire;
@@ -120,6 +111,7 @@ impl Db {
                     }
                     _ => {}
                 }
+                Some(old)
             }
             None => {
                 let access = (unix_ms() / 1000) as u32;
@@ -134,9 +126,11 @@ impl Db {
                 if expire != 0 {
                     self.volatile.insert(key.into());
                 }
+                None
             }
-        }
+        };
         self.mem += mem;
+        old
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
@@ -177,16 +171,18 @@ impl Db {
     }
 
     /// One SCAN step over positions `[0, remaining)`, walked downwards:
-    /// visits about `count` positions, calls `f` on live keys and returns the
-    /// new `remaining` (0 when the database is done). `remaining` is clamped
-    /// to the table's length, which can only have shrunk by removals, and
-    /// removals move the last entry into an earlier hole, never past the cursor.
+    /// visits about `count` positions, calls `f` on live keys and `expired`
+    /// on expired ones, and returns the new `remaining` (0 when the database
+    /// is done). `remaining` is clamped to the table's length, which can only
+    /// have shrunk by removals, and removals move the last entry into an
+    /// earlier hole, never past the cursor.
     pub fn scan(
         &self,
         remaining: usize,
         count: usize,
         now: u64,
         mut f: impl FnMut(&[u8], &Entry),
+        mut expired: impl FnMut(&[u8]),
     ) -> usize {
         let mut pos = remaining.min(self.map.len());
         let stop = pos.saturating_sub(count.max(1));
@@ -195,28 +191,22 @@ impl Db {
             let (k, e) = self.map.get_index(pos).expect("position below len");
             if e.expire == 0 || now <= e.expire {
                 f(k, e);
+            } else {
+                expired(k);
             }
         }
         pos
     }
 
-    pub fn random_key(&self, rng: &mut SmallRng, now: u64) -> Option<&[u8]> {
-        if self.map.is_empty() {
-            return None;
-        }
-        // Bounded retries past expired keys, as Redis's dbRandomKey.
-        for _ in 0..100 {
-            let (k, e) = self.map.get_index(rng.gen_range(0..self.map.len()))?;
-            if e.expire == 0 || now <= e.expire {
-                return Some(k);
-            }
-        }
-        None
-    }
-
-    /// Samples up to `n` keys with a TTL and deletes the expired ones;
-    /// returns (sampled, expired).
-    pub fn expire_sample(&mut self, rng: &mut SmallRng, n: usize, now: u64) -> (usize, usize) {
+    /// Samples up to `n` keys with a TTL and deletes the expired ones,
+    /// calling `on_expired` with each; returns (sampled, expired).
+    pub fn expire_sample(
+        &mut self,
+        rng: &mut SmallRng,
+        n: usize,
+        now: u64,
+        mut on_expired: impl FnMut(&[u8]),
+    ) -> (usize, usize) {
         let sampled = n.min(self.volatile.len());
         let mut expired = 0;
         for _ in 0..sampled {
@@ -229,6 +219,7 @@ impl Db {
             if at != 0 && now > at {
                 let key = key.clone();
                 self.remove(&key);
+                on_expired(&key);
                 expired += 1;
             }
         }
@@ -327,15 +318,97 @@ impl Store {
         if !self.watches.is_empty() && class != notify::KEY_MISS {
             self.watches.touch(db, key, class == notify::EXPIRED);
         }
-        let f = self.notify_flags;
-        if f & class != 0 && f & (notify::KEYSPACE | notify::KEYEVENT) != 0 {
-            self.events.push(Event {
-                db,
-                class,
-                event,
-                key: bytes::Bytes::copy_from_slice(key),
-            });
+        push_event(self.notify_flags, &mut self.events, class, event, db, key);
+    }
+
+    /// Raises "keymiss" for a read lookup that found nothing, as Redis's
+    /// `lookupKeyRead` does (for commands that look up without `read`).
+    pub fn notify_miss(&mut self, db: usize, key: &[u8]) {
+        self.notify(notify::KEY_MISS, "keymiss", db, key);
+    }
+
+    /// Raises `event` after a change to the collection at `key`, then
+    /// "del" when the change left it empty and it was deleted, in Redis's
+    /// order.
+    pub fn notify_emptied(
+        &mut self,
+        class: u32,
+        event: &'static str,
+        db: usize,
+        key: &[u8],
+        deleted: bool,
+    ) {
+        self.notify(class, event, db, key);
+        if deleted {
+            self.notify(notify::GENERIC, "del", db, key);
         }
+    }
+
+    /// The position of the live entry at `key`, deleting it first (and
+    /// raising "expired") if it has expired, as Redis's `expireIfNeeded`.
+    fn live_index(&mut self, db: usize, key: &[u8]) -> Option<usize> {
+        let d = &mut self.dbs[db];
+        let idx = d.map.get_index_of(key)?;
+        let e = &d.map[idx];
+        if e.expire != 0 && self.now > e.expire {
+            d.remove(key);
+            self.expired(db, key);
+            return None;
+        }
+        Some(idx)
+    }
+
+    /// Counts and announces a key deleted because it expired.
+    fn expired(&mut self, db: usize, key: &[u8]) {
+        self.stats.expired += 1;
+        self.notify(notify::EXPIRED, "expired", db, key);
+    }
+
+    /// One SCAN step of database `db` (`Db::scan`) that deletes the expired
+    /// keys it passes, raising "expired", as Redis 7.0's SCAN does. The
+    /// deletions only move entries within the positions already walked.
+    pub fn scan(
+        &mut self,
+        db: usize,
+        remaining: usize,
+        count: usize,
+        f: impl FnMut(&[u8], &Entry),
+    ) -> usize {
+        let mut expired: Vec<CompactBytes> = Vec::new();
+        let left = self.dbs[db].scan(remaining, count, self.now, f, |k| expired.push(k.into()));
+        for k in expired {
+            self.live_index(db, &k);
+        }
+        left
+    }
+
+    /// A random live key of database `db`, as Redis's `dbRandomKey`: an
+    /// expired key drawn is deleted (raising "expired") and another drawn,
+    /// so the loop ends once a live key is found or the database is empty.
+    pub fn random_key(&mut self, db: usize) -> Option<Bytes> {
+        loop {
+            let d = &self.dbs[db];
+            if d.map.is_empty() {
+                return None;
+            }
+            let (k, e) = d.map.get_index(self.rng.gen_range(0..d.map.len()))?;
+            if e.expire == 0 || self.now <= e.expire {
+                return Some(Bytes::copy_from_slice(k));
+            }
+            let k = k.to_vec();
+            self.live_index(db, &k);
+        }
+    }
+
+    /// One active-expiry sample of database `db` (`Db::expire_sample`),
+    /// raising "expired" for each key it deletes; returns (sampled, expired).
+    pub fn expire_sample(&mut self, db: usize, rng: &mut SmallRng, n: usize) -> (usize, usize) {
+        let mut gone: Vec<CompactBytes> = Vec::new();
+        let counts = self.dbs[db].expire_sample(rng, n, self.now, |k| gone.push(k.into()));
+        for k in gone {
+            self.notify(notify::EXPIRED, "expired", db, &k);
+        }
+        counts
     }
 
     pub fn refresh_clock(&mut self) {
@@ -346,8 +419,7 @@ impl Store {
     /// `lookupKeyRead`.
     pub fn read(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let now = self.now;
-        let found = self.dbs[db].live_index(key, now, &mut self.stats.expired);
-        match found {
+        match self.live_index(db, key) {
             Some(i) => {
                 self.stats.hits += 1;
                 let e = &mut self.dbs[db].map[i];
@@ -358,6 +430,7 @@ impl Store {
             }
             None => {
                 self.stats.misses += 1;
+                self.notify_miss(db, key);
                 None
             }
         }
@@ -366,7 +439,7 @@ impl Store {
     /// Live entry for a write or an existence check (no hit/miss counted).
     pub fn lookup(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let now = self.now;
-        let i = self.dbs[db].live_index(key, now, &mut self.stats.expired)?;
+        let i = self.live_index(db, key)?;
         let e = &mut self.dbs[db].map[i];
         if !self.no_touch {
             e.access = (now / 1000) as u32;
@@ -391,9 +464,8 @@ impl Store {
         key: &[u8],
         f: impl FnOnce(&mut Entry) -> R,
     ) -> Option<R> {
-        let now = self.now;
+        let i = self.live_index(db, key)?;
         let d = &mut self.dbs[db];
-        let i = d.live_index(key, now, &mut self.stats.expired)?;
         let before = d.map[i].value.heap_bytes();
         let r = f(&mut d.map[i]);
         let after = d.map[i].value.heap_bytes();
@@ -406,9 +478,17 @@ impl Store {
     }
 
     /// Stores `value` under `key`; clients blocked on the key get their
-    /// chance after the command.
+    /// chance after the command. A key that was absent (or had expired, which
+    /// first raises "expired") raises "new", as Redis's `dbAdd`.
     pub fn insert(&mut self, db: usize, key: &[u8], value: Value, expire: ExpireAt) {
-        self.dbs[db].insert(key, value, expire);
+        match self.dbs[db].insert(key, value, expire) {
+            None => self.notify(notify::NEW, "new", db, key),
+            Some(at) if at != 0 && self.now > at => {
+                self.expired(db, key);
+                self.notify(notify::NEW, "new", db, key);
+            }
+            Some(_) => {}
+        }
         if !self.blocked.is_empty() {
             self.blocked.signal(db, key);
         }
@@ -416,9 +496,15 @@ impl Store {
 
     /// Removes a live key; an expired one counts as absent (and is dropped).
     pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
-        let now = self.now;
-        self.dbs[db].live_index(key, now, &mut self.stats.expired)?;
+        self.live_index(db, key)?;
         self.dbs[db].remove(key)
+    }
+
+    /// Deletes `key` even if it has expired, as Redis's `dbDelete` where it
+    /// deletes without a lookup (a *STORE with an empty result); false when
+    /// absent.
+    pub fn delete(&mut self, db: usize, key: &[u8]) -> bool {
+        self.dbs[db].remove(key).is_some()
     }
 
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
@@ -468,6 +554,26 @@ impl Store {
     }
 }
 
+/// Buffers an event when its class and at least one of K and E are enabled.
+#[inline]
+fn push_event(
+    flags: u32,
+    events: &mut Vec<Event>,
+    class: u32,
+    event: &'static str,
+    db: usize,
+    key: &[u8],
+) {
+    if flags & class != 0 && flags & (notify::KEYSPACE | notify::KEYEVENT) != 0 {
+        events.push(Event {
+            db,
+            class,
+            event,
+            key: bytes::Bytes::copy_from_slice(key),
+        });
+    }
+}
+
 pub fn unix_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -479,6 +585,79 @@ pub fn unix_ms() -> u64 {
 mod tests {
     use super::*;
     use crate::shard::value::Str;
+
+    #[test]
+    fn random_key_deletes_the_expired_keys_it_draws() {
+        let mut st = Store::new(1);
+        st.notify_flags = notify::parse_flags("Ex");
+        st.now = 1000;
+        for i in 0..100u32 {
+            st.insert(0, format!("k{i}").as_bytes(), s(b"v"), 1001);
+        }
+        st.insert(0, b"live", s(b"v"), 0);
+        st.now = 1002;
+        assert_eq!(st.random_key(0).as_deref(), Some(&b"live"[..]));
+        assert_eq!(st.events.len() as u64, st.stats.expired);
+        assert_eq!(st.db(0).len() as u64, 101 - st.stats.expired);
+        st.remove(0, b"live");
+        assert_eq!(st.random_key(0), None, "only expired keys: all deleted");
+        assert_eq!(st.db(0).len(), 0);
+        assert_eq!(st.events.len(), 100);
+    }
+
+    #[test]
+    fn scan_deletes_the_expired_keys_it_passes() {
+        let mut st = Store::new(1);
+        st.notify_flags = notify::parse_flags("KEA");
+        st.now = 1000;
+        for i in 0..30u32 {
+            let ttl = if i % 3 == 0 { 1001 } else { 0 };
+            st.insert(0, format!("k{i}").as_bytes(), s(b"v"), ttl);
+        }
+        st.now = 1002;
+        let mut live = Vec::new();
+        let mut remaining = usize::MAX;
+        loop {
+            remaining = st.scan(0, remaining, 7, |k, _| live.push(k.to_vec()));
+            if remaining == 0 {
+                break;
+            }
+        }
+        assert_eq!(live.len(), 20);
+        assert_eq!(st.db(0).len(), 20);
+        assert_eq!(st.stats.expired, 10);
+        assert_eq!(st.events.len(), 10);
+        assert!(st.events.iter().all(|e| e.event == "expired"));
+    }
+
+    #[test]
+    fn active_expiry_raises_expired_for_every_key_it_deletes() {
+        let mut st = Store::new(2);
+        st.notify_flags = notify::parse_flags("Ex");
+        st.now = 1000;
+        for i in 0..50u32 {
+            st.insert(1, format!("k{i}").as_bytes(), s(b"v"), 1001);
+        }
+        st.insert(1, b"stays", s(b"v"), 0);
+        assert!(st.events.is_empty(), "new is not enabled");
+        st.now = 1002;
+        let mut rng = SmallRng::seed_from_u64(7);
+        while st.db(1).volatile_len() > 0 {
+            st.expire_sample(1, &mut rng, 20);
+        }
+        let mut keys: Vec<Vec<u8>> = st
+            .events
+            .iter()
+            .map(|e| {
+                assert_eq!((e.db, e.event, e.class), (1, "expired", notify::EXPIRED));
+                e.key.to_vec()
+            })
+            .collect();
+        keys.sort();
+        let mut want: Vec<Vec<u8>> = (0..50u32).map(|i| format!("k{i}").into_bytes()).collect();
+        want.sort();
+        assert_eq!(keys, want);
+    }
 
     fn s(v: &[u8]) -> Value {
         Value::Str(Str::from_bytes(v))
@@ -534,9 +713,15 @@ mod tests {
         let mut remaining = usize::MAX;
         let mut step = 0u32;
         loop {
-            remaining = st.db(0).scan(remaining, 10, 0, |k, _| {
-                seen.insert(k.to_vec());
-            });
+            remaining = st.db(0).scan(
+                remaining,
+                10,
+                0,
+                |k, _| {
+                    seen.insert(k.to_vec());
+                },
+                |_| {},
+            );
             // Churn between steps: drop temporaries, add new keys.
             st.db(0).remove(format!("temp{step}").as_bytes());
             st.insert(0, format!("new{step}").as_bytes(), s(b"v"), 0);
@@ -562,7 +747,8 @@ mod tests {
         let mut rng = SmallRng::seed_from_u64(1);
         let mut total = 0;
         while st.db(0).volatile_len() > 0 {
-            total += st.db(0).expire_sample(&mut rng, 20, 11).1;
+            st.now = 11;
+            total += st.expire_sample(0, &mut rng, 20).1;
         }
         assert_eq!(total, 100);
         assert_eq!(st.db(0).len(), 0);

@@ -31,11 +31,19 @@ fn range_pairs(
     })
 }
 
-/// Replaces `dst` with a sorted set of `pairs` (deleting it when there are
-/// none) and answers the stored count.
-fn store_pairs(st: &mut Store, db: usize, dst: &[u8], pairs: &[(Bytes, f64)]) -> Reply {
-    st.remove(db, dst);
+/// Replaces `dst` with a sorted set of `pairs` and raises `event`, or
+/// deletes it ("del") when there are none; answers the stored count.
+fn store_pairs(
+    st: &mut Store,
+    db: usize,
+    dst: &[u8],
+    pairs: &[(Bytes, f64)],
+    event: &'static str,
+) -> Reply {
     if pairs.is_empty() {
+        if st.delete(db, dst) {
+            st.notify(notify::GENERIC, "del", db, dst);
+        }
         return Reply::Int(0);
     }
     let (max_entries, max_value) = (st.limits.zset_entries, st.limits.zset_value);
@@ -45,6 +53,7 @@ fn store_pairs(st: &mut Store, db: usize, dst: &[u8], pairs: &[(Bytes, f64)]) ->
     }
     let n = z.len();
     st.insert(db, dst, Value::ZSet(z), 0);
+    st.notify(notify::ZSET, event, db, dst);
     Reply::Int(n as i64)
 }
 
@@ -53,7 +62,7 @@ fn store_pairs(st: &mut Store, db: usize, dst: &[u8], pairs: &[(Bytes, f64)]) ->
 pub fn zrangestore(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let r = tri!(parse_range_at(a, 2, None, None));
     let pairs = tri!(range_pairs(st, db, &a[2], &r));
-    store_pairs(st, db, &a[1], &pairs)
+    store_pairs(st, db, &a[1], &pairs, "zrangestore")
 }
 
 /// ZRANGESTORE with source and destination on different shards: both are
@@ -81,7 +90,9 @@ pub fn zrangestore_spanning<'a>(
                 return e;
             }
         };
-        let write = store_step(s.db, move |st, db| store_pairs(st, db, &dst, &pairs));
+        let write = store_step(s.db, move |st, db| {
+            store_pairs(st, db, &dst, &pairs, "zrangestore")
+        });
         let (_, mut outs) = txn.step(sh, vec![(ds, write)], true).await;
         take::<Reply>(outs.pop().expect("one step"))
     })
@@ -90,7 +101,7 @@ pub fn zrangestore_spanning<'a>(
 /// Pops from the sorted set at `key` (known non-empty) and answers ZMPOP's
 /// `[key, [[member, score] ...]]`, nested in both protocols.
 pub(crate) fn mpop_from(st: &mut Store, db: usize, key: &Bytes, max: bool, count: usize) -> Reply {
-    let popped = modify_zset(st, db, key, |z| {
+    let pop = |z: &mut ZSetValue| {
         let n = count.min(z.len());
         (0..n)
             .map(|_| {
@@ -99,7 +110,8 @@ pub(crate) fn mpop_from(st: &mut Store, db: usize, key: &Bytes, max: bool, count
                 Reply::Array(vec![Reply::Bulk(m), Reply::Double(s)])
             })
             .collect::<Vec<_>>()
-    });
+    };
+    let popped = modify_zset_notify(st, db, key, pop_event(max), pop, |v| !v.is_empty());
     match popped {
         Ok(Some(v)) => Reply::Array(vec![Reply::Bulk(key.clone()), Reply::Array(v)]),
         Ok(None) => Reply::NilArray,
@@ -147,15 +159,10 @@ impl Aggregate {
 /// with score 1, as in Redis.
 type Source = Option<Vec<(Bytes, f64)>>;
 
-/// Reads `key` as a set-operation input; Err for a type other than
-/// sorted set or set.
-fn read_source(st: &mut Store, db: usize, key: &[u8], count_hit: bool) -> Result<Source, ()> {
-    let e = if count_hit {
-        st.read(db, key)
-    } else {
-        st.lookup(db, key)
-    };
-    match e.map(|e| &e.value) {
+/// Reads `key` as a set-operation input (a read lookup, also for the STORE
+/// forms, as Redis 7.0); Err for a type other than sorted set or set.
+fn read_source(st: &mut Store, db: usize, key: &[u8]) -> Result<Source, ()> {
+    match st.read(db, key).map(|e| &e.value) {
         None => Ok(None),
         Some(Value::ZSet(z)) => Ok(Some((0..z.len()).map(|i| pair(z, i)).collect())),
         Some(Value::Set(s)) => Ok(Some(s.members().into_iter().map(|m| (m, 1.0)).collect())),
@@ -339,7 +346,7 @@ fn algebra_generic<'a>(
                     *shard,
                     store_step(db, move |st, db| {
                         mine.iter()
-                            .map(|k| read_source(st, db, k, !store))
+                            .map(|k| read_source(st, db, k))
                             .collect::<Vec<_>>()
                     }),
                 )
@@ -376,7 +383,12 @@ fn algebra_generic<'a>(
         let result = compute(op, sources, &o);
         if let Some(ds) = dst_shard {
             let dst = a[1].clone();
-            let write = store_step(db, move |st, db| store_pairs(st, db, &dst, &result));
+            let event = match op {
+                SetOp::Union => "zunionstore",
+                SetOp::Inter => "zinterstore",
+                SetOp::Diff => "zdiffstore",
+            };
+            let write = store_step(db, move |st, db| store_pairs(st, db, &dst, &result, event));
             let (_, mut outs) = txn.step(sh, vec![(ds, write)], true).await;
             return take::<Reply>(outs.pop().expect("one step"));
         }
