@@ -156,6 +156,25 @@ fn client_line(con: &mut redis::Connection, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Sorted names of the clients `CLIENT LIST TYPE pubsub` lists.
+fn pubsub_clients(con: &mut redis::Connection) -> Vec<String> {
+    let list: String = q(con, &["CLIENT", "LIST", "TYPE", "pubsub"]);
+    let mut names: Vec<String> = list
+        .lines()
+        .map(|l| {
+            l.split(" name=")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 /// Polls `f` for up to 5 s until it returns true.
 fn eventually(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -710,6 +729,8 @@ common::shard_tests! {
         let mut other = srv.raw();
         check(&mut other, &["CLIENT", "SETNAME", "other"], b"+OK\r\n");
         subscribe(&mut other, "SUBSCRIBE", &["b", "c"], 0);
+        // S52: CLIENT LIST TYPE pubsub lists exactly the subscribers.
+        assert_eq!(pubsub_clients(&mut con), ["other", "watcher"]);
         let line = client_line(&mut con, "watcher").expect("subscriber missing from CLIENT LIST");
         for field in [" flags=P ", " sub=2 ", " psub=1 "] {
             assert!(line.contains(field), "{field:?} missing in {line}");
@@ -718,14 +739,6 @@ common::shard_tests! {
         let list: String = q(&mut con, &["CLIENT", "LIST"]);
         let plain = list.lines().filter(|l| l.contains(" flags=N ")).count();
         assert!(plain >= 1, "{list}");
-        // S52: CLIENT LIST TYPE pubsub lists exactly the subscribers.
-        let pubsub: String = q(&mut con, &["CLIENT", "LIST", "TYPE", "pubsub"]);
-        let mut names: Vec<&str> = pubsub
-            .lines()
-            .map(|l| l.split(" name=").nth(1).unwrap().split(' ').next().unwrap())
-            .collect();
-        names.sort();
-        assert_eq!(names, ["other", "watcher"], "{pubsub}");
         // INFO counts distinct channels and patterns server-wide.
         assert_eq!(info_field(&mut con, "stats", "pubsub_channels"), Some(3));
         assert_eq!(info_field(&mut con, "stats", "pubsub_patterns"), Some(1));
@@ -741,6 +754,8 @@ common::shard_tests! {
         let line = client_line(&mut con, "watcher").unwrap();
         assert!(line.contains(" flags=N ") && line.contains(" sub=0 ") && line.contains(" psub=0 "), "{line}");
         assert_eq!(info_field(&mut con, "stats", "pubsub_patterns"), Some(0));
+        // `watcher` has left subscribed mode.
+        assert_eq!(pubsub_clients(&mut con), ["other"]);
     }
 
     fn slow_subscriber_is_disconnected_at_the_pubsub_output_limit(srv: &Server) {
