@@ -542,6 +542,8 @@ pub fn blocking_pop<'a>(
             // Inside EXEC or a script: one try, never a wait.
             return match attempt(sh, s, &b, None).await {
                 Attempt::Done(r) => r,
+                // As its non-blocking form: LMOVE answers a null bulk.
+                Attempt::Blocked if matches!(b.op, PopOp::Move { .. }) => Reply::Nil,
                 Attempt::Blocked => timed_out(),
             };
         }

@@ -235,7 +235,10 @@ struct ClientFilter {
     addr: Option<String>,
     laddr: Option<String>,
     skip: Option<u64>,
+    /// TYPE master/replica: lanner has no such connections.
     type_other: bool,
+    /// TYPE normal (false) or pubsub (true).
+    type_pubsub: Option<bool>,
     /// Only connections older than this many seconds (CLIENT KILL MAXAGE).
     max_age: Option<u64>,
 }
@@ -243,6 +246,9 @@ struct ClientFilter {
 impl ClientFilter {
     fn matches(&self, c: &crate::clients::ClientInfo) -> bool {
         !self.type_other
+            && self
+                .type_pubsub
+                .is_none_or(|p| p == (c.sub + c.psub + c.ssub > 0))
             && self.ids.as_ref().is_none_or(|ids| ids.contains(&c.id))
             && self.addr.as_ref().is_none_or(|a| *a == c.addr)
             && self.laddr.as_ref().is_none_or(|a| *a == c.laddr)
@@ -388,8 +394,9 @@ pub fn client<'a>(
                     if eq(&a[j], "type") && j + 1 < n {
                         let t = String::from_utf8_lossy(&a[j + 1]).to_ascii_lowercase();
                         match t.as_str() {
-                            "normal" => {}
-                            "master" | "replica" | "slave" | "pubsub" => f.type_other = true,
+                            "normal" => f.type_pubsub = Some(false),
+                            "pubsub" => f.type_pubsub = Some(true),
+                            "master" | "replica" | "slave" => f.type_other = true,
                             _ => {
                                 return Reply::error(format!(
                                     "ERR Unknown client type '{}'",
@@ -466,8 +473,9 @@ pub fn client<'a>(
                     } else if eq(&pair[0], "type") {
                         let t = String::from_utf8_lossy(v).to_ascii_lowercase();
                         match t.as_str() {
-                            "normal" => {}
-                            "master" | "replica" | "slave" | "pubsub" => f.type_other = true,
+                            "normal" => f.type_pubsub = Some(false),
+                            "pubsub" => f.type_pubsub = Some(true),
+                            "master" | "replica" | "slave" => f.type_other = true,
                             _ => {
                                 return Reply::error(format!(
                                     "ERR Unknown client type '{}'",

@@ -8,10 +8,17 @@ use std::rc::Rc;
 use bytes::Bytes;
 
 use super::errors;
+use super::table::CommandSpec;
 use crate::pubsub::{Kind, Limit, Subscription};
 use crate::resp::Reply;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
+
+/// Commands whose first argument is a subcommand.
+const CONTAINERS: &[&str] = &[
+    "client", "command", "config", "function", "latency", "memory", "object", "pubsub", "script",
+    "slowlog",
+];
 
 /// The commands a RESP2 connection may send while it has subscriptions.
 pub fn allowed_while_subscribed(name: &str) -> bool {
@@ -29,8 +36,17 @@ pub fn allowed_while_subscribed(name: &str) -> bool {
     )
 }
 
-/// The error for any other command, as Redis words it.
-pub fn not_allowed_while_subscribed(name: &str) -> Reply {
+/// The error for any other command, as Redis words it: with the
+/// subcommand of a container command (`pubsub|numpat`).
+pub fn not_allowed_while_subscribed(spec: &CommandSpec, args: &[Bytes]) -> Reply {
+    let name = match args.get(1) {
+        Some(sub) if CONTAINERS.contains(&spec.name) => format!(
+            "{}|{}",
+            spec.name,
+            String::from_utf8_lossy(sub).to_ascii_lowercase()
+        ),
+        _ => spec.name.to_string(),
+    };
     Reply::error(format!(
         "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
     ))

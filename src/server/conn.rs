@@ -148,6 +148,15 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) {
             return;
         }
         drop(config);
+        // Messages published before these requests arrived go out first,
+        // as Redis has them in the client's buffer already.
+        let mut pushed = 0;
+        if let Some(sub) = session.sub.as_mut() {
+            while let Ok(msg) = sub.rx.try_recv() {
+                pushed += msg.size();
+                resp::encode(&msg.reply(), session.proto, &mut out);
+            }
+        }
         if !reqs.is_empty() {
             dispatch::run(sh, session, std::mem::take(&mut reqs), &mut out).await;
         }
@@ -171,6 +180,9 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) {
             }
             if stream.write_all(&out).await.is_err() {
                 return;
+            }
+            if let Some(sub) = &session.sub {
+                sub.written(pushed);
             }
             out.clear();
             if out.capacity() > 1 << 20 {

@@ -231,7 +231,7 @@ fn route(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Route {
     }
     if s.subscribed() {
         if !pubsub::allowed_while_subscribed(spec.name) {
-            let reply = pubsub::not_allowed_while_subscribed(spec.name);
+            let reply = pubsub::not_allowed_while_subscribed(spec, &args);
             reject(sh, Some(spec), &reply);
             return Route::Done(reply);
         }
