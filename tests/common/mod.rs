@@ -16,6 +16,14 @@
 //!   matter; [`frame_len`] finds where one RESP2/RESP3 reply ends.
 //! * [`start_redis`] starts the reference `redis-server` for differential tests.
 //!
+//! With `LANNER_TEST_SERVER=redis` in the environment, [`Server::start`] and
+//! [`Server::start_with_config`] start the reference `redis-server` instead of
+//! lanner, so a suite can be checked against Redis before lanner implements
+//! what it tests: `LANNER_TEST_SERVER=redis cargo test --test pubsub`. The
+//! shard count is then ignored (but [`Server::shards`] still reports it), and
+//! the config file and extra flags go to `redis-server` unchanged, so only
+//! flags both servers understand make sense there.
+//!
 //! Not every test file uses every item, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
@@ -248,11 +256,29 @@ fn drain(pipe: impl Read + Send + 'static, out: Arc<Output>) {
     });
 }
 
-/// A running `lanner` process on a free port.
+/// A running `lanner` process on a free port (or `redis-server`, see the
+/// module doc).
 pub struct Server {
     proc: Proc,
     port: u16,
     shards: usize,
+    /// `redis-server`'s private directory; declared after `proc` so that
+    /// the process is stopped before the directory goes.
+    redis_dir: Option<RemovedOnDrop>,
+}
+
+/// A directory removed with everything in it on drop.
+struct RemovedOnDrop(PathBuf);
+
+impl Drop for RemovedOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Whether `LANNER_TEST_SERVER=redis` asks for the reference server.
+pub fn testing_redis() -> bool {
+    std::env::var_os("LANNER_TEST_SERVER").is_some_and(|v| v == "redis")
 }
 
 impl Server {
@@ -270,6 +296,15 @@ impl Server {
     }
 
     fn spawn(config: Option<&Path>, shards: usize, args: &[&str]) -> Server {
+        if testing_redis() {
+            let (proc, port, dir) = spawn_redis(config, args);
+            return Server {
+                proc,
+                port,
+                shards,
+                redis_dir: Some(RemovedOnDrop(dir)),
+            };
+        }
         let mut cmd = Command::new(lanner_bin());
         cmd.args(config);
         cmd.args(["--bind", "127.0.0.1", "--port", "0", "--metrics-port", "0"])
@@ -278,7 +313,12 @@ impl Server {
             .args(args);
         let mut proc = Proc::spawn(&format!("lanner ({shards} shards)"), &mut cmd);
         let port = proc.wait_for(READY_TIMEOUT, ready_port);
-        Server { proc, port, shards }
+        Server {
+            proc,
+            port,
+            shards,
+            redis_dir: None,
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -604,6 +644,13 @@ const REDIS_SERVER: &str = "/usr/bin/redis-server";
 /// Starts Debian's `redis-server` on a free port, without persistence, in a
 /// private temporary directory, and waits until it answers PING.
 pub fn start_redis() -> RedisServer {
+    let (proc, port, dir) = spawn_redis(None, &[]);
+    RedisServer { proc, port, dir }
+}
+
+/// Starts `redis-server [config] <args...>` as [`start_redis`] describes and
+/// returns the process, its port and its directory.
+fn spawn_redis(config: Option<&Path>, args: &[&str]) -> (Proc, u16, PathBuf) {
     assert!(
         std::path::Path::new(REDIS_SERVER).exists(),
         "redis-server not found: apt-get install redis-server"
@@ -620,11 +667,13 @@ pub fn start_redis() -> RedisServer {
             std::env::temp_dir().join(format!("lanner-test-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut cmd = Command::new(REDIS_SERVER);
+        cmd.args(config);
         cmd.args(["--bind", "127.0.0.1", "--port"])
             .arg(port.to_string())
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
             .args(["--loglevel", "warning", "--dir"])
-            .arg(&dir);
+            .arg(&dir)
+            .args(args);
         let mut proc = Proc::spawn(&format!("redis-server (port {port})"), &mut cmd);
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
@@ -636,7 +685,7 @@ pub fn start_redis() -> RedisServer {
                 break;
             }
             if answers_ping(port) {
-                return RedisServer { proc, port, dir };
+                return (proc, port, dir);
             }
             if Instant::now() >= deadline {
                 panic!(
