@@ -33,6 +33,13 @@
 //! blocking pop that finds its keys empty registers on their shards
 //! (`shard::blocked`) and is served by the shard that next fills one.
 //!
+//! MULTI/EXEC and scripts are atomic blocks (`server::atomic`, `command::
+//! multi`): a transaction of single-shard commands runs as one step per
+//! shard under key claims; anything else holds every shard while its
+//! commands run, and a multi-shard command inside runs within that hold.
+//! Every change to a key goes through `Store::notify`, which raises
+//! keyspace events and sets the flags of connections WATCHing the key.
+//!
 //! # Code map
 //!
 //! * `config` — the settings table: config file, CLI, CONFIG GET/SET/REWRITE.
@@ -44,17 +51,23 @@
 //! * `metrics` — Prometheus metric names and the `/metrics` endpoint.
 //! * `observe` — slow log, latency monitor and histograms, MONITOR feed.
 //! * `script` — one Lua VM per core, the shared script cache and function
-//!   libraries; a script runs in a coroutine under an all-shard hold.
+//!   libraries; a script runs in a coroutine inside an atomic block (its
+//!   own shard only, with an undo log, when its declared keys live there).
+//! * `pubsub` — channel, pattern and shard-channel subscriptions of every
+//!   connection, shared by all cores; PUBLISH delivers into subscribers'
+//!   queues.
 //!
 //! # Invariants
 //!
 //! * `resp` never names a command; `shard::store` never awaits and does no I/O.
 //! * Only types defined in `shard::router` cross cores (and MONITOR's
-//!   batches of lines, `observe::Global`). Stores, client
+//!   batches of lines, `observe::Global`; Pub/Sub messages, `pubsub`; the
+//!   script cache, `script::Global`; WATCH flags, `shard::watch`). Stores, client
 //!   registries and per-core stats are `!Send` and live inside their executor.
 //! * Hot-path counters are per core (plain integers), summed only when INFO
-//!   or a Prometheus scrape asks. The one shared atomic on a request path is the sequencer's lock,
-//!   taken only by multi-shard operations.
+//!   or a Prometheus scrape asks. The shared locks on a request path are
+//!   the sequencer's, taken only by multi-shard operations, and the Pub/Sub
+//!   registry's, taken only by pub/sub commands and keyspace events.
 //! * Inside an executor nothing blocks the thread: glommio channels and
 //!   timers only; a full peer queue is waited on in a task, never in place.
 //! * A multi-shard operation only ever waits for earlier ones (global

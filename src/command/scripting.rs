@@ -18,13 +18,16 @@ use super::errors;
 use crate::resp::Reply;
 use crate::script::busy::Kind;
 use crate::script::cache::sha1_hex;
-use crate::script::driver::{self, Job};
+use crate::script::driver::{self, Here, Job};
 use crate::script::flags::{self, Flags};
 use crate::script::function::{self, Policy};
-use crate::script::vm::core_vm;
+use crate::script::vm::{core_vm, CoreVm};
 use crate::server::atomic::Atomic;
 use crate::server::session::Session;
 use crate::shard::core::Shard;
+use crate::shard::locks::Claim;
+use crate::shard::router::{Step, StepOut};
+use crate::shard::slot::ShardId;
 
 const RO_WITH_WRITE: &str = "ERR Can not execute a script with write flag using *_ro command.";
 const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
@@ -142,6 +145,59 @@ async fn eval_generic(
     }
     let no_writes = ro || declared_no_writes == Some(true);
     let keys = &a[3..3 + n];
+    if let Some(owner) = owner_elsewhere(sh, s, keys, &script.sha) {
+        let (sha, body) = (script.sha.clone(), script.body.clone());
+        let (keys, argv) = (keys.to_vec(), a[3 + n..].to_vec());
+        let args = a.clone();
+        let run = move |vm: &CoreVm| {
+            let func = vm.script(&sha, &body).ok()?;
+            vm.set_keys_argv(&keys, &argv).ok()?;
+            Some(Job {
+                func,
+                a: mlua::Value::Nil,
+                b: mlua::Value::Nil,
+                kind: Kind::Eval,
+                name: sha,
+                args,
+                no_writes,
+            })
+        };
+        match forward(sh, s, owner, run).await {
+            Here::Done(reply) => return reply,
+            Here::Further => needs_every_shard(&script.sha),
+            Here::NotNow => {}
+        }
+    } else if !keys.is_empty()
+        && may_run_locally(sh, keys, &script.sha)
+        && sh.is_free()
+        && !s.atomic
+    {
+        // Its keys are here and nothing holds this shard: run it now, to
+        // its end, as a forwarded script runs on its keys' core.
+        let (sha, body) = (script.sha.clone(), script.body.clone());
+        let argv = &a[3 + n..];
+        let make = |vm: &CoreVm| {
+            let func = vm.script(&sha, &body).ok()?;
+            vm.set_keys_argv(keys, argv).ok()?;
+            Some(Job {
+                func,
+                a: mlua::Value::Nil,
+                b: mlua::Value::Nil,
+                kind: Kind::Eval,
+                name: sha.clone(),
+                args: a.clone(),
+                no_writes,
+            })
+        };
+        match driver::execute_here(sh, s.proto, s.db, s.id, make) {
+            Here::Done(reply) => {
+                sh.serve_blocked();
+                return reply;
+            }
+            Here::Further => needs_every_shard(&script.sha),
+            Here::NotNow => {}
+        }
+    }
     let mut local = may_run_locally(sh, keys, &script.sha);
     loop {
         let mut atomic = if local {
@@ -186,6 +242,42 @@ thread_local! {
     /// Scripts (by SHA1) and functions (by name) seen touching more than
     /// the shard of their declared keys: they run holding every shard.
     static SPANNING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+}
+
+/// The shard owning every declared key of a script, when it is another
+/// core's and the script may run there first (see `forward`).
+fn owner_elsewhere(sh: &Shard, s: &Session, keys: &[Bytes], name: &str) -> Option<ShardId> {
+    if sh.shards() == 1 || keys.is_empty() || s.atomic || sh.parent.get().is_some() {
+        return None;
+    }
+    let owner = sh.slots.shard_of(&keys[0]);
+    (owner != sh.id
+        && keys.iter().all(|k| sh.slots.shard_of(k) == owner)
+        && !SPANNING.with(|s| s.borrow().contains(name)))
+    .then_some(owner)
+}
+
+/// Runs a script on the core of the shard owning its declared keys, in
+/// one step holding that shard: the script sees only that shard and runs
+/// to its end there (`driver::execute_here`). When it reached further (its
+/// changes are put back; it is remembered as needing every shard) or could
+/// not run there now, the caller runs it here, holding every shard.
+async fn forward(
+    sh: &Rc<Shard>,
+    s: &Session,
+    owner: ShardId,
+    make: impl FnOnce(&CoreVm) -> Option<Job> + Send + 'static,
+) -> Here {
+    let (proto, db, client) = (s.proto, s.db, s.id);
+    let step: Step = Box::new(move |there: &Shard| {
+        Box::new(driver::execute_here(there, proto, db, client, make)) as StepOut
+    });
+    let (_, mut outs) = sh
+        .begin_claims(vec![(owner, Claim::Whole, step)], false)
+        .await;
+    outs.pop()
+        .and_then(|o| o.downcast::<Here>().ok())
+        .map_or(Here::NotNow, |h| *h)
 }
 
 /// Whether a script may first run holding only this core's shard: its

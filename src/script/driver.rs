@@ -35,11 +35,13 @@ use mlua::{Function, Value};
 use super::busy::{Kind, Running, KILLED};
 use super::convert;
 use super::vm::{self, CoreVm, CTX};
-use crate::resp::Reply;
-use crate::server::atomic::Atomic;
+use crate::command::table;
+use crate::resp::{Proto, Reply};
+use crate::server::atomic::{Atomic, Undo};
 use crate::server::session::Session;
 use crate::server::Shared;
 use crate::shard::core::Shard;
+use crate::shard::router::Cmd;
 
 /// 16 MiB of address space: Lua nests C calls up to 200 deep, and
 /// converting a result nested 1000 deep recurses (several MiB in a debug
@@ -228,4 +230,105 @@ pub async fn execute(
     };
     drop(guard);
     reply
+}
+
+/// Runs `job` to its end right here, synchronously, on the shard whose
+/// keys it declared, inside a step that holds this shard (a script
+/// forwarded by another core). Commands run through an undo log; see
+/// [`Here`] for the outcomes. A script that
+/// turns busy here keeps this core until it ends (or is killed).
+pub fn execute_here(
+    sh: &Shard,
+    proto: Proto,
+    db: usize,
+    client: u64,
+    make: impl FnOnce(&CoreVm) -> Option<Job>,
+) -> Here {
+    let vm = vm::core_vm(sh);
+    let Some(_guard) = vm.try_lock() else {
+        return Here::NotNow;
+    };
+    let Some(job) = make(&vm) else {
+        return Here::NotNow;
+    };
+    let Some(stack) = take_stack() else {
+        return Here::NotNow;
+    };
+    sh.shared.scripts.busy.start(Running {
+        kind: job.kind,
+        name: job.name.clone(),
+        args: job.args.clone(),
+        start: Instant::now(),
+    });
+    vm.reset_hook();
+    let now = Instant::now();
+    CTX.with(|c| {
+        let mut c = c.borrow_mut();
+        c.resp3 = false;
+        c.no_writes = job.no_writes;
+        c.running = true;
+        c.kind = job.kind;
+        c.start = now;
+        c.last_pause = now;
+        c.threshold = std::time::Duration::from_millis(sh.config().busy_reply_threshold);
+        c.busy = false;
+        c.killed = false;
+        c.killed_at = None;
+    });
+    let body_vm = vm.clone();
+    let Job {
+        func, a, b, name, ..
+    } = job;
+    let co: Co = Coroutine::with_stack(stack, move |y: &Yielder<Down, Up>, _start: Down| {
+        CTX.with(|c| c.borrow_mut().yielder = y as *const Yielder<Down, Up> as usize);
+        let out = body_vm.run(func, a, b);
+        CTX.with(|c| c.borrow_mut().yielder = 0);
+        let resp3 = CTX.with(|c| c.borrow().resp3);
+        match out {
+            Ok(v) => convert::lua_to_reply(&v, resp3, proto),
+            Err(e) => vm::error_reply(&e, &name),
+        }
+    });
+    let mut guard = Guard(Some(co), sh.shared.clone());
+    let mut undo = Undo::new(sh);
+    let mut input = Down::Start;
+    let reply = loop {
+        let co = guard
+            .0
+            .as_mut()
+            .expect("coroutine present until it returns");
+        match co.resume(input) {
+            CoroutineResult::Yield(Up::Call(args)) => {
+                let Some(spec) = table::lookup(&args[0]) else {
+                    input = Down::Reply(crate::command::errors::unknown_command(&args));
+                    continue;
+                };
+                let cmd = Cmd {
+                    spec,
+                    db,
+                    args,
+                    client,
+                    no_touch: false,
+                };
+                match undo.call(sh, cmd) {
+                    Some(reply) => input = Down::Reply(reply),
+                    None => break Here::Further,
+                }
+            }
+            // Nothing else can run on this core until the step returns.
+            CoroutineResult::Yield(Up::Pause) => input = Down::Go,
+            CoroutineResult::Return(r) => break Here::Done(r),
+        }
+    };
+    drop(guard);
+    reply
+}
+
+/// How a script run by [`execute_here`] ended.
+pub enum Here {
+    Done(Reply),
+    /// It reached beyond this shard; its changes are put back.
+    Further,
+    /// This core's VM is in use: nothing ran.
+    NotNow,
 }

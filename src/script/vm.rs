@@ -170,6 +170,11 @@ impl CoreVm {
         self.lock.lock().await
     }
 
+    /// The VM's lock, if nobody holds it.
+    pub fn try_lock(&self) -> Option<futures::lock::MutexGuard<'_, ()>> {
+        self.lock.try_lock()
+    }
+
     /// The compiled body of a cached script, compiling it on first use.
     /// Errors are Redis's "Error compiling script" text.
     pub fn script(&self, sha: &str, body: &[u8]) -> Result<Function, String> {

@@ -33,7 +33,7 @@ use crate::command::fanout::{self, Fanout};
 use crate::command::table::{self, flags, Handler};
 use crate::resp::Reply;
 use crate::shard::core::{Shard, Txn};
-use crate::shard::router::{Step, StepOut};
+use crate::shard::router::{Cmd, Step, StepOut};
 use crate::shard::slot::ShardId;
 use crate::shard::store::Entry;
 
@@ -44,14 +44,93 @@ pub struct Atomic {
     local: Option<Undo>,
 }
 
-/// What a block holding only this core's shard changed, to put back if it
+/// What a run holding only one shard changed there, to put back if it
 /// turns out to need more.
-struct Undo {
+pub struct Undo {
     /// (db, key, entry before the first change) in change order.
     entries: Vec<(usize, Bytes, Option<Entry>)>,
     /// Keyspace events raised before the block began.
     events: usize,
     escalated: bool,
+}
+
+/// The reply a command of an escalated block gets (the run is void).
+const ESCALATED: &str = "ERR the script needs every shard";
+
+impl Undo {
+    /// Starts noting changes made on this shard.
+    pub fn new(sh: &Shard) -> Undo {
+        Undo {
+            entries: Vec::new(),
+            events: sh.store.borrow().events.len(),
+            escalated: false,
+        }
+    }
+
+    pub fn escalated(&self) -> bool {
+        self.escalated
+    }
+
+    /// Runs `cmd` here if all its keys live on this shard, noting what it
+    /// may change; otherwise puts back every change noted so far and
+    /// answers None (and None from then on). The caller holds the shard.
+    pub fn call(&mut self, sh: &Shard, cmd: Cmd) -> Option<Reply> {
+        if self.escalated {
+            return None;
+        }
+        let spec = cmd.spec;
+        let here = match spec.handler {
+            Handler::Keyed(_) => spec
+                .key_positions(cmd.args.len())
+                .next()
+                .is_none_or(|p| sh.slots.shard_of(&cmd.args[p]) == sh.id),
+            Handler::Multi(..) | Handler::Fanout(..) => {
+                dispatch::single_shard(sh, spec, &cmd.args) == Some(sh.id)
+            }
+            _ => false,
+        };
+        if !here || (spec.has(flags::WRITE) && !self.note(sh, cmd.db, spec, &cmd.args)) {
+            self.undo(sh);
+            return None;
+        }
+        Some(sh.exec_held(&cmd))
+    }
+
+    /// Copies the entries `args` may change; false if one is too large.
+    fn note(&mut self, sh: &Shard, db: usize, spec: &table::CommandSpec, args: &[Bytes]) -> bool {
+        let store = sh.store.borrow();
+        for p in spec.keys_of(args) {
+            let key = &args[p];
+            if self.entries.iter().any(|(d, k, _)| *d == db && k == key) {
+                continue;
+            }
+            let entry = store.db_ref(db).peek(key).cloned();
+            if entry
+                .as_ref()
+                .is_some_and(|e| e.value.heap_bytes() > UNDO_MAX_BYTES)
+            {
+                return false;
+            }
+            self.entries.push((db, key.clone(), entry));
+        }
+        true
+    }
+
+    /// Puts back every noted change and marks the run escalated.
+    fn undo(&mut self, sh: &Shard) {
+        self.escalated = true;
+        let mut store = sh.store.borrow_mut();
+        for (db, key, entry) in self.entries.drain(..).rev() {
+            store.db(db).restore(&key, entry);
+        }
+        // Events of undone changes go; expirations happened regardless.
+        let kept: Vec<_> = store
+            .events
+            .drain(self.events..)
+            .filter(|e| e.class == crate::shard::notify::EXPIRED)
+            .collect();
+        store.events.extend(kept);
+    }
 }
 
 /// Values up to this size are copied before a change; a change to a larger
@@ -92,15 +171,10 @@ impl Atomic {
     pub async fn begin_local(sh: &Rc<Shard>, _s: &mut Session) -> Atomic {
         let step = Box::new(|_: &Shard| Box::new(()) as StepOut) as Step;
         let (txn, _) = sh.begin(vec![(sh.id, step)], true).await;
-        let events = sh.store.borrow().events.len();
         Atomic {
             txid: txn.id(),
             txn: Some(txn),
-            local: Some(Undo {
-                entries: Vec::new(),
-                events,
-                escalated: false,
-            }),
+            local: Some(Undo::new(sh)),
         }
     }
 
@@ -115,67 +189,16 @@ impl Atomic {
         let Some(spec) = table::lookup(&args[0]) else {
             return crate::command::errors::unknown_command(&args);
         };
-        let here = match spec.handler {
-            Handler::Local(f) if harmless(spec.name) => {
+        if let Handler::Local(f) = spec.handler {
+            if harmless(spec.name) {
                 let reply = f(sh, s, &args);
                 dispatch::account(sh, s, spec, &args, std::time::Duration::ZERO, &reply);
                 return reply;
             }
-            Handler::Keyed(_) => spec
-                .key_positions(args.len())
-                .next()
-                .is_none_or(|p| sh.slots.shard_of(&args[p]) == sh.id),
-            Handler::Multi(..) | Handler::Fanout(..) => {
-                dispatch::single_shard(sh, spec, &args) == Some(sh.id)
-            }
-            _ => false,
-        };
-        if here && spec.has(flags::WRITE) && !self.note(sh, s.db, spec, &args) {
-            return self.escalate(sh);
         }
-        if !here {
-            return self.escalate(sh);
-        }
-        sh.exec_held(&dispatch::cmd(spec, s, args))
-    }
-
-    /// Copies the entries `args` may change; false if one is too large.
-    fn note(&mut self, sh: &Shard, db: usize, spec: &table::CommandSpec, args: &[Bytes]) -> bool {
         let undo = self.local.as_mut().expect("local block");
-        let store = sh.store.borrow();
-        for p in spec.keys_of(args) {
-            let key = &args[p];
-            if undo.entries.iter().any(|(d, k, _)| *d == db && k == key) {
-                continue;
-            }
-            let entry = store.db_ref(db).peek(key).cloned();
-            if entry
-                .as_ref()
-                .is_some_and(|e| e.value.heap_bytes() > UNDO_MAX_BYTES)
-            {
-                return false;
-            }
-            undo.entries.push((db, key.clone(), entry));
-        }
-        true
-    }
-
-    /// Puts back every change of a local block and marks it escalated.
-    fn escalate(&mut self, sh: &Shard) -> Reply {
-        let undo = self.local.as_mut().expect("local block");
-        undo.escalated = true;
-        let mut store = sh.store.borrow_mut();
-        for (db, key, entry) in undo.entries.drain(..).rev() {
-            store.db(db).restore(&key, entry);
-        }
-        // Events of undone changes go; expirations happened regardless.
-        let kept: Vec<_> = store
-            .events
-            .drain(undo.events..)
-            .filter(|e| e.class == crate::shard::notify::EXPIRED)
-            .collect();
-        store.events.extend(kept);
-        Reply::error("ERR the script needs every shard")
+        undo.call(sh, dispatch::cmd(spec, s, args))
+            .unwrap_or_else(|| Reply::error(ESCALATED))
     }
 
     /// Runs one command inside the block. `args[0]` names a known command
@@ -184,7 +207,7 @@ impl Atomic {
     pub async fn call(&mut self, sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Reply {
         if let Some(undo) = &self.local {
             if undo.escalated {
-                return Reply::error("ERR the script needs every shard");
+                return Reply::error(ESCALATED);
             }
             return self.local_call(sh, s, args);
         }

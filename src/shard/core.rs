@@ -164,6 +164,11 @@ impl Shard {
         self.locks.borrow().blocks_everything()
     }
 
+    /// Does no multi-shard operation hold anything here?
+    pub fn is_free(&self) -> bool {
+        self.locks.borrow().is_empty()
+    }
+
     /// Does a multi-shard operation hold any of `keys` here?
     pub fn holds_any(&self, keys: &[bytes::Bytes]) -> bool {
         let locks = self.locks.borrow();
