@@ -51,8 +51,9 @@
 //! * `metrics` — Prometheus metric names and the `/metrics` endpoint.
 //! * `observe` — slow log, latency monitor and histograms, MONITOR feed.
 //! * `script` — one Lua VM per core, the shared script cache and function
-//!   libraries; a script runs in a coroutine inside an atomic block (its
-//!   own shard only, with an undo log, when its declared keys live there).
+//!   libraries; a script runs in a coroutine inside an atomic block, or,
+//!   when its declared keys live on one shard, first on that shard's core in
+//!   one step with an undo log.
 //! * `pubsub` — channel, pattern and shard-channel subscriptions of every
 //!   connection, shared by all cores; PUBLISH delivers into subscribers'
 //!   queues.
