@@ -145,28 +145,13 @@ async fn eval_generic(
     }
     let no_writes = ro || declared_no_writes == Some(true);
     let keys = &a[3..3 + n];
-    if let Some(owner) = owner_elsewhere(sh, s, keys, &script.sha) {
+    let job = {
         let (sha, body) = (script.sha.clone(), script.body.clone());
-        let (keys, argv) = (keys.to_vec(), a[3 + n..].to_vec());
-        let args = a.clone();
-        let run = move |vm: &CoreVm| {
-            let func = vm.script(&sha, &body).ok()?;
-            vm.set_keys_argv(&keys, &argv).ok()?;
-            Some(Job {
-                func,
-                a: mlua::Value::Nil,
-                b: mlua::Value::Nil,
-                kind: Kind::Eval,
-                name: sha,
-                args,
-                no_writes,
-            })
-        };
-        match forward(sh, s, owner, run).await {
-            Here::Done(reply) => return reply,
-            Here::Further => needs_every_shard(&script.sha),
-            Here::NotNow => {}
-        }
+        let (keys, argv, args) = (keys.to_vec(), a[3 + n..].to_vec(), a.clone());
+        move |vm: &CoreVm| eval_job(vm, sha, &body, &keys, &argv, args, no_writes)
+    };
+    let here = if let Some(owner) = owner_elsewhere(sh, s, keys, &script.sha) {
+        forward(sh, s, owner, move |vm: &CoreVm| job(vm).ok()).await
     } else if !keys.is_empty()
         && may_run_locally(sh, keys, &script.sha)
         && sh.is_free()
@@ -174,29 +159,16 @@ async fn eval_generic(
     {
         // Its keys are here and nothing holds this shard: run it now, to
         // its end, as a forwarded script runs on its keys' core.
-        let (sha, body) = (script.sha.clone(), script.body.clone());
-        let argv = &a[3 + n..];
-        let make = |vm: &CoreVm| {
-            let func = vm.script(&sha, &body).ok()?;
-            vm.set_keys_argv(keys, argv).ok()?;
-            Some(Job {
-                func,
-                a: mlua::Value::Nil,
-                b: mlua::Value::Nil,
-                kind: Kind::Eval,
-                name: sha.clone(),
-                args: a.clone(),
-                no_writes,
-            })
-        };
-        match driver::execute_here(sh, s.proto, s.db, s.id, make) {
-            Here::Done(reply) => {
-                sh.serve_blocked();
-                return reply;
-            }
-            Here::Further => needs_every_shard(&script.sha),
-            Here::NotNow => {}
-        }
+        let here = driver::execute_here(sh, s.proto, s.db, s.id, |vm: &CoreVm| job(vm).ok());
+        sh.serve_blocked();
+        here
+    } else {
+        Here::NotNow
+    };
+    match here {
+        Here::Done(reply) => return reply,
+        Here::Further => needs_every_shard(&script.sha),
+        Here::NotNow => {}
     }
     let mut local = may_run_locally(sh, keys, &script.sha);
     loop {
@@ -207,23 +179,18 @@ async fn eval_generic(
         };
         let guard = vm.lock().await;
         let db = s.db;
-        let reply = match vm.script(&script.sha, &script.body) {
-            Err(e) => Reply::error(e),
-            Ok(func) => match vm.set_keys_argv(keys, &a[3 + n..]) {
-                Err(e) => Reply::error(format!("ERR {e}")),
-                Ok(()) => {
-                    let job = Job {
-                        func,
-                        a: mlua::Value::Nil,
-                        b: mlua::Value::Nil,
-                        kind: Kind::Eval,
-                        name: script.sha.clone(),
-                        args: a.clone(),
-                        no_writes,
-                    };
-                    driver::execute(sh, s, &mut atomic, &vm, job).await
-                }
-            },
+        let job = eval_job(
+            &vm,
+            script.sha.clone(),
+            &script.body,
+            keys,
+            &a[3 + n..],
+            a.clone(),
+            no_writes,
+        );
+        let reply = match job {
+            Ok(job) => driver::execute(sh, s, &mut atomic, &vm, job).await,
+            Err(e) => e,
         };
         drop(guard);
         // SELECT inside a script does not change the caller's database.
@@ -242,6 +209,30 @@ thread_local! {
     /// Scripts (by SHA1) and functions (by name) seen touching more than
     /// the shard of their declared keys: they run holding every shard.
     static SPANNING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+}
+
+/// EVAL's job: the compiled script with KEYS and ARGV set.
+fn eval_job(
+    vm: &CoreVm,
+    sha: String,
+    body: &[u8],
+    keys: &[Bytes],
+    argv: &[Bytes],
+    args: Vec<Bytes>,
+    no_writes: bool,
+) -> Result<Job, Reply> {
+    let func = vm.script(&sha, body).map_err(Reply::error)?;
+    vm.set_keys_argv(keys, argv)
+        .map_err(|e| Reply::error(format!("ERR {e}")))?;
+    Ok(Job {
+        func,
+        a: mlua::Value::Nil,
+        b: mlua::Value::Nil,
+        kind: Kind::Eval,
+        name: sha,
+        args,
+        no_writes,
+    })
 }
 
 /// The shard owning every declared key of a script, when it is another

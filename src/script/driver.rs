@@ -151,19 +151,10 @@ async fn pause() {
     glommio::timer::sleep(std::time::Duration::from_micros(100)).await;
 }
 
-/// Runs `job` on this core's VM (the caller holds its lock) inside
-/// `atomic`, and returns the reply for the client.
-pub async fn execute(
-    sh: &Rc<Shard>,
-    s: &mut Session,
-    atomic: &mut Atomic,
-    vm: &Rc<CoreVm>,
-    job: Job,
-) -> Reply {
-    let Some(stack) = take_stack() else {
-        return Reply::error("ERR cannot allocate a stack for the script");
-    };
-    let proto = s.proto;
+/// Marks the script running (CLIENT and SCRIPT KILL see it, the hook
+/// times it) and builds its coroutine on a pooled stack.
+fn start(sh: &Shard, vm: &Rc<CoreVm>, job: Job, proto: Proto) -> Option<Guard> {
+    let stack = take_stack()?;
     let threshold = std::time::Duration::from_millis(sh.config().busy_reply_threshold);
     sh.shared.scripts.busy.start(Running {
         kind: job.kind,
@@ -200,7 +191,21 @@ pub async fn execute(
             Err(e) => vm::error_reply(&e, &name),
         }
     });
-    let mut guard = Guard(Some(co), sh.shared.clone());
+    Some(Guard(Some(co), sh.shared.clone()))
+}
+
+/// Runs `job` on this core's VM (the caller holds its lock) inside
+/// `atomic`, and returns the reply for the client.
+pub async fn execute(
+    sh: &Rc<Shard>,
+    s: &mut Session,
+    atomic: &mut Atomic,
+    vm: &Rc<CoreVm>,
+    job: Job,
+) -> Reply {
+    let Some(mut guard) = start(sh, vm, job, s.proto) else {
+        return Reply::error("ERR cannot allocate a stack for the script");
+    };
     let mut input = Down::Start;
     let reply = loop {
         let co = guard
@@ -245,51 +250,15 @@ pub fn execute_here(
     make: impl FnOnce(&CoreVm) -> Option<Job>,
 ) -> Here {
     let vm = vm::core_vm(sh);
-    let Some(_guard) = vm.try_lock() else {
+    let Some(_vm_lock) = vm.try_lock() else {
         return Here::NotNow;
     };
     let Some(job) = make(&vm) else {
         return Here::NotNow;
     };
-    let Some(stack) = take_stack() else {
+    let Some(mut guard) = start(sh, &vm, job, proto) else {
         return Here::NotNow;
     };
-    sh.shared.scripts.busy.start(Running {
-        kind: job.kind,
-        name: job.name.clone(),
-        args: job.args.clone(),
-        start: Instant::now(),
-    });
-    vm.reset_hook();
-    let now = Instant::now();
-    CTX.with(|c| {
-        let mut c = c.borrow_mut();
-        c.resp3 = false;
-        c.no_writes = job.no_writes;
-        c.running = true;
-        c.kind = job.kind;
-        c.start = now;
-        c.last_pause = now;
-        c.threshold = std::time::Duration::from_millis(sh.config().busy_reply_threshold);
-        c.busy = false;
-        c.killed = false;
-        c.killed_at = None;
-    });
-    let body_vm = vm.clone();
-    let Job {
-        func, a, b, name, ..
-    } = job;
-    let co: Co = Coroutine::with_stack(stack, move |y: &Yielder<Down, Up>, _start: Down| {
-        CTX.with(|c| c.borrow_mut().yielder = y as *const Yielder<Down, Up> as usize);
-        let out = body_vm.run(func, a, b);
-        CTX.with(|c| c.borrow_mut().yielder = 0);
-        let resp3 = CTX.with(|c| c.borrow().resp3);
-        match out {
-            Ok(v) => convert::lua_to_reply(&v, resp3, proto),
-            Err(e) => vm::error_reply(&e, &name),
-        }
-    });
-    let mut guard = Guard(Some(co), sh.shared.clone());
     let mut undo = Undo::new(sh);
     let mut input = Down::Start;
     let reply = loop {
