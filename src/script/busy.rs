@@ -44,7 +44,9 @@ pub struct Running {
 #[derive(Default)]
 pub struct Busy {
     /// 0: nothing past the threshold; else the `Kind` of the busy script.
-    busy: AtomicU8,
+    /// Every command on every core reads it, so it has a cache line of its
+    /// own, away from what each script writes.
+    busy: crossbeam::utils::CachePadded<AtomicU8>,
     /// The running script has run a write command.
     written: AtomicBool,
     /// SCRIPT KILL / FUNCTION KILL asked the running script to stop.
@@ -80,7 +82,9 @@ impl Busy {
 
     pub fn finish(&self) {
         *self.running.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        self.busy.store(0, Ordering::Relaxed);
+        if self.busy.load(Ordering::Relaxed) != 0 {
+            self.busy.store(0, Ordering::Relaxed);
+        }
         self.kill.store(false, Ordering::Relaxed);
     }
 

@@ -328,18 +328,15 @@ impl Shard {
 
     /// Publishes the keyspace events the store raised since the last call.
     pub fn publish_events(&self) {
+        if self.store.borrow().events.is_empty() {
+            return;
+        }
         if self.is_held() {
             // An atomic block runs here: its events go out at its release
             // (and a block that escalates takes back those of its changes).
             return;
         }
-        let events = {
-            let mut store = self.store.borrow_mut();
-            if store.events.is_empty() {
-                return;
-            }
-            std::mem::take(&mut store.events)
-        };
+        let events = std::mem::take(&mut self.store.borrow_mut().events);
         let flags = self.store.borrow().notify_flags;
         let limit = crate::command::pubsub::limit(self);
         let pubsub = &self.shared.pubsub;
