@@ -420,7 +420,12 @@ impl<T: Send + Sized> ConnectedReceiver<T> {
                 }
             }
             res => {
-                self.notifier.notify(false);
+                // lanner: wake the producer only when it may be waiting for
+                // room; a notification per message woke a parked sender
+                // for nothing on every cross-core request.
+                if self.state.buffer.was_full() {
+                    self.notifier.notify(false);
+                }
                 Poll::Ready(res)
             }
         }

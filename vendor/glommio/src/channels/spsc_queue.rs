@@ -142,6 +142,19 @@ impl<T> Buffer<T> {
         v
     }
 
+    /// Right after a pop: was the queue full before it, so that its
+    /// producer may be waiting for room? The slot before the popped one (in
+    /// ring order) still holds a value exactly when the queue was full (or
+    /// has filled up again since, which makes a notification harmless).
+    pub(crate) fn was_full(&self) -> bool {
+        if self.capacity == 1 {
+            return true;
+        }
+        let head = self.ccache.head.load(Ordering::Relaxed);
+        let slot = unsafe { &*self.buffer_storage.add(head.wrapping_sub(2) & self.mask) };
+        slot.has_value.load(Ordering::Acquire)
+    }
+
     fn has_space(&self, tail: usize) -> bool {
         let index = (tail + self.lookahead) & self.mask;
         let slot = unsafe { &*self.buffer_storage.add(index) };
@@ -398,6 +411,11 @@ impl<T> Consumer<T> {
     /// return `Some(v)`, where `v` is the value being popped off the queue.
     pub fn try_pop(&self) -> Option<T> {
         (*self.buffer).try_pop()
+    }
+
+    /// See `Buffer::was_full`.
+    pub(crate) fn was_full(&self) -> bool {
+        (*self.buffer).was_full()
     }
 }
 

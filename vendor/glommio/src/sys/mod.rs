@@ -172,6 +172,7 @@ pub(crate) fn sendmsg_syscall(
 }
 
 mod dma_buffer;
+#[allow(dead_code)]
 mod membarrier;
 pub(crate) mod source;
 pub(crate) mod sysfs;
@@ -308,7 +309,7 @@ impl SleepNotifier {
     pub(crate) fn notify(&self, force: bool) {
         if self
             .should_notify
-            .compare_exchange(true, false, Ordering::Relaxed, Ordering::Relaxed)
+            .compare_exchange(true, false, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
             || force
         {
@@ -343,7 +344,7 @@ impl SleepNotifier {
         // This will allow this `eventfd` to be notified. This should not happen
         // for the placeholder (disconnected) case.
         assert_ne!(self.id, usize::MAX);
-        self.should_notify.store(true, Ordering::Relaxed);
+        self.should_notify.store(true, Ordering::SeqCst);
     }
 
     pub(super) fn wake_up(&self) {
