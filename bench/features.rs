@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use lanner::shard::slot::SlotTable;
+use lanner::keyspace::slot::SlotTable;
 
 const SCRIPT: &str = "return redis.call('incr', KEYS[1])";
 

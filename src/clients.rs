@@ -147,7 +147,7 @@ impl Pause {
     /// Pauses until `until_ms`; like Redis, a pause only ever grows, in
     /// time and in what it holds back (ALL over WRITE).
     pub fn pause(&self, until_ms: u64, writes_only: bool) {
-        let now = crate::shard::store::unix_ms();
+        let now = crate::keyspace::store::unix_ms();
         let active = self.until_ms.load(Ordering::Relaxed) > now;
         let keep_all = active && !self.writes_only.load(Ordering::Relaxed);
         self.writes_only
@@ -170,7 +170,7 @@ impl Pause {
         if until == 0 {
             return None;
         }
-        if crate::shard::store::unix_ms() >= until {
+        if crate::keyspace::store::unix_ms() >= until {
             // Over: later commands skip the clock read.
             let _ = self
                 .until_ms

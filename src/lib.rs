@@ -33,7 +33,7 @@
 //! blocking pop that finds its keys empty registers on their shards
 //! (`shard::blocked`) and is served by the shard that next fills one.
 //!
-//! MULTI/EXEC and scripts are atomic blocks (`server::atomic`, `command::
+//! MULTI/EXEC and scripts are atomic blocks (`command::atomic`, `command::
 //! multi`): a transaction of single-shard commands runs as one step per
 //! shard under key claims; anything else holds every shard while its
 //! commands run, and a multi-shard command inside runs within that hold.
@@ -81,16 +81,23 @@
 //! blocks it), and enough locked memory for each executor's io memory
 //! (`io-memory`, 512 KiB by default; `ulimit -l`).
 
+/// The Redis version lanner reports where clients look for one (INFO,
+/// HELLO): the Redis 7.0 behaviour it implements.
+pub const REDIS_VERSION: &str = "7.0.15";
+pub const LANNER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub mod clients;
 pub mod command;
 pub mod config;
 pub mod glob;
+pub mod keyspace;
 pub mod log;
 pub mod metrics;
 pub mod observe;
 pub mod pubsub;
 pub mod resp;
+pub mod runtime;
 pub mod script;
 pub mod server;
-pub mod shard;
+pub mod services;
 pub mod stats;

@@ -4,8 +4,6 @@
 use std::io::Write;
 use std::sync::OnceLock;
 
-use crate::server::{Shared, LANNER_VERSION};
-
 static LOGFILE: OnceLock<String> = OnceLock::new();
 static LEVEL: OnceLock<u8> = OnceLock::new();
 
@@ -86,64 +84,4 @@ fn timestamp() -> String {
         rem % 60,
         now.subsec_millis()
     )
-}
-
-/// The start-up banner and warnings about risky settings.
-pub fn banner(shared: &Shared, shards: usize, cpus: &[usize]) {
-    let c = shared.config_snapshot();
-    notice(&format!(
-        "lanner {} (Redis {} compatible) starting: pid={}, shards={}, usable cores={}, port={}, config file={}",
-        LANNER_VERSION,
-        crate::server::REDIS_VERSION,
-        std::process::id(),
-        shards,
-        cpus.len(),
-        shared.port,
-        c.config_file().map_or("none (built-in defaults)".into(), |p| p.display().to_string())
-    ));
-    if shards > cpus.len() {
-        warning(&format!(
-            "WARNING {shards} shards on {} usable cores: shards share cores and are not pinned; expect lower throughput.",
-            cpus.len()
-        ));
-    }
-    if c.requirepass.is_none()
-        && c.bind
-            .iter()
-            .any(|b| b == "*" || b == "0.0.0.0" || b == "::" || b == "-::*")
-    {
-        warning("WARNING lanner listens on all interfaces without a password (requirepass); anyone who can reach the port can read and write every key.");
-    }
-    if c.maxmemory == 0 {
-        notice("maxmemory is 0: memory use is not bounded.");
-    }
-    if c.metrics_port != 0 && !is_loopback(&c.metrics_bind) {
-        warning(&format!(
-            "WARNING the metrics endpoint listens on {} without authentication; keep it on a private network.",
-            c.metrics_bind
-        ));
-    }
-    // Each executor locks its io_uring buffers (io-memory) plus its rings.
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit fills the struct we pass it.
-    let known = unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) } == 0;
-    let need = shards as u64 * (c.io_memory + (256 << 10));
-    if known && lim.rlim_cur != libc::RLIM_INFINITY && lim.rlim_cur < need {
-        warning(&format!(
-            "WARNING the locked-memory limit (ulimit -l) is {} KiB; {shards} shards need about {} KiB. \
-             Raise LimitMEMLOCK (systemd) or --ulimit memlock (containers), or lower io-memory.",
-            lim.rlim_cur / 1024,
-            need / 1024
-        ));
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }

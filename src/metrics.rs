@@ -27,9 +27,9 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use crate::command::server::{rss_bytes, snapshot, CoreSnapshot};
 use crate::command::table::COMMANDS;
 use crate::log;
-use crate::server::{LANNER_VERSION, REDIS_VERSION};
-use crate::shard::core::Shard;
+use crate::services::Shard;
 use crate::stats::{CoreStats, LATENCY_BUCKETS_US};
+use crate::{LANNER_VERSION, REDIS_VERSION};
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -94,7 +94,7 @@ fn handle() -> &'static PrometheusHandle {
 
 /// The Prometheus text of one scrape: every core's counters, summed.
 pub async fn scrape(sh: &Rc<Shard>) -> String {
-    let snaps = sh.on_every_shard(snapshot).await;
+    let snaps = sh.on_every_shard(None, snapshot).await;
     let mut text = handle_render(sh, &snaps);
     render_latency(&mut text, &snaps);
     text
@@ -102,7 +102,7 @@ pub async fn scrape(sh: &Rc<Shard>) -> String {
 
 fn handle_render(sh: &Shard, snaps: &[CoreSnapshot]) -> String {
     let handle = handle();
-    let config = sh.config();
+    let config = sh.host.config();
     let mut total = CoreStats::new(COMMANDS.len());
     for s in snaps {
         total.merge(&s.stats);
@@ -114,7 +114,7 @@ fn handle_render(sh: &Shard, snaps: &[CoreSnapshot]) -> String {
         "shards" => sh.shards().to_string()
     )
     .set(1.0);
-    gauge!("lanner_uptime_seconds").set(sh.shared.started.elapsed().as_secs_f64());
+    gauge!("lanner_uptime_seconds").set(sh.host.shared.started.elapsed().as_secs_f64());
     for (c, s) in COMMANDS.iter().zip(&total.commands) {
         if s.calls + s.rejected + s.failed == 0 {
             continue;
@@ -153,7 +153,7 @@ fn handle_render(sh: &Shard, snaps: &[CoreSnapshot]) -> String {
     counter!("lanner_rejected_connections_total").absolute(total.rejected_connections);
     counter!("lanner_net_input_bytes_total").absolute(total.net_input_bytes);
     counter!("lanner_net_output_bytes_total").absolute(total.net_output_bytes);
-    let (channels, patterns, _) = sh.shared.pubsub.counts();
+    let (channels, patterns, _) = sh.host.shared.pubsub.counts();
     gauge!("lanner_pubsub_channels").set(channels as f64);
     gauge!("lanner_pubsub_patterns").set(patterns as f64);
     // As SLOWLOG LEN: the merged log keeps the newest slowlog-max-len.

@@ -282,7 +282,7 @@ impl PubSub {
     /// matching pattern (or, for `Kind::Shard`, of the shard channel) and
     /// returns how many received it.
     pub fn publish(&self, kind: Kind, channel: &Bytes, payload: &Bytes, limit: Limit) -> usize {
-        let now = crate::shard::store::unix_ms();
+        let now = crate::keyspace::store::unix_ms();
         let reg = self.reg.read().unwrap_or_else(|p| p.into_inner());
         let mut n = 0;
         let direct = match kind {

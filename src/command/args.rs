@@ -3,8 +3,8 @@
 use bytes::Bytes;
 
 use super::errors;
+use crate::keyspace::value::parse_canonical_i64;
 use crate::resp::Reply;
-use crate::shard::value::parse_canonical_i64;
 
 /// Redis's `getLongLongFromObject`: the canonical i64 form only.
 pub fn int(arg: &[u8]) -> Result<i64, Reply> {

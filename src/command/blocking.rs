@@ -26,18 +26,18 @@ use futures::future::{self, Either, LocalBoxFuture};
 use super::args;
 use super::errors::{self, err};
 use super::list::{self, End};
+use super::on_store;
+use super::place::Split;
+use super::session::Session;
 use super::zset::{self, multi as zmulti};
-use super::{store_step, take};
+use crate::keyspace::blocked::{Answer, Pop, Ticket, Waiter};
+use crate::keyspace::locks::Claim;
+use crate::keyspace::store::Store;
+use crate::keyspace::value::Value;
+use crate::keyspace::zset::ZSetValue;
 use crate::resp::Reply;
-use crate::server::session::Session;
-use crate::shard::blocked::{Served, Ticket, Waiter};
-use crate::shard::core::Shard;
-use crate::shard::locks::Claim;
-use crate::shard::router::Payload;
-use crate::shard::slot::ShardId;
-use crate::shard::store::Store;
-use crate::shard::value::Value;
-use crate::shard::zset::ZSetValue;
+use crate::runtime::{Out, Plan};
+use crate::services::Shard;
 
 pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
 pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
@@ -97,76 +97,62 @@ fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, Reply> {
     Ok((ms > 0).then(|| Duration::from_millis(ms as u64)))
 }
 
-fn parse(a: &[Bytes]) -> Result<Blocking, Reply> {
-    let name = a[0].to_ascii_lowercase();
+/// BLPOP / BRPOP / BZPOPMIN / BZPOPMAX: `key [key ...] timeout`.
+fn parse_keys_then_timeout(a: &[Bytes], op: PopOp) -> Result<Blocking, Reply> {
     let last = a.len() - 1;
-    match &name[..] {
-        b"blpop" | b"brpop" | b"bzpopmin" | b"bzpopmax" => {
-            let timeout = parse_timeout(&a[last])?;
-            let op = match &name[..] {
-                b"blpop" => PopOp::List {
-                    end: End::Left,
-                    count: None,
-                },
-                b"brpop" => PopOp::List {
-                    end: End::Right,
-                    count: None,
-                },
-                b"bzpopmin" => PopOp::ZSet {
-                    max: false,
-                    count: None,
-                },
-                _ => PopOp::ZSet {
-                    max: true,
-                    count: None,
-                },
-            };
-            Ok(Blocking {
-                keys: a[1..last].to_vec(),
-                op,
-                timeout,
-            })
-        }
-        b"brpoplpush" | b"blmove" => {
-            let timeout = parse_timeout(&a[last])?;
-            let (from, to) = list::move_ends(&a[..last])?;
-            Ok(Blocking {
-                keys: vec![a[1].clone()],
-                op: PopOp::Move {
-                    from,
-                    to,
-                    dst: a[2].clone(),
-                    dst_here: false,
-                },
-                timeout,
-            })
-        }
-        b"blmpop" => {
-            let timeout = parse_timeout(&a[1])?;
-            // LMPOP's parser reads its numkeys at index 1.
-            // The pop's own arguments follow the timeout.
-            let p = parse_mpop(&a[1..], list::parse_end)?;
-            Ok(Blocking {
-                keys: a[p.keys.start + 1..p.keys.end + 1].to_vec(),
-                op: PopOp::List {
-                    end: p.side,
-                    count: Some(p.count),
-                },
-                timeout,
-            })
-        }
-        _ => {
-            let timeout = parse_timeout(&a[1])?;
-            let p = parse_mpop(&a[1..], parse_min_max)?;
-            Ok(Blocking {
-                keys: a[p.keys.start + 1..p.keys.end + 1].to_vec(),
-                op: PopOp::ZSet {
-                    max: p.side,
-                    count: Some(p.count),
-                },
-                timeout,
-            })
-        }
+    let timeout = parse_timeout(&a[last])?;
+    Ok(Blocking {
+        keys: a[1..last].to_vec(),
+        op,
+        timeout,
+    })
+}
+
+/// BLMOVE / BRPOPLPUSH: `source destination [ends] timeout`.
+fn parse_move(a: &[Bytes]) -> Result<Blocking, Reply> {
+    let last = a.len() - 1;
+    let timeout = parse_timeout(&a[last])?;
+    let (from, to) = list::move_ends(&a[..last])?;
+    Ok(Blocking {
+        keys: vec![a[1].clone()],
+        op: PopOp::Move {
+            from,
+            to,
+            dst: a[2].clone(),
+            dst_here: false,
+        },
+        timeout,
+    })
+}
+
+/// BLMPOP / BZMPOP: `timeout numkeys key [key ...] <side> [COUNT count]`.
+fn parse_timeout_then_mpop<W>(
+    a: &[Bytes],
+    side: fn(&[u8]) -> Result<W, Reply>,
+    op: fn(W, usize) -> PopOp,
+) -> Result<Blocking, Reply> {
+    let timeout = parse_timeout(&a[1])?;
+    // The pop's own arguments follow the timeout; its parser reads
+    // numkeys at index 1.
+    let p = parse_mpop(&a[1..], side)?;
+    Ok(Blocking {
+        keys: a[p.keys.start + 1..p.keys.end + 1].to_vec(),
+        op: op(p.side, p.count),
+        timeout,
+    })
+}
+
+fn list_mpop(end: End, count: usize) -> PopOp {
+    PopOp::List {
+        end,
+        count: Some(count),
+    }
+}
+
+fn zset_mpop(max: bool, count: usize) -> PopOp {
+    PopOp::ZSet {
+        max,
+        count: Some(count),
     }
 }
 
@@ -229,6 +215,24 @@ fn probe(st: &mut Store, db: usize, key: &[u8], op: &PopOp) -> Option<bool> {
     st.lookup(db, key).map(|e| op.pops(&e.value))
 }
 
+/// Serving a client blocked on this pop (see `keyspace::blocked`).
+impl Pop for PopOp {
+    fn probe(&self, st: &mut Store, db: usize, key: &[u8]) -> Option<bool> {
+        probe(st, db, key, self)
+    }
+
+    fn take(&self, st: &mut Store, db: usize, key: &Bytes) -> Answer {
+        match self {
+            // The destination lives elsewhere: the client runs the move
+            // itself, as a multi-shard LMOVE.
+            PopOp::Move {
+                dst_here: false, ..
+            } => Answer::Retry,
+            op => Answer::Reply(pop_here(st, db, key, op)),
+        }
+    }
+}
+
 /// Pops one member of the sorted set at `key`: `[key, member, score]`.
 fn zpop_one(st: &mut Store, db: usize, key: &Bytes, max: bool) -> Reply {
     let pop = |z: &mut ZSetValue| {
@@ -271,30 +275,6 @@ fn pop_here(st: &mut Store, db: usize, key: &Bytes, op: &PopOp) -> Reply {
     }
 }
 
-/// The client has to run its move again (its destination is elsewhere).
-struct Retry;
-
-/// Serves waiter `w` from `key`, which just became ready on this shard.
-pub fn serve(st: &mut Store, w: &Waiter, key: &Bytes) -> Served {
-    if !w.ticket.waiting() {
-        return Served::Gone;
-    }
-    match probe(st, w.db, key, &w.op) {
-        None => return Served::No,
-        Some(false) => return Served::Skip,
-        Some(true) => {}
-    }
-    if !w.ticket.serve() {
-        return Served::Gone;
-    }
-    match &w.op {
-        PopOp::Move {
-            dst_here: false, ..
-        } => Served::Last(Payload::Out(Box::new(Retry))),
-        op => Served::Reply(Payload::Replies(vec![pop_here(st, w.db, key, op)])),
-    }
-}
-
 /// What one try of a blocking pop came to.
 enum Attempt {
     Done(Reply),
@@ -306,11 +286,12 @@ enum Attempt {
 type Probes = Vec<Option<bool>>;
 
 /// One try: pop from the first key (in argument order) that has a value,
-/// or register the waiting client (`waiting`: its reply id and ticket) on
-/// every shard of the keys; with `waiting` None only the pop is tried. One ordered operation:
-/// a single step when everything lives on one shard; else every involved
-/// shard is held while it probes its keys (registering when they are all
-/// empty), and a second step pops and releases them.
+/// or register the waiting client (`waiting`: its ticket on this core and
+/// the decision point) on every shard of the keys; with `waiting` None
+/// only the pop is tried. One ordered operation: a single step when
+/// everything lives on one shard; else every involved shard is held while
+/// it probes its keys (registering when they are all empty), and a second
+/// step pops and releases them.
 async fn attempt(
     sh: &Rc<Shard>,
     s: &Session,
@@ -331,20 +312,21 @@ async fn attempt(
                 ticket: ticket.clone(),
                 db,
                 proto,
-                op: op.clone(),
+                pop: Box::new(op.clone()),
             };
             st.blocked.register(keys, w);
         }
     };
     // Per distinct shard, in first-seen order: its keys' indexes.
-    let mut shares: Vec<(ShardId, Vec<usize>)> = Vec::new();
-    for (i, key) in b.keys.iter().enumerate() {
-        let shard = sh.slots.shard_of(key);
-        match shares.iter_mut().find(|(s, _)| *s == shard) {
-            Some((_, idxs)) => idxs.push(i),
-            None => shares.push((shard, vec![i])),
-        }
-    }
+    let split = Split {
+        keys: b
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (i, sh.slots.shard_of(k)))
+            .collect(),
+    };
+    let shares = split.shares();
     let mut op = b.op.clone();
     let dst_shard = match &mut op {
         PopOp::Move { dst, dst_here, .. } => {
@@ -359,65 +341,72 @@ async fn attempt(
         if let PopOp::Move { dst, .. } = &op {
             claim.push(dst.clone());
         }
-        let step = store_step(db, move |st, db| {
-            for key in &keys {
-                match probe(st, db, key, &op) {
-                    None => continue,
-                    Some(false) => return Some(errors::wrongtype()),
-                    Some(true) => return Some(pop_here(st, db, key, &op)),
+        let mut plan = Plan::new(sh, s.parent);
+        let out = plan.part(
+            *shard,
+            Claim::Keys(claim),
+            on_store(db, move |st: &mut Store, db| {
+                for key in &keys {
+                    match probe(st, db, key, &op) {
+                        None => continue,
+                        Some(false) => return Some(errors::wrongtype()),
+                        Some(true) => return Some(pop_here(st, db, key, &op)),
+                    }
                 }
-            }
-            register(st, &keys, &op);
-            None
-        });
-        let (_, mut outs) = sh
-            .begin_claims(vec![(*shard, Claim::Keys(claim), step)], false)
-            .await;
-        return match take::<Option<Reply>>(outs.pop().expect("one step")) {
+                register(st, &keys, &op);
+                None
+            }),
+        );
+        plan.run().await;
+        return match out.take() {
             Some(r) => Attempt::Done(r),
             None => Attempt::Blocked,
         };
     }
-    let mut parts = Vec::with_capacity(shares.len() + 1);
+    let mut plan = Plan::new(sh, s.parent);
+    let mut probes: Vec<Out<Probes>> = Vec::with_capacity(shares.len());
     for (shard, idxs) in &shares {
         let mine: Vec<Bytes> = idxs.iter().map(|&i| b.keys[i].clone()).collect();
         let (op, register) = (op.clone(), register.clone());
         let claim = Claim::Keys(mine.clone());
-        let step = store_step(db, move |st, db| {
-            let probes: Probes = mine.iter().map(|k| probe(st, db, k, &op)).collect();
-            if probes.iter().all(Option::is_none) {
-                register(st, &mine, &op);
-            }
-            // A key with a value may have waiters a woken mover left
-            // behind (see `Served::Last`): they are served after this
-            // operation, whatever it decides.
-            for (k, p) in mine.iter().zip(&probes) {
-                if *p == Some(true) {
-                    st.blocked.signal(db, k);
+        probes.push(plan.part(
+            *shard,
+            claim,
+            on_store(db, move |st: &mut Store, db| {
+                let probes: Probes = mine.iter().map(|k| probe(st, db, k, &op)).collect();
+                if probes.iter().all(Option::is_none) {
+                    register(st, &mine, &op);
                 }
-            }
-            probes
-        });
-        parts.push((*shard, claim, step));
+                // A key with a value may have waiters a woken mover left
+                // behind (see `Answer::Retry`): they are served after this
+                // operation, whatever it decides.
+                for (k, p) in mine.iter().zip(&probes) {
+                    if *p == Some(true) {
+                        st.blocked.signal(db, k);
+                    }
+                }
+                probes
+            }),
+        ));
     }
-    if let Some((shard, dst)) = &dst_shard {
+    let dst_probe = dst_shard.as_ref().map(|(shard, dst)| {
         let d = dst.clone();
-        let step = store_step(db, move |st, db| -> Probes {
-            vec![list::probe(st, db, &d)]
-        });
-        parts.push((*shard, Claim::Keys(vec![dst.clone()]), step));
-    }
-    let (txn, outs) = sh.begin_claims(parts, true).await;
-    let mut outs = outs.into_iter().map(take::<Probes>);
+        plan.part(
+            *shard,
+            Claim::Keys(vec![dst.clone()]),
+            on_store(db, move |st: &mut Store, db| list::probe(st, db, &d)),
+        )
+    });
+    let mut txn = plan.hold().await;
     let mut kinds = vec![None; b.keys.len()];
-    for ((_, idxs), probes) in shares.iter().zip(outs.by_ref()) {
-        for (&i, kind) in idxs.iter().zip(probes) {
+    for ((_, idxs), probes) in shares.iter().zip(probes) {
+        for (&i, kind) in idxs.iter().zip(probes.take()) {
             kinds[i] = kind;
         }
     }
-    let dst_kind = outs.next().and_then(|p| p.into_iter().next().flatten());
+    let dst_kind = dst_probe.and_then(Out::take);
     let Some(first) = kinds.iter().position(Option::is_some) else {
-        txn.release(sh).await;
+        txn.release();
         return Attempt::Blocked;
     };
     // Nobody can have served the registrations: every shard is held.
@@ -425,55 +414,59 @@ async fn attempt(
         ticket.cancel();
     }
     if kinds[first] == Some(false) || dst_kind == Some(false) {
-        txn.release(sh).await;
+        txn.release();
         return Attempt::Done(errors::wrongtype());
     }
     let key = b.keys[first].clone();
-    let shard = sh.slots.shard_of(&key);
-    let steps = match (&op, dst_shard) {
+    let shard = split.keys[first].1;
+    match (&op, dst_shard) {
         (PopOp::Move { from, to, .. }, Some((dshard, dst))) => {
             let (from, to) = (*from, *to);
-            let take_src = store_step(db, move |st, db| {
-                list::pop_one(st, db, &key, from).ok().flatten()
-            });
-            let (txn, mut outs) = txn.step(sh, vec![(shard, take_src)], false).await;
-            let elem = take::<Option<Bytes>>(outs.pop().expect("one step"));
-            let txn = txn.expect("held");
-            let Some(elem) = elem else {
-                txn.release(sh).await;
+            let popped = txn.step(
+                shard,
+                on_store(db, move |st: &mut Store, db| {
+                    list::pop_one(st, db, &key, from).ok().flatten()
+                }),
+            );
+            txn.run().await;
+            let Some(elem) = popped.take() else {
+                txn.release();
                 return Attempt::Done(Reply::Nil);
             };
             let pushed = elem.clone();
-            let put = store_step(db, move |st, db| {
-                let _ = list::push_list(st, db, &dst, to, &[pushed], false);
-            });
-            txn.step(sh, vec![(dshard, put)], true).await;
-            return Attempt::Done(Reply::Bulk(elem));
+            txn.step(
+                dshard,
+                on_store(db, move |st: &mut Store, db| {
+                    let _ = list::push_list(st, db, &dst, to, &[pushed], false);
+                }),
+            );
+            txn.end().await;
+            Attempt::Done(Reply::Bulk(elem))
         }
         (op, _) => {
             let op = op.clone();
-            vec![(
+            let reply = txn.step(
                 shard,
-                store_step(db, move |st, db| pop_here(st, db, &key, &op)),
-            )]
+                on_store(db, move |st: &mut Store, db| pop_here(st, db, &key, &op)),
+            );
+            txn.end().await;
+            Attempt::Done(reply.take())
         }
-    };
-    let (_, mut outs) = txn.step(sh, steps, true).await;
-    Attempt::Done(take::<Reply>(outs.pop().expect("one step")))
+    }
 }
 
 /// How a wait for a served reply ended.
 enum Woken {
-    Served(Payload),
+    Served(Answer),
     TimedOut,
     Gone,
 }
 
-/// Waits for a shard to serve the client, the deadline, or the client to
-/// go away (it hangs up, or CLIENT KILL shuts its socket down).
+/// Waits for a shard to serve the client (`served`), the deadline, or the
+/// client to go away (it hangs up, or CLIENT KILL shuts its socket down).
 async fn wait(
     s: &Session,
-    rx: &mut futures::channel::oneshot::Receiver<Payload>,
+    served: &mut std::pin::Pin<&mut impl std::future::Future<Output = Answer>>,
     deadline: Option<Instant>,
 ) -> Woken {
     let fd = s.info.borrow().fd;
@@ -487,14 +480,26 @@ async fn wait(
         // already sent more commands (then `hangup` cannot see EOF).
         let tick = deadline.map_or(LIVENESS_TICK, |d| (d - now).min(LIVENESS_TICK));
         let timer = Box::pin(glommio::timer::sleep(tick));
-        match future::select(&mut *rx, future::select(timer, &mut hangup)).await {
-            Either::Left((Ok(p), _)) => return Woken::Served(p),
-            Either::Left((Err(_), _)) | Either::Right((Either::Right(_), _)) => return Woken::Gone,
+        match future::select(served.as_mut(), future::select(timer, &mut hangup)).await {
+            Either::Left((a, _)) => return Woken::Served(a),
+            Either::Right((Either::Right(_), _)) => return Woken::Gone,
             Either::Right((Either::Left(_), _)) => {}
         }
         if s.info.borrow().killed {
             return Woken::Gone;
         }
+    }
+}
+
+/// Marks the client blocked (or not) for CLIENT LIST, INFO and the idle
+/// timeout.
+fn set_blocked(sh: &Shard, s: &Session, blocked: bool) {
+    s.info.borrow_mut().blocked = blocked;
+    let mut stats = sh.host.stats.borrow_mut();
+    if blocked {
+        stats.blocked_clients += 1;
+    } else {
+        stats.blocked_clients -= 1;
     }
 }
 
@@ -525,56 +530,136 @@ fn timed_out() -> Reply {
     Reply::NilArray
 }
 
-/// BLPOP key [key ...] timeout, BRPOP (same), BLMPOP timeout numkeys key
-/// [key ...] LEFT|RIGHT [COUNT count], BLMOVE source destination
-/// LEFT|RIGHT LEFT|RIGHT timeout, BRPOPLPUSH source destination timeout,
-/// BZPOPMIN / BZPOPMAX key [key ...] timeout, BZMPOP timeout numkeys key
-/// [key ...] MIN|MAX [COUNT count]: one handler, the command name picks
-/// the pop (see `parse`).
-pub fn blocking_pop<'a>(
+/// The wait every blocking pop shares: try, else block on the keys until
+/// served, the timeout or the client's departure.
+async fn block_on(sh: &Rc<Shard>, s: &mut Session, b: Blocking) -> Reply {
+    if s.atomic {
+        // Inside EXEC or a script: one try, never a wait.
+        return match attempt(sh, s, &b, None).await {
+            Attempt::Done(r) => r,
+            // As its non-blocking form: LMOVE answers a null bulk.
+            Attempt::Blocked if matches!(b.op, PopOp::Move { .. }) => Reply::Nil,
+            Attempt::Blocked => timed_out(),
+        };
+    }
+    // A deadline past what the clock can represent is no deadline.
+    let deadline = b.timeout.and_then(|t| Instant::now().checked_add(t));
+    loop {
+        let ticket = Ticket::default();
+        let reply = sh.open_ticket();
+        let served = sh.served(reply);
+        let mut served = std::pin::pin!(served);
+        if let Attempt::Done(r) = attempt(sh, s, &b, Some((reply, &ticket))).await {
+            return r;
+        }
+        set_blocked(sh, s, true);
+        let answer = match wait(s, &mut served, deadline).await {
+            Woken::Served(a) => Some(a),
+            Woken::TimedOut | Woken::Gone if ticket.cancel() => None,
+            // A shard serves us this very moment: its answer is on the
+            // way and must not be lost.
+            Woken::TimedOut | Woken::Gone => Some(served.await),
+        };
+        set_blocked(sh, s, false);
+        match answer {
+            None => return timed_out(),
+            Some(Answer::Reply(r)) => return r,
+            Some(Answer::Retry) => continue,
+        }
+    }
+}
+
+/// BLPOP key [key ...] timeout
+pub fn blpop<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    let op = PopOp::List {
+        end: End::Left,
+        count: None,
+    };
+    Box::pin(async move { block_on(sh, s, tri!(parse_keys_then_timeout(&a, op))).await })
+}
+
+/// BRPOP key [key ...] timeout
+pub fn brpop<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    let op = PopOp::List {
+        end: End::Right,
+        count: None,
+    };
+    Box::pin(async move { block_on(sh, s, tri!(parse_keys_then_timeout(&a, op))).await })
+}
+
+/// BZPOPMIN key [key ...] timeout
+pub fn bzpopmin<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    let op = PopOp::ZSet {
+        max: false,
+        count: None,
+    };
+    Box::pin(async move { block_on(sh, s, tri!(parse_keys_then_timeout(&a, op))).await })
+}
+
+/// BZPOPMAX key [key ...] timeout
+pub fn bzpopmax<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    let op = PopOp::ZSet {
+        max: true,
+        count: None,
+    };
+    Box::pin(async move { block_on(sh, s, tri!(parse_keys_then_timeout(&a, op))).await })
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+pub fn blmove<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move { block_on(sh, s, tri!(parse_move(&a))).await })
+}
+
+/// BRPOPLPUSH source destination timeout
+pub fn brpoplpush<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move { block_on(sh, s, tri!(parse_move(&a))).await })
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+pub fn blmpop<'a>(
     sh: &'a Rc<Shard>,
     s: &'a mut Session,
     a: Vec<Bytes>,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
-        let b = tri!(parse(&a));
-        if s.atomic {
-            // Inside EXEC or a script: one try, never a wait.
-            return match attempt(sh, s, &b, None).await {
-                Attempt::Done(r) => r,
-                // As its non-blocking form: LMOVE answers a null bulk.
-                Attempt::Blocked if matches!(b.op, PopOp::Move { .. }) => Reply::Nil,
-                Attempt::Blocked => timed_out(),
-            };
-        }
-        // A deadline past what the clock can represent is no deadline.
-        let deadline = b.timeout.and_then(|t| Instant::now().checked_add(t));
-        loop {
-            let ticket = Ticket::default();
-            let (reply, mut rx) = sh.waiter();
-            if let Attempt::Done(r) = attempt(sh, s, &b, Some((reply, &ticket))).await {
-                sh.forget(reply);
-                return r;
-            }
-            sh.set_blocked(s, true);
-            let payload = match wait(s, &mut rx, deadline).await {
-                Woken::Served(p) => Some(p),
-                Woken::TimedOut | Woken::Gone if ticket.cancel() => None,
-                // A shard serves us this very moment: its answer is on
-                // the way and must not be lost.
-                Woken::TimedOut | Woken::Gone => rx.await.ok(),
-            };
-            sh.set_blocked(s, false);
-            match payload {
-                None => {
-                    sh.forget(reply);
-                    return timed_out();
-                }
-                Some(Payload::Replies(mut r)) => return r.pop().unwrap_or(Reply::Nil),
-                Some(Payload::Out(o)) if o.is::<Retry>() => continue,
-                Some(Payload::Out(_)) => return timed_out(),
-            }
-        }
+        let b = tri!(parse_timeout_then_mpop(&a, list::parse_end, list_mpop));
+        block_on(sh, s, b).await
+    })
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+pub fn bzmpop<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let b = tri!(parse_timeout_then_mpop(&a, parse_min_max, zset_mpop));
+        block_on(sh, s, b).await
     })
 }
 
@@ -599,11 +684,7 @@ pub fn lmpop<'a>(
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let p = tri!(parse_mpop(&a, list::parse_end));
-        let op = PopOp::List {
-            end: p.side,
-            count: Some(p.count),
-        };
-        mpop(sh, s, a[p.keys].to_vec(), op).await
+        mpop(sh, s, a[p.keys].to_vec(), list_mpop(p.side, p.count)).await
     })
 }
 
@@ -615,11 +696,7 @@ pub fn zmpop<'a>(
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let p = tri!(parse_mpop(&a, parse_min_max));
-        let op = PopOp::ZSet {
-            max: p.side,
-            count: Some(p.count),
-        };
-        mpop(sh, s, a[p.keys].to_vec(), op).await
+        mpop(sh, s, a[p.keys].to_vec(), zset_mpop(p.side, p.count)).await
     })
 }
 
@@ -718,7 +795,7 @@ mod tests {
     #[test]
     fn arguments_are_checked_timeout_first() {
         let a = crate::command::test_args;
-        let e = |v: &[&str]| parse(&a(v)).err();
+        let e = |v: &[&str]| parse_timeout_then_mpop(&a(v), list::parse_end, list_mpop).err();
         assert_eq!(
             e(&["blmpop", "x", "0", "l", "left"]),
             Some(err(TIMEOUT_NOT_FLOAT))
@@ -728,10 +805,15 @@ mod tests {
             Some(err(errors::NUMKEYS))
         );
         assert_eq!(
-            e(&["blmove", "a", "b", "up", "left", "0"]),
+            parse_move(&a(&["blmove", "a", "b", "up", "left", "0"])).err(),
             Some(errors::syntax())
         );
-        let ok = parse(&a(&["bzmpop", "1.5", "2", "a", "b", "MAX", "COUNT", "3"])).unwrap();
+        let ok = parse_timeout_then_mpop(
+            &a(&["bzmpop", "1.5", "2", "a", "b", "MAX", "COUNT", "3"]),
+            parse_min_max,
+            zset_mpop,
+        )
+        .unwrap();
         assert_eq!(ok.keys.len(), 2);
         assert_eq!(ok.timeout, Some(Duration::from_millis(1500)));
         assert!(matches!(

@@ -11,14 +11,16 @@ use futures::future::LocalBoxFuture;
 use super::args::{self, eq};
 use super::errors::{self, err};
 use super::keys::help_reply;
+use crate::command::session::{ReplyMode, Session};
 use crate::resp::{Proto, Reply};
-use crate::server::session::{ReplyMode, Session};
-use crate::server::REDIS_VERSION;
-use crate::shard::core::Shard;
+use crate::services::Shard;
+use crate::REDIS_VERSION;
 
 /// PING [message]
-pub fn ping(_sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
+pub fn ping(_sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
     match a.len() {
+        // RESP2 subscribed mode: `["pong", message or ""]`.
+        1 | 2 if s.subscribed() => super::pubsub::subscribed_ping(a),
         1 => Reply::Status("PONG"),
         2 => Reply::Bulk(a[1].clone()),
         _ => errors::arity("ping"),
@@ -43,11 +45,11 @@ pub fn reset(sh: &Rc<Shard>, s: &mut Session, _a: &[Bytes]) -> Reply {
     s.db = 0;
     s.proto = Proto::Resp2;
     s.reply_mode = ReplyMode::On;
-    s.authed = sh.config().requirepass.is_none();
+    s.authed = sh.host.config().requirepass.is_none();
     s.no_touch = false;
-    sh.shared.observe.renamed(s.id, "");
+    sh.host.shared.observe.renamed(s.id, "");
     if s.monitor.take().is_some() {
-        sh.shared.observe.unmonitor(s.id);
+        sh.host.shared.observe.unmonitor(s.id);
     }
     s.end(sh);
     s.sync_subscriptions();
@@ -63,7 +65,7 @@ pub fn reset(sh: &Rc<Shard>, s: &mut Session, _a: &[Bytes]) -> Reply {
 /// Checks a username/password pair against `requirepass` (lanner has only
 /// Redis's "default" user).
 fn check_password(sh: &Shard, user: Option<&[u8]>, pass: &[u8]) -> bool {
-    let config = sh.config();
+    let config = sh.host.config();
     if user.is_some_and(|u| u != b"default") {
         return false;
     }
@@ -78,7 +80,7 @@ pub fn auth(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
     if a.len() > 3 {
         return errors::syntax();
     }
-    if a.len() == 2 && sh.config().requirepass.is_none() {
+    if a.len() == 2 && sh.host.config().requirepass.is_none() {
         return err(errors::AUTH_NOT_CONFIGURED);
     }
     let (user, pass) = if a.len() == 3 {
@@ -135,7 +137,7 @@ pub fn hello(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
     }
     if let Some(n) = name {
         s.info.borrow_mut().name = args::lossy(&n);
-        sh.shared.observe.renamed(s.id, &args::lossy(&n));
+        sh.host.shared.observe.renamed(s.id, &args::lossy(&n));
     }
     s.proto = proto;
     let bulk = |t: &'static str| Reply::Bulk(Bytes::from_static(t.as_bytes()));
@@ -155,7 +157,7 @@ pub fn hello(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
 
 /// SELECT index
 pub fn select(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
-    let databases = sh.shared.databases;
+    let databases = sh.host.shared.databases;
     let n = match args::int(&a[1]) {
         Ok(n) => n,
         Err(e) => return e,
@@ -288,7 +290,7 @@ pub fn client<'a>(
                     return e;
                 }
                 s.info.borrow_mut().name = args::lossy(&a[2]);
-                sh.shared.observe.renamed(s.id, &args::lossy(&a[2]));
+                sh.host.shared.observe.renamed(s.id, &args::lossy(&a[2]));
                 Reply::Ok
             }
             "setname" => arity(),
@@ -304,13 +306,13 @@ pub fn client<'a>(
                     Some(m) if eq(m, "all") => false,
                     Some(_) => return err("ERR CLIENT PAUSE mode must be WRITE or ALL"),
                 };
-                let until = crate::shard::store::unix_ms().saturating_add(ms);
-                sh.shared.pause.pause(until, writes_only);
+                let until = crate::keyspace::store::unix_ms().saturating_add(ms);
+                sh.host.shared.pause.pause(until, writes_only);
                 Reply::Ok
             }
             "pause" => arity(),
             "unpause" if n == 2 => {
-                sh.shared.pause.unpause();
+                sh.host.shared.pause.unpause();
                 Reply::Ok
             }
             "unpause" => arity(),
@@ -420,8 +422,8 @@ pub fn client<'a>(
                     }
                 }
                 let lines = sh
-                    .on_every_shard(move |shard: &Shard| {
-                        let clients = shard.clients.borrow();
+                    .on_every_shard(s.parent, move |shard: &Shard| {
+                        let clients = shard.host.clients.borrow();
                         let mut v: Vec<(u64, String)> = clients
                             .values()
                             .map(|c| c.borrow())
@@ -515,9 +517,9 @@ pub fn client<'a>(
 async fn kill(sh: &Rc<Shard>, s: &mut Session, f: ClientFilter) -> usize {
     let me = s.id;
     let killed: Vec<(usize, bool)> = sh
-        .on_every_shard(move |shard: &Shard| {
+        .on_every_shard(s.parent, move |shard: &Shard| {
             let (mut n, mut me_too) = (0, false);
-            for c in shard.clients.borrow().values() {
+            for c in shard.host.clients.borrow().values() {
                 let mut c = c.borrow_mut();
                 if !c.killed && f.matches(&c) {
                     if c.id == me {

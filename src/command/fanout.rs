@@ -1,26 +1,28 @@
 //! Multi-key commands whose keys live on several shards: split the keys by
-//! owning shard, run the command's own keyed handler on each shard's share as
-//! one ordered multi-shard operation, and merge the replies.
+//! owning shard (already known: `place::Split`), run the command's own
+//! keyed handler on each shard's share as one ordered multi-shard
+//! operation, and merge the replies.
 //!
 //! Runs on the connection's core (the coordinator). Reads release each shard
 //! as soon as its share is read; writes hold every shard until all shares are
-//! written, so no client sees a write half done (see `shard::core`).
+//! written, so no client sees a write half done (see `runtime::txn`).
 
 use std::rc::Rc;
 
 use bytes::Bytes;
 
-use super::table::{flags, CommandSpec, KeyedFn, Merge};
+use super::on_store;
+use super::place::Split;
+use super::table::{flags, CommandSpec, Handler, KeyedFn, Merge};
+use crate::keyspace::locks::Claim;
+use crate::keyspace::slot::ShardId;
+use crate::keyspace::store::Store;
 use crate::resp::Reply;
-use crate::server::session::Session;
-use crate::shard::core::Shard;
-use crate::shard::locks::Claim;
-use crate::shard::router::{Step, StepOut};
-use crate::shard::slot::ShardId;
-use crate::shard::store::Store;
+use crate::runtime::{Out, Plan, TxId};
+use crate::services::Shard;
 
-/// One shard's share: its sub-command and, per key group, the group's
-/// position among all groups.
+/// One shard's share of a command: its sub-command and, per key group,
+/// the group's position among all groups.
 struct Share {
     shard: ShardId,
     args: Vec<Bytes>,
@@ -29,11 +31,11 @@ struct Share {
 
 /// Splits `a` (name, then groups of `step` arguments starting with a key)
 /// into per-shard sub-commands, in first-seen shard order.
-fn split(sh: &Shard, a: &[Bytes], step: usize) -> Vec<Share> {
+fn split(a: &[Bytes], keys: &Split, step: usize) -> Vec<Share> {
     let mut shares: Vec<Share> = Vec::new();
-    for (g, group) in a[1..].chunks(step).enumerate() {
-        let shard = sh.slots.shard_of(&group[0]);
-        let share = match shares.iter_mut().position(|s| s.shard == shard) {
+    for &(pos, shard) in &keys.keys {
+        let g = (pos - 1) / step;
+        let share = match shares.iter().position(|s| s.shard == shard) {
             Some(i) => &mut shares[i],
             None => {
                 shares.push(Share {
@@ -44,20 +46,12 @@ fn split(sh: &Shard, a: &[Bytes], step: usize) -> Vec<Share> {
                 shares.last_mut().expect("just pushed")
             }
         };
-        share.args.extend(group.iter().cloned());
+        share
+            .args
+            .extend(a[pos..(pos + step).min(a.len())].iter().cloned());
         share.groups.push(g);
     }
     shares
-}
-
-/// A step that runs keyed handler `f` on this shard's share.
-fn keyed_step(f: KeyedFn, db: usize, args: Vec<Bytes>) -> Step {
-    super::store_step(db, move |st, db| f(st, db, &args))
-}
-
-fn reply_of(out: StepOut) -> Reply {
-    *out.downcast::<Reply>()
-        .unwrap_or_else(|_| Box::new(Reply::error("ERR internal step output")))
 }
 
 /// The keys of a share (every `step`-th argument after the name).
@@ -65,12 +59,20 @@ fn claim(share: &Share, step: usize) -> Claim {
     Claim::Keys(share.args[1..].iter().step_by(step).cloned().collect())
 }
 
-/// A fanout command spanning shards, as dispatch hands it over.
+/// A fanout command spanning shards, as placement hands it over.
 pub struct Fanout {
     pub spec: &'static CommandSpec,
-    pub f: KeyedFn,
-    pub merge: Merge,
     pub args: Vec<Bytes>,
+    pub split: Split,
+}
+
+impl Fanout {
+    fn handler(&self) -> Option<(KeyedFn, Merge)> {
+        match self.spec.handler {
+            Handler::Fanout(f, merge) => Some((f, merge)),
+            _ => None,
+        }
+    }
 }
 
 /// One shard's part of a group: the sub-commands of every member that has
@@ -82,23 +84,33 @@ struct Part {
 }
 
 /// Runs consecutive fanout commands of one connection (MGET, MSET, DEL,
-/// EXISTS …, keys on several shards) as ONE multi-shard operation: one
-/// step per shard runs every member's share there in order, and each
-/// member's replies merge. Members are atomic because the whole group is;
-/// a pipeline of 16 MSETs costs one round of hops instead of sixteen.
-pub async fn run_group(sh: &Rc<Shard>, db: usize, group: &[Fanout]) -> Vec<Reply> {
+/// EXISTS …, keys on several shards) as ONE multi-shard operation (inside
+/// `parent` if given): one step per shard runs every member's share there
+/// in order, and each member's replies merge. Members are atomic because
+/// the whole group is; a pipeline of 16 MSETs costs one round of hops
+/// instead of sixteen.
+pub async fn run_group(
+    sh: &Rc<Shard>,
+    db: usize,
+    parent: Option<TxId>,
+    group: &[Fanout],
+) -> Vec<Reply> {
     let mut replies: Vec<Option<Reply>> = vec![None; group.len()];
     let mut parts: Vec<Part> = Vec::new();
     let mut layouts: Vec<Vec<(usize, Vec<usize>)>> = vec![Vec::new(); group.len()];
     let mut write = false;
     for (m, member) in group.iter().enumerate() {
         let step = member.spec.step.max(1) as usize;
+        let Some((f, _)) = member.handler() else {
+            replies[m] = Some(Reply::error("ERR internal: not a fanout command"));
+            continue;
+        };
         if step == 2 && member.args.len() % 2 == 0 {
             replies[m] = Some(super::errors::arity(member.spec.name));
             continue;
         }
         write |= member.spec.has(flags::WRITE);
-        for share in split(sh, &member.args, step) {
+        for share in split(&member.args, &member.split, step) {
             let p = match parts.iter().position(|p| p.shard == share.shard) {
                 Some(p) => p,
                 None => {
@@ -114,36 +126,31 @@ pub async fn run_group(sh: &Rc<Shard>, db: usize, group: &[Fanout]) -> Vec<Reply
                 parts[p].keys.extend(k);
             }
             layouts[m].push((p, share.groups));
-            parts[p].subs.push((m, member.f, share.args));
+            parts[p].subs.push((m, f, share.args));
         }
     }
-    let steps = parts
+    let mut plan = Plan::new(sh, parent);
+    let outs: Vec<Out<Vec<(usize, Reply)>>> = parts
         .into_iter()
         .map(|p| {
-            let step: Step = Box::new(move |shard: &Shard| {
-                let mut st = shard.store.borrow_mut();
-                st.refresh_clock();
-                let out: Vec<(usize, Reply)> = p
-                    .subs
+            let run = on_store(db, move |st: &mut Store, db| {
+                p.subs
                     .iter()
-                    .map(|(m, f, args)| (*m, f(&mut st, db, args)))
-                    .collect();
-                Box::new(out) as StepOut
+                    .map(|(m, f, args)| (*m, f(st, db, args)))
+                    .collect()
             });
-            (p.shard, Claim::Keys(p.keys), step)
+            plan.part(p.shard, Claim::Keys(p.keys), run)
         })
         .collect();
-    let (txn, outs) = sh.begin_claims(steps, write).await;
     if write {
-        txn.release(sh).await;
+        plan.hold().await.release();
+    } else {
+        plan.run().await;
     }
     // Per member, its share replies in part order.
     let mut shares: Vec<Vec<(usize, Reply)>> = vec![Vec::new(); group.len()];
     for (p, out) in outs.into_iter().enumerate() {
-        let out = *out
-            .downcast::<Vec<(usize, Reply)>>()
-            .expect("group step output");
-        for (m, r) in out {
+        for (m, r) in out.take() {
             shares[m].push((p, r));
         }
     }
@@ -151,8 +158,11 @@ pub async fn run_group(sh: &Rc<Shard>, db: usize, group: &[Fanout]) -> Vec<Reply
         if replies[m].is_some() {
             continue;
         }
+        let Some((_, merge)) = member.handler() else {
+            continue;
+        };
         let mut by_part: Vec<(usize, Reply)> = std::mem::take(&mut shares[m]);
-        let mut merged = match member.merge {
+        let mut merged = match merge {
             Merge::Positional => Reply::Array(vec![Reply::Nil; member.args.len() - 1]),
             Merge::Sum => Reply::Int(0),
             Merge::AllOk => Reply::Ok,
@@ -162,7 +172,7 @@ pub async fn run_group(sh: &Rc<Shard>, db: usize, group: &[Fanout]) -> Vec<Reply
                 continue;
             };
             let (_, r) = by_part.swap_remove(i);
-            merged = match (merged, r, member.merge) {
+            merged = match (merged, r, merge) {
                 (e @ Reply::Error(_), _, _) => e,
                 (_, e @ Reply::Error(_), _) => e,
                 (Reply::Array(mut all), Reply::Array(items), Merge::Positional) => {
@@ -188,55 +198,79 @@ pub async fn run_group(sh: &Rc<Shard>, db: usize, group: &[Fanout]) -> Vec<Reply
 /// all shards, then write all or nothing.
 pub async fn msetnx(
     sh: &Rc<Shard>,
-    s: &Session,
+    db: usize,
+    parent: Option<TxId>,
     a: Vec<Bytes>,
+    keys: &Split,
     exists: KeyedFn,
     mset: KeyedFn,
 ) -> Reply {
-    let db = s.db;
-    let shares = split(sh, &a, 2);
-    let checks = shares
+    let shares = split(&a, keys, 2);
+    let mut plan = Plan::new(sh, parent);
+    let checks: Vec<Out<Reply>> = shares
         .iter()
         .map(|share| {
             let keys: Vec<Bytes> = std::iter::once(Bytes::from_static(b"exists"))
                 .chain(share.args[1..].chunks(2).map(|kv| kv[0].clone()))
                 .collect();
-            (share.shard, claim(share, 2), keyed_step(exists, db, keys))
+            let check = on_store(db, move |st: &mut Store, db| exists(st, db, &keys));
+            plan.part(share.shard, claim(share, 2), check)
         })
         .collect();
-    let (txn, outs) = sh.begin_claims(checks, true).await;
-    let any = outs.into_iter().map(reply_of).any(|r| r != Reply::Int(0));
-    if any {
-        txn.release(sh).await;
+    let mut txn = plan.hold().await;
+    if checks.into_iter().any(|c| c.take() != Reply::Int(0)) {
+        txn.release();
         return Reply::Int(0);
     }
-    let writes = shares
-        .iter()
-        .map(|share| (share.shard, keyed_step(mset, db, share.args.clone())))
-        .collect();
-    txn.step(sh, writes, true).await;
+    for share in shares {
+        let args = share.args;
+        txn.step(
+            share.shard,
+            on_store(db, move |st: &mut Store, db| mset(st, db, &args)),
+        );
+    }
+    txn.end().await;
     Reply::Int(1)
 }
 
-/// Reads one value per key on its owning shard, as one consistent cut.
-pub async fn read_each<T, F>(sh: &Rc<Shard>, reads: Vec<(Bytes, F)>) -> Vec<T>
+/// Reads one value per key (with its owning shard) as one consistent cut
+/// (inside `parent` if given).
+pub async fn read_each<T, F>(
+    sh: &Rc<Shard>,
+    parent: Option<TxId>,
+    reads: Vec<(ShardId, Bytes, F)>,
+) -> Vec<T>
 where
     T: Send + 'static,
     F: FnOnce(&mut Store) -> T + Send + 'static,
 {
-    let steps = reads
+    // One part per shard, reading that shard's keys in order.
+    let mut by_shard: Vec<(ShardId, Vec<(usize, Bytes, F)>)> = Vec::new();
+    for (i, (shard, key, f)) in reads.into_iter().enumerate() {
+        match by_shard.iter_mut().find(|(s, _)| *s == shard) {
+            Some((_, v)) => v.push((i, key, f)),
+            None => by_shard.push((shard, vec![(i, key, f)])),
+        }
+    }
+    let n: usize = by_shard.iter().map(|(_, v)| v.len()).sum();
+    let mut plan = Plan::new(sh, parent);
+    let outs: Vec<Out<Vec<(usize, T)>>> = by_shard
         .into_iter()
-        .map(|(key, f)| {
-            let step: Step = Box::new(move |shard: &Shard| {
-                let mut st = shard.store.borrow_mut();
+        .map(|(shard, reads)| {
+            let keys = reads.iter().map(|(_, k, _)| k.clone()).collect();
+            plan.part(shard, Claim::Keys(keys), move |there: &Shard| {
+                let mut st = there.store.borrow_mut();
                 st.refresh_clock();
-                Box::new(f(&mut st)) as StepOut
-            });
-            (sh.slots.shard_of(&key), Claim::Keys(vec![key]), step)
+                reads.into_iter().map(|(i, _, f)| (i, f(&mut st))).collect()
+            })
         })
         .collect();
-    let (_, outs) = sh.begin_claims(steps, false).await;
-    outs.into_iter()
-        .map(|o| *o.downcast::<T>().expect("step output type"))
-        .collect()
+    plan.run().await;
+    let mut slots: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    for out in outs {
+        for (i, v) in out.take() {
+            slots[i] = Some(v);
+        }
+    }
+    slots.into_iter().flatten().collect()
 }

@@ -25,12 +25,12 @@ use rand::{Rng, SeedableRng};
 
 use super::args::{self, eq};
 use super::errors::{self, err};
+use crate::keyspace::hash::HashValue;
+use crate::keyspace::notify;
+use crate::keyspace::store::Store;
+use crate::keyspace::value::{parse_canonical_i64, Value};
 use crate::resp::reply::format_long_double_human;
 use crate::resp::Reply;
-use crate::shard::hash::HashValue;
-use crate::shard::notify;
-use crate::shard::store::Store;
-use crate::shard::value::{parse_canonical_i64, Value};
 
 /// Error texts only hash commands answer (Redis 7.0's `t_hash.c`).
 pub const NOT_INT: &str = "ERR hash value is not an integer";

@@ -11,17 +11,18 @@ use futures::future::LocalBoxFuture;
 
 use super::args::{self, eq};
 use super::errors::{self, err};
-use super::{store_step, take};
+use super::on_store;
+use super::place::Split;
+use super::session::Session;
 use crate::glob::glob_match;
+use crate::keyspace::locks::Claim;
+use crate::keyspace::notify;
+use crate::keyspace::slot::ShardId;
+use crate::keyspace::store::{Entry, Store};
+use crate::keyspace::value::{Str, Value};
 use crate::resp::Reply;
-use crate::server::session::Session;
-use crate::shard::core::Shard;
-use crate::shard::locks::Claim;
-use crate::shard::notify;
-use crate::shard::router::{Step, StepOut};
-use crate::shard::slot::ShardId;
-use crate::shard::store::{Entry, Store};
-use crate::shard::value::{Str, Value};
+use crate::runtime::Plan;
+use crate::services::Shard;
 
 /// DEL key [key ...] and UNLINK (memory is returned at once either way)
 pub fn del(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
@@ -96,61 +97,54 @@ pub fn rename_spanning<'a>(
     sh: &'a Rc<Shard>,
     s: &'a mut Session,
     a: Vec<Bytes>,
+    split: Split,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let nx = eq(&a[0], "renamenx");
         let (src, dst) = (a[1].clone(), a[2].clone());
-        let (ss, ds) = (sh.slots.shard_of(&src), sh.slots.shard_of(&dst));
+        let (ss, ds) = (split.keys[0].1, split.keys[1].1);
         let (k1, k2) = (src.clone(), dst.clone());
-        let probe = vec![
-            (
-                ss,
-                Claim::Keys(vec![src.clone()]),
-                store_step(s.db, move |st, db| st.lookup(db, &k1).is_some()),
-            ),
-            (
-                ds,
-                Claim::Keys(vec![dst.clone()]),
-                store_step(s.db, move |st, db| st.lookup(db, &k2).is_some()),
-            ),
-        ];
-        let (txn, outs) = sh.begin_claims(probe, true).await;
-        let mut outs = outs.into_iter();
-        let (src_exists, dst_exists) = (
-            take::<bool>(outs.next().unwrap()),
-            take::<bool>(outs.next().unwrap()),
+        let mut plan = Plan::new(sh, s.parent);
+        let src_exists = plan.part(
+            ss,
+            Claim::Keys(vec![src.clone()]),
+            on_store(s.db, move |st, db| st.lookup(db, &k1).is_some()),
         );
+        let dst_exists = plan.part(
+            ds,
+            Claim::Keys(vec![dst.clone()]),
+            on_store(s.db, move |st, db| st.lookup(db, &k2).is_some()),
+        );
+        let mut txn = plan.hold().await;
+        let (src_exists, dst_exists) = (src_exists.take(), dst_exists.take());
         if !src_exists || (nx && dst_exists) {
-            txn.release(sh).await;
+            txn.release();
             return if !src_exists {
                 err(errors::NO_SUCH_KEY)
             } else {
                 Reply::Int(0)
             };
         }
-        let (txn, mut moved) = txn
-            .step(
-                sh,
-                vec![(
-                    ss,
-                    store_step(s.db, move |st, db| {
-                        let e = st.remove(db, &src);
-                        st.notify(notify::GENERIC, "rename_from", db, &src);
-                        e
-                    }),
-                )],
-                false,
-            )
-            .await;
-        let entry = take::<Option<Entry>>(moved.pop().unwrap());
-        let txn = txn.expect("still held");
-        let put = store_step(s.db, move |st, db| {
-            if let Some(e) = entry {
-                st.insert(db, &dst, e.value, e.expire);
-                st.notify(notify::GENERIC, "rename_to", db, &dst);
-            }
-        });
-        txn.step(sh, vec![(ds, put)], true).await;
+        let moved = txn.step(
+            ss,
+            on_store(s.db, move |st, db| {
+                let e = st.remove(db, &src);
+                st.notify(notify::GENERIC, "rename_from", db, &src);
+                e
+            }),
+        );
+        txn.run().await;
+        let entry: Option<Entry> = moved.take();
+        txn.step(
+            ds,
+            on_store(s.db, move |st, db| {
+                if let Some(e) = entry {
+                    st.insert(db, &dst, e.value, e.expire);
+                    st.notify(notify::GENERIC, "rename_to", db, &dst);
+                }
+            }),
+        );
+        txn.end().await;
         if nx {
             Reply::Int(1)
         } else {
@@ -213,42 +207,43 @@ pub fn copy_spanning<'a>(
     sh: &'a Rc<Shard>,
     s: &'a mut Session,
     a: Vec<Bytes>,
+    split: Split,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let databases = sh.store.borrow().databases();
         let o = tri!(parse_copy(&a, s.db, databases));
         let (src, dst) = (a[1].clone(), a[2].clone());
-        let (ss, ds) = (sh.slots.shard_of(&src), sh.slots.shard_of(&dst));
+        let (ss, ds) = (split.keys[0].1, split.keys[1].1);
         let dst_db = o.dst_db;
         let probe_dst = dst.clone();
-        let probe = vec![
-            (
-                ss,
-                Claim::Keys(vec![src.clone()]),
-                store_step(s.db, move |st, db| st.read(db, &src).cloned()),
-            ),
-            (
-                ds,
-                Claim::Keys(vec![dst.clone()]),
-                store_step(dst_db, move |st, db| st.lookup(db, &probe_dst).is_some()),
-            ),
-        ];
-        let (txn, outs) = sh.begin_claims(probe, true).await;
-        let mut outs = outs.into_iter();
-        let entry = take::<Option<Entry>>(outs.next().unwrap());
-        let dst_exists = take::<bool>(outs.next().unwrap());
-        let Some(e) = entry.filter(|_| !dst_exists || o.replace) else {
-            txn.release(sh).await;
+        let mut plan = Plan::new(sh, s.parent);
+        let entry = plan.part(
+            ss,
+            Claim::Keys(vec![src.clone()]),
+            on_store(s.db, move |st, db| st.read(db, &src).cloned()),
+        );
+        let dst_exists = plan.part(
+            ds,
+            Claim::Keys(vec![dst.clone()]),
+            on_store(dst_db, move |st, db| st.lookup(db, &probe_dst).is_some()),
+        );
+        let mut txn = plan.hold().await;
+        let dst_exists = dst_exists.take();
+        let Some(e) = entry.take().filter(|_| !dst_exists || o.replace) else {
+            txn.release();
             return Reply::Int(0);
         };
-        let put = store_step(dst_db, move |st, db| {
-            if st.lookup(db, &dst).is_some() {
-                st.remove(db, &dst);
-            }
-            st.insert(db, &dst, e.value, e.expire);
-            st.notify(notify::GENERIC, "copy_to", db, &dst);
-        });
-        txn.step(sh, vec![(ds, put)], true).await;
+        txn.step(
+            ds,
+            on_store(dst_db, move |st, db| {
+                if st.lookup(db, &dst).is_some() {
+                    st.remove(db, &dst);
+                }
+                st.insert(db, &dst, e.value, e.expire);
+                st.notify(notify::GENERIC, "copy_to", db, &dst);
+            }),
+        );
+        txn.end().await;
         Reply::Int(1)
     })
 }
@@ -498,7 +493,7 @@ pub fn keys<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBo
     Box::pin(async move {
         let (db, pattern) = (s.db, a[1].clone());
         let per_shard = sh
-            .on_every_shard(move |shard: &Shard| {
+            .on_every_shard(s.parent, move |shard: &Shard| {
                 let st = shard.store.borrow();
                 let all = pattern.as_ref() == b"*";
                 let mut out = Vec::new();
@@ -537,7 +532,8 @@ pub fn scan<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBo
             r => r as usize,
         };
         let db = s.db;
-        let walk: Step = Box::new(move |shard: &Shard| {
+        let mut plan = Plan::new(sh, s.parent);
+        let walk = plan.part(ShardId(shard), Claim::Whole, move |shard: &Shard| {
             let mut st = shard.store.borrow_mut();
             st.refresh_clock();
             let mut keys = Vec::new();
@@ -550,10 +546,10 @@ pub fn scan<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBo
                     keys.push(Bytes::copy_from_slice(k));
                 }
             });
-            Box::new((left, keys)) as StepOut
+            (left, keys)
         });
-        let (_, mut outs) = sh.begin(vec![(ShardId(shard), walk)], false).await;
-        let (left, keys) = take::<(usize, Vec<Bytes>)>(outs.pop().expect("one step"));
+        plan.run().await;
+        let (left, keys) = walk.take();
         let next = if left > 0 {
             ((left as u64) << SHARD_BITS) | shard as u64
         } else if shard + 1 < sh.shards() {
@@ -576,7 +572,7 @@ pub fn randomkey<'a>(
         use rand::Rng;
         let db = s.db;
         let picks = sh
-            .on_every_shard(move |shard: &Shard| {
+            .on_every_shard(s.parent, move |shard: &Shard| {
                 let mut st = shard.store.borrow_mut();
                 st.refresh_clock();
                 let key = st.random_key(db);
@@ -613,7 +609,9 @@ pub fn dbsize<'a>(
     Box::pin(async move {
         let db = s.db;
         let sizes = sh
-            .on_every_shard(move |shard: &Shard| shard.store.borrow().db_ref(db).len())
+            .on_every_shard(s.parent, move |shard: &Shard| {
+                shard.store.borrow().db_ref(db).len()
+            })
             .await;
         Reply::Int(sizes.into_iter().sum::<usize>() as i64)
     })
@@ -628,25 +626,22 @@ fn flush_args_ok(a: &[Bytes]) -> bool {
     }
 }
 
-/// Runs `f` on every shard as one write: all shards are held until each
-/// has run it, so no client sees some shards changed and others not.
+/// Runs `f` on every shard as one write (inside `parent` if given): all
+/// shards are held until each has run it, so no client sees some shards
+/// changed and others not.
 pub async fn write_every_shard(
     sh: &Rc<Shard>,
-    f: impl Fn(&mut Store) + Send + Sync + Clone + 'static,
+    parent: Option<crate::runtime::TxId>,
+    f: impl Fn(&mut Store) + Send + Clone + 'static,
 ) {
-    let steps = sh
-        .all_shards()
-        .map(|s| {
-            let f = f.clone();
-            let step: Step = Box::new(move |shard: &Shard| {
-                f(&mut shard.store.borrow_mut());
-                Box::new(()) as StepOut
-            });
-            (s, step)
-        })
-        .collect();
-    let (txn, _) = sh.begin(steps, true).await;
-    txn.release(sh).await;
+    let mut plan = Plan::new(sh, parent);
+    for s in sh.all_shards() {
+        let f = f.clone();
+        plan.part(s, Claim::Whole, move |shard: &Shard| {
+            f(&mut shard.store.borrow_mut())
+        });
+    }
+    plan.hold().await.release();
 }
 
 /// FLUSHDB [ASYNC | SYNC]
@@ -660,7 +655,7 @@ pub fn flushdb<'a>(
             return errors::syntax();
         }
         let db = s.db;
-        write_every_shard(sh, move |st| st.flush_db(db)).await;
+        write_every_shard(sh, s.parent, move |st| st.flush_db(db)).await;
         Reply::Ok
     })
 }
@@ -668,14 +663,14 @@ pub fn flushdb<'a>(
 /// FLUSHALL [ASYNC | SYNC]
 pub fn flushall<'a>(
     sh: &'a Rc<Shard>,
-    _s: &'a mut Session,
+    s: &'a mut Session,
     a: Vec<Bytes>,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         if !flush_args_ok(&a) {
             return errors::syntax();
         }
-        write_every_shard(sh, |st| st.flush_all()).await;
+        write_every_shard(sh, s.parent, |st| st.flush_all()).await;
         Reply::Ok
     })
 }
@@ -683,7 +678,7 @@ pub fn flushall<'a>(
 /// SWAPDB index1 index2
 pub fn swapdb<'a>(
     sh: &'a Rc<Shard>,
-    _s: &'a mut Session,
+    s: &'a mut Session,
     a: Vec<Bytes>,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
@@ -697,7 +692,7 @@ pub fn swapdb<'a>(
         };
         let x = tri!(parse(&a[1], "ERR invalid first DB index"));
         let y = tri!(parse(&a[2], "ERR invalid second DB index"));
-        write_every_shard(sh, move |st| st.swap_dbs(x, y)).await;
+        write_every_shard(sh, s.parent, move |st| st.swap_dbs(x, y)).await;
         Reply::Ok
     })
 }
@@ -709,8 +704,8 @@ pub fn swapdb<'a>(
 #[cfg(test)]
 pub(crate) mod event_script {
     use crate::command::table::{self, Handler};
-    use crate::shard::notify;
-    use crate::shard::store::Store;
+    use crate::keyspace::notify;
+    use crate::keyspace::store::Store;
 
     /// A store in database 0 with the given `notify-keyspace-events`.
     pub fn store(flags: &str) -> Store {

@@ -13,7 +13,7 @@
 
 use bytes::Bytes;
 
-use crate::shard::value::parse_canonical_i64;
+use crate::keyspace::value::parse_canonical_i64;
 
 /// Finds the key positions in a full command (`a[0]` is its name); empty
 /// when the arguments hold no valid key list.

@@ -15,10 +15,10 @@ use futures::future::LocalBoxFuture;
 use super::errors;
 use super::keys::help_reply;
 use super::table::{self, COMMANDS};
+use crate::command::session::Session;
 use crate::observe::{bucket_usec, redis_buckets, unix_secs, EventSeries, BUCKETS};
 use crate::resp::Reply;
-use crate::server::session::Session;
-use crate::shard::core::Shard;
+use crate::services::Shard;
 use crate::stats::CoreStats;
 
 const HELP: &[&str] = &[
@@ -46,9 +46,11 @@ fn bulk(s: &str) -> Reply {
 }
 
 /// Every core's latency events, merged, by name.
-async fn merged_events(sh: &Rc<Shard>) -> Vec<(&'static str, EventSeries)> {
+async fn merged_events(sh: &Rc<Shard>, s: &Session) -> Vec<(&'static str, EventSeries)> {
     let per_core = sh
-        .on_every_shard(|shard: &Shard| shard.observe.events.borrow().clone())
+        .on_every_shard(s.parent, |shard: &Shard| {
+            shard.host.observe.events.borrow().clone()
+        })
         .await;
     let mut all: HashMap<&'static str, EventSeries> = HashMap::new();
     for events in per_core {
@@ -64,7 +66,7 @@ async fn merged_events(sh: &Rc<Shard>) -> Vec<(&'static str, EventSeries)> {
 /// LATENCY DOCTOR | GRAPH | HISTORY | LATEST | RESET | HISTOGRAM | HELP
 pub fn latency<'a>(
     sh: &'a Rc<Shard>,
-    _s: &'a mut Session,
+    s: &'a mut Session,
     a: Vec<Bytes>,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
@@ -73,7 +75,7 @@ pub fn latency<'a>(
         match sub.as_str() {
             "help" if n == 2 => help_reply(HELP),
             "latest" if n == 2 => Reply::Array(
-                merged_events(sh)
+                merged_events(sh, s)
                     .await
                     .into_iter()
                     .filter_map(|(name, s)| {
@@ -88,7 +90,7 @@ pub fn latency<'a>(
                     .collect(),
             ),
             "history" if n == 3 => {
-                let events = merged_events(sh).await;
+                let events = merged_events(sh, s).await;
                 let samples = events
                     .into_iter()
                     .find(|(name, _)| name.as_bytes() == &a[2][..])
@@ -104,7 +106,7 @@ pub fn latency<'a>(
                 )
             }
             "graph" if n == 3 => {
-                let events = merged_events(sh).await;
+                let events = merged_events(sh, s).await;
                 match events.iter().find(|(name, _)| name.as_bytes() == &a[2][..]) {
                     Some((name, s)) if !s.samples.is_empty() => {
                         Reply::Verbatim(Bytes::from(graph(name, s)))
@@ -118,8 +120,8 @@ pub fn latency<'a>(
             "reset" => {
                 let names: Vec<Vec<u8>> = a[2..].iter().map(|e| e.to_vec()).collect();
                 let reset = sh
-                    .on_every_shard(move |shard: &Shard| {
-                        let mut events = shard.observe.events.borrow_mut();
+                    .on_every_shard(s.parent, move |shard: &Shard| {
+                        let mut events = shard.host.observe.events.borrow_mut();
                         let gone: Vec<&'static str> = events
                             .keys()
                             .copied()
@@ -138,7 +140,7 @@ pub fn latency<'a>(
             }
             "histogram" => {
                 let per_core = sh
-                    .on_every_shard(|shard: &Shard| shard.stats.borrow().clone())
+                    .on_every_shard(s.parent, |shard: &Shard| shard.host.stats.borrow().clone())
                     .await;
                 let mut total = CoreStats::new(COMMANDS.len());
                 for core in &per_core {
@@ -164,7 +166,7 @@ pub fn latency<'a>(
                 )
             }
             "doctor" if n == 2 => {
-                let events = merged_events(sh).await;
+                let events = merged_events(sh, s).await;
                 Reply::Verbatim(Bytes::from(doctor(sh, &events)))
             }
             "help" | "latest" | "history" | "graph" | "doctor" => {
@@ -291,7 +293,7 @@ fn sparkline(o: &mut String, values: &[f64], labels: &[String], from: usize, to:
 
 /// Redis's `createLatencyReport`, for the events lanner records.
 fn doctor(sh: &Shard, events: &[(&'static str, EventSeries)]) -> String {
-    let config = sh.config();
+    let config = sh.host.config();
     let threshold = config.latency_monitor_threshold;
     if events.is_empty() && threshold == 0 {
         return "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n".into();

@@ -23,13 +23,16 @@ use futures::future::LocalBoxFuture;
 
 use super::args::{self, eq};
 use super::errors::{self, err};
-use super::{store_step, take};
+use super::on_store;
+use super::place::Split;
+use crate::command::session::Session;
+use crate::keyspace::locks::Claim;
+use crate::keyspace::notify;
+use crate::keyspace::store::Store;
+use crate::keyspace::value::{List, Value};
 use crate::resp::Reply;
-use crate::server::session::Session;
-use crate::shard::core::Shard;
-use crate::shard::notify;
-use crate::shard::store::Store;
-use crate::shard::value::{List, Value};
+use crate::runtime::Plan;
+use crate::services::Shard;
 
 /// Error texts only list commands answer (Redis 7.0's `t_list.c`).
 pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
@@ -587,32 +590,39 @@ pub fn lmove_spanning<'a>(
     sh: &'a Rc<Shard>,
     s: &'a mut Session,
     a: Vec<Bytes>,
+    split: Split,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let (from, to) = tri!(move_ends(&a));
         let (src, dst) = (a[1].clone(), a[2].clone());
-        let (ss, ds) = (sh.slots.shard_of(&src), sh.slots.shard_of(&dst));
+        let (ss, ds) = (split.keys[0].1, split.keys[1].1);
         let (k1, k2) = (src.clone(), dst.clone());
-        let peek = store_step(s.db, move |st, db| -> Result<Option<Bytes>, Reply> {
-            match st.lookup(db, &k1).map(|e| &e.value) {
-                None => Ok(None),
-                Some(Value::List(l)) => Ok(match from {
-                    End::Left => l.front(),
-                    End::Right => l.back(),
+        let mut plan = Plan::new(sh, s.parent);
+        let peeked = plan.part(
+            ss,
+            Claim::Keys(vec![src.clone()]),
+            on_store(s.db, move |st, db| -> Result<Option<Bytes>, Reply> {
+                match st.lookup(db, &k1).map(|e| &e.value) {
+                    None => Ok(None),
+                    Some(Value::List(l)) => Ok(match from {
+                        End::Left => l.front(),
+                        End::Right => l.back(),
+                    }
+                    .map(Bytes::copy_from_slice)),
+                    Some(_) => Err(errors::wrongtype()),
                 }
-                .map(Bytes::copy_from_slice)),
-                Some(_) => Err(errors::wrongtype()),
-            }
-        });
-        let check = store_step(s.db, move |st, db| probe(st, db, &k2) != Some(false));
-        let (txn, outs) = sh.begin(vec![(ss, peek), (ds, check)], true).await;
-        let mut outs = outs.into_iter();
-        let peeked = take::<Result<Option<Bytes>, Reply>>(outs.next().expect("two steps"));
-        let dst_ok = take::<bool>(outs.next().expect("two steps"));
-        let elem = match peeked {
-            Ok(Some(e)) if dst_ok => e,
-            failed => {
-                txn.release(sh).await;
+            }),
+        );
+        let dst_ok = plan.part(
+            ds,
+            Claim::Keys(vec![dst.clone()]),
+            on_store(s.db, move |st, db| probe(st, db, &k2) != Some(false)),
+        );
+        let mut txn = plan.hold().await;
+        let elem = match (peeked.take(), dst_ok.take()) {
+            (Ok(Some(e)), true) => e,
+            (failed, _) => {
+                txn.release();
                 return match failed {
                     Err(e) => e,
                     Ok(None) => Reply::Nil,
@@ -621,14 +631,19 @@ pub fn lmove_spanning<'a>(
             }
         };
         let pushed = elem.clone();
-        let take_src = store_step(s.db, move |st, db| {
-            let _ = pop_one(st, db, &src, from);
-        });
-        let put_dst = store_step(s.db, move |st, db| {
-            let _ = push_list(st, db, &dst, to, &[pushed], false);
-        });
-        txn.step(sh, vec![(ss, take_src), (ds, put_dst)], true)
-            .await;
+        txn.step(
+            ss,
+            on_store(s.db, move |st, db| {
+                let _ = pop_one(st, db, &src, from);
+            }),
+        );
+        txn.step(
+            ds,
+            on_store(s.db, move |st, db| {
+                let _ = push_list(st, db, &dst, to, &[pushed], false);
+            }),
+        );
+        txn.end().await;
         Reply::Bulk(elem)
     })
 }

@@ -14,11 +14,12 @@ use futures::future::LocalBoxFuture;
 use super::args::{self, eq};
 use super::errors;
 use super::keys::help_reply;
-use super::{store_step, take};
+use super::on_store;
+use crate::command::session::Session;
+use crate::keyspace::locks::Claim;
 use crate::resp::Reply;
-use crate::server::session::Session;
-use crate::shard::core::Shard;
-use crate::shard::locks::Claim;
+use crate::runtime::Plan;
+use crate::services::Shard;
 
 const HELP: &[&str] = &[
     "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -81,19 +82,24 @@ pub fn memory<'a>(
                 let key = a[2].clone();
                 let shard = sh.slots.shard_of(&key);
                 let claim = Claim::Keys(vec![key.clone()]);
-                let step = store_step(s.db, move |st, db| st.memory_of(db, &key));
-                let (_, mut outs) = sh.begin_claims(vec![(shard, claim, step)], false).await;
-                match outs.pop().map(take::<Option<usize>>) {
-                    Some(Some(bytes)) => Reply::Int(bytes as i64),
-                    _ => Reply::Nil,
+                let mut plan = Plan::new(sh, s.parent);
+                let bytes = plan.part(
+                    shard,
+                    claim,
+                    on_store(s.db, move |st, db| st.memory_of(db, &key)),
+                );
+                plan.run().await;
+                match bytes.take() {
+                    Some(bytes) => Reply::Int(bytes as i64),
+                    None => Reply::Nil,
                 }
             }
             "stats" if n == 2 => {
-                let per_shard = sh.on_every_shard(shard_memory).await;
+                let per_shard = sh.on_every_shard(s.parent, shard_memory).await;
                 stats(&per_shard)
             }
             "doctor" if n == 2 => {
-                let per_shard = sh.on_every_shard(shard_memory).await;
+                let per_shard = sh.on_every_shard(s.parent, shard_memory).await;
                 let used: u64 = per_shard.iter().map(|s| s.0).sum();
                 let text = if used < DOCTOR_MIN_BYTES {
                     "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"

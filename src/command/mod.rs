@@ -14,6 +14,7 @@ macro_rules! tri {
 }
 
 pub mod args;
+pub mod atomic;
 pub mod blocking;
 pub mod connection;
 pub mod errors;
@@ -26,9 +27,11 @@ pub mod list;
 pub mod memory;
 pub mod monitor;
 pub mod multi;
+pub mod place;
 pub mod pubsub;
 pub mod scripting;
 pub mod server;
+pub mod session;
 pub mod set;
 pub mod slowlog;
 pub mod sort;
@@ -36,22 +39,22 @@ pub mod string;
 pub mod table;
 pub mod zset;
 
-use crate::shard::core::Shard;
-use crate::shard::router::{Step, StepOut};
-use crate::shard::store::Store;
-use crate::shard::value::Value;
+use crate::keyspace::store::Store;
+use crate::keyspace::value::Value;
+use crate::services::Shard;
 
-/// A multi-shard step that runs `f` on the receiving shard's store, in
-/// database `db`, with the store's clock refreshed.
-pub fn store_step<T: Send + 'static>(
+/// Work on the receiving shard's store, in database `db`, with the store's
+/// clock refreshed: the shape of most parts of multi-shard operations
+/// (`Plan::part`, `Txn::step`).
+pub fn on_store<T>(
     db: usize,
     f: impl FnOnce(&mut Store, usize) -> T + Send + 'static,
-) -> Step {
-    Box::new(move |shard: &Shard| {
+) -> impl FnOnce(&Shard) -> T + Send + 'static {
+    move |shard: &Shard| {
         let mut st = shard.store.borrow_mut();
         st.refresh_clock();
-        Box::new(f(&mut st, db)) as StepOut
-    })
+        f(&mut st, db)
+    }
 }
 
 /// Changes the collection at `key` in place. `pick` selects its variant
@@ -88,11 +91,6 @@ pub fn test_args(v: &[&str]) -> Vec<bytes::Bytes> {
     v.iter()
         .map(|s| bytes::Bytes::copy_from_slice(s.as_bytes()))
         .collect()
-}
-
-/// The value a step built with [`store_step`] returned.
-pub fn take<T: 'static>(o: StepOut) -> T {
-    *o.downcast::<T>().expect("step output type")
 }
 
 /// A SCAN-family reply: the next cursor (0 when done) and this call's items.

@@ -11,9 +11,9 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 
+use crate::command::session::Session;
 use crate::resp::Reply;
-use crate::server::session::Session;
-use crate::shard::core::Shard;
+use crate::services::Shard;
 
 /// MONITOR. A second MONITOR on the same connection gets no reply, as in
 /// Redis.
@@ -24,7 +24,7 @@ pub fn monitor(sh: &Rc<Shard>, s: &mut Session, _a: &[Bytes]) -> Reply {
     if s.monitor.is_some() {
         return Reply::Raw(Bytes::new());
     }
-    s.monitor = Some(sh.shared.observe.monitor(s.id));
+    s.monitor = Some(sh.host.shared.observe.monitor(s.id));
     s.info.borrow_mut().monitor = true;
     Reply::Ok
 }

@@ -13,7 +13,7 @@
 //!   until every shard has run its share, so nobody sees half of it.
 //! * Otherwise (a command spanning shards, or one needing every shard) the
 //!   queue runs inside an atomic block holding every shard
-//!   (`server::atomic`).
+//!   (`command::atomic`).
 //!
 //! WATCH registers the keys on their shards with one flag per connection;
 //! any change sets it (`shard::watch`). EXEC checks the flag once the
@@ -23,21 +23,22 @@
 
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::LocalBoxFuture;
 
+use super::atomic::Atomic;
 use super::errors;
-use super::table::{flags, CommandSpec, Handler};
+use super::place::{self, Place};
+use super::session::Session;
+use super::table::{flags, CommandSpec};
+use crate::keyspace::locks::Claim;
+use crate::keyspace::slot::ShardId;
+use crate::keyspace::watch::WatchFlag;
 use crate::resp::Reply;
-use crate::server::atomic::Atomic;
-use crate::server::dispatch;
-use crate::server::session::Session;
-use crate::shard::core::Shard;
-use crate::shard::locks::Claim;
-use crate::shard::router::{Cmd, Step, StepOut};
-use crate::shard::slot::ShardId;
-use crate::shard::watch::WatchFlag;
+use crate::runtime::{Cmd, Done, Out, Plan};
+use crate::services::Shard;
 
 pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
 
@@ -53,14 +54,6 @@ pub struct Multi {
 pub struct Watching {
     pub flag: Arc<WatchFlag>,
     pub keys: Vec<(usize, Bytes)>,
-}
-
-/// Commands that run at once even between MULTI and EXEC.
-pub fn runs_in_multi(name: &str) -> bool {
-    matches!(
-        name,
-        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-    )
 }
 
 /// Queues a command of a connection in MULTI; the reply is QUEUED or the
@@ -131,32 +124,22 @@ pub fn watch<'a>(
             })
             .flag
             .clone();
-        let mut parts: Vec<(ShardId, Vec<Bytes>)> = Vec::new();
-        for key in &a[1..] {
-            let shard = sh.slots.shard_of(key);
-            match parts.iter_mut().find(|(s, _)| *s == shard) {
-                Some((_, keys)) => keys.push(key.clone()),
-                None => parts.push((shard, vec![key.clone()])),
-            }
+        let split = place::Split::of(sh, &a, 1..a.len());
+        let mut plan = Plan::new(sh, s.parent);
+        for (shard, positions) in split.shares() {
+            let flag = flag.clone();
+            let keys: Vec<Bytes> = positions.iter().map(|&p| a[p].clone()).collect();
+            let claim = Claim::Keys(keys.clone());
+            plan.part(shard, claim, move |there: &Shard| {
+                let mut st = there.store.borrow_mut();
+                st.refresh_clock();
+                for key in keys {
+                    let stale = !st.is_live(db, &key);
+                    st.watches.add(db, key, flag.clone(), stale);
+                }
+            });
         }
-        let steps = parts
-            .into_iter()
-            .map(|(shard, keys)| {
-                let flag = flag.clone();
-                let claim = Claim::Keys(keys.clone());
-                let step: Step = Box::new(move |there: &Shard| {
-                    let mut st = there.store.borrow_mut();
-                    st.refresh_clock();
-                    for key in keys {
-                        let stale = !st.is_live(db, &key);
-                        st.watches.add(db, key, flag.clone(), stale);
-                    }
-                    Box::new(()) as StepOut
-                });
-                (shard, claim, step)
-            })
-            .collect();
-        sh.begin_claims(steps, false).await;
+        plan.run().await;
         if let Some(w) = s.watching.as_mut() {
             w.keys.extend(a[1..].iter().map(|k| (db, k.clone())));
         }
@@ -195,19 +178,23 @@ pub fn exec<'a>(
     })
 }
 
+/// A queued command run by one shard's share: its queue position, its row
+/// and the command.
+type Queued = (usize, &'static CommandSpec, Cmd);
+
 /// One shard's share of a transaction whose commands each live on one
 /// shard.
 struct Part {
     shard: ShardId,
-    cmds: Vec<(usize, Cmd)>,
+    cmds: Vec<Queued>,
     keys: Vec<Bytes>,
     watched: Vec<(usize, Bytes)>,
 }
 
-struct Plan {
+struct TxPlan {
     parts: Vec<Part>,
-    /// Replies known without a shard (PING, ECHO), by queue position.
-    local: Vec<(usize, Reply)>,
+    /// Connection-only commands (PING, ECHO …), by queue position.
+    local: Vec<(usize, &'static CommandSpec, Vec<Bytes>)>,
     /// PUBLISH and SPUBLISH, run once the shards' shares have run, so a
     /// subscriber told of a change finds it made.
     after: Vec<(usize, &'static CommandSpec, Vec<Bytes>)>,
@@ -231,14 +218,15 @@ fn part(parts: &mut Vec<Part>, shard: ShardId) -> &mut Part {
     &mut parts[i]
 }
 
-/// The per-shard plan, when every queued command lives on one shard.
+/// The per-shard plan, when every queued command lives on one shard (or
+/// only touches the connection).
 fn plan(
     sh: &Rc<Shard>,
-    s: &mut Session,
+    s: &Session,
     queued: &[(&'static CommandSpec, Vec<Bytes>)],
     watching: Option<&Watching>,
-) -> Option<Plan> {
-    let mut plan = Plan {
+) -> Option<TxPlan> {
+    let mut plan = TxPlan {
         parts: Vec::new(),
         local: Vec::new(),
         after: Vec::new(),
@@ -246,27 +234,23 @@ fn plan(
         write: false,
     };
     for (i, (spec, args)) in queued.iter().enumerate() {
-        let shard = match spec.handler {
-            Handler::Keyed(_) => spec
-                .key_positions(args.len())
-                .next()
-                .map_or(sh.id, |p| sh.slots.shard_of(&args[p])),
-            Handler::Multi(..) | Handler::Fanout(..) => dispatch::single_shard(sh, spec, args)?,
-            Handler::Local(f) if matches!(spec.name, "ping" | "echo") => {
-                plan.local.push((i, f(sh, s, args)));
-                continue;
+        match place::place(sh, spec, args) {
+            Place::Shard(shard, run) => {
+                plan.write |= spec.has(flags::WRITE);
+                let p = part(&mut plan.parts, shard);
+                p.keys
+                    .extend(spec.keys_of(args).into_iter().map(|k| args[k].clone()));
+                p.cmds
+                    .push((i, spec, place::cmd(run, spec, s, args.clone())));
             }
-            Handler::Local(_) if matches!(spec.name, "publish" | "spublish") => {
-                plan.after.push((i, spec, args.clone()));
-                continue;
+            Place::Connection(_) if spec.has(flags::CONN_ONLY) => {
+                plan.local.push((i, spec, args.clone()))
+            }
+            Place::Connection(_) if spec.has(flags::PUBLISHES) => {
+                plan.after.push((i, spec, args.clone()))
             }
             _ => return None,
-        };
-        plan.write |= spec.has(flags::WRITE);
-        let p = part(&mut plan.parts, shard);
-        p.keys
-            .extend(spec.keys_of(args).into_iter().map(|k| args[k].clone()));
-        p.cmds.push((i, dispatch::cmd(spec, s, args.clone())));
+        }
     }
     for (db, key) in watching.map_or(&[][..], |w| &w.keys[..]) {
         let p = part(&mut plan.parts, sh.slots.shard_of(key));
@@ -288,119 +272,49 @@ fn watch_ok(there: &Shard, watched: &[(usize, Bytes)], flag: Option<&WatchFlag>)
     !flag.is_dirty()
 }
 
-type Replies = Vec<(usize, Reply)>;
+/// What a share ran: per command, its queue position, row, arguments and
+/// reply.
+type Ran = Vec<(usize, &'static CommandSpec, Vec<Bytes>, Done)>;
 
-fn run_cmds(there: &Shard, cmds: Vec<(usize, Cmd)>) -> Replies {
+fn run_cmds(there: &Shard, cmds: Vec<Queued>) -> Ran {
     cmds.into_iter()
-        .map(|(i, cmd)| (i, there.exec_held(&cmd)))
+        .map(|(i, spec, cmd)| {
+            let done = there.exec_held(&cmd);
+            (i, spec, cmd.args, done)
+        })
         .collect()
+}
+
+/// Runs a connection-only or publishing command of the queue here.
+fn run_here(sh: &Rc<Shard>, s: &mut Session, spec: &'static CommandSpec, args: &[Bytes]) -> Reply {
+    let Place::Connection(f) = place::place(sh, spec, args) else {
+        return Reply::error("ERR internal: not a connection command");
+    };
+    let reply = f(sh, s, args);
+    place::account(sh, s, spec, args, Duration::ZERO, &reply);
+    reply
 }
 
 async fn run_planned(
     sh: &Rc<Shard>,
     s: &mut Session,
-    mut plan: Plan,
+    mut plan: TxPlan,
     watching: Option<&Watching>,
 ) -> Reply {
-    let after = std::mem::take(&mut plan.after);
-    let mut reply = run_shares(sh, plan, watching).await;
-    if let Reply::Array(replies) = &mut reply {
-        for (i, spec, args) in after {
-            if let Handler::Local(f) = spec.handler {
-                replies[i] = f(sh, s, &args);
-            }
-        }
-    }
-    reply
-}
-
-async fn run_shares(sh: &Rc<Shard>, plan: Plan, watching: Option<&Watching>) -> Reply {
-    let flag = watching.map(|w| w.flag.clone());
     let mut slots: Vec<Option<Reply>> = vec![None; plan.len];
-    for (i, r) in plan.local {
-        slots[i] = Some(r);
+    for (i, spec, args) in std::mem::take(&mut plan.local) {
+        slots[i] = Some(run_here(sh, s, spec, &args));
     }
-    if let [p] = &plan.parts[..] {
-        if p.shard == sh.id && !sh.holds_any(&p.keys) {
-            // Everything here and nothing in the way: run it now, in one go.
-            let p = plan.parts.into_iter().next().expect("one part");
-            if !watch_ok(sh, &p.watched, flag.as_deref()) {
-                return Reply::NilArray;
-            }
-            for (i, r) in run_cmds(sh, p.cmds) {
-                slots[i] = Some(r);
-            }
-            sh.serve_blocked();
-            return Reply::Array(slots.into_iter().map(|r| r.unwrap_or(Reply::Nil)).collect());
-        }
-    }
-    let two_phase = plan.parts.len() > 1 && flag.is_some();
-    let outs: Vec<Option<Replies>> = if !two_phase {
-        // One step per shard checks the watched keys it holds (all of
-        // them, when there is one shard or no WATCH) and runs its share.
-        let steps = plan
-            .parts
-            .into_iter()
-            .map(|p| {
-                let flag = flag.clone();
-                let step: Step = Box::new(move |there: &Shard| {
-                    let out = watch_ok(there, &p.watched, flag.as_deref())
-                        .then(|| run_cmds(there, p.cmds));
-                    Box::new(out) as StepOut
-                });
-                (p.shard, Claim::Keys(p.keys), step)
-            })
-            .collect::<Vec<_>>();
-        let hold = plan.write && steps.len() > 1;
-        let (txn, outs) = sh.begin_claims(steps, hold).await;
-        if hold {
-            txn.release(sh).await;
-        }
-        outs.into_iter().map(downcast).collect()
-    } else {
-        // Watched keys on several shards: claim everything and read the
-        // watched keys first; run the shares only if none changed.
-        let mut cmds = Vec::with_capacity(plan.parts.len());
-        let steps = plan
-            .parts
-            .into_iter()
-            .map(|p| {
-                cmds.push((p.shard, p.cmds));
-                let watched = p.watched;
-                let step: Step = Box::new(move |there: &Shard| {
-                    let mut st = there.store.borrow_mut();
-                    st.refresh_clock();
-                    for (db, key) in &watched {
-                        st.is_live(*db, key);
-                    }
-                    Box::new(()) as StepOut
-                });
-                (p.shard, Claim::Keys(p.keys), step)
-            })
-            .collect();
-        let (txn, _) = sh.begin_claims(steps, true).await;
-        if flag.as_ref().is_some_and(|f| f.is_dirty()) {
-            txn.release(sh).await;
-            return Reply::NilArray;
-        }
-        let steps = cmds
-            .into_iter()
-            .map(|(shard, cmds)| {
-                let step: Step =
-                    Box::new(move |there: &Shard| Box::new(Some(run_cmds(there, cmds))) as StepOut);
-                (shard, step)
-            })
-            .collect();
-        let (_, outs) = txn.step(sh, steps, true).await;
-        outs.into_iter().map(downcast).collect()
+    let after = std::mem::take(&mut plan.after);
+    let Some(ran) = run_shares(sh, s, plan, watching).await else {
+        return Reply::NilArray;
     };
-    for out in outs {
-        let Some(replies) = out else {
-            return Reply::NilArray;
-        };
-        for (i, r) in replies {
-            slots[i] = Some(r);
-        }
+    for (i, spec, args, done) in ran {
+        place::account(sh, s, spec, &args, done.took, &done.reply);
+        slots[i] = Some(done.reply);
+    }
+    for (i, spec, args) in after {
+        slots[i] = Some(run_here(sh, s, spec, &args));
     }
     Reply::Array(
         slots
@@ -410,8 +324,77 @@ async fn run_shares(sh: &Rc<Shard>, plan: Plan, watching: Option<&Watching>) -> 
     )
 }
 
-fn downcast(out: StepOut) -> Option<Replies> {
-    out.downcast::<Option<Replies>>().ok().and_then(|b| *b)
+/// Runs each shard's share; None when a watched key changed.
+async fn run_shares(
+    sh: &Rc<Shard>,
+    s: &Session,
+    plan: TxPlan,
+    watching: Option<&Watching>,
+) -> Option<Ran> {
+    let flag = watching.map(|w| w.flag.clone());
+    if let [p] = &plan.parts[..] {
+        if p.shard == sh.id && !sh.holds_any(&p.keys) {
+            // Everything here and nothing in the way: run it now, in one go.
+            let p = plan.parts.into_iter().next().expect("one part");
+            if !watch_ok(sh, &p.watched, flag.as_deref()) {
+                return None;
+            }
+            let ran = run_cmds(sh, p.cmds);
+            sh.serve_blocked();
+            return Some(ran);
+        }
+    }
+    let mut ran = Vec::new();
+    if plan.parts.len() > 1 && flag.is_some() {
+        // Watched keys on several shards: claim everything and read the
+        // watched keys first; run the shares only if none changed.
+        let mut tx = Plan::new(sh, s.parent);
+        let mut shares = Vec::with_capacity(plan.parts.len());
+        for p in plan.parts {
+            shares.push((p.shard, p.cmds));
+            let watched = p.watched;
+            tx.part(p.shard, Claim::Keys(p.keys), move |there: &Shard| {
+                watch_ok(there, &watched, None);
+            });
+        }
+        let mut txn = tx.hold().await;
+        if flag.as_ref().is_some_and(|f| f.is_dirty()) {
+            txn.release();
+            return None;
+        }
+        let outs: Vec<Out<Ran>> = shares
+            .into_iter()
+            .map(|(shard, cmds)| txn.step(shard, move |there: &Shard| run_cmds(there, cmds)))
+            .collect();
+        txn.end().await;
+        for out in outs {
+            ran.extend(out.take());
+        }
+        return Some(ran);
+    }
+    // One step per shard checks the watched keys it holds (all of them,
+    // when there is one shard or no WATCH) and runs its share.
+    let hold = plan.write && plan.parts.len() > 1;
+    let mut tx = Plan::new(sh, s.parent);
+    let outs: Vec<Out<Option<Ran>>> = plan
+        .parts
+        .into_iter()
+        .map(|p| {
+            let flag = flag.clone();
+            tx.part(p.shard, Claim::Keys(p.keys), move |there: &Shard| {
+                watch_ok(there, &p.watched, flag.as_deref()).then(|| run_cmds(there, p.cmds))
+            })
+        })
+        .collect();
+    if hold {
+        tx.hold().await.release();
+    } else {
+        tx.run().await;
+    }
+    for out in outs {
+        ran.extend(out.take()?);
+    }
+    Some(ran)
 }
 
 /// The general case: the whole queue inside a block holding every shard.
@@ -439,7 +422,7 @@ async fn run_in_block(
             }
         }
         if w.flag.is_dirty() {
-            block.end(sh, s).await;
+            block.end(s);
             return Reply::NilArray;
         }
     }
@@ -447,6 +430,6 @@ async fn run_in_block(
     for (_, args) in queued {
         replies.push(block.call(sh, s, args).await);
     }
-    block.end(sh, s).await;
+    block.end(s);
     Reply::Array(replies)
 }

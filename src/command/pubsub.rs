@@ -9,32 +9,16 @@ use bytes::Bytes;
 
 use super::errors;
 use super::table::CommandSpec;
-use crate::pubsub::{Kind, Limit, Subscription};
+use crate::command::session::Session;
+use crate::pubsub::{Kind, Subscription};
 use crate::resp::Reply;
-use crate::server::session::Session;
-use crate::shard::core::Shard;
+use crate::services::Shard;
 
 /// Commands whose first argument is a subcommand.
 const CONTAINERS: &[&str] = &[
     "client", "command", "config", "function", "latency", "memory", "object", "pubsub", "script",
     "slowlog",
 ];
-
-/// The commands a RESP2 connection may send while it has subscriptions.
-pub fn allowed_while_subscribed(name: &str) -> bool {
-    matches!(
-        name,
-        "subscribe"
-            | "ssubscribe"
-            | "psubscribe"
-            | "unsubscribe"
-            | "sunsubscribe"
-            | "punsubscribe"
-            | "ping"
-            | "quit"
-            | "reset"
-    )
-}
 
 /// The error for any other command, as Redis words it: with the
 /// subcommand of a container command (`pubsub|numpat`).
@@ -117,7 +101,7 @@ fn subscribe_generic(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes], kind: Kind) -
     let sub = s.sub.get_or_insert_with(|| Subscription::new(s.id, fd));
     let mut replies = Vec::with_capacity(a.len() - 1);
     for name in &a[1..] {
-        sh.shared.pubsub.subscribe(sub, kind, name.clone());
+        sh.host.shared.pubsub.subscribe(sub, kind, name.clone());
         replies.push(confirm(kind, true, Some(name.clone()), count(sub, kind)));
     }
     s.sync_subscriptions();
@@ -146,38 +130,30 @@ fn unsubscribe_generic(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes], kind: Kind)
     }
     let mut replies = Vec::with_capacity(names.len());
     for name in names {
-        sh.shared.pubsub.unsubscribe(sub, kind, &name);
+        sh.host.shared.pubsub.unsubscribe(sub, kind, &name);
         replies.push(confirm(kind, false, Some(name), count(sub, kind)));
     }
     s.sync_subscriptions();
     Reply::Many(replies)
 }
 
-/// This core's copy of `client-output-buffer-limit pubsub`.
-pub fn limit(sh: &Shard) -> Limit {
-    let [hard, soft, soft_seconds] = sh.config().client_output_buffer_limit[2];
-    Limit {
-        hard,
-        soft,
-        soft_seconds,
-    }
-}
-
 /// PUBLISH channel message
 pub fn publish(sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
     let n = sh
+        .host
         .shared
         .pubsub
-        .publish(Kind::Channel, &a[1], &a[2], limit(sh));
+        .publish(Kind::Channel, &a[1], &a[2], sh.host.pubsub_limit());
     Reply::Int(n as i64)
 }
 
 /// SPUBLISH shardchannel message
 pub fn spublish(sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
     let n = sh
+        .host
         .shared
         .pubsub
-        .publish(Kind::Shard, &a[1], &a[2], limit(sh));
+        .publish(Kind::Shard, &a[1], &a[2], sh.host.pubsub_limit());
     Reply::Int(n as i64)
 }
 
@@ -200,7 +176,7 @@ const HELP: &[&str] = &[
 
 /// PUBSUB CHANNELS | NUMSUB | NUMPAT | SHARDCHANNELS | SHARDNUMSUB | HELP
 pub fn pubsub(sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
-    let ps = &sh.shared.pubsub;
+    let ps = &sh.host.shared.pubsub;
     let sub = String::from_utf8_lossy(&a[1]).to_ascii_lowercase();
     match (sub.as_str(), a.len()) {
         ("help", 2) => Reply::Array(

@@ -2,32 +2,31 @@
 //! FCALL_RO, SCRIPT and FUNCTION.
 //!
 //! All run on the connection's core (`Coordinated`). A script or function
-//! takes the all-shard hold (`server::atomic`) and this core's VM, then runs
+//! takes the all-shard hold (`command::atomic`) and this core's VM, then runs
 //! in the driver (`script::driver`); its keys may live on any shard,
 //! declared or not. SCRIPT/FUNCTION management touches the shared cache and
 //! libraries and this core's VM only; other cores catch up lazily.
 
-use std::cell::RefCell;
-use std::collections::HashSet;
 use std::rc::Rc;
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use futures::future::LocalBoxFuture;
 
+use super::atomic::Atomic;
 use super::errors;
+use super::session::Session;
+use crate::keyspace::locks::Claim;
+use crate::keyspace::slot::ShardId;
 use crate::resp::Reply;
+use crate::runtime::Plan;
 use crate::script::busy::Kind;
-use crate::script::cache::sha1_hex;
+use crate::script::cache::{sha1_hex, Script};
 use crate::script::driver::{self, Here, Job};
 use crate::script::flags::{self, Flags};
-use crate::script::function::{self, Policy};
+use crate::script::function::{self, Library, Policy};
 use crate::script::vm::{core_vm, CoreVm};
-use crate::server::atomic::Atomic;
-use crate::server::session::Session;
-use crate::shard::core::Shard;
-use crate::shard::locks::Claim;
-use crate::shard::router::{Step, StepOut};
-use crate::shard::slot::ShardId;
+use crate::services::Shard;
 
 const RO_WITH_WRITE: &str = "ERR Can not execute a script with write flag using *_ro command.";
 const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
@@ -87,7 +86,7 @@ pub fn fcall_ro<'a>(
 fn numkeys(a: &[Bytes], bad: &'static str) -> Result<usize, Reply> {
     let n = std::str::from_utf8(&a[2])
         .ok()
-        .and_then(|t| crate::shard::value::parse_canonical_i64(t.as_bytes()))
+        .and_then(|t| crate::keyspace::value::parse_canonical_i64(t.as_bytes()))
         .ok_or_else(|| Reply::error(bad))?;
     if n > (a.len() - 3) as i64 {
         return Err(Reply::error(
@@ -112,7 +111,7 @@ async fn eval_generic(
         return Reply::error(NOSCRIPT);
     }
     let n = tri!(numkeys(&a, errors::NOT_INTEGER));
-    let cache = &sh.shared.scripts.cache;
+    let cache = &sh.host.shared.scripts.cache;
     let vm = core_vm(sh);
     let script = if by_sha {
         // EVALSHA ignores the case of the SHA1 (SCRIPT EXISTS does not).
@@ -150,13 +149,10 @@ async fn eval_generic(
         let (keys, argv, args) = (keys.to_vec(), a[3 + n..].to_vec(), a.clone());
         move |vm: &CoreVm| eval_job(vm, sha, &body, &keys, &argv, args, no_writes)
     };
-    let here = if let Some(owner) = owner_elsewhere(sh, s, keys, &script.sha) {
+    let mark = Mark::Script(&script);
+    let here = if let Some(owner) = owner_elsewhere(sh, s, keys, &mark) {
         forward(sh, s, owner, move |vm: &CoreVm| job(vm).ok()).await
-    } else if !keys.is_empty()
-        && may_run_locally(sh, keys, &script.sha)
-        && sh.is_free()
-        && !s.atomic
-    {
+    } else if !keys.is_empty() && may_run_locally(sh, keys, &mark) && sh.is_free() && !s.atomic {
         // Its keys are here and nothing holds this shard: run it now, to
         // its end, as a forwarded script runs on its keys' core.
         let here = driver::execute_here(sh, s.proto, s.db, s.id, |vm: &CoreVm| job(vm).ok());
@@ -167,10 +163,10 @@ async fn eval_generic(
     };
     match here {
         Here::Done(reply) => return reply,
-        Here::Further => needs_every_shard(&script.sha),
+        Here::Further => mark.set(),
         Here::NotNow => {}
     }
-    let mut local = may_run_locally(sh, keys, &script.sha);
+    let mut local = may_run_locally(sh, keys, &mark);
     loop {
         let mut atomic = if local {
             Atomic::begin_local(sh, s).await
@@ -196,19 +192,38 @@ async fn eval_generic(
         // SELECT inside a script does not change the caller's database.
         s.db = db;
         let escalated = atomic.escalated();
-        atomic.end(sh, s).await;
+        atomic.end(s);
         if !escalated {
             return reply;
         }
-        needs_every_shard(&script.sha);
+        mark.set();
         local = false;
     }
 }
 
-thread_local! {
-    /// Scripts (by SHA1) and functions (by name) seen touching more than
-    /// the shard of their declared keys: they run holding every shard.
-    static SPANNING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+/// Where the mark "seen touching more than the shard of its declared
+/// keys" of a script or function lives: with the cached script, or with
+/// the function's library. Marked ones run holding every shard; the mark
+/// goes with them (SCRIPT FLUSH, FUNCTION DELETE/FLUSH, a reload).
+enum Mark<'a> {
+    Script(&'a Script),
+    Function(&'a Library, usize),
+}
+
+impl Mark<'_> {
+    fn spans(&self) -> bool {
+        match self {
+            Mark::Script(s) => s.spans.load(Ordering::Relaxed),
+            Mark::Function(lib, i) => lib.spans[*i].load(Ordering::Relaxed),
+        }
+    }
+
+    fn set(&self) {
+        match self {
+            Mark::Script(s) => s.spans.store(true, Ordering::Relaxed),
+            Mark::Function(lib, i) => lib.spans[*i].store(true, Ordering::Relaxed),
+        }
+    }
 }
 
 /// EVAL's job: the compiled script with KEYS and ARGV set.
@@ -237,15 +252,13 @@ fn eval_job(
 
 /// The shard owning every declared key of a script, when it is another
 /// core's and the script may run there first (see `forward`).
-fn owner_elsewhere(sh: &Shard, s: &Session, keys: &[Bytes], name: &str) -> Option<ShardId> {
-    if sh.shards() == 1 || keys.is_empty() || s.atomic || sh.parent.get().is_some() {
+fn owner_elsewhere(sh: &Shard, s: &Session, keys: &[Bytes], mark: &Mark) -> Option<ShardId> {
+    if sh.shards() == 1 || keys.is_empty() || s.atomic || s.parent.is_some() {
         return None;
     }
     let owner = sh.slots.shard_of(&keys[0]);
-    (owner != sh.id
-        && keys.iter().all(|k| sh.slots.shard_of(k) == owner)
-        && !SPANNING.with(|s| s.borrow().contains(name)))
-    .then_some(owner)
+    (owner != sh.id && keys.iter().all(|k| sh.slots.shard_of(k) == owner) && !mark.spans())
+        .then_some(owner)
 }
 
 /// Runs a script on the core of the shard owning its declared keys, in
@@ -260,34 +273,25 @@ async fn forward(
     make: impl FnOnce(&CoreVm) -> Option<Job> + Send + 'static,
 ) -> Here {
     let (proto, db, client) = (s.proto, s.db, s.id);
-    let step: Step = Box::new(move |there: &Shard| {
-        Box::new(driver::execute_here(there, proto, db, client, make)) as StepOut
+    let mut plan = Plan::new(sh, s.parent);
+    let here = plan.part(owner, Claim::Whole, move |there: &Shard| {
+        driver::execute_here(there, proto, db, client, make)
     });
-    let (_, mut outs) = sh
-        .begin_claims(vec![(owner, Claim::Whole, step)], false)
-        .await;
-    outs.pop()
-        .and_then(|o| o.downcast::<Here>().ok())
-        .map_or(Here::NotNow, |h| *h)
+    plan.run().await;
+    here.take()
 }
 
 /// Whether a script may first run holding only this core's shard: its
 /// declared keys all live here and it has not been seen to need more.
 /// (With one shard that is always the case.)
-fn may_run_locally(sh: &Shard, keys: &[Bytes], name: &str) -> bool {
-    sh.shards() > 1
-        && keys.iter().all(|k| sh.slots.shard_of(k) == sh.id)
-        && !SPANNING.with(|s| s.borrow().contains(name))
-}
-
-fn needs_every_shard(name: &str) {
-    SPANNING.with(|s| s.borrow_mut().insert(name.to_string()));
+fn may_run_locally(sh: &Shard, keys: &[Bytes], mark: &Mark) -> bool {
+    sh.shards() > 1 && keys.iter().all(|k| sh.slots.shard_of(k) == sh.id) && !mark.spans()
 }
 
 /// FCALL and FCALL_RO.
 async fn fcall_generic(sh: &Rc<Shard>, s: &mut Session, a: Vec<Bytes>, ro: bool) -> Reply {
     let name = String::from_utf8_lossy(&a[1]).into_owned();
-    let Some((lib, meta)) = sh.shared.scripts.functions.find(&name) else {
+    let Some((lib, meta)) = sh.host.shared.scripts.functions.find(&name) else {
         return Reply::error("ERR Function not found");
     };
     let n = tri!(numkeys(&a, "ERR Bad number of keys provided"));
@@ -297,7 +301,13 @@ async fn fcall_generic(sh: &Rc<Shard>, s: &mut Session, a: Vec<Bytes>, ro: bool)
     }
     let vm = core_vm(sh);
     let keys = &a[3..3 + n];
-    let mut local = may_run_locally(sh, keys, &name);
+    let index = lib
+        .functions
+        .iter()
+        .position(|f| f.name == name)
+        .unwrap_or(0);
+    let mark = Mark::Function(&lib, index);
+    let mut local = may_run_locally(sh, keys, &mark);
     loop {
         let mut atomic = if local {
             Atomic::begin_local(sh, s).await
@@ -328,11 +338,11 @@ async fn fcall_generic(sh: &Rc<Shard>, s: &mut Session, a: Vec<Bytes>, ro: bool)
         drop(guard);
         s.db = db;
         let escalated = atomic.escalated();
-        atomic.end(sh, s).await;
+        atomic.end(s);
         if !escalated {
             return reply;
         }
-        needs_every_shard(&name);
+        mark.set();
         local = false;
     }
 }
@@ -381,7 +391,7 @@ pub fn script<'a>(
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let sub = a[1].clone();
-        let scripts = &sh.shared.scripts;
+        let scripts = &sh.host.shared.scripts;
         if eq(&sub, "kill") {
             return match a.len() {
                 2 => scripts.busy.kill(true),
@@ -513,7 +523,7 @@ pub fn function<'a>(
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let sub = a[1].clone();
-        let scripts = &sh.shared.scripts;
+        let scripts = &sh.host.shared.scripts;
         let arity = |ok: bool| (!ok).then(|| sub_arity("function", &sub));
         if eq(&sub, "kill") {
             return arity(a.len() == 2).unwrap_or_else(|| scripts.busy.kill(false));
@@ -649,6 +659,7 @@ async fn build(sh: &Rc<Shard>, code: Bytes) -> Result<function::Library, String>
     drop(guard);
     let functions = registered?.into_iter().map(|r| r.meta).collect();
     Ok(sh
+        .host
         .shared
         .scripts
         .functions
@@ -657,7 +668,7 @@ async fn build(sh: &Rc<Shard>, code: Bytes) -> Result<function::Library, String>
 
 async fn load(sh: &Rc<Shard>, code: Bytes, replace: bool) -> Result<String, String> {
     let name = library_name(&code)?;
-    let functions = &sh.shared.scripts.functions;
+    let functions = &sh.host.shared.scripts.functions;
     // Checked again when adding: another core may load it meanwhile.
     if !replace && functions.library(&name).is_some() {
         return Err(format!("ERR Library '{name}' already exists"));
@@ -678,7 +689,7 @@ async fn restore(sh: &Rc<Shard>, payload: &[u8], policy: Policy) -> Result<(), S
     for code in codes {
         libs.push(build(sh, code).await?);
     }
-    sh.shared.scripts.functions.add(libs, policy)
+    sh.host.shared.scripts.functions.add(libs, policy)
 }
 
 /// FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]
@@ -703,7 +714,7 @@ fn list(sh: &Rc<Shard>, a: &[Bytes]) -> Reply {
         }
         i += 1;
     }
-    let libs = sh.shared.scripts.functions.all();
+    let libs = sh.host.shared.scripts.functions.all();
     let bulk = |s: &str| Reply::bulk_from(s.as_bytes());
     Reply::Array(
         libs.iter()

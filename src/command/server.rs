@@ -15,11 +15,11 @@ use super::args::eq;
 use super::errors;
 use super::keys::help_reply;
 use super::table::{self, flags, CommandSpec, COMMANDS};
+use crate::command::session::Session;
 use crate::resp::Reply;
-use crate::server::session::Session;
-use crate::server::{LANNER_VERSION, REDIS_VERSION};
-use crate::shard::core::Shard;
+use crate::services::Shard;
 use crate::stats::CoreStats;
+use crate::{LANNER_VERSION, REDIS_VERSION};
 
 fn bulk(s: &str) -> Reply {
     Reply::Bulk(Bytes::copy_from_slice(s.as_bytes()))
@@ -204,7 +204,7 @@ pub fn shutdown(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
         }
     }
     crate::log::warning("User requested shutdown...");
-    sh.shared.shutdown.store(true, Ordering::Relaxed);
+    sh.host.shared.shutdown.store(true, Ordering::Relaxed);
     s.close = true;
     // Redis never answers a SHUTDOWN that goes ahead: the connection just closes.
     Reply::Raw(Bytes::new())
@@ -213,7 +213,7 @@ pub fn shutdown(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
 /// What one core reports for INFO.
 pub(crate) struct CoreSnapshot {
     pub stats: CoreStats,
-    pub keyspace: crate::shard::store::KeyspaceStats,
+    pub keyspace: crate::keyspace::store::KeyspaceStats,
     pub used_memory: usize,
     /// Requests waiting on this shard for a multi-shard operation's keys.
     pub queue_depth: usize,
@@ -244,11 +244,11 @@ pub(crate) fn snapshot(shard: &Shard) -> CoreSnapshot {
     let st = shard.store.borrow();
     let (cpu_user, cpu_sys) = rusage(libc::RUSAGE_THREAD);
     CoreSnapshot {
-        stats: shard.stats.borrow().clone(),
+        stats: shard.host.stats.borrow().clone(),
         keyspace: st.stats.clone(),
         used_memory: st.used_memory(),
         queue_depth: shard.queue_depth(),
-        slowlog_len: shard.observe.slowlog.borrow().len(),
+        slowlog_len: shard.host.observe.slowlog.borrow().len(),
         dbs: (0..st.databases())
             .map(|d| {
                 let db = st.db_ref(d);
@@ -257,8 +257,9 @@ pub(crate) fn snapshot(shard: &Shard) -> CoreSnapshot {
             .collect(),
         cpu_user,
         cpu_sys,
-        rates: shard.rates(),
+        rates: shard.host.rates(),
         max_qbuf: shard
+            .host
             .clients
             .borrow()
             .values()
@@ -337,11 +338,7 @@ const ALL_SECTIONS: &[&str] = &[
 ];
 
 /// INFO [section ...]
-pub fn info<'a>(
-    sh: &'a Rc<Shard>,
-    _s: &'a mut Session,
-    a: Vec<Bytes>,
-) -> LocalBoxFuture<'a, Reply> {
+pub fn info<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let mut wanted: Vec<&str> = Vec::new();
         let asked: Vec<String> = a[1..]
@@ -359,17 +356,17 @@ pub fn info<'a>(
                 wanted.push(s);
             }
         }
-        let snaps = sh.on_every_shard(snapshot).await;
+        let snaps = sh.on_every_shard(s.parent, snapshot).await;
         let text = render_info(sh, &snaps, |s| wanted.contains(&s));
         Reply::Verbatim(Bytes::from(text))
     })
 }
 
 fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) -> String {
-    let config = sh.config();
-    let shared = &sh.shared;
+    let config = sh.host.config();
+    let shared = &sh.host.shared;
     let mut total = CoreStats::new(COMMANDS.len());
-    let mut ks = crate::shard::store::KeyspaceStats::default();
+    let mut ks = crate::keyspace::store::KeyspaceStats::default();
     for s in snaps {
         total.merge(&s.stats);
         ks.hits += s.keyspace.hits;
@@ -495,7 +492,7 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
              aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
         );
     });
-    let ps = sh.shared.pubsub.counts();
+    let ps = sh.host.shared.pubsub.counts();
     section("stats", &mut o, &|o| {
         let rate = |i: usize| snaps.iter().map(|s| s.rates[i]).sum::<f64>();
         let _ = write!(
@@ -539,7 +536,7 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
             total.reads_processed,
             total.writes_processed,
             total.query_buffer_disconnections,
-            sh.shared.pubsub.drops.load(std::sync::atomic::Ordering::Relaxed),
+            sh.host.shared.pubsub.drops.load(std::sync::atomic::Ordering::Relaxed),
             total.hops,
         );
     });
@@ -631,7 +628,7 @@ const CONFIG_HELP: &[&str] = &[
 /// CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT | REWRITE | HELP
 pub fn config<'a>(
     sh: &'a Rc<Shard>,
-    _s: &'a mut Session,
+    s: &'a mut Session,
     a: Vec<Bytes>,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
@@ -641,7 +638,7 @@ pub fn config<'a>(
             "help" if n == 2 => help_reply(CONFIG_HELP),
             "get" if n >= 3 => {
                 let patterns: Vec<&[u8]> = a[2..].iter().map(|p| p.as_ref()).collect();
-                let pairs = sh.shared.config_snapshot().get(&patterns);
+                let pairs = sh.host.shared.config_snapshot().get(&patterns);
                 Reply::Map(
                     pairs
                         .into_iter()
@@ -654,21 +651,21 @@ pub fn config<'a>(
                     .chunks(2)
                     .map(|p| (p[0].as_ref(), p[1].as_ref()))
                     .collect();
-                match sh.shared.update_config(|c| c.set(&pairs)) {
+                match sh.host.shared.update_config(|c| c.set(&pairs)) {
                     Ok(()) => Reply::Ok,
                     Err(e) => Reply::error(e),
                 }
             }
             "resetstat" if n == 2 => {
-                sh.on_every_shard(|shard: &Shard| {
-                    shard.stats.borrow_mut().reset();
+                sh.on_every_shard(s.parent, |shard: &Shard| {
+                    shard.host.stats.borrow_mut().reset();
                     let mut st = shard.store.borrow_mut();
                     st.stats = Default::default();
                 })
                 .await;
                 Reply::Ok
             }
-            "rewrite" if n == 2 => match sh.shared.config_snapshot().rewrite() {
+            "rewrite" if n == 2 => match sh.host.shared.config_snapshot().rewrite() {
                 Ok(()) => Reply::Ok,
                 Err(e) => Reply::error(e),
             },

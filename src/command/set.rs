@@ -31,16 +31,18 @@ use rand::Rng;
 
 use super::args::{self, eq};
 use super::errors::{self, err};
-use super::{store_step, take};
+use super::on_store;
+use super::place::Split;
+use super::session::Session;
+use crate::keyspace::locks::Claim;
+use crate::keyspace::notify;
+use crate::keyspace::set::{Elem, SetValue};
+use crate::keyspace::slot::ShardId;
+use crate::keyspace::store::Store;
+use crate::keyspace::value::Value;
 use crate::resp::Reply;
-use crate::server::session::Session;
-use crate::shard::core::Shard;
-use crate::shard::locks::Claim;
-use crate::shard::notify;
-use crate::shard::set::{Elem, SetValue};
-use crate::shard::slot::ShardId;
-use crate::shard::store::Store;
-use crate::shard::value::Value;
+use crate::runtime::{Out, Plan, TxId, Txn};
+use crate::services::{Services, Shard};
 
 /// Error texts only set commands answer (Redis 7.0's `t_set.c`).
 pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
@@ -326,47 +328,49 @@ pub fn smove_spanning<'a>(
     sh: &'a Rc<Shard>,
     s: &'a mut Session,
     a: Vec<Bytes>,
+    split: Split,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let (src, dst, m) = (a[1].clone(), a[2].clone(), a[3].clone());
-        let (ss, ds) = (sh.slots.shard_of(&src), sh.slots.shard_of(&dst));
+        let (ss, ds) = (split.keys[0].1, split.keys[1].1);
         let db = s.db;
         let (k1, k2, m1, m2) = (src.clone(), dst.clone(), m.clone(), m.clone());
-        let parts = vec![
-            (
-                ss,
-                Claim::Keys(vec![src.clone()]),
-                store_step(db, move |st, db| probe_side(st, db, &k1, &m1)),
-            ),
-            (
-                ds,
-                Claim::Keys(vec![dst.clone()]),
-                store_step(db, move |st, db| probe_side(st, db, &k2, &m2)),
-            ),
-        ];
-        let (txn, outs) = sh.begin_claims(parts, true).await;
-        let mut outs = outs.into_iter();
-        let from = take::<Side>(outs.next().expect("two steps"));
-        let to = take::<Side>(outs.next().expect("two steps"));
-        let early = match (from, to) {
+        let mut plan = Plan::new(sh, s.parent);
+        let from = plan.part(
+            ss,
+            Claim::Keys(vec![src.clone()]),
+            on_store(db, move |st, db| probe_side(st, db, &k1, &m1)),
+        );
+        let to = plan.part(
+            ds,
+            Claim::Keys(vec![dst.clone()]),
+            on_store(db, move |st, db| probe_side(st, db, &k2, &m2)),
+        );
+        let mut txn = plan.hold().await;
+        let early = match (from.take(), to.take()) {
             (Side::Missing, _) => Some(Reply::Int(0)),
             (Side::WrongType, _) | (_, Side::WrongType) => Some(errors::wrongtype()),
             (Side::Set(false), _) => Some(Reply::Int(0)),
             _ => None,
         };
         if let Some(r) = early {
-            txn.release(sh).await;
+            txn.release();
             return r;
         }
         let m2 = m.clone();
-        let take_src = store_step(db, move |st, db| {
-            let _ = remove_members(st, db, &src, &[m]);
-        });
-        let put_dst = store_step(db, move |st, db| {
-            let _ = add_members(st, db, &dst, &[m2]);
-        });
-        txn.step(sh, vec![(ss, take_src), (ds, put_dst)], true)
-            .await;
+        txn.step(
+            ss,
+            on_store(db, move |st, db| {
+                let _ = remove_members(st, db, &src, &[m]);
+            }),
+        );
+        txn.step(
+            ds,
+            on_store(db, move |st, db| {
+                let _ = add_members(st, db, &dst, &[m2]);
+            }),
+        );
+        txn.end().await;
         Reply::Int(1)
     })
 }
@@ -480,11 +484,11 @@ fn algebra_generic(st: &mut Store, db: usize, a: &[Bytes], op: Op, store: bool) 
     }
 }
 
-/// Per distinct shard, in first-seen order: the indexes of its keys.
-fn shares(sh: &Shard, keys: &[Bytes]) -> Vec<(ShardId, Vec<usize>)> {
+/// Per distinct shard, in first-seen order: the indexes of its keys
+/// (`shards[i]` owns key i).
+fn shares(shards: &[ShardId]) -> Vec<(ShardId, Vec<usize>)> {
     let mut shares: Vec<(ShardId, Vec<usize>)> = Vec::new();
-    for (i, key) in keys.iter().enumerate() {
-        let shard = sh.slots.shard_of(key);
+    for (i, &shard) in shards.iter().enumerate() {
         match shares.iter_mut().find(|(s, _)| *s == shard) {
             Some((_, idxs)) => idxs.push(i),
             None => shares.push((shard, vec![i])),
@@ -495,43 +499,51 @@ fn shares(sh: &Shard, keys: &[Bytes]) -> Vec<(ShardId, Vec<usize>)> {
 
 type Loaded = Result<Vec<Option<SetValue>>, Reply>;
 
-/// Claims `keys` (plus `extra` on its shard) and loads copies of the sets,
-/// one part per shard; with `hold`, the claims stay held in the returned
-/// operation. Returns the sets in key order or the first error.
+/// Claims `keys` (owned by `shards`, plus `extra` on its shard) and loads
+/// copies of the sets, one part per shard; with `hold`, the claims stay
+/// held in the returned operation. Returns the sets in key order or the
+/// first error.
 async fn load_spanning(
     sh: &Rc<Shard>,
     db: usize,
+    parent: Option<TxId>,
     keys: &[Bytes],
-    extra: Option<&Bytes>,
+    shards: &[ShardId],
+    extra: Option<(&Bytes, ShardId)>,
     hold: bool,
-) -> (crate::shard::core::Txn, Loaded) {
-    let mut shares = shares(sh, keys);
-    if let Some(x) = extra {
-        let shard = sh.slots.shard_of(x);
+) -> (Option<Txn<Services>>, Loaded) {
+    let mut shares = shares(shards);
+    if let Some((_, shard)) = extra {
         if !shares.iter().any(|(s, _)| *s == shard) {
             shares.push((shard, Vec::new()));
         }
     }
-    let parts = shares
+    let mut plan = Plan::new(sh, parent);
+    let outs: Vec<Out<Loaded>> = shares
         .iter()
         .map(|(shard, idxs)| {
             let mine: Vec<Bytes> = idxs.iter().map(|&i| keys[i].clone()).collect();
             let mut claim = mine.clone();
-            if let Some(x) = extra.filter(|x| sh.slots.shard_of(x) == *shard) {
+            if let Some((x, _)) = extra.filter(|(_, s)| s == shard) {
                 claim.push(x.clone());
             }
-            (
+            plan.part(
                 *shard,
                 Claim::Keys(claim),
-                store_step(db, move |st, db| load_sets(st, db, &mine)),
+                on_store(db, move |st, db| load_sets(st, db, &mine)),
             )
         })
         .collect();
-    let (txn, outs) = sh.begin_claims(parts, hold).await;
+    let txn = if hold {
+        Some(plan.hold().await)
+    } else {
+        plan.run().await;
+        None
+    };
     let mut sets: Vec<Option<SetValue>> = vec![None; keys.len()];
     let mut error = None;
     for ((_, idxs), out) in shares.iter().zip(outs) {
-        match take::<Loaded>(out) {
+        match out.take() {
             Ok(loaded) => {
                 for (&i, s) in idxs.iter().zip(loaded) {
                     sets[i] = s;
@@ -546,31 +558,53 @@ async fn load_spanning(
 /// The algebra with keys on several shards: a read is one unheld step per
 /// shard (a consistent cut); a *STORE holds every key, computes here and
 /// writes the destination in a second step that releases all shards.
-async fn algebra_spanning(sh: &Rc<Shard>, db: usize, a: Vec<Bytes>, op: Op, store: bool) -> Reply {
+async fn algebra_spanning(
+    sh: &Rc<Shard>,
+    s: &Session,
+    a: Vec<Bytes>,
+    split: Split,
+    op: Op,
+    store: bool,
+) -> Reply {
+    let (db, parent) = (s.db, s.parent);
     let intset_max = sh.store.borrow().limits.set_intset_entries;
+    let first = if store { 2 } else { 1 };
+    let shards: Vec<ShardId> = split
+        .keys
+        .iter()
+        .filter(|k| k.0 >= first)
+        .map(|k| k.1)
+        .collect();
     if !store {
-        let (_, loaded) = load_spanning(sh, db, &a[1..], None, false).await;
+        let (_, loaded) = load_spanning(sh, db, parent, &a[1..], &shards, None, false).await;
         let sets = tri!(loaded);
         let refs: Vec<Option<&SetValue>> = sets.iter().map(Option::as_ref).collect();
         return set_reply(compute(op, &refs, intset_max).members());
     }
     let dst = a[1].clone();
-    let (txn, loaded) = load_spanning(sh, db, &a[2..], Some(&dst), true).await;
+    let ds = split.shard_at(1).unwrap_or(sh.id);
+    let (txn, loaded) =
+        load_spanning(sh, db, parent, &a[2..], &shards, Some((&dst, ds)), true).await;
+    let Some(mut txn) = txn else {
+        return Reply::error("ERR internal: store without a hold");
+    };
     let sets = match loaded {
         Ok(sets) => sets,
         Err(e) => {
-            txn.release(sh).await;
+            txn.release();
             return e;
         }
     };
     let refs: Vec<Option<&SetValue>> = sets.iter().map(Option::as_ref).collect();
     let result = compute(op, &refs, intset_max);
     let n = result.len() as i64;
-    let ds = sh.slots.shard_of(&dst);
-    let write = store_step(db, move |st, db| {
-        store_result(st, db, &dst, result, op);
-    });
-    txn.step(sh, vec![(ds, write)], true).await;
+    txn.step(
+        ds,
+        on_store(db, move |st, db| {
+            store_result(st, db, &dst, result, op);
+        }),
+    );
+    txn.end().await;
     Reply::Int(n)
 }
 
@@ -611,9 +645,9 @@ macro_rules! spanning {
             sh: &'a Rc<Shard>,
             s: &'a mut Session,
             a: Vec<Bytes>,
+            split: Split,
         ) -> LocalBoxFuture<'a, Reply> {
-            let db = s.db;
-            Box::pin(algebra_spanning(sh, db, a, $op, $store))
+            Box::pin(algebra_spanning(sh, s, a, split, $op, $store))
         }
     )*};
 }
@@ -665,19 +699,23 @@ pub fn sintercard<'a>(
         let (range, limit) = tri!(parse_sintercard(&a));
         let keys: Vec<Bytes> = a[range].to_vec();
         let db = s.db;
-        let shares = shares(sh, &keys);
-        if let [(shard, _)] = shares[..] {
+        let shards: Vec<ShardId> = keys.iter().map(|k| sh.slots.shard_of(k)).collect();
+        if let [(shard, _)] = shares(&shards)[..] {
             let claim = Claim::Keys(keys.clone());
-            let step = store_step(db, move |st, db| {
-                let sets = load_sets(st, db, &keys)?;
-                let refs: Vec<Option<&SetValue>> = sets.iter().map(Option::as_ref).collect();
-                Ok::<_, Reply>(intersect(&refs, limit, None))
-            });
-            let (_, mut outs) = sh.begin_claims(vec![(shard, claim, step)], false).await;
-            let n = tri!(take::<Result<usize, Reply>>(outs.pop().expect("one step")));
-            return Reply::Int(n as i64);
+            let mut plan = Plan::new(sh, s.parent);
+            let n = plan.part(
+                shard,
+                claim,
+                on_store(db, move |st, db| {
+                    let sets = load_sets(st, db, &keys)?;
+                    let refs: Vec<Option<&SetValue>> = sets.iter().map(Option::as_ref).collect();
+                    Ok::<_, Reply>(intersect(&refs, limit, None))
+                }),
+            );
+            plan.run().await;
+            return Reply::Int(tri!(n.take()) as i64);
         }
-        let (_, loaded) = load_spanning(sh, db, &keys, None, false).await;
+        let (_, loaded) = load_spanning(sh, db, s.parent, &keys, &shards, None, false).await;
         let sets = tri!(loaded);
         let refs: Vec<Option<&SetValue>> = sets.iter().map(Option::as_ref).collect();
         Reply::Int(intersect(&refs, limit, None) as i64)

@@ -12,10 +12,10 @@ use futures::future::LocalBoxFuture;
 use super::args;
 use super::errors::{self, err};
 use super::keys::help_reply;
+use crate::command::session::Session;
 use crate::observe::SlowEntry;
 use crate::resp::Reply;
-use crate::server::session::Session;
-use crate::shard::core::Shard;
+use crate::services::Shard;
 
 const HELP: &[&str] = &[
     "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -58,7 +58,7 @@ fn entry(e: SlowEntry) -> Reply {
 /// SLOWLOG GET [count] | LEN | RESET | HELP
 pub fn slowlog<'a>(
     sh: &'a Rc<Shard>,
-    _s: &'a mut Session,
+    s: &'a mut Session,
     a: Vec<Bytes>,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
@@ -68,16 +68,20 @@ pub fn slowlog<'a>(
             "help" if n == 2 => help_reply(HELP),
             "len" if n == 2 => {
                 let lens = sh
-                    .on_every_shard(|shard: &Shard| shard.observe.slowlog.borrow().len())
+                    .on_every_shard(s.parent, |shard: &Shard| {
+                        shard.host.observe.slowlog.borrow().len()
+                    })
                     .await;
                 // Each core keeps up to slowlog-max-len entries; the merged
                 // log is the newest slowlog-max-len of them.
-                let max_len = sh.config().slowlog_max_len as usize;
+                let max_len = sh.host.config().slowlog_max_len as usize;
                 Reply::Int(lens.into_iter().sum::<usize>().min(max_len) as i64)
             }
             "reset" if n == 2 => {
-                sh.on_every_shard(|shard: &Shard| shard.observe.slowlog.borrow_mut().clear())
-                    .await;
+                sh.on_every_shard(s.parent, |shard: &Shard| {
+                    shard.host.observe.slowlog.borrow_mut().clear()
+                })
+                .await;
                 Reply::Ok
             }
             "get" if n <= 3 => {
@@ -87,8 +91,9 @@ pub fn slowlog<'a>(
                     Some(_) => return err(BAD_COUNT),
                 };
                 let logs = sh
-                    .on_every_shard(|shard: &Shard| {
+                    .on_every_shard(s.parent, |shard: &Shard| {
                         shard
+                            .host
                             .observe
                             .slowlog
                             .borrow()
@@ -99,7 +104,7 @@ pub fn slowlog<'a>(
                     .await;
                 let mut all: Vec<SlowEntry> = logs.into_iter().flatten().collect();
                 all.sort_by_key(|e| std::cmp::Reverse(e.id));
-                let max_len = sh.config().slowlog_max_len as usize;
+                let max_len = sh.host.config().slowlog_max_len as usize;
                 let take = if count == -1 {
                     all.len()
                 } else {

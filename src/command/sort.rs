@@ -33,15 +33,16 @@ use futures::future::LocalBoxFuture;
 
 use super::args::{self, eq};
 use super::errors;
-use super::{store_step, take};
+use super::on_store;
+use crate::command::session::Session;
+use crate::keyspace::locks::Claim;
+use crate::keyspace::notify;
+use crate::keyspace::slot::ShardId;
+use crate::keyspace::store::Store;
+use crate::keyspace::value::{List, Value};
 use crate::resp::Reply;
-use crate::server::session::Session;
-use crate::shard::core::Shard;
-use crate::shard::locks::Claim;
-use crate::shard::notify;
-use crate::shard::slot::ShardId;
-use crate::shard::store::Store;
-use crate::shard::value::{List, Value};
+use crate::runtime::{Out, Plan, TxId};
+use crate::services::Shard;
 
 /// Error text only SORT answers (Redis 7.0's `sort.c`).
 pub const NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
@@ -135,7 +136,7 @@ pub fn keys(a: &[Bytes]) -> Vec<usize> {
 /// SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC]
 /// [ALPHA] [STORE destination]
 pub fn sort<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
-    Box::pin(sort_generic(sh, s.db, a, false))
+    Box::pin(sort_generic(sh, s.db, s.parent, a, false))
 }
 
 /// SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern ...]
@@ -145,12 +146,18 @@ pub fn sort_ro<'a>(
     s: &'a mut Session,
     a: Vec<Bytes>,
 ) -> LocalBoxFuture<'a, Reply> {
-    Box::pin(sort_generic(sh, s.db, a, true))
+    Box::pin(sort_generic(sh, s.db, s.parent, a, true))
 }
 
 /// Shared body of SORT and SORT_RO: picks the single-shard or the spanning
 /// plan (see the module doc).
-async fn sort_generic(sh: &Rc<Shard>, db: usize, a: Vec<Bytes>, readonly: bool) -> Reply {
+async fn sort_generic(
+    sh: &Rc<Shard>,
+    db: usize,
+    parent: Option<TxId>,
+    a: Vec<Bytes>,
+    readonly: bool,
+) -> Reply {
     let o = tri!(Options::parse(&a, readonly));
     let key = a[1].clone();
     let src = sh.slots.shard_of(&key);
@@ -162,11 +169,16 @@ async fn sort_generic(sh: &Rc<Shard>, db: usize, a: Vec<Bytes>, readonly: bool) 
         } else {
             Claim::Keys(std::iter::once(&key).chain(&o.store).cloned().collect())
         };
-        let step = store_step(db, move |st, db| sort_on_store(st, db, &key, &o));
-        let (_, mut outs) = sh.begin_claims(vec![(src, claim, step)], false).await;
-        return take::<Reply>(outs.pop().expect("one step"));
+        let mut plan = Plan::new(sh, parent);
+        let sorted = plan.part(
+            src,
+            claim,
+            on_store(db, move |st, db| sort_on_store(st, db, &key, &o)),
+        );
+        plan.run().await;
+        return sorted.take();
     }
-    sort_spanning(sh, db, key, o).await
+    sort_spanning(sh, db, parent, key, o).await
 }
 
 /// The whole command on one store (every key it names lives there).
@@ -181,45 +193,52 @@ fn sort_on_store(st: &mut Store, db: usize, key: &[u8], o: &Options) -> Reply {
 
 /// The spanning plan: hold the claims, read the source, look the patterns'
 /// keys up on their shards, sort here, store and release.
-async fn sort_spanning(sh: &Rc<Shard>, db: usize, key: Bytes, o: Options) -> Reply {
+async fn sort_spanning(
+    sh: &Rc<Shard>,
+    db: usize,
+    parent: Option<TxId>,
+    key: Bytes,
+    o: Options,
+) -> Reply {
     let src = sh.slots.shard_of(&key);
     let claims: Vec<(ShardId, Claim)> = if o.dereferences() {
         sh.all_shards().map(|s| (s, Claim::Whole)).collect()
     } else {
-        let dst = o
-            .store
-            .clone()
-            .expect("a spanning SORT without patterns stores");
+        let Some(dst) = o.store.clone() else {
+            return Reply::error("ERR internal: a spanning SORT without patterns stores");
+        };
         vec![
             (src, Claim::Keys(vec![key.clone()])),
             (sh.slots.shard_of(&dst), Claim::Keys(vec![dst])),
         ]
     };
-    let at = claims
-        .iter()
-        .position(|(s, _)| *s == src)
-        .expect("source claimed");
-    let mut load = Some(store_step(db, move |st, db| load_source(st, db, &key)));
-    let parts = claims
-        .into_iter()
-        .map(|(s, claim)| {
-            let step = match load.take_if(|_| s == src) {
-                Some(step) => step,
-                None => store_step(db, |_, _| ()),
-            };
-            (s, claim, step)
-        })
-        .collect();
-    let (txn, mut outs) = sh.begin_claims(parts, true).await;
-    let source = match take::<Result<Source, Reply>>(outs.swap_remove(at)) {
-        Ok(source) => source,
-        Err(e) => {
-            txn.release(sh).await;
+    let mut plan = Plan::new(sh, parent);
+    let mut source = None;
+    for (s, claim) in claims {
+        if s == src {
+            let key = key.clone();
+            source = Some(plan.part(
+                s,
+                claim,
+                on_store(db, move |st, db| load_source(st, db, &key)),
+            ));
+        } else {
+            plan.part(s, claim, |_: &Shard| ());
+        }
+    }
+    let mut txn = plan.hold().await;
+    let source = match source.map(Out::take) {
+        Some(Ok(source)) => source,
+        Some(Err(e)) => {
+            txn.release();
             return e;
+        }
+        None => {
+            txn.release();
+            return Reply::error("ERR internal: SORT source not claimed");
         }
     };
     let mut found: HashMap<Target, Option<Bytes>> = HashMap::new();
-    let mut held = Some(txn);
     if o.dereferences() {
         let mut wanted: Vec<(ShardId, Vec<Target>)> = Vec::new();
         for t in targets(&o, &source.elems) {
@@ -231,39 +250,40 @@ async fn sort_spanning(sh: &Rc<Shard>, db: usize, key: Bytes, o: Options) -> Rep
                 }
             }
         }
-        let steps = wanted
+        let outs: Vec<Out<Vec<Option<Bytes>>>> = wanted
             .iter()
             .map(|(shard, ts)| {
                 let ts = ts.clone();
-                let step = store_step(db, move |st, db| {
-                    ts.iter().map(|t| lookup(st, db, t)).collect::<Vec<_>>()
-                });
-                (*shard, step)
+                txn.step(
+                    *shard,
+                    on_store(db, move |st, db| {
+                        ts.iter().map(|t| lookup(st, db, t)).collect::<Vec<_>>()
+                    }),
+                )
             })
             .collect();
-        let txn = held.take().expect("held");
-        let (rest, outs) = txn.step(sh, steps, o.store.is_none()).await;
-        held = rest;
+        txn.run().await;
         for ((_, ts), out) in wanted.into_iter().zip(outs) {
-            for (t, v) in ts.into_iter().zip(take::<Vec<Option<Bytes>>>(out)) {
+            for (t, v) in ts.into_iter().zip(out.take()) {
                 found.insert(t, v);
             }
         }
     }
     let sorted = sort_elements(&o, source, &mut |t| found.get(t).cloned().flatten());
-    let (items, dst, txn) = match (sorted, o.store, held) {
-        (Ok(items), Some(dst), Some(txn)) => (items, dst, txn),
-        (sorted, _, held) => {
-            if let Some(txn) = held {
-                txn.release(sh).await;
-            }
+    let (items, dst) = match (sorted, o.store) {
+        (Ok(items), Some(dst)) => (items, dst),
+        (sorted, _) => {
+            txn.release();
             return sorted.map_or_else(|e| e, array);
         }
     };
     let at = sh.slots.shard_of(&dst);
-    let write = store_step(db, move |st, db| store_list(st, db, &dst, &items));
-    let (_, mut outs) = txn.step(sh, vec![(at, write)], true).await;
-    take::<Reply>(outs.pop().expect("one step"))
+    let stored = txn.step(
+        at,
+        on_store(db, move |st, db| store_list(st, db, &dst, &items)),
+    );
+    txn.end().await;
+    stored.take()
 }
 
 // ---------------------------------------------------------------- sorting

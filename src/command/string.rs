@@ -13,13 +13,14 @@ use futures::future::LocalBoxFuture;
 use super::args::{self, eq};
 use super::errors::{self, err};
 use super::fanout;
+use super::place::Split;
+use crate::command::session::Session;
+use crate::keyspace::notify;
+use crate::keyspace::store::{ExpireAt, Store};
+use crate::keyspace::value::{Str, Value};
 use crate::resp::reply::format_long_double_human;
 use crate::resp::Reply;
-use crate::server::session::Session;
-use crate::shard::core::Shard;
-use crate::shard::notify;
-use crate::shard::store::{ExpireAt, Store};
-use crate::shard::value::{Str, Value};
+use crate::services::Shard;
 
 /// The string at `key`: Ok(None) when absent, Err(WRONGTYPE) for another type.
 fn read_str<'a>(st: &'a mut Store, db: usize, key: &[u8]) -> Result<Option<&'a Str>, Reply> {
@@ -298,12 +299,13 @@ pub fn msetnx_spanning<'a>(
     sh: &'a Rc<Shard>,
     s: &'a mut Session,
     a: Vec<Bytes>,
+    split: Split,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         if let Some(e) = mset_odd(&a) {
             return e;
         }
-        fanout::msetnx(sh, s, a, count_existing, mset).await
+        fanout::msetnx(sh, s.db, s.parent, a, &split, count_existing, mset).await
     })
 }
 
@@ -442,7 +444,7 @@ fn incr_generic(st: &mut Store, db: usize, key: &[u8], by: i64) -> Reply {
             let cur = match s {
                 Str::Int(n) => *n,
                 Str::Emb(_) | Str::Raw(_) => {
-                    match crate::shard::value::parse_canonical_i64(&s.to_vec()) {
+                    match crate::keyspace::value::parse_canonical_i64(&s.to_vec()) {
                         Some(n) => n,
                         None => return Err(errors::not_integer()),
                     }
@@ -577,15 +579,17 @@ pub fn lcs_spanning<'a>(
     sh: &'a Rc<Shard>,
     s: &'a mut Session,
     a: Vec<Bytes>,
+    split: Split,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let db = s.db;
         let read = |key: Bytes| move |st: &mut Store| lcs_value(st, db, &key);
         let mut vals = fanout::read_each(
             sh,
+            s.parent,
             vec![
-                (a[1].clone(), read(a[1].clone())),
-                (a[2].clone(), read(a[2].clone())),
+                (split.keys[0].1, a[1].clone(), read(a[1].clone())),
+                (split.keys[1].1, a[2].clone(), read(a[2].clone())),
             ],
         )
         .await;

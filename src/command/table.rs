@@ -1,15 +1,16 @@
-//! THE command table: one row per command, from which routing, arity errors,
-//! `COMMAND`, `COMMAND INFO/DOCS/GETKEYS`, ACL categories and per-command
-//! statistics all derive.
+//! THE command table: one row per command, from which placement, arity
+//! errors, `COMMAND`, `COMMAND INFO/DOCS/GETKEYS`, ACL categories and
+//! per-command statistics all derive (`command::place` reads it to decide
+//! where a command runs).
 //!
-//! A row's handler kind says where the command runs:
+//! A row's handler kind says what the command's work is:
 //! * `Local` — no keys; runs on the connection's core against its session.
 //! * `Keyed` — one key (or none); a synchronous function over the owning
 //!   shard's `Store`, run inline when the shard is local, else batched into
-//!   one hop per destination shard per read.
+//!   one hop per destination shard per executor turn.
 //! * `Multi` — several keys: `Keyed` when they all live on one shard, else
-//!   its async coordinated form (an ordered multi-shard operation, see
-//!   `shard::core`).
+//!   its spanning form, given each key's shard (an ordered multi-shard
+//!   operation, see `runtime::txn`).
 //! * `Fanout` — several keys: `Keyed` on one shard, else the keyed handler
 //!   runs on each shard's share and the replies merge; consecutive fanouts
 //!   of one read share one multi-shard operation.
@@ -25,22 +26,26 @@ use futures::future::LocalBoxFuture;
 use std::rc::Rc;
 
 use super::keyspec::{self, KeysFn};
-use super::{connection, keys, list, multi, pubsub, server, sort, string};
+use super::place::Split;
+use super::session::Session;
+use super::{blocking, connection, keys, list, multi, pubsub, server, sort, string};
+pub use crate::keyspace::KeyedFn;
 use crate::resp::Reply;
-use crate::server::session::Session;
-use crate::shard::core::Shard;
-use crate::shard::store::Store;
+use crate::runtime::KeySpan;
+use crate::services::Shard;
 
-pub type KeyedFn = fn(&mut Store, usize, &[Bytes]) -> Reply;
 pub type LocalFn = fn(&Rc<Shard>, &mut Session, &[Bytes]) -> Reply;
 pub type CoordFn =
     for<'a> fn(&'a Rc<Shard>, &'a mut Session, Vec<Bytes>) -> LocalBoxFuture<'a, Reply>;
+/// The spanning form of a `Multi` command, given its keys' shards.
+pub type SpanFn =
+    for<'a> fn(&'a Rc<Shard>, &'a mut Session, Vec<Bytes>, Split) -> LocalBoxFuture<'a, Reply>;
 
 #[derive(Clone, Copy)]
 pub enum Handler {
     Local(LocalFn),
     Keyed(KeyedFn),
-    Multi(KeyedFn, CoordFn),
+    Multi(KeyedFn, SpanFn),
     /// Several keys whose spanning form is the keyed handler run on each
     /// shard's share of the keys, replies merged (see `command::fanout`).
     Fanout(KeyedFn, Merge),
@@ -77,6 +82,21 @@ pub mod flags {
     pub const MAY_REPLICATE: u32 = 1 << 15;
     pub const SENTINEL: u32 = 1 << 16;
     pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
+
+    // lanner's own facts about a command, not Redis flags: COMMAND INFO
+    // does not show them.
+    /// Runs at once between MULTI and EXEC instead of being queued.
+    pub const NO_QUEUE: u32 = 1 << 24;
+    /// Allowed while a RESP2 connection has subscriptions.
+    pub const SUBSCRIBED: u32 = 1 << 25;
+    /// Changes nothing beyond its own connection (PING, ECHO, SELECT,
+    /// TIME): it may run anywhere, even inside a one-shard script run.
+    pub const CONN_ONLY: u32 = 1 << 26;
+    /// Delivers Pub/Sub messages: inside EXEC it runs after the writes,
+    /// so a subscriber told of a change finds it made.
+    pub const PUBLISHES: u32 = 1 << 27;
+    /// Updates access times even under CLIENT NO-TOUCH.
+    pub const TOUCHES: u32 = 1 << 28;
 
     /// Names as `COMMAND INFO` prints them, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -154,6 +174,11 @@ impl CommandSpec {
     /// Positions of the key arguments in `args` (args[0] is the name)
     /// given by first/last/step.
     pub fn key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
+        self.key_span(argc).positions()
+    }
+
+    /// The key positions of a call with `argc` arguments, resolved.
+    pub fn key_span(&self, argc: usize) -> KeySpan {
         let (first, step) = (self.first_key.max(0) as usize, self.step.max(1) as usize);
         let last = if self.first_key <= 0 {
             0
@@ -167,7 +192,11 @@ impl CommandSpec {
         } else {
             last + 1
         };
-        (first..end).step_by(step)
+        KeySpan {
+            first: first as u32,
+            end: end as u32,
+            step: step as u32,
+        }
     }
 }
 
@@ -218,7 +247,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("del", -2, WRITE, 1, -1, 1, Fanout(keys::del, Merge::Sum), ["keyspace", "write", "slow"], "generic", "1.0.0", "Deletes one or more keys."),
     row!("unlink", -2, WRITE | FAST, 1, -1, 1, Fanout(keys::del, Merge::Sum), ["keyspace", "write", "fast"], "generic", "4.0.0", "Asynchronously deletes one or more keys."),
     row!("exists", -2, READONLY | FAST, 1, -1, 1, Fanout(keys::exists, Merge::Sum), ["keyspace", "read", "fast"], "generic", "1.0.0", "Determines whether one or more keys exist."),
-    row!("touch", -2, READONLY | FAST, 1, -1, 1, Fanout(keys::exists, Merge::Sum), ["keyspace", "read", "fast"], "generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),
+    row!("touch", -2, READONLY | FAST | TOUCHES, 1, -1, 1, Fanout(keys::exists, Merge::Sum), ["keyspace", "read", "fast"], "generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),
     row!("type", 2, READONLY | FAST, 1, 1, 1, Keyed(keys::type_), ["keyspace", "read", "fast"], "generic", "1.0.0", "Determines the type of value stored at a key."),
     row!("rename", 3, WRITE, 1, 2, 1, Multi(keys::rename, keys::rename_spanning), ["keyspace", "write", "slow"], "generic", "1.0.0", "Renames a key and overwrites the destination."),
     row!("renamenx", 3, WRITE | FAST, 1, 2, 1, Multi(keys::renamenx, keys::rename_spanning), ["keyspace", "write", "fast"], "generic", "1.0.0", "Renames a key only when the target key name doesn't exist."),
@@ -260,12 +289,12 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("lpos", -3, READONLY, 1, 1, 1, Keyed(list::lpos), ["read", "list", "slow"], "list", "6.0.6", "Returns the index of matching elements in a list."),
     row!("lmove", 5, WRITE | DENYOOM, 1, 2, 1, Multi(list::lmove, list::lmove_spanning), ["write", "list", "slow"], "list", "6.2.0", "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved."),
     row!("rpoplpush", 3, WRITE | DENYOOM, 1, 2, 1, Multi(list::rpoplpush, list::lmove_spanning), ["write", "list", "slow"], "list", "1.2.0", "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped."),
-    row!("lmpop", -4, WRITE, 0, 0, 0, Coordinated(super::blocking::lmpop), ["write", "list", "slow"], "list", "7.0.0", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", movable = keyspec::numkeys_first),
-    row!("blpop", -3, WRITE | NOSCRIPT | BLOCKING, 1, -2, 1, Coordinated(super::blocking::blocking_pop), ["write", "list", "slow", "blocking"], "list", "2.0.0", "Remove and get the first element in a list, or block until one is available"),
-    row!("brpop", -3, WRITE | NOSCRIPT | BLOCKING, 1, -2, 1, Coordinated(super::blocking::blocking_pop), ["write", "list", "slow", "blocking"], "list", "2.0.0", "Remove and get the last element in a list, or block until one is available"),
-    row!("blmpop", -5, WRITE | BLOCKING, 0, 0, 0, Coordinated(super::blocking::blocking_pop), ["write", "list", "slow", "blocking"], "list", "7.0.0", "Pop elements from a list, or block until one is available", movable = keyspec::numkeys_second),
-    row!("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1, Coordinated(super::blocking::blocking_pop), ["write", "list", "slow", "blocking"], "list", "6.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available"),
-    row!("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1, Coordinated(super::blocking::blocking_pop), ["write", "list", "slow", "blocking"], "list", "2.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available"),
+    row!("lmpop", -4, WRITE, 0, 0, 0, Coordinated(blocking::lmpop), ["write", "list", "slow"], "list", "7.0.0", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", movable = keyspec::numkeys_first),
+    row!("blpop", -3, WRITE | NOSCRIPT | BLOCKING, 1, -2, 1, Coordinated(blocking::blpop), ["write", "list", "slow", "blocking"], "list", "2.0.0", "Remove and get the first element in a list, or block until one is available"),
+    row!("brpop", -3, WRITE | NOSCRIPT | BLOCKING, 1, -2, 1, Coordinated(blocking::brpop), ["write", "list", "slow", "blocking"], "list", "2.0.0", "Remove and get the last element in a list, or block until one is available"),
+    row!("blmpop", -5, WRITE | BLOCKING, 0, 0, 0, Coordinated(blocking::blmpop), ["write", "list", "slow", "blocking"], "list", "7.0.0", "Pop elements from a list, or block until one is available", movable = keyspec::numkeys_second),
+    row!("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1, Coordinated(blocking::blmove), ["write", "list", "slow", "blocking"], "list", "6.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available"),
+    row!("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1, Coordinated(blocking::brpoplpush), ["write", "list", "slow", "blocking"], "list", "2.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available"),
     // hashes (rows owned by command/hash.rs)
     row!("hset", -4, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(super::hash::hset), ["write", "hash", "fast"], "hash", "2.0.0", "Creates or modifies the value of a field in a hash."),
     row!("hsetnx", 4, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(super::hash::hsetnx), ["write", "hash", "fast"], "hash", "2.0.0", "Sets the value of a field in a hash only when the field doesn't exist."),
@@ -326,10 +355,10 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("zrandmember", -2, READONLY, 1, 1, 1, Keyed(super::zset::zrandmember), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Get one or multiple random elements from a sorted set"),
     row!("zscan", -3, READONLY, 1, 1, 1, Keyed(super::zset::zscan), ["read", "sortedset", "slow"], "sorted-set", "2.8.0", "Incrementally iterate sorted sets elements and associated scores"),
     row!("zrangestore", -5, WRITE | DENYOOM, 1, 2, 1, Multi(super::zset::zrangestore, super::zset::zrangestore_spanning), ["write", "sortedset", "slow"], "sorted-set", "6.2.0", "Store a range of members from sorted set into another key"),
-    row!("zmpop", -4, WRITE, 0, 0, 0, Coordinated(super::blocking::zmpop), ["write", "sortedset", "slow"], "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set", movable = keyspec::numkeys_first),
-    row!("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, 1, -2, 1, Coordinated(super::blocking::blocking_pop), ["write", "sortedset", "fast", "blocking"], "sorted-set", "5.0.0", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available"),
-    row!("bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, 1, -2, 1, Coordinated(super::blocking::blocking_pop), ["write", "sortedset", "fast", "blocking"], "sorted-set", "5.0.0", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available"),
-    row!("bzmpop", -5, WRITE | BLOCKING, 0, 0, 0, Coordinated(super::blocking::blocking_pop), ["write", "sortedset", "slow", "blocking"], "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set or block until one is available", movable = keyspec::numkeys_second),
+    row!("zmpop", -4, WRITE, 0, 0, 0, Coordinated(blocking::zmpop), ["write", "sortedset", "slow"], "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set", movable = keyspec::numkeys_first),
+    row!("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, 1, -2, 1, Coordinated(blocking::bzpopmin), ["write", "sortedset", "fast", "blocking"], "sorted-set", "5.0.0", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available"),
+    row!("bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, 1, -2, 1, Coordinated(blocking::bzpopmax), ["write", "sortedset", "fast", "blocking"], "sorted-set", "5.0.0", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available"),
+    row!("bzmpop", -5, WRITE | BLOCKING, 0, 0, 0, Coordinated(blocking::bzmpop), ["write", "sortedset", "slow", "blocking"], "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set or block until one is available", movable = keyspec::numkeys_second),
     row!("zunion", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zunion), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Add multiple sorted sets", movable = keyspec::numkeys_first),
     row!("zinter", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zinter), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Intersect multiple sorted sets", movable = keyspec::numkeys_first),
     row!("zdiff", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zdiff), ["read", "sortedset", "slow"], "sorted-set", "6.2.0", "Subtract multiple sorted sets", movable = keyspec::numkeys_first),
@@ -338,39 +367,39 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("zdiffstore", -4, WRITE | DENYOOM, 1, 1, 1, Coordinated(super::zset::zdiffstore), ["write", "sortedset", "slow"], "sorted-set", "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key", movable = keyspec::destination_then_numkeys),
     row!("zintercard", -3, READONLY, 0, 0, 0, Coordinated(super::zset::zintercard), ["read", "sortedset", "slow"], "sorted-set", "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result", movable = keyspec::numkeys_first),
     // connection
-    row!("ping", -1, FAST | SENTINEL, 0, 0, 0, Local(connection::ping), ["fast", "connection"], "connection", "1.0.0", "Returns the server's liveliness response."),
-    row!("echo", 2, FAST, 0, 0, 0, Local(connection::echo), ["fast", "connection"], "connection", "1.0.0", "Returns the given string."),
-    row!("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, 0, 0, 0, Local(connection::quit), ["fast", "connection"], "connection", "1.0.0", "Closes the connection."),
-    row!("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, 0, 0, 0, Local(connection::reset), ["fast", "connection"], "connection", "6.2.0", "Resets the connection."),
+    row!("ping", -1, FAST | SENTINEL | SUBSCRIBED | CONN_ONLY, 0, 0, 0, Local(connection::ping), ["fast", "connection"], "connection", "1.0.0", "Returns the server's liveliness response."),
+    row!("echo", 2, FAST | CONN_ONLY, 0, 0, 0, Local(connection::echo), ["fast", "connection"], "connection", "1.0.0", "Returns the given string."),
+    row!("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | NO_QUEUE | SUBSCRIBED, 0, 0, 0, Local(connection::quit), ["fast", "connection"], "connection", "1.0.0", "Closes the connection."),
+    row!("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | NO_QUEUE | SUBSCRIBED, 0, 0, 0, Local(connection::reset), ["fast", "connection"], "connection", "6.2.0", "Resets the connection."),
     row!("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, 0, 0, 0, Local(connection::auth), ["fast", "connection"], "connection", "1.0.0", "Authenticates the connection."),
     row!("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, 0, 0, 0, Local(connection::hello), ["fast", "connection"], "connection", "6.0.0", "Handshakes with the Redis server."),
-    row!("select", 2, LOADING | STALE | FAST, 0, 0, 0, Local(connection::select), ["fast", "connection"], "connection", "1.0.0", "Changes the selected database."),
+    row!("select", 2, LOADING | STALE | FAST | CONN_ONLY, 0, 0, 0, Local(connection::select), ["fast", "connection"], "connection", "1.0.0", "Changes the selected database."),
     row!("client", -2, NOSCRIPT | LOADING | STALE, 0, 0, 0, Coordinated(connection::client), ["slow", "connection"], "connection", "2.4.0", "A container for client connection commands."),
     // server
     row!("command", -1, LOADING | STALE, 0, 0, 0, Local(server::command), ["slow", "connection"], "server", "2.8.13", "Returns detailed information about all commands."),
     row!("info", -1, LOADING | STALE | SENTINEL, 0, 0, 0, Coordinated(server::info), ["slow", "dangerous"], "server", "1.0.0", "Returns information and statistics about the server."),
     row!("config", -2, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, Coordinated(server::config), ["admin", "slow", "dangerous"], "server", "2.0.0", "A container for server configuration commands."),
-    row!("time", 1, LOADING | STALE | FAST, 0, 0, 0, Local(server::time), ["fast"], "server", "2.6.0", "Returns the server time."),
+    row!("time", 1, LOADING | STALE | FAST | CONN_ONLY, 0, 0, 0, Local(server::time), ["fast"], "server", "2.6.0", "Returns the server time."),
     row!("slowlog", -2, ADMIN | LOADING | STALE, 0, 0, 0, Coordinated(super::slowlog::slowlog), ["admin", "slow", "dangerous"], "server", "2.2.12", "A container for slow log commands"),
     row!("latency", -2, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, Coordinated(super::latency::latency), ["admin", "slow", "dangerous"], "server", "2.8.13", "A container for latency diagnostics commands"),
     row!("memory", -2, READONLY, 2, 2, 1, Coordinated(super::memory::memory), ["read", "slow"], "server", "4.0.0", "A container for memory diagnostics commands"),
     row!("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(super::monitor::monitor), ["admin", "slow", "dangerous"], "server", "1.0.0", "Listen for all requests received by the server in real time"),
     row!("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, 0, 0, Local(server::shutdown), ["admin", "slow", "dangerous"], "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
     // pub/sub
-    row!("subscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(pubsub::subscribe), ["pubsub", "slow"], "pubsub", "2.0.0", "Listens for messages published to channels."),
-    row!("unsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(pubsub::unsubscribe), ["pubsub", "slow"], "pubsub", "2.0.0", "Stops listening to messages posted to channels."),
-    row!("psubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(pubsub::psubscribe), ["pubsub", "slow"], "pubsub", "2.0.0", "Listens for messages published to channels that match one or more patterns."),
-    row!("punsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 0, 0, 0, Local(pubsub::punsubscribe), ["pubsub", "slow"], "pubsub", "2.0.0", "Stops listening to messages published to channels that match one or more patterns."),
-    row!("publish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, 0, 0, 0, Local(pubsub::publish), ["pubsub", "fast"], "pubsub", "2.0.0", "Posts a message to a channel."),
+    row!("subscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE | SUBSCRIBED, 0, 0, 0, Local(pubsub::subscribe), ["pubsub", "slow"], "pubsub", "2.0.0", "Listens for messages published to channels."),
+    row!("unsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE | SUBSCRIBED, 0, 0, 0, Local(pubsub::unsubscribe), ["pubsub", "slow"], "pubsub", "2.0.0", "Stops listening to messages posted to channels."),
+    row!("psubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE | SUBSCRIBED, 0, 0, 0, Local(pubsub::psubscribe), ["pubsub", "slow"], "pubsub", "2.0.0", "Listens for messages published to channels that match one or more patterns."),
+    row!("punsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE | SUBSCRIBED, 0, 0, 0, Local(pubsub::punsubscribe), ["pubsub", "slow"], "pubsub", "2.0.0", "Stops listening to messages published to channels that match one or more patterns."),
+    row!("publish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | PUBLISHES, 0, 0, 0, Local(pubsub::publish), ["pubsub", "fast"], "pubsub", "2.0.0", "Posts a message to a channel."),
     row!("pubsub", -2, PUBSUB | LOADING | STALE, 0, 0, 0, Local(pubsub::pubsub), ["pubsub", "slow"], "pubsub", "2.8.0", "A container for Pub/Sub commands."),
-    row!("ssubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, 1, -1, 1, Local(pubsub::ssubscribe), ["pubsub", "slow"], "pubsub", "7.0.0", "Listens for messages published to shard channels."),
-    row!("sunsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 1, -1, 1, Local(pubsub::sunsubscribe), ["pubsub", "slow"], "pubsub", "7.0.0", "Stops listening to messages posted to shard channels."),
-    row!("spublish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, 1, 1, 1, Local(pubsub::spublish), ["pubsub", "fast"], "pubsub", "7.0.0", "Post a message to a shard channel"),
+    row!("ssubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE | SUBSCRIBED, 1, -1, 1, Local(pubsub::ssubscribe), ["pubsub", "slow"], "pubsub", "7.0.0", "Listens for messages published to shard channels."),
+    row!("sunsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE | SUBSCRIBED, 1, -1, 1, Local(pubsub::sunsubscribe), ["pubsub", "slow"], "pubsub", "7.0.0", "Stops listening to messages posted to shard channels."),
+    row!("spublish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | PUBLISHES, 1, 1, 1, Local(pubsub::spublish), ["pubsub", "fast"], "pubsub", "7.0.0", "Post a message to a shard channel"),
     // transactions
-    row!("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 0, 0, 0, Local(multi::multi), ["fast", "transaction"], "transactions", "1.2.0", "Starts a transaction."),
-    row!("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, 0, 0, 0, Coordinated(multi::exec), ["slow", "transaction"], "transactions", "1.2.0", "Executes all commands in a transaction."),
-    row!("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 0, 0, 0, Local(multi::discard), ["fast", "transaction"], "transactions", "2.0.0", "Discards a transaction."),
-    row!("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 1, -1, 1, Coordinated(multi::watch), ["fast", "transaction"], "transactions", "2.2.0", "Monitors changes to keys to determine the execution of a transaction."),
+    row!("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NO_QUEUE, 0, 0, 0, Local(multi::multi), ["fast", "transaction"], "transactions", "1.2.0", "Starts a transaction."),
+    row!("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | NO_QUEUE, 0, 0, 0, Coordinated(multi::exec), ["slow", "transaction"], "transactions", "1.2.0", "Executes all commands in a transaction."),
+    row!("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NO_QUEUE, 0, 0, 0, Local(multi::discard), ["fast", "transaction"], "transactions", "2.0.0", "Discards a transaction."),
+    row!("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NO_QUEUE, 1, -1, 1, Coordinated(multi::watch), ["fast", "transaction"], "transactions", "2.2.0", "Monitors changes to keys to determine the execution of a transaction."),
     row!("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 0, 0, 0, Local(multi::unwatch), ["fast", "transaction"], "transactions", "2.2.0", "Forgets about watched keys of a transaction."),
     // scripting and functions (rows owned by command/scripting.rs)
     row!("eval", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS, 0, 0, 0, Coordinated(super::scripting::eval), ["slow", "scripting"], "scripting", "2.6.0", "Execute a Lua script server side", movable = keyspec::numkeys_second),

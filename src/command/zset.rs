@@ -24,11 +24,11 @@ use rand::Rng;
 
 use super::args::{self, eq};
 use super::errors::{self, err};
+use crate::keyspace::notify;
+use crate::keyspace::store::Store;
+use crate::keyspace::value::Value;
+use crate::keyspace::zset::{SetOutcome, ZSetValue};
 use crate::resp::{format_double, Reply};
-use crate::shard::notify;
-use crate::shard::store::Store;
-use crate::shard::value::Value;
-use crate::shard::zset::{SetOutcome, ZSetValue};
 
 /// Error texts only sorted-set commands answer (Redis 7.0's `t_zset.c`).
 pub const XX_NX: &str = "ERR XX and NX options at the same time are not compatible";

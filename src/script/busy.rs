@@ -2,7 +2,7 @@
 //! FUNCTION STATS, and the `-BUSY` reply other clients get once it has run
 //! past `busy-reply-threshold`.
 //!
-//! A script holds every shard while it runs (`server::atomic`), so at most
+//! A script holds every shard while it runs (`command::atomic`), so at most
 //! one runs at a time. Its core sets these fields; any core reads them.
 //! `busy` is the only one read per command (one relaxed load, in
 //! [`super::busy_reply`]); the rest is touched at script start and end and

@@ -7,7 +7,7 @@
 //! script runs.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
@@ -20,6 +20,9 @@ pub struct Script {
     pub body: Bytes,
     /// None: no shebang (Redis's compatibility mode).
     pub flags: Option<Flags>,
+    /// Seen touching more than the shard of its declared keys: it runs
+    /// holding every shard from then on (`command::scripting`).
+    pub spans: AtomicBool,
 }
 
 #[derive(Default)]
@@ -49,7 +52,14 @@ impl Cache {
     pub fn insert(&self, sha: String, body: Bytes, flags: Option<Flags>) -> Arc<Script> {
         let mut map = self.scripts.write().unwrap_or_else(|p| p.into_inner());
         map.entry(sha.clone())
-            .or_insert_with(|| Arc::new(Script { sha, body, flags }))
+            .or_insert_with(|| {
+                Arc::new(Script {
+                    sha,
+                    body,
+                    flags,
+                    spans: AtomicBool::new(false),
+                })
+            })
             .clone()
     }
 

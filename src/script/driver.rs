@@ -3,7 +3,7 @@
 //! `redis.call` is synchronous for Lua but a command on another shard needs
 //! a hop, so the script runs on its own stack (a `corosensei` coroutine):
 //! `redis.call` suspends it with the command, [`execute`] awaits the command
-//! inside the script's all-shard hold (`server::atomic`) and resumes it with
+//! inside the script's all-shard hold (`command::atomic`) and resumes it with
 //! the reply. A script past `busy-reply-threshold` also suspends itself
 //! every few milliseconds (`vm::hook`) so this core serves its other
 //! clients (a `-BUSY` reply, SCRIPT KILL, SHUTDOWN NOSAVE).
@@ -35,13 +35,12 @@ use mlua::{Function, Value};
 use super::busy::{Kind, Running, KILLED};
 use super::convert;
 use super::vm::{self, CoreVm, CTX};
+use crate::command::atomic::{self, Atomic, Undo};
+use crate::command::session::Session;
 use crate::command::table;
+use crate::observe::Call;
 use crate::resp::{Proto, Reply};
-use crate::server::atomic::{Atomic, Undo};
-use crate::server::session::Session;
-use crate::server::Shared;
-use crate::shard::core::Shard;
-use crate::shard::router::Cmd;
+use crate::services::{Shard, Shared};
 
 /// 16 MiB of address space: Lua nests C calls up to 200 deep, and
 /// converting a result nested 1000 deep recurses (several MiB in a debug
@@ -155,8 +154,8 @@ async fn pause() {
 /// times it) and builds its coroutine on a pooled stack.
 fn start(sh: &Shard, vm: &Rc<CoreVm>, job: Job, proto: Proto) -> Option<Guard> {
     let stack = take_stack()?;
-    let threshold = std::time::Duration::from_millis(sh.config().busy_reply_threshold);
-    sh.shared.scripts.busy.start(Running {
+    let threshold = std::time::Duration::from_millis(sh.host.config().busy_reply_threshold);
+    sh.host.shared.scripts.busy.start(Running {
         kind: job.kind,
         name: job.name.clone(),
         args: job.args.clone(),
@@ -191,7 +190,7 @@ fn start(sh: &Shard, vm: &Rc<CoreVm>, job: Job, proto: Proto) -> Option<Guard> {
             Err(e) => vm::error_reply(&e, &name),
         }
     });
-    Some(Guard(Some(co), sh.shared.clone()))
+    Some(Guard(Some(co), sh.host.shared.clone()))
 }
 
 /// Runs `job` on this core's VM (the caller holds its lock) inside
@@ -216,7 +215,7 @@ pub async fn execute(
             CoroutineResult::Yield(Up::Call(args)) => {
                 // A script busy calling commands may run few instructions
                 // between calls: check the time here too.
-                if vm::pause_due(&sh.shared) {
+                if vm::pause_due(&sh.host.shared) {
                     pause().await;
                 }
                 input = Down::Reply(atomic.call(sh, s, args).await);
@@ -272,15 +271,21 @@ pub fn execute_here(
                     input = Down::Reply(crate::command::errors::unknown_command(&args));
                     continue;
                 };
-                let cmd = Cmd {
-                    spec,
-                    db,
-                    args,
-                    client,
-                    no_touch: false,
+                let Some(cmd) = atomic::here(sh, spec, db, args) else {
+                    undo.undo(sh);
+                    break Here::Further;
                 };
-                match undo.call(sh, cmd) {
-                    Some(reply) => input = Down::Reply(reply),
+                match undo.call(sh, spec, cmd) {
+                    Some((done, args)) => {
+                        let call = Call {
+                            spec,
+                            args: &args,
+                            db,
+                            client,
+                        };
+                        sh.host.account(&call, done.took, &done.reply);
+                        input = Down::Reply(done.reply);
+                    }
                     None => break Here::Further,
                 }
             }

@@ -29,6 +29,10 @@ pub struct Library {
     pub functions: Vec<FuncMeta>,
     /// Unique per load: a core whose copy has another version reloads it.
     pub version: u64,
+    /// Per function (same order): seen touching more than the shard of
+    /// its declared keys, so it runs holding every shard
+    /// (`command::scripting`).
+    pub spans: Vec<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Default)]
@@ -86,6 +90,7 @@ impl Functions {
         Library {
             name,
             code,
+            spans: functions.iter().map(|_| Default::default()).collect(),
             functions,
             version: self.next_version.fetch_add(1, Ordering::Relaxed) + 1,
         }

@@ -4,7 +4,7 @@
 //!
 //! A script runs on the core of the connection that sent EVAL/FCALL
 //! (`command::scripting`): it takes the all-shard hold
-//! (`server::atomic`), then this core's VM, and runs in a coroutine whose
+//! (`command::atomic`), then this core's VM, and runs in a coroutine whose
 //! `redis.call`s the driver executes inside the hold (`driver`).
 //!
 //! * `cache` — SHA1 → body, shared; `function` — libraries, shared.
@@ -31,7 +31,7 @@ pub mod vm;
 
 use crate::command::table::{flags as cf, CommandSpec};
 use crate::resp::Reply;
-use crate::shard::core::Shard;
+use crate::services::Shard;
 
 /// State every core shares: the script cache, function libraries and what
 /// is running.
@@ -46,6 +46,6 @@ pub struct Global {
 /// `busy-reply-threshold`, unless the command may run then.
 #[inline]
 pub fn busy_reply(sh: &Shard, spec: &'static CommandSpec) -> Option<Reply> {
-    let reply = sh.shared.scripts.busy.reply()?;
+    let reply = sh.host.shared.scripts.busy.reply()?;
     (!spec.has(cf::ALLOW_BUSY)).then_some(reply)
 }

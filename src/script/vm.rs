@@ -26,8 +26,8 @@ use super::driver::{self, Up};
 use super::flags;
 use super::function::{FuncMeta, Library};
 use crate::resp::Reply;
-use crate::server::Shared;
-use crate::shard::core::Shard;
+use crate::services::Shard;
+use crate::services::Shared;
 
 /// Instructions between two hook calls (Redis's `LUA_MASKCOUNT` period).
 pub const HOOK_PERIOD: u32 = 100_000;
@@ -118,7 +118,7 @@ pub fn shared() -> Option<Arc<Shared>> {
 /// This core's VM, created on first use.
 pub fn core_vm(sh: &Shard) -> Rc<CoreVm> {
     VM.with(|v| {
-        v.get_or_init(|| Rc::new(CoreVm::new(sh.shared.clone()).expect("creating the Lua VM")))
+        v.get_or_init(|| Rc::new(CoreVm::new(sh.host.shared.clone()).expect("creating the Lua VM")))
             .clone()
     })
 }
@@ -144,8 +144,8 @@ impl CoreVm {
             .call((
                 globals.clone(),
                 api,
-                crate::server::REDIS_VERSION,
-                version_num(crate::server::REDIS_VERSION),
+                crate::REDIS_VERSION,
+                version_num(crate::REDIS_VERSION),
             ))?;
         lua.set_globals(env)?;
         let handler = lua.create_function(error_handler)?;

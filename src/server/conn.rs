@@ -18,13 +18,13 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::{TcpListener, TcpStream};
 
 use super::dispatch;
-use super::session::Session;
 use crate::clients::ClientInfo;
 use crate::command::errors;
+use crate::command::session::Session;
 use crate::log;
 use crate::pubsub::Message;
 use crate::resp::{self, parse_request, Limits, Proto, Reply};
-use crate::shard::core::Shard;
+use crate::services::Shard;
 
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -40,7 +40,7 @@ pub async fn accept_loop(sh: Rc<Shard>, listener: TcpListener) {
                 continue;
             }
         };
-        sh.stats.borrow_mut().connections_received += 1;
+        sh.host.stats.borrow_mut().connections_received += 1;
         let sh2 = sh.clone();
         glommio::spawn_local(async move { admit(sh2, stream).await }).detach();
     }
@@ -48,25 +48,29 @@ pub async fn accept_loop(sh: Rc<Shard>, listener: TcpListener) {
 
 /// Applies maxclients and protected mode, then serves the connection.
 async fn admit(sh: Rc<Shard>, mut stream: TcpStream) {
-    let config = sh.config();
+    let config = sh.host.config();
     let peer = stream.peer_addr().ok();
     let loopback = peer.is_none_or(|p| p.ip().is_loopback());
     if config.protected_mode && config.requirepass.is_none() && !loopback {
         let _ = stream.write_all(DENIED.as_bytes()).await;
-        sh.stats.borrow_mut().rejected_connections += 1;
+        sh.host.stats.borrow_mut().rejected_connections += 1;
         return;
     }
-    let count = sh.shared.clients.fetch_add(1, Ordering::Relaxed) + 1;
+    let count = sh.host.shared.clients.fetch_add(1, Ordering::Relaxed) + 1;
     if count as u64 > config.maxclients {
-        sh.shared.clients.fetch_sub(1, Ordering::Relaxed);
+        sh.host.shared.clients.fetch_sub(1, Ordering::Relaxed);
         let _ = stream
             .write_all(format!("-{}\r\n", errors::MAX_CLIENTS).as_bytes())
             .await;
-        sh.stats.borrow_mut().rejected_connections += 1;
+        sh.host.stats.borrow_mut().rejected_connections += 1;
         return;
     }
     let _ = stream.set_nodelay(true);
-    let id = sh.shared.next_client_id.fetch_add(1, Ordering::Relaxed);
+    let id = sh
+        .host
+        .shared
+        .next_client_id
+        .fetch_add(1, Ordering::Relaxed);
     let addr = peer.map(|p| p.to_string()).unwrap_or_default();
     let laddr = stream
         .local_addr()
@@ -78,19 +82,19 @@ async fn admit(sh: Rc<Shard>, mut stream: TcpStream) {
         laddr,
         stream.as_raw_fd(),
     )));
-    sh.shared.observe.connected(id, &info.borrow().addr);
-    sh.clients.borrow_mut().insert(id, info.clone());
-    sh.stats.borrow_mut().connected_clients += 1;
+    sh.host.shared.observe.connected(id, &info.borrow().addr);
+    sh.host.clients.borrow_mut().insert(id, info.clone());
+    sh.host.stats.borrow_mut().connected_clients += 1;
     let mut session = Session::new(info, config.requirepass.is_none());
     drop(config);
     serve(&sh, &mut stream, &mut session).await;
     // Unsubscribe before the socket closes (see `pubsub`).
     session.end(&sh);
     drop(stream);
-    sh.clients.borrow_mut().remove(&id);
-    sh.shared.observe.disconnected(id);
-    sh.stats.borrow_mut().connected_clients -= 1;
-    sh.shared.clients.fetch_sub(1, Ordering::Relaxed);
+    sh.host.clients.borrow_mut().remove(&id);
+    sh.host.shared.observe.disconnected(id);
+    sh.host.stats.borrow_mut().connected_clients -= 1;
+    sh.host.shared.clients.fetch_sub(1, Ordering::Relaxed);
 }
 
 async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) {
@@ -117,9 +121,9 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) {
             }
         };
         rbuf.extend_from_slice(&chunk[..n]);
-        let config = sh.config();
+        let config = sh.host.config();
         {
-            let mut stats = sh.stats.borrow_mut();
+            let mut stats = sh.host.stats.borrow_mut();
             stats.net_input_bytes += n as u64;
             stats.reads_processed += 1;
         }
@@ -144,7 +148,7 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) {
                 "Closing client that reached max query buffer length (qbuf={})",
                 rbuf.len()
             ));
-            sh.stats.borrow_mut().query_buffer_disconnections += 1;
+            sh.host.stats.borrow_mut().query_buffer_disconnections += 1;
             return;
         }
         drop(config);
@@ -174,7 +178,7 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) {
         }
         if !out.is_empty() {
             {
-                let mut stats = sh.stats.borrow_mut();
+                let mut stats = sh.host.stats.borrow_mut();
                 stats.net_output_bytes += out.len() as u64;
                 stats.writes_processed += 1;
             }

@@ -6,16 +6,16 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::shard::core::Shard;
-use crate::shard::expire::active_expire_cycle;
+use crate::keyspace::expire::active_expire_cycle;
+use crate::services::Shard;
 
 pub async fn run(sh: Rc<Shard>) {
     loop {
-        let config = sh.config();
+        let config = sh.host.config();
         let hz = config.hz.clamp(1, 500);
         let period = Duration::from_micros(1_000_000 / hz);
         glommio::timer::sleep(period).await;
-        if sh.shared.shutdown.load(Ordering::Relaxed) {
+        if sh.host.shared.shutdown.load(Ordering::Relaxed) {
             return;
         }
         if !sh.is_held() {
@@ -24,14 +24,14 @@ pub async fn run(sh: Rc<Shard>) {
         }
         if config.timeout > 0 {
             let idle = Duration::from_secs(config.timeout);
-            for c in sh.clients.borrow().values() {
+            for c in sh.host.clients.borrow().values() {
                 let mut c = c.borrow_mut();
                 if !c.killed && !c.blocked && c.last_interaction.elapsed() > idle {
                     c.kill();
                 }
             }
         }
-        sh.sample_ops();
+        sh.host.sample_ops();
         sh.poll();
     }
 }

@@ -9,86 +9,33 @@
 //!   └─────────────────────────────────┘ mesh └─────────────────────────────────┘
 //! ```
 //!
-//! Nothing mutable is shared between executors except `Shared`: the config
-//! (read on change only), the multi-shard sequencer, the client-count and
-//! client-id counters and connection labels (touched per connection, not per
-//! request), the CLIENT PAUSE deadline (one relaxed load per read), MONITOR
-//! feeds and the shutdown flag.
+//! Nothing mutable is shared between executors except the runtime's
+//! `Global` (slot table, multi-shard sequencer) and `services::Shared`: the
+//! config (read on change only), the client-count and client-id counters
+//! and connection labels (touched per connection, not per request), the
+//! CLIENT PAUSE deadline (one relaxed load per read), MONITOR feeds, the
+//! Pub/Sub registry, the script cache and the shutdown flag.
 
-pub mod atomic;
 pub mod conn;
 pub mod cron;
 pub mod dispatch;
-pub mod session;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use futures::future::join_all;
-use glommio::channels::shared_channel::{self, SharedReceiver, SharedSender};
 use glommio::{LocalExecutorBuilder, Placement};
 
 use crate::config::Config;
+use crate::keyspace::slot::ShardId;
+use crate::keyspace::store::Store;
 use crate::log;
-use crate::shard::core::{MeshEnds, Shard};
-use crate::shard::router::{Request, Response, Sequencer};
-use crate::shard::slot::{ShardId, SlotTable};
-
-/// The Redis version lanner reports where clients look for one (INFO,
-/// HELLO): the Redis 7.0 behaviour it implements.
-pub const REDIS_VERSION: &str = "7.0.15";
-pub const LANNER_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Depth of each cross-core queue; a full queue only makes its sender wait.
-const MESH_DEPTH: usize = 1024;
-
-/// State shared by all executors.
-pub struct Shared {
-    pub slots: SlotTable,
-    pub sequencer: Sequencer,
-    pub databases: usize,
-    pub config: RwLock<Config>,
-    pub config_gen: AtomicU64,
-    pub shutdown: Arc<AtomicBool>,
-    pub clients: AtomicUsize,
-    pub next_client_id: AtomicU64,
-    pub started: Instant,
-    pub run_id: String,
-    pub port: u16,
-    pub executable: String,
-    /// Slow-log ids, MONITOR feeds, connection labels (see `observe`).
-    pub observe: crate::observe::Global,
-    /// CLIENT PAUSE state.
-    pub pause: crate::clients::Pause,
-    /// The script cache, function libraries and running-script state.
-    pub scripts: crate::script::Global,
-    /// Channel and pattern subscriptions of every connection.
-    pub pubsub: crate::pubsub::PubSub,
-}
-
-impl Shared {
-    pub fn config_snapshot(&self) -> Config {
-        self.config
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Applies CONFIG SET; every core picks the change up before its next batch.
-    pub fn update_config(
-        &self,
-        f: impl FnOnce(&mut Config) -> Result<(), String>,
-    ) -> Result<(), String> {
-        let mut c = self.config.write().unwrap_or_else(|p| p.into_inner());
-        f(&mut c)?;
-        self.config_gen.fetch_add(1, Ordering::Release);
-        Ok(())
-    }
-}
+use crate::runtime::mesh::{self, MeshParts};
+use crate::runtime::Global;
+use crate::services::{Services, Shard, Shared};
 
 #[derive(Debug)]
 pub struct StartError(pub String);
@@ -202,82 +149,6 @@ fn socket(addr: SocketAddr, reuse_port: bool) -> std::io::Result<socket2::Socket
     Ok(s)
 }
 
-struct MeshParts {
-    requests_out: Vec<Option<SharedSender<Request>>>,
-    requests_in: Vec<Option<SharedReceiver<Request>>>,
-    responses_out: Vec<Option<SharedSender<Response>>>,
-    responses_in: Vec<Option<SharedReceiver<Response>>>,
-}
-
-fn build_mesh(n: usize) -> Vec<MeshParts> {
-    let mut parts: Vec<MeshParts> = (0..n)
-        .map(|_| MeshParts {
-            requests_out: (0..n).map(|_| None).collect(),
-            requests_in: (0..n).map(|_| None).collect(),
-            responses_out: (0..n).map(|_| None).collect(),
-            responses_in: (0..n).map(|_| None).collect(),
-        })
-        .collect();
-    for i in 0..n {
-        for j in 0..n {
-            if i == j {
-                continue;
-            }
-            let (tx, rx) = shared_channel::new_bounded(MESH_DEPTH);
-            parts[i].requests_out[j] = Some(tx);
-            parts[j].requests_in[i] = Some(rx);
-            let (tx, rx) = shared_channel::new_bounded(MESH_DEPTH);
-            parts[i].responses_out[j] = Some(tx);
-            parts[j].responses_in[i] = Some(rx);
-        }
-    }
-    parts
-}
-
-/// Connects this core's channel ends. Each end waits for its peer's, so
-/// all are connected at once: one at a time, two cores would each wait on
-/// an end the other has not reached yet.
-async fn connect(parts: MeshParts) -> MeshEnds {
-    async fn opt<F: std::future::Future>(f: Option<F>) -> Option<F::Output> {
-        match f {
-            Some(f) => Some(f.await),
-            None => None,
-        }
-    }
-    let (requests_out, requests_in, responses_out, responses_in) = futures::join!(
-        join_all(
-            parts
-                .requests_out
-                .into_iter()
-                .map(|s| opt(s.map(SharedSender::connect)))
-        ),
-        join_all(
-            parts
-                .requests_in
-                .into_iter()
-                .map(|r| opt(r.map(SharedReceiver::connect)))
-        ),
-        join_all(
-            parts
-                .responses_out
-                .into_iter()
-                .map(|s| opt(s.map(SharedSender::connect)))
-        ),
-        join_all(
-            parts
-                .responses_in
-                .into_iter()
-                .map(|r| opt(r.map(SharedReceiver::connect)))
-        ),
-    );
-    MeshEnds {
-        requests_out,
-        requests_in,
-        responses_out,
-        responses_in,
-    }
-}
-
 /// Starts every executor and blocks until the server stops.
 pub fn run(config: Config) -> Result<(), StartError> {
     if config.daemonize {
@@ -303,9 +174,8 @@ pub fn run(config: Config) -> Result<(), StartError> {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
     let io_memory = config.io_memory as usize;
+    let global = Arc::new(Global::<Services>::new(shards));
     let shared = Arc::new(Shared {
-        slots: SlotTable::new(shards),
-        sequencer: Sequencer::new(shards),
         databases: config.databases,
         config_gen: AtomicU64::new(0),
         shutdown,
@@ -323,11 +193,11 @@ pub fn run(config: Config) -> Result<(), StartError> {
         scripts: Default::default(),
         pubsub: Default::default(),
     });
-    log::banner(&shared, shards, &cpus);
+    banner(&shared, shards, &cpus);
     let mut handles = Vec::new();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    for ((id, parts), fds) in build_mesh(shards).into_iter().enumerate().zip(listeners) {
-        let shared = shared.clone();
+    for ((id, parts), fds) in mesh::build(shards).into_iter().enumerate().zip(listeners) {
+        let (shared, global) = (shared.clone(), global.clone());
         let ready = ready_tx.clone();
         let metrics = metrics_fd.take();
         let placement = if shards <= cpus.len() {
@@ -347,7 +217,7 @@ pub fn run(config: Config) -> Result<(), StartError> {
             ));
         let handle = builder
             .spawn(move || async move {
-                executor_main(ShardId(id), shared, parts, fds, metrics, ready).await
+                executor_main(ShardId(id), global, shared, parts, fds, metrics, ready).await
             })
             .map_err(|e| StartError(executor_error(&e.to_string())))?;
         handles.push(handle);
@@ -405,14 +275,16 @@ async fn repoll<F: std::future::Future>(f: F) -> F::Output {
 
 async fn executor_main(
     id: ShardId,
+    global: Arc<Global<Services>>,
     shared: Arc<Shared>,
-    parts: MeshParts,
+    parts: MeshParts<Services>,
     fds: Vec<RawFd>,
     metrics: Option<RawFd>,
     ready: std::sync::mpsc::Sender<()>,
 ) {
-    let ends = repoll(connect(parts)).await;
-    let shard = Shard::start(id, shared.clone(), ends);
+    let ends = repoll(parts.connect()).await;
+    let store = Store::new(shared.databases);
+    let shard = Shard::start(id, global, store, Services::new(shared.clone()), ends);
     let mut accepts = Vec::new();
     for fd in fds {
         // SAFETY: a listening socket bound by `bind_all`, owned by nobody else.
@@ -435,6 +307,66 @@ async fn executor_main(
     for a in accepts {
         a.cancel().await;
     }
-    shard.close_all_clients();
+    shard.host.close_all_clients();
     let _ = Rc::strong_count(&shard);
+}
+
+/// The start-up banner and warnings about risky settings.
+fn banner(shared: &Shared, shards: usize, cpus: &[usize]) {
+    let c = shared.config_snapshot();
+    log::notice(&format!(
+        "lanner {} (Redis {} compatible) starting: pid={}, shards={}, usable cores={}, port={}, config file={}",
+        crate::LANNER_VERSION,
+        crate::REDIS_VERSION,
+        std::process::id(),
+        shards,
+        cpus.len(),
+        shared.port,
+        c.config_file().map_or("none (built-in defaults)".into(), |p| p.display().to_string())
+    ));
+    if shards > cpus.len() {
+        log::warning(&format!(
+            "WARNING {shards} shards on {} usable cores: shards share cores and are not pinned; expect lower throughput.",
+            cpus.len()
+        ));
+    }
+    if c.requirepass.is_none()
+        && c.bind
+            .iter()
+            .any(|b| b == "*" || b == "0.0.0.0" || b == "::" || b == "-::*")
+    {
+        log::warning("WARNING lanner listens on all interfaces without a password (requirepass); anyone who can reach the port can read and write every key.");
+    }
+    if c.maxmemory == 0 {
+        log::notice("maxmemory is 0: memory use is not bounded.");
+    }
+    if c.metrics_port != 0 && !is_loopback(&c.metrics_bind) {
+        log::warning(&format!(
+            "WARNING the metrics endpoint listens on {} without authentication; keep it on a private network.",
+            c.metrics_bind
+        ));
+    }
+    // Each executor locks its io_uring buffers (io-memory) plus its rings.
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit fills the struct we pass it.
+    let known = unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) } == 0;
+    let need = shards as u64 * (c.io_memory + (256 << 10));
+    if known && lim.rlim_cur != libc::RLIM_INFINITY && lim.rlim_cur < need {
+        log::warning(&format!(
+            "WARNING the locked-memory limit (ulimit -l) is {} KiB; {shards} shards need about {} KiB. \
+             Raise LimitMEMLOCK (systemd) or --ulimit memlock (containers), or lower io-memory.",
+            lim.rlim_cur / 1024,
+            need / 1024
+        ));
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }

@@ -12,10 +12,14 @@ use std::rc::Rc;
 
 use futures::future::LocalBoxFuture;
 
-use super::super::{store_step, take};
+use super::super::on_store;
+use super::super::place::Split;
 use super::*;
-use crate::server::session::Session;
-use crate::shard::core::Shard;
+use crate::command::session::Session;
+use crate::keyspace::locks::Claim;
+use crate::keyspace::slot::ShardId;
+use crate::runtime::{Out, Plan};
+use crate::services::Shard;
 
 /// The (member, score) pairs ZRANGESTORE copies out of its source, in
 /// reply order; Err for a WRONGTYPE source.
@@ -72,29 +76,35 @@ pub fn zrangestore_spanning<'a>(
     sh: &'a Rc<Shard>,
     s: &'a mut Session,
     a: Vec<Bytes>,
+    split: Split,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let r = tri!(parse_range_at(&a, 2, None, None));
         let (dst, src) = (a[1].clone(), a[2].clone());
-        let (ds, ss) = (sh.slots.shard_of(&dst), sh.slots.shard_of(&src));
-        let read = store_step(s.db, move |st, db| range_pairs(st, db, &src, &r));
-        let (txn, outs) = sh
-            .begin(vec![(ss, read), (ds, store_step(s.db, |_, _| ()))], true)
-            .await;
-        let pairs = match take::<Result<Vec<(Bytes, f64)>, Reply>>(
-            outs.into_iter().next().expect("two steps"),
-        ) {
+        let (ds, ss) = (split.keys[0].1, split.keys[1].1);
+        let mut plan = Plan::new(sh, s.parent);
+        let read = plan.part(
+            ss,
+            Claim::Keys(vec![src.clone()]),
+            on_store(s.db, move |st, db| range_pairs(st, db, &src, &r)),
+        );
+        plan.part(ds, Claim::Keys(vec![dst.clone()]), |_: &Shard| ());
+        let mut txn = plan.hold().await;
+        let pairs = match read.take() {
             Ok(p) => p,
             Err(e) => {
-                txn.release(sh).await;
+                txn.release();
                 return e;
             }
         };
-        let write = store_step(s.db, move |st, db| {
-            store_pairs(st, db, &dst, &pairs, "zrangestore")
-        });
-        let (_, mut outs) = txn.step(sh, vec![(ds, write)], true).await;
-        take::<Reply>(outs.pop().expect("one step"))
+        let stored = txn.step(
+            ds,
+            on_store(s.db, move |st, db| {
+                store_pairs(st, db, &dst, &pairs, "zrangestore")
+            }),
+        );
+        txn.end().await;
+        stored.take()
     })
 }
 
@@ -294,7 +304,7 @@ fn compute(op: SetOp, sources: Vec<Source>, o: &AlgebraOpts) -> Vec<(Bytes, f64)
             res
         }
     };
-    out.sort_by(|(m1, s1), (m2, s2)| crate::shard::zset::cmp_entry(*s1, m1, *s2, m2));
+    out.sort_by(|(m1, s1), (m2, s2)| crate::keyspace::zset::cmp_entry(*s1, m1, *s2, m2));
     out
 }
 
@@ -329,7 +339,7 @@ fn algebra_generic<'a>(
         let n = n as usize;
         let keys: Vec<Bytes> = a[idx + 1..idx + 1 + n].to_vec();
         let db = s.db;
-        let mut shares: Vec<(crate::shard::slot::ShardId, Vec<usize>)> = Vec::new();
+        let mut shares: Vec<(ShardId, Vec<usize>)> = Vec::new();
         for (i, key) in keys.iter().enumerate() {
             let shard = sh.slots.shard_of(key);
             match shares.iter_mut().find(|(s, _)| *s == shard) {
@@ -338,13 +348,19 @@ fn algebra_generic<'a>(
             }
         }
         let dst_shard = store.then(|| sh.slots.shard_of(&a[1]));
-        let mut steps: Vec<(crate::shard::slot::ShardId, crate::shard::router::Step)> = shares
+        let mut plan = Plan::new(sh, s.parent);
+        let outs: Vec<Out<Vec<Result<Source, ()>>>> = shares
             .iter()
             .map(|(shard, idxs)| {
                 let mine: Vec<Bytes> = idxs.iter().map(|&i| keys[i].clone()).collect();
-                (
+                let mut claim = mine.clone();
+                if dst_shard == Some(*shard) {
+                    claim.push(a[1].clone());
+                }
+                plan.part(
                     *shard,
-                    store_step(db, move |st, db| {
+                    Claim::Keys(claim),
+                    on_store(db, move |st, db| {
                         mine.iter()
                             .map(|k| read_source(st, db, k))
                             .collect::<Vec<_>>()
@@ -354,13 +370,18 @@ fn algebra_generic<'a>(
             .collect();
         if let Some(ds) = dst_shard {
             if !shares.iter().any(|(s, _)| *s == ds) {
-                steps.push((ds, store_step(db, |_, _| Vec::<Result<Source, ()>>::new())));
+                plan.part(ds, Claim::Keys(vec![a[1].clone()]), |_: &Shard| ());
             }
         }
-        let (txn, outs) = sh.begin(steps, store).await;
+        let mut txn = if store {
+            Some(plan.hold().await)
+        } else {
+            plan.run().await;
+            None
+        };
         let mut sources: Vec<Result<Source, ()>> = vec![Ok(None); n];
         for ((_, idxs), out) in shares.iter().zip(outs) {
-            for (&i, src) in idxs.iter().zip(take::<Vec<Result<Source, ()>>>(out)) {
+            for (&i, src) in idxs.iter().zip(out.take()) {
                 sources[i] = src;
             }
         }
@@ -374,23 +395,26 @@ fn algebra_generic<'a>(
         let (sources, o) = match parsed {
             Ok(p) => p,
             Err(e) => {
-                if store {
-                    txn.release(sh).await;
+                if let Some(txn) = txn {
+                    txn.release();
                 }
                 return e;
             }
         };
         let result = compute(op, sources, &o);
-        if let Some(ds) = dst_shard {
+        if let (Some(ds), Some(mut txn)) = (dst_shard, txn.take()) {
             let dst = a[1].clone();
             let event = match op {
                 SetOp::Union => "zunionstore",
                 SetOp::Inter => "zinterstore",
                 SetOp::Diff => "zdiffstore",
             };
-            let write = store_step(db, move |st, db| store_pairs(st, db, &dst, &result, event));
-            let (_, mut outs) = txn.step(sh, vec![(ds, write)], true).await;
-            return take::<Reply>(outs.pop().expect("one step"));
+            let stored = txn.step(
+                ds,
+                on_store(db, move |st, db| store_pairs(st, db, &dst, &result, event)),
+            );
+            txn.end().await;
+            return stored.take();
         }
         if card {
             let c = if o.limit == 0 {

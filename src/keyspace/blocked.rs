@@ -24,11 +24,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::router::Payload;
 use super::slot::ShardId;
 use super::store::Store;
-use crate::command::blocking::{self, PopOp};
-use crate::resp::Proto;
+use crate::resp::{Proto, Reply};
 
 const WAITING: u8 = 0;
 const SERVED: u8 = 1;
@@ -60,19 +58,38 @@ impl Ticket {
     }
 }
 
+/// What a blocked command takes once one of its keys has a value; the
+/// command layer implements it for each kind of blocking pop.
+pub trait Pop {
+    /// Whether `key` holds nothing (None), a value this pop takes
+    /// (Some(true)) or another type (Some(false)).
+    fn probe(&self, st: &mut Store, db: usize, key: &[u8]) -> Option<bool>;
+    /// Takes for the client from `key`, which holds a value it pops.
+    fn take(&self, st: &mut Store, db: usize, key: &Bytes) -> Answer;
+}
+
+/// What a served client is told.
+pub enum Answer {
+    /// Its reply.
+    Reply(Reply),
+    /// Run the command again: it needs more than this shard (a move to a
+    /// destination on another shard).
+    Retry,
+}
+
 /// One blocked command's registration on this shard.
 pub struct Waiter {
-    /// The connection's core and the reply id it waits on there.
+    /// The connection's core and the ticket it waits on there.
     pub origin: ShardId,
     pub reply: u64,
     pub ticket: Ticket,
     pub db: usize,
     pub proto: Proto,
-    pub op: PopOp,
+    pub pop: Box<dyn Pop>,
 }
 
 /// What serving one waiter of a key did.
-pub enum Served {
+enum Served {
     /// The key is gone (emptied): everyone left stays blocked.
     No,
     /// The key holds a type this waiter does not pop: it stays blocked,
@@ -80,11 +97,30 @@ pub enum Served {
     Skip,
     /// The waiter was no longer waiting: drop it.
     Gone,
-    /// Answered: send `Payload` to the waiter's core.
-    Reply(Payload),
+    /// Answered: send the answer to the waiter's core.
+    Reply(Answer),
     /// Answered, and the rest of the key's waiters must wait until the
     /// answered client has finished (it re-signals the key).
-    Last(Payload),
+    Last(Answer),
+}
+
+/// Serves waiter `w` from `key`, which just became ready on this shard.
+fn serve(st: &mut Store, w: &Waiter, key: &Bytes) -> Served {
+    if !w.ticket.waiting() {
+        return Served::Gone;
+    }
+    match w.pop.probe(st, w.db, key) {
+        None => return Served::No,
+        Some(false) => return Served::Skip,
+        Some(true) => {}
+    }
+    if !w.ticket.serve() {
+        return Served::Gone;
+    }
+    match w.pop.take(st, w.db, key) {
+        Answer::Retry => Served::Last(Answer::Retry),
+        answer => Served::Reply(answer),
+    }
 }
 
 /// Waiters by database and key, and the keys made ready since the last
@@ -159,7 +195,7 @@ impl Blocked {
 /// Serves the waiters of every ready key that `held` does not exclude, in
 /// the order the keys became ready, each key's waiters first come first
 /// served while the key has a value. Returns the answers to send.
-pub fn serve_ready(st: &mut Store, held: impl Fn(&[u8]) -> bool) -> Vec<(ShardId, u64, Payload)> {
+pub fn serve_ready(st: &mut Store, held: impl Fn(&[u8]) -> bool) -> Vec<(ShardId, u64, Answer)> {
     let mut out = Vec::new();
     let mut deferred = Vec::new();
     while let Some((db, key)) = st.blocked.ready.pop_front() {
@@ -173,7 +209,7 @@ pub fn serve_ready(st: &mut Store, held: impl Fn(&[u8]) -> bool) -> Vec<(ShardId
         let before = queue.len();
         let mut i = 0;
         while let Some(w) = queue.get(i).cloned() {
-            match blocking::serve(st, &w, &key) {
+            match serve(st, &w, &key) {
                 Served::No => break,
                 Served::Skip => i += 1,
                 Served::Gone => {

@@ -1,5 +1,6 @@
 //! A connection's state: selected database, protocol, authentication and
-//! reply mode. Owned by the connection task on its core; mirrored into the
+//! reply mode. Owned by the connection task on its core (`server::conn`)
+//! and handed to every handler; mirrored into the
 //! core's client registry (`ClientInfo`) for CLIENT LIST.
 
 use std::cell::RefCell;
@@ -7,6 +8,7 @@ use std::rc::Rc;
 
 use crate::clients::ClientInfo;
 use crate::resp::Proto;
+use crate::runtime::TxId;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ReplyMode {
@@ -37,6 +39,10 @@ pub struct Session {
     pub watching: Option<crate::command::multi::Watching>,
     /// Running inside EXEC or a script: blocking commands do not block.
     pub atomic: bool,
+    /// While an atomic block holding every shard runs this connection's
+    /// commands: the block, which the multi-shard operations they start
+    /// run inside (`runtime::txn`).
+    pub parent: Option<TxId>,
 }
 
 impl Session {
@@ -48,9 +54,9 @@ impl Session {
 
     /// The connection is closing (or RESET): drop its subscriptions, its
     /// transaction and its watched keys.
-    pub fn end(&mut self, sh: &crate::shard::core::Shard) {
+    pub fn end(&mut self, sh: &crate::services::Shard) {
         if let Some(mut sub) = self.sub.take() {
-            sh.shared.pubsub.unsubscribe_all(&mut sub);
+            sh.host.shared.pubsub.unsubscribe_all(&mut sub);
         }
         self.multi = None;
         crate::command::multi::unwatch_all(self);
@@ -84,6 +90,7 @@ impl Session {
             multi: None,
             watching: None,
             atomic: false,
+            parent: None,
         }
     }
 }

@@ -604,7 +604,7 @@ pub fn unix_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::shard::value::Str;
+    use crate::keyspace::value::Str;
 
     #[test]
     fn random_key_deletes_the_expired_keys_it_draws() {

@@ -1,0 +1,220 @@
+//! The state of the layers above the runtime: [`Shared`] across the
+//! process, [`Services`] per core.
+//!
+//! Each core's runtime shard hosts that core's `Services` (see
+//! `runtime::Hooks`): command handlers, the connection tasks and work sent
+//! from other cores reach them as `sh.host`, passed in, never through a
+//! global. `Services` is touched only by its core; what is in `Shared` is
+//! read per connection or per configuration change, not per request, except
+//! the Pub/Sub registry (PUBLISH, keyspace events) and the busy-script flag.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use crate::clients::ClientInfo;
+use crate::command::table::{self, CommandSpec};
+use crate::config::Config;
+use crate::keyspace::notify;
+use crate::keyspace::store::EncodingLimits;
+use crate::observe::{self, Call};
+use crate::pubsub::{Kind, Limit};
+use crate::resp::Reply;
+use crate::runtime::{self, Hooks};
+use crate::stats::CoreStats;
+
+/// This core's runtime shard, hosting this core's services.
+pub type Shard = runtime::Shard<Services>;
+
+/// State shared by all cores.
+pub struct Shared {
+    pub databases: usize,
+    pub config: RwLock<Config>,
+    pub config_gen: AtomicU64,
+    pub shutdown: Arc<AtomicBool>,
+    pub clients: AtomicUsize,
+    pub next_client_id: AtomicU64,
+    pub started: Instant,
+    pub run_id: String,
+    pub port: u16,
+    pub executable: String,
+    /// Slow-log ids, MONITOR feeds, connection labels (see `observe`).
+    pub observe: observe::Global,
+    /// CLIENT PAUSE state.
+    pub pause: crate::clients::Pause,
+    /// The script cache, function libraries and running-script state.
+    pub scripts: crate::script::Global,
+    /// Channel and pattern subscriptions of every connection.
+    pub pubsub: crate::pubsub::PubSub,
+}
+
+impl Shared {
+    pub fn config_snapshot(&self) -> Config {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Applies CONFIG SET; every core picks the change up before its next
+    /// batch.
+    pub fn update_config(
+        &self,
+        f: impl FnOnce(&mut Config) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let mut c = self.config.write().unwrap_or_else(|p| p.into_inner());
+        f(&mut c)?;
+        self.config_gen.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+}
+
+/// One core's services.
+pub struct Services {
+    pub shared: Arc<Shared>,
+    pub stats: RefCell<CoreStats>,
+    /// Slow log, latency events and pending MONITOR lines of this core.
+    pub observe: observe::Local,
+    /// This core's connections, for CLIENT LIST/KILL and timeouts.
+    pub clients: RefCell<HashMap<u64, Rc<RefCell<ClientInfo>>>>,
+    config: RefCell<Rc<Config>>,
+    config_gen: Cell<u64>,
+    /// The configuration generation the store's settings come from.
+    store_gen: Cell<u64>,
+    /// (time, [commands, input bytes, output bytes]) samples of the last
+    /// second, for the instantaneous rates.
+    ops_samples: RefCell<VecDeque<(Instant, [u64; 3])>>,
+}
+
+impl Services {
+    pub fn new(shared: Arc<Shared>) -> Services {
+        Services {
+            shared,
+            stats: RefCell::new(CoreStats::new(table::COMMANDS.len())),
+            observe: observe::Local::default(),
+            clients: RefCell::new(HashMap::new()),
+            config: RefCell::new(Rc::new(Config::default())),
+            config_gen: Cell::new(u64::MAX),
+            store_gen: Cell::new(u64::MAX),
+            ops_samples: RefCell::new(VecDeque::new()),
+        }
+    }
+
+    /// This core's copy of the configuration (one acquire load when
+    /// nothing changed).
+    pub fn config(&self) -> Rc<Config> {
+        let gen = self.shared.config_gen.load(Ordering::Acquire);
+        if gen != self.config_gen.get() {
+            let fresh = self.shared.config_snapshot();
+            self.observe.configure(&fresh);
+            *self.config.borrow_mut() = Rc::new(fresh);
+            self.config_gen.set(gen);
+        }
+        self.config.borrow().clone()
+    }
+
+    /// The output-buffer limit of Pub/Sub subscribers.
+    pub fn pubsub_limit(&self) -> Limit {
+        let [hard, soft, soft_seconds] = self.config().client_output_buffer_limit[2];
+        Limit {
+            hard,
+            soft,
+            soft_seconds,
+        }
+    }
+
+    /// Accounts a command run for a connection of this core: counters and
+    /// histogram, slow log, latency events, MONITOR.
+    pub fn account(&self, call: &Call, took: std::time::Duration, reply: &Reply) {
+        self.stats.borrow_mut().record(call.spec, took, reply);
+        self.observe.account(&self.shared.observe, call, took);
+    }
+
+    /// Counts a command refused before it ran.
+    pub fn reject(&self, spec: Option<&'static CommandSpec>, reply: &Reply) {
+        if let Reply::Error(e) = reply {
+            self.stats.borrow_mut().reject(spec, e);
+        }
+    }
+
+    pub fn close_all_clients(&self) {
+        for c in self.clients.borrow().values() {
+            c.borrow_mut().kill();
+        }
+    }
+
+    pub fn sample_ops(&self) {
+        let st = self.stats.borrow();
+        let totals = [st.total_commands, st.net_input_bytes, st.net_output_bytes];
+        drop(st);
+        let mut s = self.ops_samples.borrow_mut();
+        s.push_back((Instant::now(), totals));
+        while s.len() > 2 && s[0].0.elapsed().as_millis() > 1000 {
+            s.pop_front();
+        }
+    }
+
+    /// Commands, input bytes and output bytes per second over the last
+    /// second on this core.
+    pub fn rates(&self) -> [f64; 3] {
+        let s = self.ops_samples.borrow();
+        match (s.front(), s.back()) {
+            (Some(a), Some(b)) if b.0 > a.0 => {
+                let secs = (b.0 - a.0).as_secs_f64();
+                [0, 1, 2].map(|i| (b.1[i] - a.1[i]) as f64 / secs)
+            }
+            _ => [0.0; 3],
+        }
+    }
+}
+
+impl Hooks for Services {
+    fn before_work(sh: &Shard) {
+        let svc = &sh.host;
+        let gen = svc.shared.config_gen.load(Ordering::Acquire);
+        if gen == svc.store_gen.get() {
+            return;
+        }
+        svc.store_gen.set(gen);
+        let c = svc.config();
+        let mut st = sh.store.borrow_mut();
+        st.proto_max_bulk_len = c.proto_max_bulk_len;
+        st.maxmemory_policy = c.maxmemory_policy.clone();
+        st.notify_flags = notify::parse_flags(&c.notify_keyspace_events);
+        st.limits = EncodingLimits {
+            hash_entries: c.hash_max_listpack_entries as usize,
+            hash_value: c.hash_max_listpack_value as usize,
+            set_intset_entries: c.set_max_intset_entries as usize,
+            set_entries: c.set_max_listpack_entries as usize,
+            set_value: c.set_max_listpack_value as usize,
+            zset_entries: c.zset_max_listpack_entries as usize,
+            zset_value: c.zset_max_listpack_value as usize,
+        };
+    }
+
+    /// Publishes the keyspace events the store raised since the last call.
+    fn after_work(sh: &Shard) {
+        if sh.store.borrow().events.is_empty() {
+            return;
+        }
+        let events = std::mem::take(&mut sh.store.borrow_mut().events);
+        let flags = sh.store.borrow().notify_flags;
+        let limit = sh.host.pubsub_limit();
+        let pubsub = &sh.host.shared.pubsub;
+        for e in events {
+            if flags & notify::KEYSPACE != 0 {
+                let mut channel = format!("__keyspace@{}__:", e.db).into_bytes();
+                channel.extend_from_slice(&e.key);
+                let event = bytes::Bytes::from_static(e.event.as_bytes());
+                pubsub.publish(Kind::Channel, &channel.into(), &event, limit);
+            }
+            if flags & notify::KEYEVENT != 0 {
+                let channel = format!("__keyevent@{}__:{}", e.db, e.event).into_bytes();
+                pubsub.publish(Kind::Channel, &channel.into(), &e.key, limit);
+            }
+        }
+    }
+}
