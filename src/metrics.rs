@@ -56,6 +56,7 @@ const METRICS: &[(&str, Kind, &str)] = &[
     ("lanner_memory_rss_bytes", Kind::Gauge, "Resident set size of the process."),
     ("lanner_memory_max_bytes", Kind::Gauge, "The maxmemory setting (0: unbounded)."),
     ("lanner_cross_shard_hops_total", Kind::Counter, "Batches a shard's connections sent to other shards, by sending shard."),
+    ("lanner_cross_shard_packets_total", Kind::Counter, "Packets a shard sent to other shards (one per destination per executor turn), by sending shard."),
     ("lanner_shard_queue_depth", Kind::Gauge, "Requests waiting on a shard for a multi-shard operation's keys, by shard."),
     ("lanner_connected_clients", Kind::Gauge, "Client connections open now."),
     ("lanner_blocked_clients", Kind::Gauge, "Clients waiting in a blocking command."),
@@ -143,6 +144,8 @@ fn handle_render(sh: &Shard, snaps: &[CoreSnapshot]) -> String {
         }
         gauge!("lanner_memory_used_bytes", "shard" => shard.clone()).set(s.used_memory as f64);
         counter!("lanner_cross_shard_hops_total", "shard" => shard.clone()).absolute(s.stats.hops);
+        counter!("lanner_cross_shard_packets_total", "shard" => shard.clone())
+            .absolute(s.packets.0);
         gauge!("lanner_shard_queue_depth", "shard" => shard).set(s.queue_depth as f64);
     }
     gauge!("lanner_memory_rss_bytes").set(rss_bytes() as f64);

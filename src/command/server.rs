@@ -226,6 +226,8 @@ pub(crate) struct CoreSnapshot {
     /// Commands, input bytes, output bytes per second.
     rates: [f64; 3],
     max_qbuf: usize,
+    /// Packets this core sent to other cores, and the items in them.
+    pub packets: (u64, u64),
 }
 
 fn rusage(who: i32) -> (f64, f64) {
@@ -266,6 +268,7 @@ pub(crate) fn snapshot(shard: &Shard) -> CoreSnapshot {
             .map(|c| c.borrow().query_buf)
             .max()
             .unwrap_or(0),
+        packets: shard.sent(),
     }
 }
 
@@ -514,7 +517,7 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
              total_reads_processed:{}\r\ntotal_writes_processed:{}\r\nio_threaded_reads_processed:0\r\n\
              io_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n\
              client_query_buffer_limit_disconnections:{}\r\nclient_output_buffer_limit_disconnections:{}\r\n\
-             cross_shard_hops:{}\r\n",
+             cross_shard_hops:{}\r\ncross_shard_packets:{}\r\ncross_shard_packet_items:{}\r\n",
             total.connections_received,
             total.total_commands,
             rate(0) as u64,
@@ -538,6 +541,8 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
             total.query_buffer_disconnections,
             sh.host.shared.pubsub.drops.load(std::sync::atomic::Ordering::Relaxed),
             total.hops,
+            snaps.iter().map(|s| s.packets.0).sum::<u64>(),
+            snaps.iter().map(|s| s.packets.1).sum::<u64>(),
         );
     });
     section("replication", &mut o, &|o| {

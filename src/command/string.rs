@@ -162,9 +162,13 @@ pub fn set(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     } else {
         Reply::Nil
     };
-    let found = st.exists(db, key);
-    if (o.nx && found) || (o.xx && !found) {
-        return if o.get { old } else { Reply::Nil };
+    // Without NX/XX the insert itself finds (and expires) the old entry:
+    // one table lookup instead of two.
+    if o.nx || o.xx {
+        let found = st.exists(db, key);
+        if (o.nx && found) || (o.xx && !found) {
+            return if o.get { old } else { Reply::Nil };
+        }
     }
     store_str(st, db, key, &a[2], o.expire, o.keepttl);
     if o.get {
