@@ -3,77 +3,89 @@
 //! # Thread model
 //!
 //! Every shard is one glommio executor pinned to one core. It owns the keys
-//! whose CRC16 hash slot maps to it (`shard::slot`), accepts connections on
-//! its own SO_REUSEPORT listener, and runs them to completion. Nothing mutable
-//! is shared between executors: cores talk only through bounded SPSC channel
-//! meshes (`shard::router`).
+//! whose CRC16 hash slot maps to it (`keyspace::slot`), accepts connections
+//! on its own SO_REUSEPORT listener, and runs them to completion. Nothing
+//! mutable is shared between executors: cores talk only through a mesh of
+//! bounded SPSC channels, one per ordered pair (`runtime::mesh`).
 //!
 //! ```text
 //!  client ─TCP─► core A: connection task
-//!                  read → parse every complete request → route each by key slot
+//!                  read → parse every complete request → place each (command::place)
 //!                  ├─ owning shard is A → run inline on A's store
-//!                  ├─ owning shard is B → ONE batch per destination per read ──► core B
+//!                  ├─ owning shard is B → post to A's outbox ─┐
+//!                  │   (every connection of A does the same   │ end of A's executor turn:
+//!                  │    during this turn)                     └► ONE packet to B
 //!                  └─ keys on several shards → ordered multi-shard operation
-//!                  ◄─ replies in request order, ONE write
+//!                  ◄─ answers ride back in B's packets; replies in request order, ONE write
 //! ```
 //!
 //! # Life of a request
 //!
 //! `server::conn` reads into a buffer and `resp::parse_request` splits off
-//! every complete request. `server::dispatch` looks each up in THE command
-//! table (`command::table`): arity, authentication and routing derive from its
-//! row. Keyed commands run inline when their shard is local, else travel in
-//! one `Request::Batch` per destination shard; a command whose keys span
-//! shards (MSET, RENAME, …) or that needs every shard (KEYS, FLUSHALL, INFO …)
-//! waits for everything before it on its connection and runs as a
-//! multi-shard operation (`shard::core`): a global sequencer orders such
-//! operations, each shard grants their key claims in that order, writers
-//! keep their keys until every shard has run its part. Consecutive fanout
-//! commands of one read (a pipeline of MSETs) share one operation. A
-//! blocking pop that finds its keys empty registers on their shards
-//! (`shard::blocked`) and is served by the shard that next fills one.
+//! every complete request. `server::dispatch` checks each against THE
+//! command table (`command::table`: arity, authentication, subscribed mode,
+//! MULTI queueing) and asks `command::place` where it runs: on the
+//! connection (no keys), on one shard (inline when it is this core's, else
+//! batched), as a fanout over several shards, or in its coordinated form.
+//! A command whose keys span shards (MSET, RENAME, …) or that needs every
+//! shard (KEYS, FLUSHALL, INFO …) waits for everything before it on its
+//! connection and runs as a multi-shard operation (`runtime::txn`): a
+//! global sequencer orders such operations, each shard grants their key
+//! claims in that order, writers keep their keys until every shard has run
+//! its part. Consecutive fanout commands of one read (a pipeline of MSETs)
+//! share one operation. A blocking pop that finds its keys empty registers
+//! on their shards (`keyspace::blocked`) and is served by the shard that
+//! next fills one. Every command is accounted on its connection's core,
+//! wherever it ran.
 //!
-//! MULTI/EXEC and scripts are atomic blocks (`command::atomic`, `command::
-//! multi`): a transaction of single-shard commands runs as one step per
-//! shard under key claims; anything else holds every shard while its
-//! commands run, and a multi-shard command inside runs within that hold.
-//! Every change to a key goes through `Store::notify`, which raises
-//! keyspace events and sets the flags of connections WATCHing the key.
+//! MULTI/EXEC and scripts are atomic blocks (`command::atomic`,
+//! `command::multi`): a transaction of single-shard commands runs as one
+//! step per shard under key claims; anything else holds every shard while
+//! its commands run, and a multi-shard command inside names the block as its
+//! parent (`Session::parent`), so it runs within that hold. Every change to
+//! a key goes through `Store::notify`, which raises keyspace events and
+//! sets the flags of connections WATCHing the key.
 //!
-//! # Code map
+//! # Layers
 //!
-//! * `config` — the settings table: config file, CLI, CONFIG GET/SET/REWRITE.
-//! * `server` — executors, listeners, connection tasks, dispatch, cron.
-//! * `resp` — wire protocol only: parser and reply encoder.
-//! * `command` — the command table, one file per family, error texts.
-//! * `shard` — slots, stores, values, expiry, meshes, locks.
-//! * `clients`, `stats`, `log` — client registry, per-core counters, logging.
-//! * `metrics` — Prometheus metric names and the `/metrics` endpoint.
-//! * `observe` — slow log, latency monitor and histograms, MONITOR feed.
-//! * `script` — one Lua VM per core, the shared script cache and function
-//!   libraries; a script runs in a coroutine inside an atomic block, or,
-//!   when its declared keys live on one shard, first on that shard's core in
-//!   one step with an undo log.
-//! * `pubsub` — channel, pattern and shard-channel subscriptions of every
-//!   connection, shared by all cores; PUBLISH delivers into subscribers'
-//!   queues.
+//! Each layer imports only the layers below it (`tests/layers.rs` reads the
+//! `crate::` paths of every file and fails otherwise):
+//!
+//! 1. `resp` (bytes ↔ frames), `glob`, `config` (the settings table), `log`.
+//! 2. `keyspace` — store, values, expiry, key locks, watches, blocked
+//!    clients, slots: no I/O, no awaits, no cores, no commands.
+//! 3. `runtime` — the executors' shards, mesh, outbox, sequencer, typed
+//!    operations and multi-shard transactions; knows no command. What it
+//!    needs from above comes through its `Hooks` type parameter.
+//!    `pubsub` (the shared subscription registry) sits beside it.
+//! 4. `command` (table, placement, handlers, sessions, atomic blocks) with
+//!    the services it uses: `services` (per-core and shared state the
+//!    runtime hosts), `stats`, `observe`, `clients`, `script`.
+//! 5. `server` (listeners, connection tasks, dispatch, cron, wiring) and
+//!    `metrics` (the `/metrics` endpoint).
 //!
 //! # Invariants
 //!
-//! * `resp` never names a command; `shard::store` never awaits and does no I/O.
-//! * Only types defined in `shard::router` cross cores (and MONITOR's
-//!   batches of lines, `observe::Global`; Pub/Sub messages, `pubsub`; the
-//!   script cache, `script::Global`; WATCH flags, `shard::watch`). Stores, client
-//!   registries and per-core stats are `!Send` and live inside their executor.
+//! * `resp` never names a command; `keyspace` never awaits and does no I/O.
+//! * Only runtime types cross cores: packets of typed items
+//!   (`runtime::mesh::Item`: command batches, typed operations, releases,
+//!   answers) and the sequencer's intents; besides them only the shared
+//!   services built for it (Pub/Sub messages, the script cache, MONITOR
+//!   lines, WATCH flags). Stores, client registries and per-core stats are
+//!   `!Send` and live inside their executor.
+//! * Work crossing cores is a typed value whose result comes back typed
+//!   (`runtime::Out`): no `dyn Any`, no downcasts.
 //! * Hot-path counters are per core (plain integers), summed only when INFO
 //!   or a Prometheus scrape asks. The shared locks on a request path are
 //!   the sequencer's, taken only by multi-shard operations, and the Pub/Sub
 //!   registry's, taken only by pub/sub commands and keyspace events.
 //! * Inside an executor nothing blocks the thread: glommio channels and
-//!   timers only; a full peer queue is waited on in a task, never in place.
+//!   timers only. Posting to the outbox never waits; only the flusher waits
+//!   on a full channel, and receivers never wait, so the mesh always drains.
 //! * A multi-shard operation only ever waits for earlier ones (global
 //!   order), so operations cannot deadlock; single-shard commands hold no
-//!   locks and wait only for keys a multi-shard write holds.
+//!   locks and wait only for keys a multi-shard write holds. An operation
+//!   given up before its end (its client went away) releases its claims.
 //!
 //! # Operational prerequisites
 //!

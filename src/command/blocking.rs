@@ -5,7 +5,7 @@
 //! A blocking pop first tries to pop as its non-blocking form would, as one
 //! ordered operation over its keys. When every key is empty the same
 //! operation registers the client on each shard owning one of its keys
-//! (`shard::blocked`), so no push can slip between the check and the
+//! (`keyspace::blocked`), so no push can slip between the check and the
 //! registration. The connection's task then waits for an answer from any of
 //! those shards, its timeout, or the client going away.
 //!

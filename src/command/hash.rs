@@ -2,7 +2,7 @@
 //!
 //! Every command is single-key: a keyed handler run on the hash's owning
 //! shard over its `Store` (inline when local, else in one hop). The value
-//! type and its listpack → hashtable conversion live in `shard::hash`; the
+//! type and its listpack → hashtable conversion live in `keyspace::hash`; the
 //! limits come from `st.limits` (`hash-max-listpack-*`).
 //!
 //! Invariants: an empty hash is never stored — HDEL of the last field

@@ -1,6 +1,6 @@
 //! MEMORY USAGE | STATS | DOCTOR | MALLOC-STATS | PURGE | HELP.
 //!
-//! Sizes are lanner's own accounting of the keyspace (`shard::store`: key,
+//! Sizes are lanner's own accounting of the keyspace (`keyspace::store`: key,
 //! value and table overhead), the figure INFO reports as `used_memory`.
 //! MEMORY USAGE runs on the key's owning shard; STATS and DOCTOR sum every
 //! shard. lanner uses the system allocator, so there are no allocator

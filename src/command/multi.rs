@@ -16,7 +16,7 @@
 //!   (`command::atomic`).
 //!
 //! WATCH registers the keys on their shards with one flag per connection;
-//! any change sets it (`shard::watch`). EXEC checks the flag once the
+//! any change sets it (`keyspace::watch`). EXEC checks the flag once the
 //! watched keys are claimed too, after reading each watched key so one that
 //! expired meanwhile counts as changed: no change can slip between the
 //! check and the commands.

@@ -3,7 +3,7 @@
 //!
 //! Keyed handlers run on the key's owning shard over its `Store`; the
 //! `*_spanning` forms run on the connection's core when the keys live on
-//! several shards (see `shard::core` for the ordering that keeps them atomic).
+//! several shards (see `runtime::txn` for the ordering that keeps them atomic).
 
 use std::rc::Rc;
 

@@ -5,7 +5,8 @@
 //! and Redis's event name. When no class is enabled that is one branch; when
 //! one is, the event is buffered in the store (which does no I/O) and the
 //! shard publishes the buffer on `__keyspace@<db>__:<key>` and
-//! `__keyevent@<db>__:<event>` after the command (`shard::core`).
+//! `__keyevent@<db>__:<event>` after the command (`services`, the runtime's
+//! `Hooks::after_work`).
 
 use bytes::Bytes;
 

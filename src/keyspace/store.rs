@@ -264,7 +264,7 @@ pub struct Store {
     /// The running command's client has CLIENT NO-TOUCH on: lookups keep
     /// access times.
     pub no_touch: bool,
-    /// Enabled `notify-keyspace-events` classes (`shard::notify`); 0 = off.
+    /// Enabled `notify-keyspace-events` classes (`keyspace::notify`); 0 = off.
     pub notify_flags: u32,
     /// Events raised since the shard last published them.
     pub events: Vec<Event>,
@@ -329,7 +329,7 @@ impl Store {
         &self.dbs[db]
     }
 
-    /// Raises keyspace event `event` of `class` (a `shard::notify` class bit)
+    /// Raises keyspace event `event` of `class` (a `keyspace::notify` class bit)
     /// on `key`, as Redis's `notifyKeyspaceEvent`: buffered only when the
     /// class and at least one of K and E are enabled. Every change of a key
     /// raises one, so this is also where WATCH learns of changes.
