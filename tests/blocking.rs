@@ -252,6 +252,13 @@ common::shard_tests! {
             let key = if i % 2 == 0 { "a" } else { "b" };
             let _: i64 = q(&mut con, &["LPUSH", key, &format!("e{i}")]);
         }
+        // BRPOP takes from `a` first: the stops may only go in once every
+        // element was taken, or a consumer could stop while `b` holds some.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while q::<i64>(&mut con, &["EXISTS", "a", "b"]) > 0 {
+            assert!(Instant::now() < deadline, "consumers stalled");
+            thread::sleep(Duration::from_millis(5));
+        }
         for _ in 0..4 {
             let _: i64 = q(&mut con, &["LPUSH", "a", "stop"]);
         }
