@@ -1,11 +1,14 @@
 //! The keyspace side of lanner: slots, per-core stores, the cross-core
 //! meshes and the ordering of multi-shard operations.
 
+pub mod bits;
 pub mod blocked;
 pub mod compact;
 pub mod core;
 pub mod expire;
+pub mod geohash;
 pub mod hash;
+pub mod hll;
 pub mod locks;
 pub mod notify;
 pub mod router;
