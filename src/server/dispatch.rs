@@ -308,8 +308,15 @@ pub(crate) fn cmd(spec: &'static CommandSpec, s: &Session, args: Vec<Bytes>) -> 
     }
 }
 
-/// The one shard owning every key of the command, if there is one.
+/// The one shard owning every key of the command, if there is one. A row
+/// with movable keys (GEORADIUS's STORE) counts every key its function
+/// finds.
 pub(crate) fn single_shard(sh: &Shard, spec: &CommandSpec, args: &[Bytes]) -> Option<ShardId> {
+    if let Some(keys_of) = spec.movable_keys {
+        let mut keys = keys_of(args).into_iter().map(|p| sh.slots.shard_of(&args[p]));
+        let first = keys.next().unwrap_or(sh.id);
+        return keys.all(|k| k == first).then_some(first);
+    }
     let mut keys = spec
         .key_positions(args.len())
         .map(|p| sh.slots.shard_of(&args[p]));

@@ -203,6 +203,7 @@ impl Shard {
                     set_value: fresh.set_max_listpack_value as usize,
                     zset_entries: fresh.zset_max_listpack_entries as usize,
                     zset_value: fresh.zset_max_listpack_value as usize,
+                    hll_sparse_max_bytes: fresh.hll_sparse_max_bytes as usize,
                 };
             }
             self.observe.configure(&fresh);
@@ -746,11 +747,19 @@ fn held(locks: &Locks<Grant>, key: &[u8]) -> bool {
 }
 
 fn blocked(locks: &Locks<Grant>, cmd: &Cmd) -> bool {
-    locks.blocks_everything()
-        || cmd
+    if locks.blocks_everything() {
+        return true;
+    }
+    match cmd.spec.movable_keys {
+        // A single-shard command with movable keys (GEORADIUS … STORE).
+        Some(keys_of) => keys_of(&cmd.args)
+            .into_iter()
+            .any(|i| locks.blocks(&cmd.args[i])),
+        None => cmd
             .spec
             .key_positions(cmd.args.len())
-            .any(|i| locks.blocks(&cmd.args[i]))
+            .any(|i| locks.blocks(&cmd.args[i])),
+    }
 }
 
 fn exec_one(sh: &Shard, store: &mut Store, stats: &mut CoreStats, cmd: &Cmd) -> Reply {

@@ -239,9 +239,10 @@ fn sparse_set(s: &mut Vec<u8>, index: usize, count: u8, max_bytes: usize) -> Res
         return promote(s, index, count);
     }
     // Step 1: find the opcode covering `index`.
-    let (mut p, mut first, mut span, mut oplen) = (HDR, 0usize, 0usize, 1usize);
+    let (mut p, mut first, mut span) = (HDR, 0usize, 0usize);
     let mut prev = None;
     while p < s.len() {
+        let oplen;
         (span, oplen) = op_at(s, p);
         if index < first + span {
             break;
