@@ -4,9 +4,8 @@
 //! A table row names one of these functions; `COMMAND GETKEYS` and
 //! `COMMAND INFO` read it. Routing does not: these commands are coordinated
 //! and find their keys while parsing their arguments, with their own errors.
-//! The exceptions are GEORADIUS and GEORADIUSBYMEMBER (`Multi` rows placed
-//! by the keys their function finds, so a STORE destination counts) and
-//! BITFIELD (keyed; Redis marks it movable for its key flags only).
+//! The exceptions are GEORADIUS and GEORADIUSBYMEMBER: `Multi` rows placed
+//! by the keys their function finds, so a STORE destination counts.
 //!
 //! Redis 7.0 answers GETKEYS from the command's key specs and, when a spec
 //! does not fit the arguments, from the command's older `getkeys_proc`,
@@ -21,12 +20,6 @@ use crate::shard::value::parse_canonical_i64;
 /// Finds the key positions in a full command (`a[0]` is its name); empty
 /// when the arguments hold no valid key list.
 pub type KeysFn = fn(&[Bytes]) -> Vec<usize>;
-
-/// Just the key at argument 1, for a command Redis marks `movablekeys`
-/// only because its key flags depend on the arguments (BITFIELD).
-pub fn first_only(_a: &[Bytes]) -> Vec<usize> {
-    vec![1]
-}
 
 /// Keys after a count at argument 1: ZUNION ZINTER ZDIFF ZINTERCARD
 /// SINTERCARD LMPOP ZMPOP.

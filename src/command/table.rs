@@ -221,7 +221,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("bitcount", -2, READONLY, 1, 1, 1, Keyed(bitmap::bitcount), ["read", "bitmap", "slow"], "bitmap", "2.6.0", "Count set bits in a string"),
     row!("bitpos", -3, READONLY, 1, 1, 1, Keyed(bitmap::bitpos), ["read", "bitmap", "slow"], "bitmap", "2.8.7", "Find first bit set or clear in a string"),
     row!("bitop", -4, WRITE | DENYOOM, 2, -1, 1, Multi(bitmap::bitop, bitmap::bitop_spanning), ["write", "bitmap", "slow"], "bitmap", "2.6.0", "Perform bitwise operations between strings"),
-    row!("bitfield", -2, WRITE | DENYOOM, 1, 1, 1, Keyed(bitmap::bitfield), ["write", "bitmap", "slow"], "bitmap", "3.2.0", "Perform arbitrary bitfield integer operations on strings", movable = keyspec::first_only),
+    row!("bitfield", -2, WRITE | DENYOOM, 1, 1, 1, Keyed(bitmap::bitfield), ["write", "bitmap", "slow"], "bitmap", "3.2.0", "Perform arbitrary bitfield integer operations on strings"),
     row!("bitfield_ro", -2, READONLY | FAST, 1, 1, 1, Keyed(bitmap::bitfield_ro), ["read", "bitmap", "fast"], "bitmap", "6.0.0", "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD"),
     // hyperloglog (rows owned by command/hll.rs)
     row!("pfadd", -2, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(hll::pfadd), ["write", "hyperloglog", "fast"], "hyperloglog", "2.8.9", "Adds the specified elements to the specified HyperLogLog."),
@@ -482,7 +482,6 @@ mod tests {
         assert_eq!(
             movable,
             [
-                "bitfield",
                 "georadius",
                 "georadiusbymember",
                 "sort",

@@ -294,8 +294,13 @@ fn sparse_set(s: &mut Vec<u8>, index: usize, count: u8, max_bytes: usize) -> Res
         if seq.len() > old && s.len() + seq.len() - old > max_bytes {
             return promote(s, index, count);
         }
+        // Redis grows the string by the difference and copies the whole
+        // sequence: for an XZERO cut short at the end (a corrupt sketch)
+        // the sequence's last byte falls past the new end.
+        let new_len = s.len() + seq.len() - old;
         let to = (p + old).min(s.len());
         s.splice(p..to, seq);
+        s.truncate(new_len);
     }
     // Step 4: merge adjacent VALs of equal value, scanning up to five
     // opcodes from the one before the change.
@@ -566,8 +571,8 @@ mod tests {
 
     #[test]
     fn murmur_matches_reference_values() {
-        let (i, c) = pattern(b"a");
-        assert!(i < REGISTERS && (1..=51).contains(&c));
+        // Redis: PFADD h a sets register 12711 to 2 (PFDEBUG GETREG).
+        assert_eq!(pattern(b"a"), (12711, 2));
         assert_ne!(murmur64a(b"abcdefgh", SEED), murmur64a(b"abcdefgi", SEED));
     }
 
