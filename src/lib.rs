@@ -46,7 +46,9 @@
 //! * `server` — executors, listeners, connection tasks, dispatch, cron.
 //! * `resp` — wire protocol only: parser and reply encoder.
 //! * `command` — the command table, one file per family, error texts.
-//! * `shard` — slots, stores, values, expiry, meshes, locks.
+//! * `shard` — slots, stores, values, expiry, meshes, locks; the pure
+//!   bit, HyperLogLog and geohash algorithms the bitmap, HLL and geo
+//!   commands use (`bits`, `hll`, `geohash`).
 //! * `clients`, `stats`, `log` — client registry, per-core counters, logging.
 //! * `metrics` — Prometheus metric names and the `/metrics` endpoint.
 //! * `observe` — slow log, latency monitor and histograms, MONITOR feed.
