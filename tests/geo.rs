@@ -17,10 +17,25 @@ fn on(tag: &str, name: &str) -> String {
 }
 
 fn cities(con: &mut redis::Connection, key: &str) {
-    let n: i64 = q(con, &[
-        "GEOADD", key, "-122.4194", "37.7749", "San Francisco", "-74.0059", "40.7128", "New York",
-        "-0.1276", "51.5074", "London", "2.3522", "48.8566", "Paris",
-    ]);
+    let n: i64 = q(
+        con,
+        &[
+            "GEOADD",
+            key,
+            "-122.4194",
+            "37.7749",
+            "San Francisco",
+            "-74.0059",
+            "40.7128",
+            "New York",
+            "-0.1276",
+            "51.5074",
+            "London",
+            "2.3522",
+            "48.8566",
+            "Paris",
+        ],
+    );
     assert_eq!(n, 4);
 }
 
@@ -170,14 +185,23 @@ fn random_points_and_searches_match_redis() {
         lo + (x >> 11) as f64 / (1u64 << 53) as f64 * (hi - lo)
     };
     // Clusters around a few centres, plus points all over the world.
-    let centres = [(2.35, 48.85), (-73.98, 40.75), (139.7, 35.7), (179.9, 0.0), (0.0, 84.0)];
+    let centres = [
+        (2.35, 48.85),
+        (-73.98, 40.75),
+        (139.7, 35.7),
+        (179.9, 0.0),
+        (0.0, 84.0),
+    ];
     let mut args: Vec<String> = vec!["GEOADD".into(), "pts".into()];
     for i in 0..600 {
         let (lon, lat) = if i % 3 == 0 {
             (rnd(-180.0, 180.0), rnd(-85.0, 85.0))
         } else {
             let (cx, cy) = centres[i % centres.len()];
-            ((cx + rnd(-0.5, 0.5)).clamp(-180.0, 180.0), (cy + rnd(-0.5, 0.5)).clamp(-85.0, 85.0))
+            (
+                (cx + rnd(-0.5, 0.5)).clamp(-180.0, 180.0),
+                (cy + rnd(-0.5, 0.5)).clamp(-85.0, 85.0),
+            )
         };
         args.extend([format!("{lon:.6}"), format!("{lat:.6}"), format!("p{i}")]);
     }
@@ -186,7 +210,8 @@ fn random_points_and_searches_match_redis() {
         for x in &a[1..] {
             cmd.arg(x);
         }
-        cmd.query(con).unwrap_or_else(|e| Value::SimpleString(format!("error: {e}")))
+        cmd.query(con)
+            .unwrap_or_else(|e| Value::SimpleString(format!("error: {e}")))
     };
     assert_eq!(run(&mut l, &args), run(&mut r, &args));
     let members: Vec<String> = (0..600).step_by(7).map(|i| format!("p{i}")).collect();
@@ -198,16 +223,32 @@ fn random_points_and_searches_match_redis() {
     let mut checks = 0;
     for i in 0..120 {
         let (cx, cy) = centres[i % centres.len()];
-        let (lon, lat) = ((cx + rnd(-0.3, 0.3)).clamp(-180.0, 180.0), (cy + rnd(-0.3, 0.3)).clamp(-85.0, 85.0));
+        let (lon, lat) = (
+            (cx + rnd(-0.3, 0.3)).clamp(-180.0, 180.0),
+            (cy + rnd(-0.3, 0.3)).clamp(-85.0, 85.0),
+        );
         let shape: Vec<String> = if i % 2 == 0 {
-            vec!["BYRADIUS".into(), format!("{:.3}", rnd(0.5, 80.0)), "km".into()]
+            vec![
+                "BYRADIUS".into(),
+                format!("{:.3}", rnd(0.5, 80.0)),
+                "km".into(),
+            ]
         } else {
-            vec!["BYBOX".into(), format!("{:.3}", rnd(1.0, 150.0)), format!("{:.3}", rnd(1.0, 150.0)), "km".into()]
+            vec![
+                "BYBOX".into(),
+                format!("{:.3}", rnd(1.0, 150.0)),
+                format!("{:.3}", rnd(1.0, 150.0)),
+                "km".into(),
+            ]
         };
         let from: Vec<String> = if i % 4 == 1 {
             vec!["FROMMEMBER".into(), format!("p{}", (i * 5) % 600)]
         } else {
-            vec!["FROMLONLAT".into(), format!("{lon:.5}"), format!("{lat:.5}")]
+            vec![
+                "FROMLONLAT".into(),
+                format!("{lon:.5}"),
+                format!("{lat:.5}"),
+            ]
         };
         let extra: Vec<&str> = match i % 6 {
             0 => vec!["WITHDIST", "WITHHASH", "WITHCOORD"],
@@ -228,14 +269,32 @@ fn random_points_and_searches_match_redis() {
         s.extend(shape.iter().cloned());
         s.push("STOREDIST".into());
         assert_eq!(run(&mut l, &s), run(&mut r, &s), "{s:?}");
-        let z = vec!["ZRANGE".to_string(), d, "0".into(), "-1".into(), "WITHSCORES".into()];
+        let z = vec![
+            "ZRANGE".to_string(),
+            d,
+            "0".into(),
+            "-1".into(),
+            "WITHSCORES".into(),
+        ];
         assert_eq!(run(&mut l, &z), run(&mut r, &z), "{s:?}");
         let g = vec![
-            "GEORADIUS".to_string(), "pts".into(), format!("{lon:.5}"), format!("{lat:.5}"),
-            format!("{:.2}", rnd(1.0, 500.0)), "mi".into(), "WITHDIST".into(), "ASC".into(),
+            "GEORADIUS".to_string(),
+            "pts".into(),
+            format!("{lon:.5}"),
+            format!("{lat:.5}"),
+            format!("{:.2}", rnd(1.0, 500.0)),
+            "mi".into(),
+            "WITHDIST".into(),
+            "ASC".into(),
         ];
         assert_eq!(run(&mut l, &g), run(&mut r, &g), "{g:?}");
-        let p = vec!["GEODIST".to_string(), "pts".into(), format!("p{i}"), format!("p{}", i * 3 + 1), "km".into()];
+        let p = vec![
+            "GEODIST".to_string(),
+            "pts".into(),
+            format!("p{i}"),
+            format!("p{}", i * 3 + 1),
+            "km".into(),
+        ];
         assert_eq!(run(&mut l, &p), run(&mut r, &p), "{p:?}");
         checks += 1;
     }

@@ -169,12 +169,19 @@ fn sketches_are_byte_identical_to_redis() {
                 let added_r = pfadd(&mut r, key, batch.clone());
                 let added_l = pfadd(&mut l, key, batch);
                 assert_eq!(added_l, added_r, "limit {limit} step {step}");
-                assert_eq!(get(&mut l, key), get(&mut r, key), "limit {limit} step {step}");
+                assert_eq!(
+                    get(&mut l, key),
+                    get(&mut r, key),
+                    "limit {limit} step {step}"
+                );
                 if step % 5 == 0 {
                     let c_r: i64 = q(&mut r, &["PFCOUNT", key]);
                     assert_eq!(q::<i64>(&mut l, &["PFCOUNT", key]), c_r);
                     assert_eq!(get(&mut l, key), get(&mut r, key), "cache written back");
-                    assert_eq!(q::<i64>(&mut l, &["PFCOUNT", "h1", "h2"]), q::<i64>(&mut r, &["PFCOUNT", "h1", "h2"]));
+                    assert_eq!(
+                        q::<i64>(&mut l, &["PFCOUNT", "h1", "h2"]),
+                        q::<i64>(&mut r, &["PFCOUNT", "h1", "h2"])
+                    );
                 }
                 if step == 3 || step == 30 {
                     for con in [&mut r, &mut l] {
@@ -186,12 +193,27 @@ fn sketches_are_byte_identical_to_redis() {
             // Copies across servers count the same.
             for key in ["h1", "h2", "m"] {
                 let bytes = get(&mut r, key);
-                redis::cmd("SET").arg("copy").arg(&bytes).query::<()>(&mut l).unwrap();
-                let (cl, cr): (i64, i64) = (q(&mut l, &["PFCOUNT", "copy"]), q(&mut r, &["PFCOUNT", key]));
+                redis::cmd("SET")
+                    .arg("copy")
+                    .arg(&bytes)
+                    .query::<()>(&mut l)
+                    .unwrap();
+                let (cl, cr): (i64, i64) = (
+                    q(&mut l, &["PFCOUNT", "copy"]),
+                    q(&mut r, &["PFCOUNT", key]),
+                );
                 assert_eq!(cl, cr, "{key} copied into lanner");
                 let bytes = get(&mut l, key);
-                redis::cmd("SET").arg("copy").arg(&bytes).query::<()>(&mut r).unwrap();
-                assert_eq!(q::<i64>(&mut r, &["PFCOUNT", "copy"]), cr, "{key} copied into redis");
+                redis::cmd("SET")
+                    .arg("copy")
+                    .arg(&bytes)
+                    .query::<()>(&mut r)
+                    .unwrap();
+                assert_eq!(
+                    q::<i64>(&mut r, &["PFCOUNT", "copy"]),
+                    cr,
+                    "{key} copied into redis"
+                );
             }
         }
         q::<()>(&mut r, &["CONFIG", "SET", "hll-sparse-max-bytes", "3000"]);

@@ -252,7 +252,10 @@ fn store_bitop(st: &mut Store, db: usize, dst: &[u8], result: Vec<u8>) -> Reply 
 
 /// The result of `op` over the sources, read in key order (the first
 /// wrong type among them is the error).
-fn compute_bitop(op: BitOp, sources: Vec<Result<Option<Vec<u8>>, Reply>>) -> Result<Vec<u8>, Reply> {
+fn compute_bitop(
+    op: BitOp,
+    sources: Vec<Result<Option<Vec<u8>>, Reply>>,
+) -> Result<Vec<u8>, Reply> {
     let sources: Vec<Vec<u8>> = sources
         .into_iter()
         .map(|s| s.map(Option::unwrap_or_default))
@@ -404,7 +407,12 @@ fn write_field(b: &mut [u8], f: &Field) -> (Reply, bool) {
             }
             None => {
                 let wrapped = bits::signed_overflow(value, 0, f.bits, f.overflow);
-                (old as u64, wrapped.unwrap_or(value) as u64, old, wrapped.is_some())
+                (
+                    old as u64,
+                    wrapped.unwrap_or(value) as u64,
+                    old,
+                    wrapped.is_some(),
+                )
             }
         }
     } else {
@@ -509,9 +517,18 @@ mod tests {
         let mut st = Store::new(1);
         st.insert(0, b"n", Value::Str(Str::from_bytes(b"12")), 0);
         // "12" is 0x31 0x32: bits 2, 3, 7, 10, 11, 14 are set.
-        assert_eq!(bitcount(&mut st, 0, &args(&["bitcount", "n"])), Reply::Int(6));
-        assert_eq!(getbit(&mut st, 0, &args(&["getbit", "n", "7"])), Reply::Int(1));
-        assert_eq!(setbit(&mut st, 0, &args(&["setbit", "n", "6", "1"])), Reply::Int(0));
+        assert_eq!(
+            bitcount(&mut st, 0, &args(&["bitcount", "n"])),
+            Reply::Int(6)
+        );
+        assert_eq!(
+            getbit(&mut st, 0, &args(&["getbit", "n", "7"])),
+            Reply::Int(1)
+        );
+        assert_eq!(
+            setbit(&mut st, 0, &args(&["setbit", "n", "6", "1"])),
+            Reply::Int(0)
+        );
         let e = st.read(0, b"n").unwrap();
         assert_eq!(e.value, Value::Str(Str::Raw(Box::from(&b"32"[..]))));
     }
@@ -522,7 +539,10 @@ mod tests {
         st.proto_max_bulk_len = 4;
         let e = setbit(&mut st, 0, &args(&["setbit", "k", "32", "1"]));
         assert_eq!(e, err(errors::BIT_OFFSET));
-        assert_eq!(setbit(&mut st, 0, &args(&["setbit", "k", "31", "1"])), Reply::Int(0));
+        assert_eq!(
+            setbit(&mut st, 0, &args(&["setbit", "k", "31", "1"])),
+            Reply::Int(0)
+        );
         let e = bitfield(&mut st, 0, &args(&["bitfield", "k", "get", "u8", "#4"]));
         assert_eq!(e, err(errors::BIT_OFFSET));
     }

@@ -55,7 +55,11 @@ fn measure(arg: &[u8], not_number: &'static str) -> Result<f64, Reply> {
 }
 
 /// The index at `key` for a read: Ok(None) when absent.
-fn read_index<'a>(st: &'a mut Store, db: usize, key: &[u8]) -> Result<Option<&'a ZSetValue>, Reply> {
+fn read_index<'a>(
+    st: &'a mut Store,
+    db: usize,
+    key: &[u8],
+) -> Result<Option<&'a ZSetValue>, Reply> {
     match st.read(db, key).map(|e| &e.value) {
         None => Ok(None),
         Some(Value::ZSet(z)) => Ok(Some(z)),
@@ -169,7 +173,10 @@ mod tests {
                 ("geoadd g 13.361389 38.115556 Palermo", &["zadd g"]),
                 ("geoadd g nx 13.361389 38.115556 Palermo", &[]),
                 ("geoadd g xx ch 15 37 Palermo", &["zadd g"]),
-                ("geosearchstore d g fromlonlat 15 37 byradius 10 km", &["geosearchstore d"]),
+                (
+                    "geosearchstore d g fromlonlat 15 37 byradius 10 km",
+                    &["geosearchstore d"],
+                ),
                 ("geosearchstore d g fromlonlat 0 0 byradius 1 m", &["del d"]),
                 ("georadius g 15 37 10 km store d", &["georadiusstore d"]),
             ],
@@ -187,7 +194,11 @@ mod tests {
         assert_eq!(z.score(b"Palermo"), Some(3_479_099_956_230_698.0));
         let e = geoadd(&mut st, 0, &args(&["geoadd", "g", "181", "0", "x"]));
         assert_eq!(e, errors::geo_pair(181.0, 0.0));
-        let e = geoadd(&mut st, 0, &args(&["geoadd", "g", "nx", "xx", "1", "1", "x"]));
+        let e = geoadd(
+            &mut st,
+            0,
+            &args(&["geoadd", "g", "nx", "xx", "1", "1", "x"]),
+        );
         assert_eq!(e, errors::syntax());
     }
 }

@@ -263,11 +263,7 @@ pub fn pfdebug(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 
 /// PFSELFTEST: checks the dense register layout and the estimator's error
 /// on 10 million distinct elements, as Redis does (it takes a while).
-pub fn pfselftest(
-    sh: &Rc<Shard>,
-    _s: &mut crate::server::session::Session,
-    _a: &[Bytes],
-) -> Reply {
+pub fn pfselftest(sh: &Rc<Shard>, _s: &mut crate::server::session::Session, _a: &[Bytes]) -> Reply {
     let max_bytes = sh.store.borrow().limits.hll_sparse_max_bytes;
     let mut x: u64 = rand::random::<u64>() | 1;
     let mut rng = || {
@@ -325,7 +321,10 @@ mod tests {
         let mut st = Store::new(1);
         st.insert(0, b"h", Value::Str(Str::from_bytes(&hll::create())), 0);
         assert_eq!(pfcount(&mut st, 0, &args(&["pfcount", "h"])), Reply::Int(0));
-        assert_eq!(pfadd(&mut st, 0, &args(&["pfadd", "h", "a"])), Reply::Int(1));
+        assert_eq!(
+            pfadd(&mut st, 0, &args(&["pfadd", "h", "a"])),
+            Reply::Int(1)
+        );
         assert_eq!(pfcount(&mut st, 0, &args(&["pfcount", "h"])), Reply::Int(1));
     }
 }

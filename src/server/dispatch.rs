@@ -313,7 +313,9 @@ pub(crate) fn cmd(spec: &'static CommandSpec, s: &Session, args: Vec<Bytes>) -> 
 /// finds.
 pub(crate) fn single_shard(sh: &Shard, spec: &CommandSpec, args: &[Bytes]) -> Option<ShardId> {
     if let Some(keys_of) = spec.movable_keys {
-        let mut keys = keys_of(args).into_iter().map(|p| sh.slots.shard_of(&args[p]));
+        let mut keys = keys_of(args)
+            .into_iter()
+            .map(|p| sh.slots.shard_of(&args[p]));
         let first = keys.next().unwrap_or(sh.id);
         return keys.all(|k| k == first).then_some(first);
     }

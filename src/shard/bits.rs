@@ -224,10 +224,7 @@ pub fn signed_overflow(value: i64, incr: i64, bits: u32, ow: Overflow) -> Option
         }
         c as i64
     };
-    if value > max
-        || (bits != 64 && incr > maxincr)
-        || (value >= 0 && incr > 0 && incr > maxincr)
-    {
+    if value > max || (bits != 64 && incr > maxincr) || (value >= 0 && incr > 0 && incr > maxincr) {
         Some(if ow == Overflow::Sat { max } else { wrap() })
     } else if value < min
         || (bits != 64 && incr < minincr)
@@ -324,7 +321,12 @@ mod tests {
     #[test]
     fn bitfields_round_trip_at_any_offset() {
         let mut b = vec![0u8; 12];
-        for (off, bits, v) in [(0u64, 8u32, 0xabu64), (7, 5, 23), (13, 64, u64::MAX - 5), (3, 63, 1 << 62)] {
+        for (off, bits, v) in [
+            (0u64, 8u32, 0xabu64),
+            (7, 5, 23),
+            (13, 64, u64::MAX - 5),
+            (3, 63, 1 << 62),
+        ] {
             set_bits(&mut b, off, bits, v);
             assert_eq!(get_unsigned(&b, off, bits), v);
         }

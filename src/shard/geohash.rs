@@ -312,12 +312,14 @@ impl Shape {
         let [lon, lat] = self.xy;
         let (height, width) = match self.kind {
             ShapeKind::Radius(r) => (self.conversion * r, self.conversion * r),
-            ShapeKind::Box { width, height } => {
-                (self.conversion * (height / 2.0), self.conversion * (width / 2.0))
-            }
+            ShapeKind::Box { width, height } => (
+                self.conversion * (height / 2.0),
+                self.conversion * (width / 2.0),
+            ),
         };
         let lat_delta = rad_deg(height / EARTH_RADIUS_IN_METERS);
-        let long_delta_top = rad_deg(width / EARTH_RADIUS_IN_METERS / deg_rad(lat + lat_delta).cos());
+        let long_delta_top =
+            rad_deg(width / EARTH_RADIUS_IN_METERS / deg_rad(lat + lat_delta).cos());
         let long_delta_bottom =
             rad_deg(width / EARTH_RADIUS_IN_METERS / deg_rad(lat - lat_delta).cos());
         let delta = if lat < 0.0 {
@@ -461,7 +463,11 @@ pub fn format_distance(d: f64) -> String {
         return "0.0000".into();
     }
     let v = (d * 10000.0).round_ties_even() as i64;
-    let (sign, abs) = if v < 0 { ("-", v.unsigned_abs()) } else { ("", v as u64) };
+    let (sign, abs) = if v < 0 {
+        ("-", v.unsigned_abs())
+    } else {
+        ("", v as u64)
+    };
     format!("{sign}{}.{:04}", abs / 10000, abs % 10000)
 }
 
@@ -485,7 +491,13 @@ mod tests {
 
     #[test]
     fn interleave_round_trips() {
-        for (x, y) in [(0u32, 0u32), (1, 0), (0, 1), (0x3ff_ffff, 0x155_5555), (u32::MAX, 7)] {
+        for (x, y) in [
+            (0u32, 0u32),
+            (1, 0),
+            (0, 1),
+            (0x3ff_ffff, 0x155_5555),
+            (u32::MAX, 7),
+        ] {
             let d = deinterleave64(interleave64(x, y));
             assert_eq!((d as u32, (d >> 32) as u32), (x, y));
         }
@@ -494,15 +506,24 @@ mod tests {
     #[test]
     fn scores_match_redis_examples() {
         // GEOADD Sicily 13.361389 38.115556 "Palermo" stores 3479099956230698.
-        assert_eq!(lonlat_to_score(13.361389, 38.115556), Some(3_479_099_956_230_698));
-        assert_eq!(lonlat_to_score(15.087269, 37.502669), Some(3_479_447_370_796_909));
+        assert_eq!(
+            lonlat_to_score(13.361389, 38.115556),
+            Some(3_479_099_956_230_698)
+        );
+        assert_eq!(
+            lonlat_to_score(15.087269, 37.502669),
+            Some(3_479_447_370_796_909)
+        );
         let [lon, lat] = score_to_lonlat(3_479_099_956_230_698.0).unwrap();
         assert_eq!(format_coord(lon), "13.36138933897018433");
         assert_eq!(format_coord(lat), "38.11555639549629859");
         let [lon2, lat2] = score_to_lonlat(3_479_447_370_796_909.0).unwrap();
         let d = distance(lon, lat, lon2, lat2);
         assert_eq!(format_distance(d), "166274.1516");
-        assert_eq!(&geohash_string(3_479_099_956_230_698.0).unwrap(), b"sqc8b49rny0");
+        assert_eq!(
+            &geohash_string(3_479_099_956_230_698.0).unwrap(),
+            b"sqc8b49rny0"
+        );
         assert_eq!(lonlat_to_score(181.0, 0.0), None);
         assert_eq!(lonlat_to_score(0.0, 85.06), None);
     }

@@ -579,7 +579,10 @@ mod tests {
     #[test]
     fn new_sketch_is_redis_empty_value() {
         let s = create();
-        assert_eq!(s, b"HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x7f\xff");
+        assert_eq!(
+            s,
+            b"HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x7f\xff"
+        );
         assert!(is_hll(&s));
         assert_eq!(histogram(&s).unwrap()[0], REGISTERS as u32);
     }
@@ -633,10 +636,9 @@ mod tests {
         let mut regs = vec![0u8; REGISTERS];
         assert_eq!(merge_into(&mut regs, &s), Err(Corrupt));
         assert!(!is_hll(b"HYLL"));
-        assert!(!is_hll(b"HYLL\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"));
-        assert_eq!(
-            decode_sparse(&create()),
-            "Z:16384",
-        );
+        assert!(!is_hll(
+            b"HYLL\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+        ));
+        assert_eq!(decode_sparse(&create()), "Z:16384",);
     }
 }

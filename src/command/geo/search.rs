@@ -67,7 +67,10 @@ impl Form {
 /// What a search produced: a reply, or members and scores to store.
 enum Found {
     Reply(Reply),
-    Store { dst: Bytes, pairs: Vec<(Bytes, f64)> },
+    Store {
+        dst: Bytes,
+        pairs: Vec<(Bytes, f64)>,
+    },
 }
 
 /// One member found: position, distance in meters, score.
@@ -94,7 +97,13 @@ struct Options {
 
 /// Collects the members of `z` in the score range of `cell` that lie in
 /// `shape`, stopping once `limit` (0 = none) points are collected.
-fn points_in_cell(z: &ZSetValue, cell: geohash::Bits, shape: &Shape, out: &mut Vec<Point>, limit: usize) {
+fn points_in_cell(
+    z: &ZSetValue,
+    cell: geohash::Bits,
+    shape: &Shape,
+    out: &mut Vec<Point>,
+    limit: usize,
+) {
     let (min, max) = geohash::score_range(cell);
     let mut i = z.count_before(&|s, _| s < min);
     while let Some((score, member)) = z.get(i) {
@@ -167,7 +176,10 @@ fn run(st: &mut Store, db: usize, a: &[Bytes], form: Form) -> Result<Found, Repl
         Form::Search { store } => (true, store),
         _ => (false, false),
     };
-    let may_store = matches!(form, Form::Radius { store: true } | Form::ByMember { store: true });
+    let may_store = matches!(
+        form,
+        Form::Radius { store: true } | Form::ByMember { store: true }
+    );
     let (mut frommember, mut fromloc) = (false, false);
     let rest = &a[base..];
     let mut i = 0;
@@ -209,11 +221,19 @@ fn run(st: &mut Store, db: usize, a: &[Bytes], form: Form) -> Result<Found, Repl
             xy = lonlat(&rest[i + 1], &rest[i + 2])?;
             fromloc = true;
             i += 2;
-        } else if eq(arg, "byradius") && left >= 2 && search && !matches!(kind, Some(ShapeKind::Box { .. })) {
+        } else if eq(arg, "byradius")
+            && left >= 2
+            && search
+            && !matches!(kind, Some(ShapeKind::Box { .. }))
+        {
             let (r, c) = radius(&rest[i + 1], &rest[i + 2])?;
             (kind, conversion) = (Some(ShapeKind::Radius(r)), c);
             i += 2;
-        } else if eq(arg, "bybox") && left >= 3 && search && !matches!(kind, Some(ShapeKind::Radius(_))) {
+        } else if eq(arg, "bybox")
+            && left >= 3
+            && search
+            && !matches!(kind, Some(ShapeKind::Radius(_)))
+        {
             let (width, height, c) = bybox(&rest[i + 1], &rest[i + 2], &rest[i + 3])?;
             (kind, conversion) = (Some(ShapeKind::Box { width, height }), c);
             i += 3;
@@ -342,7 +362,13 @@ fn reply(points: Vec<Point>, o: &Options) -> Reply {
 
 /// Replaces `dst` with a sorted set of `pairs` and raises `event`, or
 /// deletes it ("del") when there are none; answers the count.
-fn store_pairs(st: &mut Store, db: usize, dst: &[u8], pairs: &[(Bytes, f64)], event: &'static str) -> Reply {
+fn store_pairs(
+    st: &mut Store,
+    db: usize,
+    dst: &[u8],
+    pairs: &[(Bytes, f64)],
+    event: &'static str,
+) -> Reply {
     if pairs.is_empty() {
         if st.delete(db, dst) {
             st.notify(notify::GENERIC, "del", db, dst);
@@ -391,13 +417,23 @@ pub fn radius_keys(a: &[Bytes]) -> Vec<usize> {
 /// A storing search whose destination lives on another shard than the
 /// index: both keys are claimed, the search runs on the index's shard, the
 /// result is written on the destination's, and the operation ends.
-async fn search_spanning(sh: &Rc<Shard>, db: usize, a: Vec<Bytes>, form: Form, dst: Bytes) -> Reply {
+async fn search_spanning(
+    sh: &Rc<Shard>,
+    db: usize,
+    a: Vec<Bytes>,
+    form: Form,
+    dst: Bytes,
+) -> Reply {
     let src = a[form.src()].clone();
     let (ss, ds) = (sh.slots.shard_of(&src), sh.slots.shard_of(&dst));
     let search = store_step(db, move |st, db| run(st, db, &a, form));
     let parts = vec![
         (ss, Claim::Keys(vec![src]), search),
-        (ds, Claim::Keys(vec![dst.clone()]), store_step(db, |_, _| ())),
+        (
+            ds,
+            Claim::Keys(vec![dst.clone()]),
+            store_step(db, |_, _| ()),
+        ),
     ];
     let (txn, mut outs) = sh.begin_claims(parts, true).await;
     let pairs = match take::<Result<Found, Reply>>(outs.swap_remove(0)) {
@@ -435,7 +471,13 @@ pub fn geosearchstore_spanning<'a>(
     a: Vec<Bytes>,
 ) -> LocalBoxFuture<'a, Reply> {
     let (db, dst) = (s.db, a[1].clone());
-    Box::pin(search_spanning(sh, db, a, Form::Search { store: true }, dst))
+    Box::pin(search_spanning(
+        sh,
+        db,
+        a,
+        Form::Search { store: true },
+        dst,
+    ))
 }
 
 /// GEORADIUS key longitude latitude radius M | KM | FT | MI [WITHCOORD]
@@ -466,7 +508,12 @@ pub fn georadiusbymember_ro(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 
 /// The spanning form of GEORADIUS and GEORADIUSBYMEMBER: routing only
 /// picks it when a STORE destination lives on another shard.
-fn radius_spanning<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>, form: Form) -> LocalBoxFuture<'a, Reply> {
+fn radius_spanning<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+    form: Form,
+) -> LocalBoxFuture<'a, Reply> {
     let db = s.db;
     Box::pin(async move {
         match radius_store(&a).map(|i| a[i].clone()) {
@@ -502,7 +549,14 @@ mod tests {
     fn sicily() -> Store {
         let mut st = Store::new(1);
         let a = args(&[
-            "geoadd", "Sicily", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania",
+            "geoadd",
+            "Sicily",
+            "13.361389",
+            "38.115556",
+            "Palermo",
+            "15.087269",
+            "37.502669",
+            "Catania",
         ]);
         super::super::geoadd(&mut st, 0, &a);
         st
@@ -511,13 +565,40 @@ mod tests {
     #[test]
     fn radius_search_matches_redis_docs() {
         let mut st = sicily();
-        let a = args(&["georadius", "Sicily", "15", "37", "200", "km", "WITHDIST", "ASC"]);
+        let a = args(&[
+            "georadius",
+            "Sicily",
+            "15",
+            "37",
+            "200",
+            "km",
+            "WITHDIST",
+            "ASC",
+        ]);
         let want = Reply::Array(vec![
-            Reply::Array(vec![Reply::bulk_from(b"Catania"), Reply::bulk_from(b"56.4413")]),
-            Reply::Array(vec![Reply::bulk_from(b"Palermo"), Reply::bulk_from(b"190.4424")]),
+            Reply::Array(vec![
+                Reply::bulk_from(b"Catania"),
+                Reply::bulk_from(b"56.4413"),
+            ]),
+            Reply::Array(vec![
+                Reply::bulk_from(b"Palermo"),
+                Reply::bulk_from(b"190.4424"),
+            ]),
         ]);
         assert_eq!(georadius(&mut st, 0, &a), want);
-        let a = args(&["geosearch", "Sicily", "FROMLONLAT", "15", "37", "BYBOX", "400", "400", "km", "ASC", "WITHDIST"]);
+        let a = args(&[
+            "geosearch",
+            "Sicily",
+            "FROMLONLAT",
+            "15",
+            "37",
+            "BYBOX",
+            "400",
+            "400",
+            "km",
+            "ASC",
+            "WITHDIST",
+        ]);
         assert_eq!(geosearch(&mut st, 0, &a), want);
     }
 
@@ -525,19 +606,80 @@ mod tests {
     fn option_errors_come_in_redis_order() {
         let mut st = sicily();
         let e = |st: &mut Store, v: &[&str]| geosearch(st, 0, &args(v));
-        assert_eq!(e(&mut st, &["geosearch", "Sicily", "bybox", "1", "1", "km"]), errors::geo_from(b"geosearch"));
-        assert_eq!(e(&mut st, &["GEOSEARCH", "Sicily", "fromlonlat", "1", "1"]), errors::geo_by(b"GEOSEARCH"));
         assert_eq!(
-            e(&mut st, &["geosearch", "Sicily", "frommember", "nobody", "byradius", "1", "m"]),
+            e(&mut st, &["geosearch", "Sicily", "bybox", "1", "1", "km"]),
+            errors::geo_from(b"geosearch")
+        );
+        assert_eq!(
+            e(&mut st, &["GEOSEARCH", "Sicily", "fromlonlat", "1", "1"]),
+            errors::geo_by(b"GEOSEARCH")
+        );
+        assert_eq!(
+            e(
+                &mut st,
+                &[
+                    "geosearch",
+                    "Sicily",
+                    "frommember",
+                    "nobody",
+                    "byradius",
+                    "1",
+                    "m"
+                ]
+            ),
             err(errors::GEO_MEMBER)
         );
         assert_eq!(
-            e(&mut st, &["geosearch", "Sicily", "fromlonlat", "1", "1", "byradius", "1", "m", "any"]),
+            e(
+                &mut st,
+                &[
+                    "geosearch",
+                    "Sicily",
+                    "fromlonlat",
+                    "1",
+                    "1",
+                    "byradius",
+                    "1",
+                    "m",
+                    "any"
+                ]
+            ),
             err(errors::GEO_ANY)
         );
-        let e = georadius(&mut st, 0, &args(&["georadius", "Sicily", "15", "37", "1", "km", "withdist", "store", "d"]));
+        let e = georadius(
+            &mut st,
+            0,
+            &args(&[
+                "georadius",
+                "Sicily",
+                "15",
+                "37",
+                "1",
+                "km",
+                "withdist",
+                "store",
+                "d",
+            ]),
+        );
         assert_eq!(e, err(errors::GEORADIUS_STORE));
-        assert_eq!(radius_keys(&args(&["georadius", "k", "1", "2", "3", "m", "store", "a", "storedist", "b"])), [1, 9]);
-        assert_eq!(radius_keys(&args(&["georadius", "k", "1", "2", "3", "m", "count", "2"])), [1]);
+        assert_eq!(
+            radius_keys(&args(&[
+                "georadius",
+                "k",
+                "1",
+                "2",
+                "3",
+                "m",
+                "store",
+                "a",
+                "storedist",
+                "b"
+            ])),
+            [1, 9]
+        );
+        assert_eq!(
+            radius_keys(&args(&["georadius", "k", "1", "2", "3", "m", "count", "2"])),
+            [1]
+        );
     }
 }
