@@ -219,3 +219,37 @@ fn sketches_are_byte_identical_to_redis() {
         q::<()>(&mut r, &["CONFIG", "SET", "hll-sparse-max-bytes", "3000"]);
     }
 }
+
+/// PFSELFTEST runs Redis's register and accuracy self-test (10 million
+/// elements) and answers OK; PFDEBUG reports and converts encodings.
+#[test]
+fn pfselftest_and_pfdebug() {
+    let srv = common::Server::start(1, &[]);
+    let mut con = srv.client();
+    assert_eq!(q::<String>(&mut con, &["PFSELFTEST"]), "OK");
+    q::<i64>(&mut con, &["PFADD", "h", "a", "b", "c"]);
+    assert_eq!(
+        q::<String>(&mut con, &["PFDEBUG", "ENCODING", "h"]),
+        "sparse"
+    );
+    assert_eq!(
+        q::<String>(&mut con, &["PFDEBUG", "DECODE", "h"])
+            .split(' ')
+            .count(),
+        7
+    );
+    assert_eq!(q::<i64>(&mut con, &["PFDEBUG", "TODENSE", "h"]), 1);
+    assert_eq!(
+        q::<String>(&mut con, &["PFDEBUG", "ENCODING", "h"]),
+        "dense"
+    );
+    assert_eq!(q::<i64>(&mut con, &["STRLEN", "h"]), 12304);
+    let regs: Vec<i64> = q(&mut con, &["PFDEBUG", "GETREG", "h"]);
+    assert_eq!(regs.len(), 16384);
+    assert_eq!(regs.iter().filter(|&&r| r != 0).count(), 3);
+    assert_eq!(q::<i64>(&mut con, &["PFCOUNT", "h"]), 3);
+    assert_eq!(
+        fails(&mut con, &["PFDEBUG", "GETREG", "nokey"]),
+        "ERR The specified key does not exist"
+    );
+}
