@@ -31,7 +31,7 @@ use lanner::keyspace::slot::ShardId;
 use lanner::keyspace::store::Store;
 use lanner::resp::Reply;
 use lanner::runtime::mesh;
-use lanner::runtime::{Cmd, Global, KeySpan, Shard};
+use lanner::runtime::{Cmd, Global, Keys, Shard};
 
 fn nothing(_: &mut Store, _: usize, a: &[Bytes]) -> Reply {
     Reply::Int(a.len() as i64)
@@ -41,7 +41,7 @@ fn batch(n: usize) -> Vec<Cmd> {
     (0..n)
         .map(|_| Cmd {
             run: nothing,
-            keys: KeySpan::default(),
+            keys: Keys::default(),
             db: 0,
             args: vec![Bytes::from_static(b"nothing")],
             no_touch: false,

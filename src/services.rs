@@ -192,6 +192,7 @@ impl Hooks for Services {
             set_value: c.set_max_listpack_value as usize,
             zset_entries: c.zset_max_listpack_entries as usize,
             zset_value: c.zset_max_listpack_value as usize,
+            hll_sparse_max_bytes: c.hll_sparse_max_bytes as usize,
         };
     }
 

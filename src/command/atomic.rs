@@ -140,7 +140,7 @@ pub fn here(sh: &Shard, spec: &'static CommandSpec, db: usize, args: Vec<Bytes>)
     match place::place(sh, spec, &args) {
         Place::Shard(shard, run) if shard == sh.id => Some(Cmd {
             run,
-            keys: spec.key_span(args.len()),
+            keys: spec.keys(&args),
             db,
             args,
             no_touch: false,

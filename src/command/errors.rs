@@ -32,6 +32,37 @@ pub const CLIENT_NAME: &str =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 pub const NO_SUCH_CLIENT: &str = "ERR No such client";
 
+// Bitmaps (Redis 7.0's `bitops.c`).
+pub const BIT_OFFSET: &str = "ERR bit offset is not an integer or out of range";
+pub const BIT_VALUE: &str = "ERR bit is not an integer or out of range";
+pub const BITPOS_BIT: &str = "ERR The bit argument must be 1 or 0.";
+pub const BITOP_NOT: &str = "ERR BITOP NOT must be called with a single source key.";
+pub const BITFIELD_TYPE: &str =
+    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+pub const BITFIELD_OVERFLOW: &str = "ERR Invalid OVERFLOW type specified";
+pub const BITFIELD_RO: &str = "ERR BITFIELD_RO only supports the GET subcommand";
+
+// HyperLogLog (`hyperloglog.c`; Redis writes these two with their own code).
+pub const HLL_WRONGTYPE: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";
+pub const HLL_CORRUPT: &str = "INVALIDOBJ Corrupted HLL object detected";
+pub const PFDEBUG_NO_KEY: &str = "ERR The specified key does not exist";
+pub const PFDEBUG_NOT_SPARSE: &str = "ERR HLL encoding is not sparse";
+
+// Geo (`geo.c`).
+pub const GEO_UNIT: &str = "ERR unsupported unit provided. please use M, KM, FT, MI";
+pub const GEO_RADIUS: &str = "ERR need numeric radius";
+pub const GEO_RADIUS_NEGATIVE: &str = "ERR radius cannot be negative";
+pub const GEO_WIDTH: &str = "ERR need numeric width";
+pub const GEO_HEIGHT: &str = "ERR need numeric height";
+pub const GEO_BOX_NEGATIVE: &str = "ERR height or width cannot be negative";
+pub const GEO_MEMBER: &str = "ERR could not decode requested zset member";
+pub const GEO_COUNT: &str = "ERR COUNT must be > 0";
+pub const GEO_ANY: &str = "ERR the ANY argument requires COUNT argument";
+pub const GEORADIUS_STORE: &str =
+    "ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options";
+pub const GEOSEARCHSTORE_STORE: &str =
+    "ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options";
+
 pub fn err(text: &'static str) -> Reply {
     Reply::error(text)
 }
@@ -56,6 +87,37 @@ pub fn arity(name: &str) -> Reply {
 
 pub fn invalid_expire(name: &str) -> Reply {
     Reply::error(format!("ERR invalid expire time in '{name}' command"))
+}
+
+/// PFDEBUG with a subcommand it does not know (the name as typed).
+pub fn pfdebug_unknown(sub: &[u8]) -> Reply {
+    Reply::error(format!(
+        "ERR Unknown PFDEBUG subcommand '{}'",
+        String::from_utf8_lossy(sub)
+    ))
+}
+
+/// A longitude or latitude out of range, printed as C's `%f`.
+pub fn geo_pair(lon: f64, lat: f64) -> Reply {
+    Reply::error(format!(
+        "ERR invalid longitude,latitude pair {lon:.6},{lat:.6}"
+    ))
+}
+
+/// GEOSEARCH without a centre; `name` is the command as typed.
+pub fn geo_from(name: &[u8]) -> Reply {
+    Reply::error(format!(
+        "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {}",
+        String::from_utf8_lossy(name)
+    ))
+}
+
+/// GEOSEARCH without a shape; `name` is the command as typed.
+pub fn geo_by(name: &[u8]) -> Reply {
+    Reply::error(format!(
+        "ERR exactly one of BYRADIUS and BYBOX can be specified for {}",
+        String::from_utf8_lossy(name)
+    ))
 }
 
 pub fn unknown_subcommand(sub: &[u8], container: &str) -> Reply {

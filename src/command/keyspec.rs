@@ -4,6 +4,8 @@
 //! A table row names one of these functions; `COMMAND GETKEYS` and
 //! `COMMAND INFO` read it. Routing does not: these commands are coordinated
 //! and find their keys while parsing their arguments, with their own errors.
+//! The exceptions are GEORADIUS and GEORADIUSBYMEMBER: `Multi` rows placed
+//! by the keys their function finds, so a STORE destination counts.
 //!
 //! Redis 7.0 answers GETKEYS from the command's key specs and, when a spec
 //! does not fit the arguments, from the command's older `getkeys_proc`,

@@ -15,11 +15,15 @@ macro_rules! tri {
 
 pub mod args;
 pub mod atomic;
+pub mod bitmap;
 pub mod blocking;
 pub mod connection;
 pub mod errors;
 pub mod fanout;
+pub mod gather;
+pub mod geo;
 pub mod hash;
+pub mod hll;
 pub mod keys;
 pub mod keyspec;
 pub mod latency;

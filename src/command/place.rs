@@ -62,6 +62,24 @@ impl Split {
         self.keys.iter().find(|k| k.0 == pos).map(|k| k.1)
     }
 
+    /// The keys at argument positions `from` and after, with their shards.
+    pub fn keys_from(&self, args: &[Bytes], from: usize) -> Vec<(Bytes, ShardId)> {
+        self.keys
+            .iter()
+            .filter(|k| k.0 >= from)
+            .map(|&(p, s)| (args[p].clone(), s))
+            .collect()
+    }
+
+    /// The key at argument position `pos` with its shard (this core's when
+    /// `pos` is no key).
+    pub fn key_at(&self, sh: &Shard, args: &[Bytes], pos: usize) -> (Bytes, ShardId) {
+        let shard = self
+            .shard_at(pos)
+            .unwrap_or_else(|| sh.slots.shard_of(&args[pos]));
+        (args[pos].clone(), shard)
+    }
+
     /// Argument positions per shard, shards in first-seen order.
     pub fn shares(&self) -> Vec<(ShardId, Vec<usize>)> {
         let mut out: Vec<(ShardId, Vec<usize>)> = Vec::new();
@@ -88,7 +106,7 @@ pub fn place(sh: &Shard, spec: &'static CommandSpec, args: &[Bytes]) -> Place {
             Place::Shard(shard, run)
         }
         Handler::Multi(run, spanning) => {
-            let split = Split::of(sh, args, spec.key_positions(args.len()));
+            let split = Split::of(sh, args, spec.keys_of(args).into_iter());
             match split.single() {
                 Some(shard) => Place::Shard(shard, run),
                 None if split.keys.is_empty() => Place::Shard(sh.id, run),
@@ -110,7 +128,7 @@ pub fn place(sh: &Shard, spec: &'static CommandSpec, args: &[Bytes]) -> Place {
 pub fn cmd(run: KeyedFn, spec: &'static CommandSpec, s: &Session, args: Vec<Bytes>) -> Cmd {
     Cmd {
         run,
-        keys: spec.key_span(args.len()),
+        keys: spec.keys(&args),
         db: s.db,
         args,
         // CLIENT NO-TOUCH leaves access times alone, except TOUCH's own.

@@ -596,7 +596,12 @@ fn store_list(st: &mut Store, db: usize, dst: &[u8], items: &[Option<Bytes>]) ->
 /// partitions overlapping `lrange..=rrange`, so that range ends up sorted.
 /// Ported step by step because it is not stable: equal items must land
 /// where Redis puts them.
-fn pqsort<T>(v: &mut [T], lrange: usize, rrange: usize, cmp: &dyn Fn(&T, &T) -> Ordering) {
+pub(crate) fn pqsort<T>(
+    v: &mut [T],
+    lrange: usize,
+    rrange: usize,
+    cmp: &dyn Fn(&T, &T) -> Ordering,
+) {
     pqsort_part(v, 0, v.len(), lrange, rrange, cmp);
 }
 

@@ -18,8 +18,9 @@
 //!
 //! A row ending in `movable = f` has keys that move with its arguments (a
 //! count of keys, SORT's STORE destination): `f` (see `command::keyspec`)
-//! answers COMMAND GETKEYS and marks the command `movablekeys`; such a
-//! command is coordinated and routes its keys itself.
+//! answers COMMAND GETKEYS and marks the command `movablekeys`. Such a
+//! command is coordinated and routes its keys itself, except a `Multi` one
+//! (GEORADIUS's STORE), which is placed by every key `f` finds.
 
 use bytes::Bytes;
 use futures::future::LocalBoxFuture;
@@ -28,10 +29,12 @@ use std::rc::Rc;
 use super::keyspec::{self, KeysFn};
 use super::place::Split;
 use super::session::Session;
-use super::{blocking, connection, keys, list, multi, pubsub, server, sort, string};
+use super::{
+    bitmap, blocking, connection, geo, hll, keys, list, multi, pubsub, server, sort, string,
+};
 pub use crate::keyspace::KeyedFn;
 use crate::resp::Reply;
-use crate::runtime::KeySpan;
+use crate::runtime::{KeySpan, Keys};
 use crate::services::Shard;
 
 pub type LocalFn = fn(&Rc<Shard>, &mut Session, &[Bytes]) -> Reply;
@@ -177,6 +180,15 @@ impl CommandSpec {
         self.key_span(argc).positions()
     }
 
+    /// Where the keys of `args` are, movable or not (`keys_of` as a
+    /// runtime value).
+    pub fn keys(&self, args: &[Bytes]) -> Keys {
+        match self.movable_keys {
+            Some(f) => Keys::At(f(args).into_iter().map(|p| p as u32).collect()),
+            None => Keys::Span(self.key_span(args.len())),
+        }
+    }
+
     /// The key positions of a call with `argc` arguments, resolved.
     pub fn key_span(&self, argc: usize) -> KeySpan {
         let (first, step) = (self.first_key.max(0) as usize, self.step.max(1) as usize);
@@ -243,6 +255,31 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("decrby", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(string::decrby), ["write", "string", "fast"], "string", "1.0.0", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist."),
     row!("incrbyfloat", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(string::incrbyfloat), ["write", "string", "fast"], "string", "2.6.0", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist."),
     row!("lcs", -3, READONLY, 1, 2, 1, Multi(string::lcs, string::lcs_spanning), ["read", "string", "slow"], "string", "7.0.0", "Finds the longest common substring."),
+    // bitmaps (rows owned by command/bitmap.rs)
+    row!("setbit", 4, WRITE | DENYOOM, 1, 1, 1, Keyed(bitmap::setbit), ["write", "bitmap", "slow"], "bitmap", "2.2.0", "Sets or clears the bit at offset in the string value stored at key"),
+    row!("getbit", 3, READONLY | FAST, 1, 1, 1, Keyed(bitmap::getbit), ["read", "bitmap", "fast"], "bitmap", "2.2.0", "Returns the bit value at offset in the string value stored at key"),
+    row!("bitcount", -2, READONLY, 1, 1, 1, Keyed(bitmap::bitcount), ["read", "bitmap", "slow"], "bitmap", "2.6.0", "Count set bits in a string"),
+    row!("bitpos", -3, READONLY, 1, 1, 1, Keyed(bitmap::bitpos), ["read", "bitmap", "slow"], "bitmap", "2.8.7", "Find first bit set or clear in a string"),
+    row!("bitop", -4, WRITE | DENYOOM, 2, -1, 1, Multi(bitmap::bitop, bitmap::bitop_spanning), ["write", "bitmap", "slow"], "bitmap", "2.6.0", "Perform bitwise operations between strings"),
+    row!("bitfield", -2, WRITE | DENYOOM, 1, 1, 1, Keyed(bitmap::bitfield), ["write", "bitmap", "slow"], "bitmap", "3.2.0", "Perform arbitrary bitfield integer operations on strings"),
+    row!("bitfield_ro", -2, READONLY | FAST, 1, 1, 1, Keyed(bitmap::bitfield_ro), ["read", "bitmap", "fast"], "bitmap", "6.0.0", "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD"),
+    // hyperloglog (rows owned by command/hll.rs)
+    row!("pfadd", -2, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(hll::pfadd), ["write", "hyperloglog", "fast"], "hyperloglog", "2.8.9", "Adds the specified elements to the specified HyperLogLog."),
+    row!("pfcount", -2, READONLY | MAY_REPLICATE, 1, -1, 1, Multi(hll::pfcount, hll::pfcount_spanning), ["read", "hyperloglog", "slow"], "hyperloglog", "2.8.9", "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s)."),
+    row!("pfmerge", -2, WRITE | DENYOOM, 1, -1, 1, Multi(hll::pfmerge, hll::pfmerge_spanning), ["write", "hyperloglog", "slow"], "hyperloglog", "2.8.9", "Merge N different HyperLogLogs into a single one."),
+    row!("pfdebug", 3, WRITE | DENYOOM | ADMIN, 2, 2, 1, Keyed(hll::pfdebug), ["write", "hyperloglog", "admin", "slow", "dangerous"], "hyperloglog", "2.8.9", "Internal commands for debugging HyperLogLog values"),
+    row!("pfselftest", 1, ADMIN, 0, 0, 0, Local(hll::pfselftest), ["hyperloglog", "admin", "slow", "dangerous"], "hyperloglog", "2.8.9", "An internal command for testing HyperLogLog values"),
+    // geo (rows owned by command/geo.rs)
+    row!("geoadd", -5, WRITE | DENYOOM, 1, 1, 1, Keyed(geo::geoadd), ["write", "geo", "slow"], "geo", "3.2.0", "Add one or more geospatial items in the geospatial index represented using a sorted set"),
+    row!("geodist", -4, READONLY, 1, 1, 1, Keyed(geo::geodist), ["read", "geo", "slow"], "geo", "3.2.0", "Returns the distance between two members of a geospatial index"),
+    row!("geohash", -2, READONLY, 1, 1, 1, Keyed(geo::geohash), ["read", "geo", "slow"], "geo", "3.2.0", "Returns members of a geospatial index as standard geohash strings"),
+    row!("geopos", -2, READONLY, 1, 1, 1, Keyed(geo::geopos), ["read", "geo", "slow"], "geo", "3.2.0", "Returns longitude and latitude of members of a geospatial index"),
+    row!("geosearch", -7, READONLY, 1, 1, 1, Keyed(geo::geosearch), ["read", "geo", "slow"], "geo", "6.2.0", "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle."),
+    row!("geosearchstore", -8, WRITE | DENYOOM, 1, 2, 1, Multi(geo::geosearchstore, geo::geosearchstore_spanning), ["write", "geo", "slow"], "geo", "6.2.0", "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key."),
+    row!("georadius", -6, WRITE | DENYOOM, 1, 1, 1, Multi(geo::georadius, geo::georadius_spanning), ["write", "geo", "slow"], "geo", "3.2.0", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point", movable = geo::radius_keys),
+    row!("georadiusbymember", -5, WRITE | DENYOOM, 1, 1, 1, Multi(geo::georadiusbymember, geo::georadiusbymember_spanning), ["write", "geo", "slow"], "geo", "3.2.0", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member", movable = geo::radius_keys),
+    row!("georadius_ro", -6, READONLY, 1, 1, 1, Keyed(geo::georadius_ro), ["read", "geo", "slow"], "geo", "3.2.10", "A read-only variant for GEORADIUS"),
+    row!("georadiusbymember_ro", -5, READONLY, 1, 1, 1, Keyed(geo::georadiusbymember_ro), ["read", "geo", "slow"], "geo", "3.2.10", "A read-only variant for GEORADIUSBYMEMBER"),
     // keyspace
     row!("del", -2, WRITE, 1, -1, 1, Fanout(keys::del, Merge::Sum), ["keyspace", "write", "slow"], "generic", "1.0.0", "Deletes one or more keys."),
     row!("unlink", -2, WRITE | FAST, 1, -1, 1, Fanout(keys::del, Merge::Sum), ["keyspace", "write", "fast"], "generic", "4.0.0", "Asynchronously deletes one or more keys."),
@@ -485,6 +522,8 @@ mod tests {
         assert_eq!(
             movable,
             [
+                "georadius",
+                "georadiusbymember",
                 "sort",
                 "sort_ro",
                 "lmpop",

@@ -978,6 +978,18 @@ pub(crate) static SETTINGS: &[Setting] = &[
         doc: "Longest member, in bytes, a sorted set may hold and keep its compact encoding.",
     },
     Setting {
+        name: "hll-sparse-max-bytes",
+        alias: None,
+        section: ENCODING,
+        kind: mem_field!(hll_sparse_max_bytes, 0, LONG_MAX),
+        default: "3000",
+        change: Runtime,
+        doc: "Largest size, in bytes including the 16-byte header, of a HyperLogLog in its \
+              sparse encoding; a sketch that would grow past it is converted to the dense \
+              encoding (12304 bytes). Values above 16000 make sparse sketches slow to update, \
+              as in Redis.",
+    },
+    Setting {
         name: "slowlog-log-slower-than",
         alias: None,
         section: OBSERVABILITY,

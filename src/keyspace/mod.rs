@@ -8,6 +8,8 @@
 //!   events, WATCH flags, blocked-client readiness).
 //! * `value`, `compact`, `hash`, `set`, `zset` — the values and their
 //!   compact encodings; `expire` — the active expiry cycle.
+//! * `bits`, `hll`, `geohash` — the bitmap, HyperLogLog and geohash
+//!   algorithms (Redis's formats) the string and sorted-set values carry.
 //! * `locks` — key claims of multi-shard operations, granted in global order.
 //! * `watch`, `blocked`, `notify` — WATCHed keys, clients blocked on keys,
 //!   keyspace events.
@@ -15,10 +17,13 @@
 //! Layer rule (checked by `tests/layers.rs`): modules here import only
 //! `crate::resp`, `crate::glob` and each other.
 
+pub mod bits;
 pub mod blocked;
 pub mod compact;
 pub mod expire;
+pub mod geohash;
 pub mod hash;
+pub mod hll;
 pub mod locks;
 pub mod notify;
 pub mod set;

@@ -273,7 +273,8 @@ pub struct Store {
 }
 
 /// Thresholds at which small collections leave their compact encoding
-/// (Redis's `*-max-listpack-*` / `set-max-intset-entries` directives).
+/// (Redis's `*-max-listpack-*` / `set-max-intset-entries` directives, and
+/// `hll-sparse-max-bytes` for HyperLogLog sketches).
 #[derive(Clone, Debug)]
 pub struct EncodingLimits {
     pub hash_entries: usize,
@@ -283,6 +284,7 @@ pub struct EncodingLimits {
     pub set_value: usize,
     pub zset_entries: usize,
     pub zset_value: usize,
+    pub hll_sparse_max_bytes: usize,
 }
 
 impl Default for EncodingLimits {
@@ -295,6 +297,7 @@ impl Default for EncodingLimits {
             set_value: 64,
             zset_entries: 128,
             zset_value: 64,
+            hll_sparse_max_bytes: 3000,
         }
     }
 }

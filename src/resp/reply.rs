@@ -56,6 +56,9 @@ pub enum Reply {
     Set(Vec<Reply>),
     /// RESP2: bulk string of [`format_double`]; RESP3: `,<format_double>`.
     Double(f64),
+    /// A double already formatted by the command (Redis's
+    /// `addReplyHumanLongDouble`): RESP2 bulk string, RESP3 `,<text>`.
+    DoubleText(Bytes),
     /// RESP2 `:1`/`:0`; RESP3 `#t`/`#f`.
     Bool(bool),
     /// RESP2: bulk string; RESP3: `=<len+4>\r\ntxt:<data>`.
@@ -137,6 +140,13 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
                 line(out, b',', buf.as_bytes());
             } else {
                 bulk(out, buf.as_bytes());
+            }
+        }
+        Reply::DoubleText(t) => {
+            if resp3 {
+                line(out, b',', t);
+            } else {
+                bulk(out, t);
             }
         }
         Reply::Bool(b) => out.extend_from_slice(match (resp3, b) {
@@ -463,6 +473,11 @@ mod tests {
             b",-inf\r\n",
         );
         check(Reply::Double(f64::NAN), b"$3\r\nnan\r\n", b",nan\r\n");
+        check(
+            Reply::DoubleText(Bytes::from_static(b"13.5")),
+            b"$4\r\n13.5\r\n",
+            b",13.5\r\n",
+        );
         check(Reply::Bool(true), b":1\r\n", b"#t\r\n");
         check(Reply::Bool(false), b":0\r\n", b"#f\r\n");
         check(

@@ -41,7 +41,7 @@ pub mod txn;
 
 pub use mesh::MeshEnds;
 pub use op::Out;
-pub use shard::{Cmd, Done, KeySpan, Shard};
+pub use shard::{Cmd, Done, KeySpan, Keys, Shard};
 pub use txn::{Plan, Txn};
 
 use crate::keyspace::slot::SlotTable;

@@ -47,10 +47,34 @@ impl KeySpan {
     }
 }
 
+/// Where a command's keys are: a span, or the positions a command with
+/// movable keys found (GEORADIUS … STORE).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Keys {
+    Span(KeySpan),
+    At(Box<[u32]>),
+}
+
+impl Default for Keys {
+    fn default() -> Keys {
+        Keys::Span(KeySpan::default())
+    }
+}
+
+impl Keys {
+    pub fn positions(&self) -> impl Iterator<Item = usize> + '_ {
+        let (span, at) = match self {
+            Keys::Span(s) => (Some(s.positions()), None),
+            Keys::At(v) => (None, Some(v.iter().map(|&p| p as usize))),
+        };
+        span.into_iter().flatten().chain(at.into_iter().flatten())
+    }
+}
+
 /// One single-shard command, ready to run on the shard owning its keys.
 pub struct Cmd {
     pub run: KeyedFn,
-    pub keys: KeySpan,
+    pub keys: Keys,
     pub db: usize,
     pub args: Vec<Bytes>,
     /// Lookups leave keys' access times alone (CLIENT NO-TOUCH).

@@ -118,6 +118,11 @@ fn to_lua(lua: &Lua, r: &Reply, resp3: bool, depth: usize) -> mlua::Result<Value
         }
         Reply::Double(d) if resp3 => single("double", Value::Number(*d)),
         Reply::Double(d) => str_val(format_double(*d).as_bytes()),
+        Reply::DoubleText(t) if resp3 => {
+            let d = std::str::from_utf8(t).ok().and_then(|t| t.parse().ok());
+            single("double", Value::Number(d.unwrap_or(0.0)))
+        }
+        Reply::DoubleText(t) => str_val(t),
         Reply::Bool(b) if resp3 => Ok(Value::Boolean(*b)),
         Reply::Bool(b) => Ok(Value::Number(if *b { 1.0 } else { 0.0 })),
         // Only commands scripts may not call answer pre-encoded bytes or
