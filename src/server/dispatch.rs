@@ -308,13 +308,24 @@ pub(crate) fn cmd(spec: &'static CommandSpec, s: &Session, args: Vec<Bytes>) -> 
     }
 }
 
-/// The one shard owning every key of the command, if there is one.
+/// The one shard owning every key of the command, if there is one. Keys
+/// that move with the arguments (XREAD's STREAMS) come from the row's key
+/// function; a command without keys runs here.
 pub(crate) fn single_shard(sh: &Shard, spec: &CommandSpec, args: &[Bytes]) -> Option<ShardId> {
-    let mut keys = spec
-        .key_positions(args.len())
-        .map(|p| sh.slots.shard_of(&args[p]));
-    let first = keys.next().unwrap_or(sh.id);
-    keys.all(|k| k == first).then_some(first)
+    match spec.movable_keys {
+        Some(keys) => one_shard(sh, args, keys(args).into_iter()),
+        None => one_shard(sh, args, spec.key_positions(args.len())),
+    }
+}
+
+fn one_shard(
+    sh: &Shard,
+    args: &[Bytes],
+    positions: impl Iterator<Item = usize>,
+) -> Option<ShardId> {
+    let mut shards = positions.map(|p| sh.slots.shard_of(&args[p]));
+    let first = shards.next().unwrap_or(sh.id);
+    shards.all(|k| k == first).then_some(first)
 }
 
 /// A command rejected between MULTI and EXEC makes EXEC fail.

@@ -40,6 +40,7 @@ use super::locks::{Claim, Locks};
 use super::router::{Cmd, Intent, Payload, Request, Response, Step, StepOut};
 use super::slot::{ShardId, SlotTable};
 use super::store::{EncodingLimits, Store};
+use super::stream::NodeLimits;
 use crate::clients::ClientInfo;
 use crate::command::table::{self, Handler};
 use crate::config::Config;
@@ -203,6 +204,10 @@ impl Shard {
                     set_value: fresh.set_max_listpack_value as usize,
                     zset_entries: fresh.zset_max_listpack_entries as usize,
                     zset_value: fresh.zset_max_listpack_value as usize,
+                    stream_node: NodeLimits {
+                        max_bytes: fresh.stream_node_max_bytes as usize,
+                        max_entries: fresh.stream_node_max_entries as usize,
+                    },
                 };
             }
             self.observe.configure(&fresh);

@@ -12,6 +12,7 @@ pub mod router;
 pub mod set;
 pub mod slot;
 pub mod store;
+pub mod stream;
 pub mod value;
 pub mod watch;
 pub mod zset;

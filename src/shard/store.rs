@@ -283,6 +283,8 @@ pub struct EncodingLimits {
     pub set_value: usize,
     pub zset_entries: usize,
     pub zset_value: usize,
+    /// `stream-node-max-bytes` and `stream-node-max-entries`.
+    pub stream_node: super::stream::NodeLimits,
 }
 
 impl Default for EncodingLimits {
@@ -295,6 +297,7 @@ impl Default for EncodingLimits {
             set_value: 64,
             zset_entries: 128,
             zset_value: 64,
+            stream_node: Default::default(),
         }
     }
 }

@@ -1,0 +1,549 @@
+//! XREAD and XREADGROUP: reads of one or more streams, each after an ID of
+//! its own (`$` the stream's last ID, `>` a group's undelivered entries, any
+//! other ID a consumer's pending history).
+//!
+//! Both are `Multi` rows whose keys follow the STREAMS keyword
+//! (`command::keyspec::streams_xread`). With every stream on one shard the
+//! keyed handler runs there: it resolves and checks every stream first (so
+//! an error leaves no trace), then serves them in argument order. Streams
+//! on several shards go through `xread_spanning`, the same two phases run
+//! per stream on its owning shard with `fanout::read_each`; it is kept
+//! small and apart because the cross-core API it uses is being replaced.
+//! XREADGROUP's second phase changes the groups (PEL, consumers) under
+//! read claims, one shard after another, so across shards it is not atomic
+//! with respect to other multi-shard operations.
+//!
+//! BLOCK is parsed and checked as Redis does, and a read that finds entries
+//! answers at once, as it would in Redis; a read that would have to wait
+//! answers `errors::XREAD_BLOCK_UNSUPPORTED` instead (blocking needs the
+//! blocked-client registry, see `serve_blocked`, which is what a woken
+//! reader runs). Replies: per served stream `[key, entries]`, a map in
+//! RESP3; a null array when no stream had anything.
+
+use std::rc::Rc;
+
+use bytes::Bytes;
+use futures::future::LocalBoxFuture;
+
+use super::{entry_reply, id_reply, modify_stream, read_stream, strict_id};
+use crate::command::args::{self, eq};
+use crate::command::errors::{self, err};
+use crate::command::fanout;
+use crate::resp::Reply;
+use crate::server::session::Session;
+use crate::shard::core::Shard;
+use crate::shard::notify;
+use crate::shard::store::Store;
+use crate::shard::stream::StreamId;
+use crate::shard::value::Value;
+
+/// Entries a blocked read takes at most when it gave no COUNT (Redis's
+/// XREAD_BLOCKED_DEFAULT_COUNT).
+pub const BLOCKED_DEFAULT_COUNT: usize = 1000;
+
+/// The options of an XREAD or XREADGROUP.
+#[derive(Clone, Debug)]
+pub struct ReadArgs {
+    /// Most entries per stream; 0 = all.
+    pub count: usize,
+    /// BLOCK milliseconds (0 = forever); None without BLOCK.
+    pub block: Option<u64>,
+    /// Position of the first key; the IDs follow the `n` keys.
+    pub streams: usize,
+    pub n: usize,
+    /// XREADGROUP's group and consumer.
+    pub group: Option<(Bytes, Bytes)>,
+    pub noack: bool,
+}
+
+impl ReadArgs {
+    pub fn keys<'a>(&self, a: &'a [Bytes]) -> &'a [Bytes] {
+        &a[self.streams..self.streams + self.n]
+    }
+
+    pub fn ids<'a>(&self, a: &'a [Bytes]) -> &'a [Bytes] {
+        &a[self.streams + self.n..]
+    }
+}
+
+/// Parses the options up to STREAMS in Redis's order and with its errors.
+pub fn parse(a: &[Bytes], xreadgroup: bool) -> Result<ReadArgs, Reply> {
+    let mut r = ReadArgs {
+        count: 0,
+        block: None,
+        streams: 0,
+        n: 0,
+        group: None,
+        noack: false,
+    };
+    let mut i = 1;
+    while i < a.len() {
+        let more = a.len() - i - 1;
+        let o = &a[i];
+        if eq(o, "block") && more > 0 {
+            i += 1;
+            let ms = args::int(&a[i]).map_err(|_| err(errors::TIMEOUT_NOT_INTEGER))?;
+            if ms < 0 {
+                return Err(err(crate::command::blocking::TIMEOUT_NEGATIVE));
+            }
+            r.block = Some(ms as u64);
+        } else if eq(o, "count") && more > 0 {
+            i += 1;
+            r.count = args::int(&a[i])?.max(0) as usize;
+        } else if eq(o, "streams") && more > 0 {
+            r.streams = i + 1;
+            let rest = a.len() - r.streams;
+            if rest % 2 != 0 {
+                return Err(err(errors::XREAD_UNBALANCED));
+            }
+            r.n = rest / 2;
+            break;
+        } else if eq(o, "group") && more >= 2 {
+            if !xreadgroup {
+                return Err(err(errors::XREAD_GROUP_OPTION));
+            }
+            r.group = Some((a[i + 1].clone(), a[i + 2].clone()));
+            i += 2;
+        } else if eq(o, "noack") {
+            if !xreadgroup {
+                return Err(err(errors::XREAD_NOACK_OPTION));
+            }
+            r.noack = true;
+        } else {
+            return Err(errors::syntax());
+        }
+        i += 1;
+    }
+    if r.streams == 0 {
+        return Err(errors::syntax());
+    }
+    if xreadgroup && r.group.is_none() {
+        return Err(err(errors::XREADGROUP_MISSING_GROUP));
+    }
+    Ok(r)
+}
+
+/// Checks one stream of a read and resolves its ID to "entries after this
+/// one" (`StreamId::MAX` is a group read of new entries, `>`).
+fn resolve(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    id: &[u8],
+    r: &ReadArgs,
+) -> Result<StreamId, Reply> {
+    let s = read_stream(st, db, key)?;
+    if let Some((group, _)) = &r.group {
+        if s.is_none_or(|s| s.group(group).is_none()) {
+            return Err(errors::no_key_or_group_readgroup(key, group));
+        }
+    }
+    match id {
+        b"$" if r.group.is_some() => Err(err(errors::XREADGROUP_DOLLAR)),
+        b"$" => Ok(s.map_or(StreamId::MIN, |s| s.last_id)),
+        b">" if r.group.is_none() => Err(err(errors::XREAD_GREATER)),
+        b">" => Ok(StreamId::MAX),
+        _ => strict_id(id),
+    }
+}
+
+/// Serves one resolved stream of a read: its entries, or None when it has
+/// nothing to answer now.
+fn serve(st: &mut Store, db: usize, key: &[u8], after: StreamId, r: &ReadArgs) -> Option<Reply> {
+    match &r.group {
+        Some((group, consumer)) => serve_group(st, db, key, after, group, consumer, r),
+        None => {
+            let s = read_stream(st, db, key).ok()??;
+            let top = s.last_live_id()?;
+            if top <= after {
+                return None;
+            }
+            let start = after.next()?;
+            let limit = if r.count == 0 { usize::MAX } else { r.count };
+            Some(Reply::Array(
+                s.range(start, StreamId::MAX)
+                    .take(limit)
+                    .map(entry_reply)
+                    .collect(),
+            ))
+        }
+    }
+}
+
+/// A group read of one stream (`after` MAX: new entries; else the
+/// consumer's pending entries after `after`), creating the consumer when
+/// the read is served.
+fn serve_group(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    after: StreamId,
+    group: &[u8],
+    consumer: &[u8],
+    r: &ReadArgs,
+) -> Option<Reply> {
+    let s = read_stream(st, db, key).ok()??;
+    let g = s.group(group)?;
+    let history = after != StreamId::MAX;
+    if !history && s.last_live_id().is_none_or(|top| top <= g.last_id) {
+        return None;
+    }
+    read_as_consumer(
+        st,
+        db,
+        key,
+        group,
+        consumer,
+        history.then_some(after),
+        r.count,
+        r.noack,
+    )
+}
+
+/// Reads `key` as `consumer` of `group`: the consumer's pending entries
+/// after `history`, or with None the entries after the group's last ID.
+/// Creates the consumer (raising its event) if needed. None when the key
+/// or group is gone.
+#[allow(clippy::too_many_arguments)]
+fn read_as_consumer(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    group: &[u8],
+    consumer: &[u8],
+    history: Option<StreamId>,
+    count: usize,
+    noack: bool,
+) -> Option<Reply> {
+    let now = st.now;
+    let mut created = false;
+    let entries = modify_stream(st, db, key, |s| {
+        let g = s.group_mut(group)?;
+        created = !g.touch(consumer, now) && g.create_consumer(consumer, now);
+        let mut out = Vec::new();
+        match history {
+            Some(after) => {
+                let start = after.next()?;
+                s.read_history(group, consumer, start, count, now, |id, e| {
+                    out.push(match e {
+                        Some(e) => entry_reply(e),
+                        None => Reply::Array(vec![id_reply(id), Reply::NilArray]),
+                    })
+                });
+            }
+            None => {
+                let after = s.group(group)?.last_id;
+                s.read_group(group, consumer, after, count, noack, now, |e| {
+                    out.push(entry_reply(e))
+                });
+            }
+        }
+        Some(out)
+    })
+    .ok()
+    .flatten()
+    .flatten();
+    if created {
+        st.notify(notify::STREAM, "xgroup-createconsumer", db, key);
+    }
+    entries.map(Reply::Array)
+}
+
+/// The reply of a read: the served streams, or what a read answers when
+/// none was (a null array; BLOCK would wait instead).
+fn finish(served: Vec<(Reply, Reply)>, r: &ReadArgs) -> Reply {
+    if !served.is_empty() {
+        Reply::NestedMap(served)
+    } else if r.block.is_some() {
+        err(errors::XREAD_BLOCK_UNSUPPORTED)
+    } else {
+        Reply::NilArray
+    }
+}
+
+/// Shared body of XREAD and XREADGROUP with every stream on this shard.
+fn read_generic(st: &mut Store, db: usize, a: &[Bytes], xreadgroup: bool) -> Reply {
+    let r = tri!(parse(a, xreadgroup));
+    let (keys, ids) = (r.keys(a), r.ids(a));
+    let mut afters = Vec::with_capacity(r.n);
+    for (key, id) in keys.iter().zip(ids) {
+        afters.push(tri!(resolve(st, db, key, id, &r)));
+    }
+    let served = keys
+        .iter()
+        .zip(afters)
+        .filter_map(|(key, after)| {
+            serve(st, db, key, after, &r).map(|entries| (Reply::Bulk(key.clone()), entries))
+        })
+        .collect();
+    finish(served, &r)
+}
+
+/// XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id
+/// [id ...]
+pub fn xread(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    read_generic(st, db, a, false)
+}
+
+/// XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds]
+/// [NOACK] STREAMS key [key ...] id [id ...]
+pub fn xreadgroup(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    read_generic(st, db, a, true)
+}
+
+/// XREAD or XREADGROUP whose streams live on several shards: each stream
+/// is resolved and checked on its owning shard; XREAD serves it in the same
+/// step, XREADGROUP in a second round once every stream passed its checks.
+pub fn xread_spanning<'a>(
+    sh: &'a Rc<Shard>,
+    s: &'a mut Session,
+    a: Vec<Bytes>,
+) -> LocalBoxFuture<'a, Reply> {
+    Box::pin(async move {
+        let xreadgroup = eq(&a[0], "xreadgroup");
+        let r = tri!(parse(&a, xreadgroup));
+        let db = s.db;
+        let keys = r.keys(&a).to_vec();
+        let checks = keys
+            .iter()
+            .zip(r.ids(&a))
+            .map(|(key, id)| {
+                let (k, id, r) = (key.clone(), id.clone(), r.clone());
+                let step = move |st: &mut Store| {
+                    let after = resolve(st, db, &k, &id, &r)?;
+                    Ok((
+                        after,
+                        if r.group.is_some() {
+                            None
+                        } else {
+                            serve(st, db, &k, after, &r)
+                        },
+                    ))
+                };
+                (key.clone(), step)
+            })
+            .collect();
+        let checked: Vec<Result<(StreamId, Option<Reply>), Reply>> =
+            fanout::read_each(sh, checks).await;
+        let checked: Vec<(StreamId, Option<Reply>)> = tri!(checked.into_iter().collect());
+        let served: Vec<Option<Reply>> = if r.group.is_none() {
+            checked.into_iter().map(|(_, served)| served).collect()
+        } else {
+            let reads = keys
+                .iter()
+                .zip(&checked)
+                .map(|(key, (after, _))| {
+                    let (k, after, r) = (key.clone(), *after, r.clone());
+                    (key.clone(), move |st: &mut Store| {
+                        serve(st, db, &k, after, &r)
+                    })
+                })
+                .collect();
+            fanout::read_each(sh, reads).await
+        };
+        let served = keys
+            .into_iter()
+            .zip(served)
+            .filter_map(|(key, entries)| entries.map(|e| (Reply::Bulk(key), e)))
+            .collect();
+        finish(served, &r)
+    })
+}
+
+/// What a client blocked in XREAD or XREADGROUP waits for on one stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamWait {
+    /// XREAD: entries after this ID (`$` resolved when the client
+    /// blocked). Group reads always wait for the group's new entries.
+    pub after: StreamId,
+    /// XREADGROUP's group and consumer.
+    pub group: Option<(Bytes, Bytes)>,
+    pub noack: bool,
+    /// The read's COUNT, or [`BLOCKED_DEFAULT_COUNT`] when it gave none.
+    pub count: usize,
+}
+
+/// Serves a client blocked on stream `key` after a write signalled it
+/// (Redis's `serveClientsBlockedOnStreamKey` and
+/// `unblockDeletedStreamReadgroupClients`). None: the client stays
+/// blocked. Some(reply): the whole reply to send it — `[[key, entries]]`
+/// (a one-key map in RESP3), entries possibly empty when the stream's last
+/// ID moved past the wait without live entries (as Redis), or an error: a
+/// group reader whose key is gone or no longer a stream gets UNBLOCKED,
+/// one whose group was destroyed NOGROUP. A timed-out reader gets
+/// `Reply::NilArray`.
+pub fn serve_blocked(st: &mut Store, db: usize, key: &Bytes, w: &StreamWait) -> Option<Reply> {
+    let last_id = match st.lookup(db, key).map(|e| &e.value) {
+        Some(Value::Stream(s)) => match &w.group {
+            Some((group, _)) => match s.group(group) {
+                Some(g) => Some((s.last_id, g.last_id)),
+                None => return Some(err(errors::XREADGROUP_GROUP_GONE)),
+            },
+            None => Some((s.last_id, w.after)),
+        },
+        _ => None,
+    };
+    let Some((last_id, after)) = last_id else {
+        return w.group.as_ref().map(|_| err(errors::XREADGROUP_KEY_GONE));
+    };
+    if last_id <= after {
+        return None;
+    }
+    let entries = match &w.group {
+        Some((group, consumer)) => {
+            read_as_consumer(st, db, key, group, consumer, None, w.count, w.noack)?
+        }
+        None => {
+            let Some(Value::Stream(s)) = st.lookup(db, key).map(|e| &e.value) else {
+                return None;
+            };
+            let start = after.next()?;
+            Reply::Array(
+                s.range(start, StreamId::MAX)
+                    .take(w.count)
+                    .map(entry_reply)
+                    .collect(),
+            )
+        }
+    };
+    Some(Reply::NestedMap(vec![(Reply::Bulk(key.clone()), entries)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::test_args as args;
+
+    fn run(st: &mut Store, f: fn(&mut Store, usize, &[Bytes]) -> Reply, v: &[&str]) -> Reply {
+        f(st, 0, &args(v))
+    }
+
+    #[test]
+    fn parse_follows_redis_order_and_errors() {
+        let p = |v: &[&str], g| parse(&args(v), g).err();
+        assert_eq!(
+            p(&["xread", "streams", "a", "b", "0"], false),
+            Some(err(errors::XREAD_UNBALANCED))
+        );
+        assert_eq!(
+            p(&["xread", "group", "g", "c", "streams", "a", "0"], false),
+            Some(err(errors::XREAD_GROUP_OPTION))
+        );
+        assert_eq!(
+            p(&["xread", "noack", "streams", "a", "0"], false),
+            Some(err(errors::XREAD_NOACK_OPTION))
+        );
+        assert_eq!(
+            p(&["xreadgroup", "streams", "a", "0"], true),
+            Some(err(errors::XREADGROUP_MISSING_GROUP))
+        );
+        assert_eq!(
+            p(&["xread", "count", "x", "streams", "a", "0"], false),
+            Some(errors::not_integer())
+        );
+        assert_eq!(
+            p(&["xread", "block", "x", "streams", "a", "0"], false),
+            Some(err(errors::TIMEOUT_NOT_INTEGER))
+        );
+        assert_eq!(
+            p(&["xread", "block", "-1", "streams", "a", "0"], false),
+            Some(err(crate::command::blocking::TIMEOUT_NEGATIVE))
+        );
+        assert_eq!(
+            p(&["xread", "count", "1", "a", "0"], false),
+            Some(errors::syntax())
+        );
+        let r = parse(
+            &args(&[
+                "xread", "COUNT", "-5", "BLOCK", "0", "STREAMS", "a", "b", "1", "2",
+            ]),
+            false,
+        )
+        .unwrap();
+        assert_eq!((r.count, r.block, r.streams, r.n), (0, Some(0), 6, 2));
+    }
+
+    #[test]
+    fn blocked_readers_are_served_as_redis_serves_them() {
+        let mut st = Store::new(1);
+        let key = Bytes::from_static(b"s");
+        let xread_wait = StreamWait {
+            after: StreamId::new(1, 0),
+            group: None,
+            noack: false,
+            count: 1000,
+        };
+        assert_eq!(
+            serve_blocked(&mut st, 0, &key, &xread_wait),
+            None,
+            "no key: keep waiting"
+        );
+        run(&mut st, super::super::xadd, &["xadd", "s", "1-0", "f", "v"]);
+        assert_eq!(serve_blocked(&mut st, 0, &key, &xread_wait), None);
+        run(&mut st, super::super::xadd, &["xadd", "s", "2-0", "f", "w"]);
+        let reply = serve_blocked(&mut st, 0, &key, &xread_wait).unwrap();
+        let Reply::NestedMap(m) = reply else {
+            panic!("{reply:?}")
+        };
+        assert_eq!(m[0].0, Reply::bulk_from(b"s"));
+        assert_eq!(
+            m[0].1,
+            Reply::Array(vec![Reply::Array(vec![
+                Reply::bulk_from(b"2-0"),
+                Reply::Array(vec![Reply::bulk_from(b"f"), Reply::bulk_from(b"w")]),
+            ])])
+        );
+        let group_wait = StreamWait {
+            after: StreamId::MAX,
+            group: Some((Bytes::from_static(b"g"), Bytes::from_static(b"c"))),
+            noack: false,
+            count: 1,
+        };
+        assert_eq!(
+            serve_blocked(&mut st, 0, &key, &group_wait),
+            Some(err(errors::XREADGROUP_GROUP_GONE))
+        );
+        run(
+            &mut st,
+            super::super::group::xgroup,
+            &["xgroup", "create", "s", "g", "$"],
+        );
+        assert_eq!(serve_blocked(&mut st, 0, &key, &group_wait), None);
+        run(&mut st, super::super::xadd, &["xadd", "s", "3-0", "f", "x"]);
+        run(&mut st, super::super::xadd, &["xadd", "s", "4-0", "f", "y"]);
+        let Some(Reply::NestedMap(m)) = serve_blocked(&mut st, 0, &key, &group_wait) else {
+            panic!()
+        };
+        assert_eq!(
+            m[0].1,
+            Reply::Array(vec![Reply::Array(vec![
+                Reply::bulk_from(b"3-0"),
+                Reply::Array(vec![Reply::bulk_from(b"f"), Reply::bulk_from(b"x")]),
+            ])]),
+            "COUNT applies; the consumer was created and got it pending"
+        );
+        let pending = run(
+            &mut st,
+            super::super::group::xpending,
+            &["xpending", "s", "g"],
+        );
+        assert_eq!(
+            pending,
+            Reply::Array(vec![
+                Reply::Int(1),
+                Reply::bulk_from(b"3-0"),
+                Reply::bulk_from(b"3-0"),
+                Reply::Array(vec![Reply::Array(vec![
+                    Reply::bulk_from(b"c"),
+                    Reply::bulk_from(b"1")
+                ])]),
+            ])
+        );
+        st.remove(0, b"s");
+        assert_eq!(
+            serve_blocked(&mut st, 0, &key, &group_wait),
+            Some(err(errors::XREADGROUP_KEY_GONE))
+        );
+        assert_eq!(serve_blocked(&mut st, 0, &key, &xread_wait), None);
+    }
+}
