@@ -115,6 +115,15 @@ pub fn no_group_for_key(group: &[u8], key: &[u8]) -> Reply {
     ))
 }
 
+/// XREAD or XREADGROUP with BLOCK from a script; `name` as the script
+/// wrote it.
+pub fn block_in_script(name: &[u8]) -> Reply {
+    Reply::error(format!(
+        "ERR {} command is not allowed with BLOCK option from scripts",
+        c_str(name)
+    ))
+}
+
 pub fn xclaim_unknown_option(opt: &[u8]) -> Reply {
     Reply::error(format!("ERR Unrecognized XCLAIM option '{}'", c_str(opt)))
 }

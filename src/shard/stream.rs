@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
-pub use self::consume::{Claim, Delivered};
+pub use self::consume::{Claim, Delivered, GroupRead};
 pub use self::group::{Consumer, Group, Nack};
 pub use self::id::{parse as parse_id, IdSyntax, ParsedId, StreamId};
 pub use self::node::LISTPACK_MAX;
@@ -193,6 +193,9 @@ impl Stream {
             None if now_ms > self.last_id.ms => StreamId::new(now_ms, 0),
             None => self.last_id.next().ok_or(AddError::IdTooSmall)?,
             Some(p) if p.seq_given || self.last_id.ms != p.id.ms => p.id,
+            // Redis fails here without setting errno, so its XADD reports
+            // the other error.
+            Some(_) if self.last_id.seq == u64::MAX => return Err(AddError::TooLarge),
             Some(_) => self.last_id.next().ok_or(AddError::IdTooSmall)?,
         };
         if id <= self.last_id {

@@ -34,7 +34,7 @@ use crate::server::session::Session;
 use crate::shard::core::Shard;
 use crate::shard::notify;
 use crate::shard::store::Store;
-use crate::shard::stream::StreamId;
+use crate::shard::stream::{GroupRead, StreamId};
 use crate::shard::value::Value;
 
 /// Entries a blocked read takes at most when it gave no COUNT (Redis's
@@ -68,6 +68,16 @@ impl ReadArgs {
 
 /// Parses the options up to STREAMS in Redis's order and with its errors.
 pub fn parse(a: &[Bytes], xreadgroup: bool) -> Result<ReadArgs, Reply> {
+    parse_generic(a, xreadgroup, false)
+}
+
+/// The checks of XREAD or XREADGROUP called from a script, where BLOCK is
+/// an error at its place among the options (Redis's CLIENT_SCRIPT check).
+pub fn check_in_script(a: &[Bytes]) -> Result<(), Reply> {
+    parse_generic(a, a[0].eq_ignore_ascii_case(b"xreadgroup"), true).map(|_| ())
+}
+
+fn parse_generic(a: &[Bytes], xreadgroup: bool, in_script: bool) -> Result<ReadArgs, Reply> {
     let mut r = ReadArgs {
         count: 0,
         block: None,
@@ -81,6 +91,9 @@ pub fn parse(a: &[Bytes], xreadgroup: bool) -> Result<ReadArgs, Reply> {
         let more = a.len() - i - 1;
         let o = &a[i];
         if eq(o, "block") && more > 0 {
+            if in_script {
+                return Err(errors::block_in_script(&a[0]));
+            }
             i += 1;
             let ms = args::int(&a[i]).map_err(|_| err(errors::TIMEOUT_NOT_INTEGER))?;
             if ms < 0 {
@@ -188,43 +201,36 @@ fn serve_group(
     if !history && s.last_live_id().is_none_or(|top| top <= g.last_id) {
         return None;
     }
-    read_as_consumer(
-        st,
-        db,
-        key,
+    let reader = GroupRead {
         group,
         consumer,
-        history.then_some(after),
-        r.count,
-        r.noack,
-    )
+        count: r.count,
+        noack: r.noack,
+        now: st.now,
+    };
+    read_as_consumer(st, db, key, &reader, history.then_some(after))
 }
 
-/// Reads `key` as `consumer` of `group`: the consumer's pending entries
-/// after `history`, or with None the entries after the group's last ID.
-/// Creates the consumer (raising its event) if needed. None when the key
-/// or group is gone.
-#[allow(clippy::too_many_arguments)]
+/// Reads `key` as `r.consumer` of `r.group`: the consumer's pending
+/// entries after `history`, or with None the entries after the group's
+/// last ID. Creates the consumer (raising its event) if needed. None when
+/// the key or group is gone.
 fn read_as_consumer(
     st: &mut Store,
     db: usize,
     key: &[u8],
-    group: &[u8],
-    consumer: &[u8],
+    r: &GroupRead<'_>,
     history: Option<StreamId>,
-    count: usize,
-    noack: bool,
 ) -> Option<Reply> {
-    let now = st.now;
     let mut created = false;
     let entries = modify_stream(st, db, key, |s| {
-        let g = s.group_mut(group)?;
-        created = !g.touch(consumer, now) && g.create_consumer(consumer, now);
+        let g = s.group_mut(r.group)?;
+        created = !g.touch(r.consumer, r.now) && g.create_consumer(r.consumer, r.now);
         let mut out = Vec::new();
         match history {
             Some(after) => {
                 let start = after.next()?;
-                s.read_history(group, consumer, start, count, now, |id, e| {
+                s.read_history(r, start, |id, e| {
                     out.push(match e {
                         Some(e) => entry_reply(e),
                         None => Reply::Array(vec![id_reply(id), Reply::NilArray]),
@@ -232,10 +238,8 @@ fn read_as_consumer(
                 });
             }
             None => {
-                let after = s.group(group)?.last_id;
-                s.read_group(group, consumer, after, count, noack, now, |e| {
-                    out.push(entry_reply(e))
-                });
+                let after = s.group(r.group)?.last_id;
+                s.read_group(r, after, |e| out.push(entry_reply(e)));
             }
         }
         Some(out)
@@ -363,6 +367,44 @@ pub struct StreamWait {
     pub count: usize,
 }
 
+/// What a blocked reader of `key` should do now.
+enum Wake {
+    Wait,
+    Fail(&'static str),
+    /// Read the entries after this ID (a group read: the group's last ID).
+    Read(StreamId),
+}
+
+fn wake(st: &mut Store, db: usize, key: &[u8], w: &StreamWait) -> Wake {
+    let Some(Value::Stream(s)) = st.lookup(db, key).map(|e| &e.value) else {
+        // Only group readers give up when their stream goes.
+        return match w.group {
+            Some(_) => Wake::Fail(errors::XREADGROUP_KEY_GONE),
+            None => Wake::Wait,
+        };
+    };
+    let after = match &w.group {
+        Some((group, _)) => match s.group(group) {
+            Some(g) => g.last_id,
+            None => return Wake::Fail(errors::XREADGROUP_GROUP_GONE),
+        },
+        None => w.after,
+    };
+    // Redis compares the stream's last ID, not its last live entry: a
+    // reader woken past deleted entries gets an empty list.
+    if s.last_id > after {
+        Wake::Read(after)
+    } else {
+        Wake::Wait
+    }
+}
+
+/// Whether [`serve_blocked`] would answer the reader now; no side effects,
+/// so a shard can decide before it claims the reader.
+pub fn blocked_ready(st: &mut Store, db: usize, key: &[u8], w: &StreamWait) -> bool {
+    !matches!(wake(st, db, key, w), Wake::Wait)
+}
+
 /// Serves a client blocked on stream `key` after a write signalled it
 /// (Redis's `serveClientsBlockedOnStreamKey` and
 /// `unblockDeletedStreamReadgroupClients`). None: the client stays
@@ -370,28 +412,25 @@ pub struct StreamWait {
 /// (a one-key map in RESP3), entries possibly empty when the stream's last
 /// ID moved past the wait without live entries (as Redis), or an error: a
 /// group reader whose key is gone or no longer a stream gets UNBLOCKED,
-/// one whose group was destroyed NOGROUP. A timed-out reader gets
-/// `Reply::NilArray`.
+/// one whose group was destroyed NOGROUP. A group read creates the
+/// consumer if needed and makes the entries pending, as any group read.
+/// A timed-out reader gets `Reply::NilArray`.
 pub fn serve_blocked(st: &mut Store, db: usize, key: &Bytes, w: &StreamWait) -> Option<Reply> {
-    let last_id = match st.lookup(db, key).map(|e| &e.value) {
-        Some(Value::Stream(s)) => match &w.group {
-            Some((group, _)) => match s.group(group) {
-                Some(g) => Some((s.last_id, g.last_id)),
-                None => return Some(err(errors::XREADGROUP_GROUP_GONE)),
-            },
-            None => Some((s.last_id, w.after)),
-        },
-        _ => None,
+    let after = match wake(st, db, key, w) {
+        Wake::Wait => return None,
+        Wake::Fail(text) => return Some(err(text)),
+        Wake::Read(after) => after,
     };
-    let Some((last_id, after)) = last_id else {
-        return w.group.as_ref().map(|_| err(errors::XREADGROUP_KEY_GONE));
-    };
-    if last_id <= after {
-        return None;
-    }
     let entries = match &w.group {
         Some((group, consumer)) => {
-            read_as_consumer(st, db, key, group, consumer, None, w.count, w.noack)?
+            let reader = GroupRead {
+                group,
+                consumer,
+                count: w.count,
+                noack: w.noack,
+                now: st.now,
+            };
+            read_as_consumer(st, db, key, &reader, None)?
         }
         None => {
             let Some(Value::Stream(s)) = st.lookup(db, key).map(|e| &e.value) else {
@@ -481,6 +520,7 @@ mod tests {
         run(&mut st, super::super::xadd, &["xadd", "s", "1-0", "f", "v"]);
         assert_eq!(serve_blocked(&mut st, 0, &key, &xread_wait), None);
         run(&mut st, super::super::xadd, &["xadd", "s", "2-0", "f", "w"]);
+        assert!(blocked_ready(&mut st, 0, &key, &xread_wait));
         let reply = serve_blocked(&mut st, 0, &key, &xread_wait).unwrap();
         let Reply::NestedMap(m) = reply else {
             panic!("{reply:?}")

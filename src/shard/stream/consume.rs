@@ -58,6 +58,17 @@ impl Meta {
     }
 }
 
+/// A consumer reading through its group: up to `count` entries (0: all)
+/// at time `now`; with `noack` new entries are not made pending.
+#[derive(Clone, Copy, Debug)]
+pub struct GroupRead<'a> {
+    pub group: &'a [u8],
+    pub consumer: &'a [u8],
+    pub count: usize,
+    pub noack: bool,
+    pub now: u64,
+}
+
 /// How XCLAIM hands entries over.
 #[derive(Clone, Copy, Debug)]
 pub struct Claim<'a> {
@@ -123,30 +134,26 @@ impl Stream {
         }
     }
 
-    /// Delivers up to `count` entries (0: all) after `after` to `consumer`
-    /// of `group`, which both exist, advancing the group's last ID and read
-    /// counter; unless `noack`, each becomes pending for the consumer.
+    /// Delivers up to `r.count` entries after `after` to `r.consumer` of
+    /// `r.group`, which both exist, advancing the group's last ID and read
+    /// counter; unless `r.noack`, each becomes pending for the consumer.
     /// Returns how many were emitted.
     pub fn read_group(
         &mut self,
-        group: &[u8],
-        consumer: &[u8],
+        r: &GroupRead<'_>,
         after: StreamId,
-        count: usize,
-        noack: bool,
-        now: u64,
         mut emit: impl FnMut(EntryRef<'_>),
     ) -> usize {
         let meta = self.meta();
-        let (Some(g), Some(start)) = (self.groups.get_mut(group), after.next()) else {
+        let (Some(g), Some(start)) = (self.groups.get_mut(r.group), after.next()) else {
             return 0;
         };
         let mut n = 0;
         for e in range_in(&self.nodes, start, StreamId::MAX) {
             if e.id > g.last_id {
                 match g.entries_read {
-                    Some(r) if !meta.tombstones_from(e.id) => {
-                        g.entries_read = Some(r.wrapping_add(1));
+                    Some(read) if !meta.tombstones_from(e.id) => {
+                        g.entries_read = Some(read.wrapping_add(1));
                     }
                     _ if meta.entries_added != 0 => g.entries_read = meta.entries_read_at(e.id),
                     _ => {}
@@ -154,39 +161,36 @@ impl Stream {
                 g.last_id = e.id;
             }
             emit(e);
-            if !noack {
-                g.deliver(e.id, consumer, now);
+            if !r.noack {
+                g.deliver(e.id, r.consumer, r.now);
             }
             n += 1;
-            if n == count {
+            if n == r.count {
                 break;
             }
         }
         n
     }
 
-    /// Re-delivers `consumer`'s pending entries from `start` on, up to
-    /// `count` (0: all): `emit` gets each ID with its entry, or None when
-    /// the entry was deleted meanwhile (it stays pending, uncounted).
+    /// Re-delivers `r.consumer`'s pending entries from `start` on, up to
+    /// `r.count`: `emit` gets each ID with its entry, or None when the
+    /// entry was deleted meanwhile (it stays pending, uncounted).
     pub fn read_history(
         &mut self,
-        group: &[u8],
-        consumer: &[u8],
+        r: &GroupRead<'_>,
         start: StreamId,
-        count: usize,
-        now: u64,
         mut emit: impl FnMut(StreamId, Option<EntryRef<'_>>),
     ) -> usize {
-        let Some(g) = self.groups.get_mut(group) else {
+        let Some(g) = self.groups.get_mut(r.group) else {
             return 0;
         };
-        let ids: Vec<StreamId> = match g.consumer(consumer) {
+        let ids: Vec<StreamId> = match g.consumer(r.consumer) {
             Some(c) => {
                 let pending = c.pending().range(start..).copied();
-                if count == 0 {
+                if r.count == 0 {
                     pending.collect()
                 } else {
-                    pending.take(count).collect()
+                    pending.take(r.count).collect()
                 }
             }
             None => Vec::new(),
@@ -195,7 +199,7 @@ impl Stream {
             match range_in(&self.nodes, id, id).next() {
                 Some(e) => {
                     emit(id, Some(e));
-                    g.redeliver(id, now);
+                    g.redeliver(id, r.now);
                 }
                 None => emit(id, None),
             }

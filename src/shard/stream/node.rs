@@ -360,7 +360,10 @@ mod tests {
             .collect()
     }
 
-    fn decoded(n: &Node, master: StreamId) -> Vec<(String, bool, Vec<(String, String)>)> {
+    /// Per entry: its ID, whether it is deleted, its pairs.
+    type Decoded = Vec<(String, bool, Vec<(String, String)>)>;
+
+    fn decoded(n: &Node, master: StreamId) -> Decoded {
         n.offsets(master)
             .into_iter()
             .map(|at| {

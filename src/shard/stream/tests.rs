@@ -77,6 +77,15 @@ fn ids_are_generated_and_checked_as_xadd_does() {
         Err(AddError::IdTooSmall)
     );
     assert_eq!(
+        s.add(given(3000, u64::MAX), 0, &kv(&["a", "1"]), lim),
+        Ok(id(3000, u64::MAX))
+    );
+    assert_eq!(
+        s.add(auto_seq(3000), 0, &kv(&["a", "1"]), lim),
+        Err(AddError::TooLarge),
+        "the error Redis answers"
+    );
+    assert_eq!(
         s.add(given(u64::MAX, u64::MAX - 1), 0, &kv(&["a", "1"]), lim),
         Ok(id(u64::MAX, u64::MAX - 1))
     );
@@ -88,8 +97,8 @@ fn ids_are_generated_and_checked_as_xadd_does() {
         s.add(None, u64::MAX, &kv(&["a", "1"]), lim),
         Err(AddError::IdTooSmall)
     );
-    assert_eq!(s.len(), 7);
-    assert_eq!(s.entries_added, 7);
+    assert_eq!(s.len(), 8);
+    assert_eq!(s.entries_added, 8);
     assert_eq!(s.last_id, StreamId::MAX);
     check(&s);
 }
@@ -259,14 +268,21 @@ fn lag_and_entries_read_follow_redis_70() {
     let lag = |s: &Stream| s.lag(s.group(b"g").unwrap());
     assert_eq!(lag(&s), Some(5));
     s.group_mut(b"g").unwrap().create_consumer(b"c", 1);
-    let n = s.read_group(b"g", b"c", StreamId::MIN, 2, false, 10, |_| {});
+    let r = |count| GroupRead {
+        group: b"g",
+        consumer: b"c",
+        count,
+        noack: false,
+        now: 10,
+    };
+    let n = s.read_group(&r(2), StreamId::MIN, |_| {});
     assert_eq!(n, 2);
     assert_eq!(s.group(b"g").unwrap().entries_read, Some(2));
     assert_eq!(lag(&s), Some(3));
     // A deletion ahead of the group makes the lag unknown.
     s.delete_ids(&[id(4, 0)]);
     assert_eq!(lag(&s), None);
-    s.read_group(b"g", b"c", id(2, 0), 0, false, 10, |_| {});
+    s.read_group(&r(0), id(2, 0), |_| {});
     assert_eq!(s.group(b"g").unwrap().last_id, id(5, 0));
     assert_eq!(
         s.group(b"g").unwrap().entries_read,
@@ -294,11 +310,22 @@ fn group_reads_history_claims_and_autoclaims() {
     g.create_consumer(b"alice", 0);
     g.create_consumer(b"bob", 0);
     let mut seen = Vec::new();
-    s.read_group(b"g", b"alice", StreamId::MIN, 4, false, 100, |e| {
-        seen.push(e.id)
-    });
+    let alice = GroupRead {
+        group: b"g",
+        consumer: b"alice",
+        count: 4,
+        noack: false,
+        now: 100,
+    };
+    s.read_group(&alice, StreamId::MIN, |e| seen.push(e.id));
     assert_eq!(ids(seen.into_iter()), ["1-0", "2-0", "3-0", "4-0"]);
-    s.read_group(b"g", b"bob", id(4, 0), 0, true, 100, |_| {});
+    let bob = GroupRead {
+        consumer: b"bob",
+        count: 0,
+        noack: true,
+        ..alice
+    };
+    s.read_group(&bob, id(4, 0), |_| {});
     assert_eq!(
         s.group(b"g").unwrap().pel().len(),
         4,
@@ -306,9 +333,12 @@ fn group_reads_history_claims_and_autoclaims() {
     );
     s.delete_ids(&[id(2, 0)]);
     let mut hist = Vec::new();
-    s.read_history(b"g", b"alice", id(2, 0), 2, 200, |i, e| {
-        hist.push((i, e.is_some()))
-    });
+    let later = GroupRead {
+        count: 2,
+        now: 200,
+        ..alice
+    };
+    s.read_history(&later, id(2, 0), |i, e| hist.push((i, e.is_some())));
     assert_eq!(hist, [(id(2, 0), false), (id(3, 0), true)]);
     assert_eq!(s.group(b"g").unwrap().pel()[&id(3, 0)].delivery_count, 2);
     assert_eq!(s.group(b"g").unwrap().pel()[&id(2, 0)].delivery_count, 1);
