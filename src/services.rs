@@ -193,6 +193,10 @@ impl Hooks for Services {
             zset_entries: c.zset_max_listpack_entries as usize,
             zset_value: c.zset_max_listpack_value as usize,
             hll_sparse_max_bytes: c.hll_sparse_max_bytes as usize,
+            stream_node: crate::keyspace::stream::NodeLimits {
+                max_bytes: c.stream_node_max_bytes as usize,
+                max_entries: c.stream_node_max_entries as usize,
+            },
         };
     }
 

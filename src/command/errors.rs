@@ -62,6 +62,117 @@ pub const GEORADIUS_STORE: &str =
     "ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options";
 pub const GEOSEARCHSTORE_STORE: &str =
     "ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options";
+// Streams (Redis 7.0's t_stream.c).
+pub const INVALID_STREAM_ID: &str = "ERR Invalid stream ID specified as stream command argument";
+pub const XADD_ID_ZERO: &str = "ERR The ID specified in XADD must be greater than 0-0";
+pub const XADD_ID_EXHAUSTED: &str =
+    "ERR The stream has exhausted the last possible ID, unable to add more items";
+pub const XADD_ID_TOO_SMALL: &str =
+    "ERR The ID specified in XADD is equal or smaller than the target stream top item";
+pub const XADD_TOO_LARGE: &str = "ERR Elements are too large to be stored";
+pub const TRIM_BOTH_STRATEGIES: &str =
+    "ERR syntax error, MAXLEN and MINID options at the same time are not compatible";
+pub const MAXLEN_NEGATIVE: &str = "ERR The MAXLEN argument must be >= 0.";
+pub const LIMIT_NEGATIVE: &str = "ERR The LIMIT argument must be >= 0.";
+pub const LIMIT_WITHOUT_STRATEGY: &str =
+    "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy";
+pub const XTRIM_WITHOUT_STRATEGY: &str =
+    "ERR syntax error, XTRIM must be called with a trimming strategy";
+pub const LIMIT_WITHOUT_APPROX: &str =
+    "ERR syntax error, LIMIT cannot be used without the special ~ option";
+pub const INVALID_START_ID: &str = "ERR invalid start ID for the interval";
+pub const INVALID_END_ID: &str = "ERR invalid end ID for the interval";
+pub const XREAD_UNBALANCED: &str =
+    "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
+pub const XREAD_GROUP_OPTION: &str =
+    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.";
+pub const XREAD_NOACK_OPTION: &str =
+    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.";
+pub const XREADGROUP_MISSING_GROUP: &str = "ERR Missing GROUP option for XREADGROUP";
+pub const XREADGROUP_DOLLAR: &str = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.";
+pub const XREAD_GREATER: &str = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.";
+pub const TIMEOUT_NOT_INTEGER: &str = "ERR timeout is not an integer or out of range";
+/// What XREAD and XREADGROUP answer when BLOCK would have to wait: lanner
+/// does not block stream reads yet (see `command::stream::read`).
+pub const XREAD_BLOCK_UNSUPPORTED: &str =
+    "ERR BLOCK is not supported yet: no entry could be served without waiting";
+pub const ENTRIESREAD_RANGE: &str = "ERR value for ENTRIESREAD must be positive or -1";
+pub const XGROUP_NO_KEY: &str = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";
+pub const BUSYGROUP: &str = "BUSYGROUP Consumer Group name already exists";
+pub const XSETID_ENTRIES_ADDED_NEGATIVE: &str = "ERR entries_added must be positive";
+pub const XSETID_BELOW_MAX_DELETED: &str =
+    "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id";
+pub const XSETID_BELOW_TOP: &str =
+    "ERR The ID specified in XSETID is smaller than the target stream top item";
+pub const XSETID_ENTRIES_ADDED_BELOW_LENGTH: &str =
+    "ERR The entries_added specified in XSETID is smaller than the target stream length";
+pub const XCLAIM_MIN_IDLE: &str = "ERR Invalid min-idle-time argument for XCLAIM";
+pub const XCLAIM_IDLE: &str = "ERR Invalid IDLE option argument for XCLAIM";
+pub const XCLAIM_TIME: &str = "ERR Invalid TIME option argument for XCLAIM";
+pub const XCLAIM_RETRYCOUNT: &str = "ERR Invalid RETRYCOUNT option argument for XCLAIM";
+pub const XAUTOCLAIM_MIN_IDLE: &str = "ERR Invalid min-idle-time argument for XAUTOCLAIM";
+pub const XAUTOCLAIM_COUNT: &str = "ERR COUNT must be > 0";
+/// A blocked XREADGROUP whose stream key was deleted or replaced.
+pub const XREADGROUP_KEY_GONE: &str = "UNBLOCKED the stream key no longer exists";
+/// A blocked XREADGROUP whose group was destroyed.
+pub const XREADGROUP_GROUP_GONE: &str =
+    "NOGROUP the consumer group this client was blocked on no longer exists";
+
+/// XPENDING, XCLAIM, XAUTOCLAIM on a missing key or group.
+pub fn no_key_or_group(key: &[u8], group: &[u8]) -> Reply {
+    Reply::error(format!(
+        "NOGROUP No such key '{}' or consumer group '{}'",
+        c_str(key),
+        c_str(group)
+    ))
+}
+
+/// XREADGROUP on a missing key or group.
+pub fn no_key_or_group_readgroup(key: &[u8], group: &[u8]) -> Reply {
+    Reply::error(format!(
+        "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
+        c_str(key),
+        c_str(group)
+    ))
+}
+
+/// XGROUP and XINFO CONSUMERS naming a group the stream lacks.
+pub fn no_group_for_key(group: &[u8], key: &[u8]) -> Reply {
+    Reply::error(format!(
+        "NOGROUP No such consumer group '{}' for key name '{}'",
+        c_str(group),
+        c_str(key)
+    ))
+}
+
+/// XREAD or XREADGROUP with BLOCK from a script; `name` as the script
+/// wrote it.
+pub fn block_in_script(name: &[u8]) -> Reply {
+    Reply::error(format!(
+        "ERR {} command is not allowed with BLOCK option from scripts",
+        c_str(name)
+    ))
+}
+
+pub fn xclaim_unknown_option(opt: &[u8]) -> Reply {
+    Reply::error(format!("ERR Unrecognized XCLAIM option '{}'", c_str(opt)))
+}
+
+/// Redis's `addReplySubcommandSyntaxError`: `sub` as typed, the container
+/// upper-cased.
+pub fn subcommand_syntax(sub: &[u8], container: &str) -> Reply {
+    Reply::error(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        truncated(sub),
+        container.to_ascii_uppercase()
+    ))
+}
+
+/// An argument as Redis's `%s` prints it: up to its first NUL byte.
+fn c_str(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end])
+}
 
 pub fn err(text: &'static str) -> Reply {
     Reply::error(text)

@@ -1,11 +1,16 @@
 //! Key positions of commands whose keys move: a count argument says how many
-//! keys follow (`ZUNION numkeys key …`). Redis flags these `movablekeys`.
+//! keys follow (`ZUNION numkeys key …`), or a keyword starts them (`XREAD
+//! … STREAMS key … id …`). Redis flags these `movablekeys`.
 //!
 //! A table row names one of these functions; `COMMAND GETKEYS` and
 //! `COMMAND INFO` read it. Routing does not: these commands are coordinated
 //! and find their keys while parsing their arguments, with their own errors.
 //! The exceptions are GEORADIUS and GEORADIUSBYMEMBER: `Multi` rows placed
 //! by the keys their function finds, so a STORE destination counts.
+//! `COMMAND INFO` read it. Routing reads it only for `Multi` rows (XREAD,
+//! XREADGROUP: is every key on one shard?); the other movable commands are
+//! coordinated and find their keys while parsing their arguments, with
+//! their own errors.
 //!
 //! Redis 7.0 answers GETKEYS from the command's key specs and, when a spec
 //! does not fit the arguments, from the command's older `getkeys_proc`,
@@ -36,6 +41,57 @@ pub fn numkeys_second(a: &[Bytes]) -> Vec<usize> {
 /// ZUNIONSTORE ZINTERSTORE ZDIFFSTORE.
 pub fn destination_then_numkeys(a: &[Bytes]) -> Vec<usize> {
     numkeys_generic(a, 2, true)
+}
+
+/// Keys after the STREAMS keyword of XREAD, searched from argument 1.
+pub fn streams_xread(a: &[Bytes]) -> Vec<usize> {
+    streams_generic(a, 1)
+}
+
+/// Keys after the STREAMS keyword of XREADGROUP, searched from argument 4
+/// (after `GROUP group consumer`).
+pub fn streams_xreadgroup(a: &[Bytes]) -> Vec<usize> {
+    streams_generic(a, 4)
+}
+
+/// Redis 7.0's "keyword" key spec: the first STREAMS at or after `from`
+/// (never the last argument), then half of the arguments after it. When
+/// that leaves no key (one argument after STREAMS) Redis falls back to its
+/// `xreadGetKeys`, which walks the options instead.
+fn streams_generic(a: &[Bytes], from: usize) -> Vec<usize> {
+    let found = (from..a.len().saturating_sub(1)).find(|&i| a[i].eq_ignore_ascii_case(b"streams"));
+    let Some(first) = found.map(|i| i + 1) else {
+        return Vec::new();
+    };
+    let n = (a.len() - first) / 2;
+    if n > 0 {
+        return (first..first + n).collect();
+    }
+    xread_get_keys(a)
+}
+
+/// Redis's `xreadGetKeys`: skip BLOCK, COUNT and GROUP with their values
+/// and NOACK up to STREAMS; the keys are the first half of what follows,
+/// none when that is odd or empty.
+fn xread_get_keys(a: &[Bytes]) -> Vec<usize> {
+    let mut i = 1;
+    while i < a.len() {
+        let arg = a[i].to_ascii_lowercase();
+        match &arg[..] {
+            b"block" | b"count" => i += 2,
+            b"group" => i += 3,
+            b"noack" => i += 1,
+            b"streams" => {
+                let num = a.len() - i - 1;
+                if num == 0 || num % 2 != 0 {
+                    return Vec::new();
+                }
+                return (i + 1..i + 1 + num / 2).collect();
+            }
+            _ => return Vec::new(),
+        }
+    }
+    Vec::new()
 }
 
 /// Keys after the count at `a[count_at]`, preceded by a destination at
@@ -146,5 +202,40 @@ mod tests {
         assert_eq!(dest(&["zunionstore", "d", "02", "a", "b"]), [3, 4, 1]);
         assert!(dest(&["zunionstore", "d", "3", "a", "b"]).is_empty());
         assert!(dest(&["zunionstore", "d", "0", "a"]).is_empty());
+    }
+
+    /// Answers of Redis 7.0.15's COMMAND GETKEYS.
+    #[test]
+    fn streams_keyword_forms_match_redis() {
+        let x = |v: &[&str]| streams_xread(&args(v));
+        let g = |v: &[&str]| streams_xreadgroup(&args(v));
+        assert_eq!(x(&["xread", "streams", "a", "b", "0", "0"]), [2, 3]);
+        assert_eq!(x(&["xread", "streams", "a", "b", "0"]), [2]);
+        assert_eq!(x(&["xread", "count", "5", "streams", "a", "0"]), [4]);
+        assert_eq!(
+            x(&["xread", "block", "5", "streams", "streams", "a", "0", "1"]),
+            [4, 5]
+        );
+        assert_eq!(x(&["xread", "count", "streams", "streams", "a", "0"]), [3]);
+        assert!(x(&["xread", "count", "1", "a", "streams"]).is_empty());
+        assert!(x(&["xread", "count", "1", "streams", "a"]).is_empty());
+        assert_eq!(
+            g(&[
+                "xreadgroup",
+                "group",
+                "g",
+                "c",
+                "streams",
+                "a",
+                "b",
+                "0",
+                "0"
+            ]),
+            [5, 6]
+        );
+        assert_eq!(
+            g(&["xreadgroup", "group", "g", "streams", "streams", "a", "0"]),
+            [5]
+        );
     }
 }

@@ -39,6 +39,7 @@ pub mod session;
 pub mod set;
 pub mod slowlog;
 pub mod sort;
+pub mod stream;
 pub mod string;
 pub mod table;
 pub mod zset;

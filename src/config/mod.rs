@@ -114,6 +114,8 @@ pub struct Config {
     pub zset_max_listpack_entries: u64,
     pub zset_max_listpack_value: u64,
     pub hll_sparse_max_bytes: u64,
+    pub stream_node_max_bytes: u64,
+    pub stream_node_max_entries: u64,
     /// Microseconds; -1 disables the slow log.
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
@@ -167,6 +169,8 @@ impl Default for Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             hll_sparse_max_bytes: 3000,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,

@@ -990,6 +990,28 @@ pub(crate) static SETTINGS: &[Setting] = &[
               as in Redis.",
     },
     Setting {
+        name: "stream-node-max-bytes",
+        alias: None,
+        section: ENCODING,
+        kind: mem_field!(stream_node_max_bytes, 0, LONG_MAX),
+        default: "4096",
+        change: Runtime,
+        doc: "A stream stores its entries in nodes of consecutive entries; a node takes no new \
+              entry once it holds about this many bytes (measured as Redis measures its \
+              listpacks), and the entry starts a new node. 0 means no byte limit (1gb at most).",
+    },
+    Setting {
+        name: "stream-node-max-entries",
+        alias: None,
+        section: ENCODING,
+        kind: num_field!(stream_node_max_entries, 0, LONG_MAX),
+        default: "100",
+        change: Runtime,
+        doc: "Most entries, deleted ones included, one stream node holds; 0 means no limit. \
+              Approximate trimming (MAXLEN ~, MINID ~) removes whole nodes only, and trims at \
+              most 100 nodes' worth of entries per call unless LIMIT says otherwise.",
+    },
+    Setting {
         name: "slowlog-log-slower-than",
         alias: None,
         section: OBSERVABILITY,

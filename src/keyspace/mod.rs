@@ -9,7 +9,8 @@
 //! * `value`, `compact`, `hash`, `set`, `zset` — the values and their
 //!   compact encodings; `expire` — the active expiry cycle.
 //! * `bits`, `hll`, `geohash` — the bitmap, HyperLogLog and geohash
-//!   algorithms (Redis's formats) the string and sorted-set values carry.
+//!   algorithms (Redis's formats) the string and sorted-set values carry;
+//!   `stream` — streams in compact nodes, with consumer groups.
 //! * `locks` — key claims of multi-shard operations, granted in global order.
 //! * `watch`, `blocked`, `notify` — WATCHed keys, clients blocked on keys,
 //!   keyspace events.
@@ -29,6 +30,7 @@ pub mod notify;
 pub mod set;
 pub mod slot;
 pub mod store;
+pub mod stream;
 pub mod value;
 pub mod watch;
 pub mod zset;

@@ -285,6 +285,8 @@ pub struct EncodingLimits {
     pub zset_entries: usize,
     pub zset_value: usize,
     pub hll_sparse_max_bytes: usize,
+    /// `stream-node-max-bytes` and `stream-node-max-entries`.
+    pub stream_node: super::stream::NodeLimits,
 }
 
 impl Default for EncodingLimits {
@@ -298,6 +300,7 @@ impl Default for EncodingLimits {
             zset_entries: 128,
             zset_value: 64,
             hll_sparse_max_bytes: 3000,
+            stream_node: Default::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use super::compact::CompactBytes;
 use super::hash::HashValue;
 use super::set::SetValue;
+use super::stream::Stream;
 use super::zset::ZSetValue;
 
 /// A string value with Redis's three encodings, kept so that `OBJECT
@@ -287,6 +288,8 @@ pub enum Value {
     Hash(HashValue),
     Set(SetValue),
     ZSet(ZSetValue),
+    /// Boxed: a stream's header is several times a key's other values.
+    Stream(Box<Stream>),
 }
 
 impl Value {
@@ -298,6 +301,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -309,6 +313,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -320,6 +325,7 @@ impl Value {
             Value::Hash(h) => h.heap_bytes(),
             Value::Set(s) => s.heap_bytes(),
             Value::ZSet(z) => z.heap_bytes(),
+            Value::Stream(s) => s.heap_bytes(),
         }
     }
 }

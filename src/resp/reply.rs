@@ -52,6 +52,10 @@ pub enum Reply {
     /// array of 2n, RESP3 an array of n two-element arrays, as Redis 7.0
     /// answers ZRANGE … WITHSCORES or HRANDFIELD … WITHVALUES.
     Pairs(Vec<(Reply, Reply)>),
+    /// RESP2: an array of n two-element arrays; RESP3: `%n`. Redis 7.0
+    /// answers so where RESP2 clients have always read `[key, value]`
+    /// pairs and RESP3 ones get a map (reads of several keys at once).
+    NestedMap(Vec<(Reply, Reply)>),
     /// RESP2: array; RESP3: `~n`.
     Set(Vec<Reply>),
     /// RESP2: bulk string of [`format_double`]; RESP3: `,<format_double>`.
@@ -119,6 +123,16 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
                 len_line(out, b'*', pairs.len() as u64 * 2);
             }
             for (k, v) in pairs {
+                encode(k, proto, out);
+                encode(v, proto, out);
+            }
+        }
+        Reply::NestedMap(pairs) => {
+            len_line(out, if resp3 { b'%' } else { b'*' }, pairs.len() as u64);
+            for (k, v) in pairs {
+                if !resp3 {
+                    out.extend_from_slice(b"*2\r\n");
+                }
                 encode(k, proto, out);
                 encode(v, proto, out);
             }
@@ -456,6 +470,14 @@ mod tests {
             b"*2\r\n*2\r\n$1\r\na\r\n,1.5\r\n*2\r\n$1\r\nb\r\n$1\r\nv\r\n",
         );
         check(Reply::Pairs(vec![]), b"*0\r\n", b"*0\r\n");
+        check(
+            Reply::NestedMap(vec![(
+                Reply::bulk_from(b"k"),
+                Reply::Array(vec![Reply::Int(1)]),
+            )]),
+            b"*1\r\n*2\r\n$1\r\nk\r\n*1\r\n:1\r\n",
+            b"%1\r\n$1\r\nk\r\n*1\r\n:1\r\n",
+        );
         check(
             Reply::Set(vec![Reply::bulk_from(b"m")]),
             b"*1\r\n$1\r\nm\r\n",

@@ -168,9 +168,10 @@ fn call(lua: &Lua, a: Variadic<Value>, raise: bool) -> mlua::Result<(Value, Valu
     }
     if spec.has(cf::BLOCKING) {
         // A script never blocks: BLMPOP and BZMPOP run as LMPOP and ZMPOP
-        // (nil when nothing is there), as Redis runs them for scripts.
+        // (nil when nothing is there), as Redis runs them for scripts;
+        // XREAD and XREADGROUP refuse their BLOCK option.
         if let Err(e) = non_blocking(&mut args) {
-            return fail(lua, e, raise);
+            return fail(lua, &e, raise);
         }
     }
     let reply = match driver::suspend(yielder, Up::Call(args)) {
@@ -186,12 +187,19 @@ fn call(lua: &Lua, a: Variadic<Value>, raise: bool) -> mlua::Result<(Value, Valu
 }
 
 /// BLMPOP/BZMPOP timeout numkeys … → LMPOP/ZMPOP numkeys …, after
-/// checking the timeout as the blocking form would.
-fn non_blocking(args: &mut Vec<Bytes>) -> Result<(), &'static str> {
+/// checking the timeout as the blocking form would; XREAD and XREADGROUP
+/// fail at a BLOCK option.
+fn non_blocking(args: &mut Vec<Bytes>) -> Result<(), std::borrow::Cow<'static, str>> {
     use crate::command::blocking::{TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT};
+    if args[0].eq_ignore_ascii_case(b"xread") || args[0].eq_ignore_ascii_case(b"xreadgroup") {
+        return match crate::command::stream::read::check_in_script(args) {
+            Err(crate::resp::Reply::Error(e)) => Err(e),
+            _ => Ok(()),
+        };
+    }
     let secs = crate::command::args::parse_float(&args[1]).ok_or(TIMEOUT_NOT_FLOAT)?;
     if secs * 1000.0 <= -1.0 || secs.is_nan() {
-        return Err(TIMEOUT_NEGATIVE);
+        return Err(TIMEOUT_NEGATIVE.into());
     }
     let name = if args[0].eq_ignore_ascii_case(b"bzmpop") {
         "zmpop"

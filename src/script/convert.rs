@@ -93,7 +93,7 @@ fn to_lua(lua: &Lua, r: &Reply, resp3: bool, depth: usize) -> mlua::Result<Value
             single("set", Value::Table(t))
         }
         Reply::Set(items) => array(&mut items.iter(), items.len()),
-        Reply::Map(pairs) if resp3 => {
+        Reply::Map(pairs) | Reply::NestedMap(pairs) if resp3 => {
             let t = lua.create_table_with_capacity(0, pairs.len())?;
             for (k, v) in pairs {
                 let k = to_lua(lua, k, resp3, depth + 1)?;
@@ -103,7 +103,10 @@ fn to_lua(lua: &Lua, r: &Reply, resp3: bool, depth: usize) -> mlua::Result<Value
             }
             single("map", Value::Table(t))
         }
-        Reply::Pairs(pairs) if resp3 => {
+        // Nested pairs; a RESP3 NestedMap was a map above.
+        Reply::Pairs(pairs) | Reply::NestedMap(pairs)
+            if resp3 || matches!(r, Reply::NestedMap(_)) =>
+        {
             let t = lua.create_table_with_capacity(pairs.len(), 0)?;
             for (i, (k, v)) in pairs.iter().enumerate() {
                 let pair = lua.create_table_with_capacity(2, 0)?;
@@ -113,7 +116,7 @@ fn to_lua(lua: &Lua, r: &Reply, resp3: bool, depth: usize) -> mlua::Result<Value
             }
             Ok(Value::Table(t))
         }
-        Reply::Map(pairs) | Reply::Pairs(pairs) => {
+        Reply::Map(pairs) | Reply::Pairs(pairs) | Reply::NestedMap(pairs) => {
             array(&mut pairs.iter().flat_map(|(k, v)| [k, v]), pairs.len() * 2)
         }
         Reply::Double(d) if resp3 => single("double", Value::Number(*d)),
