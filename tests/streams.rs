@@ -92,6 +92,12 @@ type Summary = (
 );
 
 /// Adds entries `<ms>-0` for each `ms`, field "n" = ms.
+/// A request as RESP bytes, for raw connections.
+fn req(args: &[&str]) -> Vec<u8> {
+    let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    common::encode_request(&args)
+}
+
 fn add_all(con: &mut Connection, key: &str, ms: impl IntoIterator<Item = u64>) {
     for m in ms {
         let id = format!("{m}-0");
@@ -706,14 +712,87 @@ common::shard_tests! {
         }
     }
 
-    fn xread_block_that_would_wait_answers_an_error_instead_of_hanging(srv: &Server) {
-        // Blocking stream reads are not implemented yet: a read that would
-        // have to wait says so at once rather than pretending to time out.
+    fn xread_block_waits_for_an_xadd_from_another_client(srv: &Server) {
+        // Two streams on (usually) different shards: the reader blocks on
+        // both and the writer's XADD to the second wakes it, with only
+        // that stream's new entry.
         let mut con = srv.client();
-        add_all(&mut con, "s", [1]);
-        let e = fails(&mut con, &["XREAD", "BLOCK", "100", "STREAMS", "s", "$"]);
-        assert_eq!(e, "ERR BLOCK is not supported yet: no entry could be served without waiting");
-        assert_eq!(read(&mut con, &["XREAD", "STREAMS", "s", "$"]), None);
+        add_all(&mut con, "feed:a", [1]);
+        add_all(&mut con, "feed:b", [1]);
+        let port = srv.port();
+        let reader = std::thread::spawn(move || {
+            let mut raw = common::RawConn::connect(port);
+            let start = Instant::now();
+            raw.send(&req(&["XREAD", "BLOCK", "5000", "STREAMS", "feed:a", "feed:b", "$", "$"]));
+            (raw.read_reply(), start.elapsed())
+        });
+        // Poll until the reader is registered, then write.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !q::<String>(&mut con, &["INFO", "clients"]).contains("blocked_clients:1") {
+            assert!(Instant::now() < deadline, "the reader never blocked");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let _: String = q(&mut con, &["XADD", "feed:b", "5-0", "price", "42"]);
+        let (reply, took) = reader.join().unwrap();
+        assert_eq!(
+            String::from_utf8(reply).unwrap(),
+            "*1\r\n*2\r\n$6\r\nfeed:b\r\n*1\r\n*2\r\n$3\r\n5-0\r\n*2\r\n$5\r\nprice\r\n$2\r\n42\r\n"
+        );
+        assert!(took < Duration::from_secs(4), "woken by the XADD, not the timeout: {took:?}");
+    }
+
+    fn xread_block_times_out_with_a_null_array_and_serves_at_once_when_entries_exist(srv: &Server) {
+        let mut con = srv.client();
+        add_all(&mut con, "s", [1, 2]);
+        let start = Instant::now();
+        let r: Value = q(&mut con, &["XREAD", "BLOCK", "150", "STREAMS", "s", "$"]);
+        let took = start.elapsed();
+        assert_eq!(r, Value::Nil);
+        assert!(took >= Duration::from_millis(150) && took < Duration::from_millis(1500), "{took:?}");
+        // Entries after the ID are there: no wait at all.
+        let r = read(&mut con, &["XREAD", "BLOCK", "0", "STREAMS", "s", "1-0"]);
+        assert_eq!(read_ids(&r), [("s".into(), vec!["2-0".to_string()])]);
+        // Inside MULTI a read that would wait answers a null array at once.
+        let (got,): (Value,) = redis::pipe()
+            .atomic()
+            .cmd("XREAD").arg("BLOCK").arg("0").arg("STREAMS").arg("s").arg("$")
+            .query(&mut con)
+            .unwrap();
+        assert_eq!(got, Value::Nil);
+    }
+
+    fn xreadgroup_block_serves_new_entries_once_and_unblocks_on_deletion(srv: &Server) {
+        let mut con = srv.client();
+        let _: String = q(&mut con, &["XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"]);
+        let port = srv.port();
+        let worker = |name: &'static str| {
+            std::thread::spawn(move || {
+                let mut raw = common::RawConn::connect(port);
+                raw.send(&req(&[
+                    "XREADGROUP", "GROUP", "workers", name, "BLOCK", "5000", "STREAMS", "jobs", ">",
+                ]));
+                String::from_utf8(raw.read_reply()).unwrap()
+            })
+        };
+        let (w1, w2) = (worker("w1"), worker("w2"));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !q::<String>(&mut con, &["INFO", "clients"]).contains("blocked_clients:2") {
+            assert!(Instant::now() < deadline, "the workers never blocked");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        // One job: exactly one worker gets it; deleting the stream then
+        // tells the other its stream is gone, as Redis does.
+        let _: String = q(&mut con, &["XADD", "jobs", "1-0", "job", "resize"]);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !q::<String>(&mut con, &["INFO", "clients"]).contains("blocked_clients:1") {
+            assert!(Instant::now() < deadline, "nobody took the job");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let _: i64 = q(&mut con, &["DEL", "jobs"]);
+        let mut got = vec![w1.join().unwrap(), w2.join().unwrap()];
+        got.sort();
+        assert_eq!(got[0], "*1\r\n*2\r\n$4\r\njobs\r\n*1\r\n*2\r\n$3\r\n1-0\r\n*2\r\n$3\r\njob\r\n$6\r\nresize\r\n");
+        assert_eq!(got[1], "-UNBLOCKED the stream key no longer exists\r\n");
     }
 
     fn stream_node_settings_shape_nodes(srv: &Server) {

@@ -137,7 +137,7 @@ const UNDO_MAX_BYTES: usize = 64 << 10;
 /// commands are answered by the caller; anything else makes the block
 /// escalate.)
 pub fn here(sh: &Shard, spec: &'static CommandSpec, db: usize, args: Vec<Bytes>) -> Option<Cmd> {
-    match place::place(sh, spec, &args) {
+    match place::place(sh, spec, &args, false) {
         Place::Shard(shard, run) if shard == sh.id => Some(Cmd {
             run,
             keys: spec.keys(&args),
@@ -204,7 +204,7 @@ impl Atomic {
             return local_call(sh, s, undo, spec, args);
         }
         let start = Instant::now();
-        let (reply, args) = match place::place(sh, spec, &args) {
+        let (reply, args) = match place::place(sh, spec, &args, false) {
             Place::Connection(f) => (f(sh, s, &args), args),
             Place::Shard(shard, run) => {
                 let cmd = place::cmd(run, spec, s, args);
@@ -284,9 +284,10 @@ fn local_call(
     if undo.escalated() {
         return Reply::error(ESCALATED);
     }
-    if let (Place::Connection(f), true) =
-        (place::place(sh, spec, &args), spec.has(flags::CONN_ONLY))
-    {
+    if let (Place::Connection(f), true) = (
+        place::place(sh, spec, &args, false),
+        spec.has(flags::CONN_ONLY),
+    ) {
         let reply = f(sh, s, &args);
         place::account(sh, s, spec, &args, std::time::Duration::ZERO, &reply);
         return reply;

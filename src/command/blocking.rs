@@ -456,7 +456,7 @@ async fn attempt(
 }
 
 /// How a wait for a served reply ended.
-enum Woken {
+pub(crate) enum Woken {
     Served(Answer),
     TimedOut,
     Gone,
@@ -464,7 +464,7 @@ enum Woken {
 
 /// Waits for a shard to serve the client (`served`), the deadline, or the
 /// client to go away (it hangs up, or CLIENT KILL shuts its socket down).
-async fn wait(
+pub(crate) async fn wait(
     s: &Session,
     served: &mut std::pin::Pin<&mut impl std::future::Future<Output = Answer>>,
     deadline: Option<Instant>,
@@ -493,7 +493,7 @@ async fn wait(
 
 /// Marks the client blocked (or not) for CLIENT LIST, INFO and the idle
 /// timeout.
-fn set_blocked(sh: &Shard, s: &Session, blocked: bool) {
+pub(crate) fn set_blocked(sh: &Shard, s: &Session, blocked: bool) {
     s.info.borrow_mut().blocked = blocked;
     let mut stats = sh.host.stats.borrow_mut();
     if blocked {

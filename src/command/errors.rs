@@ -92,10 +92,6 @@ pub const XREADGROUP_MISSING_GROUP: &str = "ERR Missing GROUP option for XREADGR
 pub const XREADGROUP_DOLLAR: &str = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.";
 pub const XREAD_GREATER: &str = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.";
 pub const TIMEOUT_NOT_INTEGER: &str = "ERR timeout is not an integer or out of range";
-/// What XREAD and XREADGROUP answer when BLOCK would have to wait: lanner
-/// does not block stream reads yet (see `command::stream::read`).
-pub const XREAD_BLOCK_UNSUPPORTED: &str =
-    "ERR BLOCK is not supported yet: no entry could be served without waiting";
 pub const ENTRIESREAD_RANGE: &str = "ERR value for ENTRIESREAD must be positive or -1";
 pub const XGROUP_NO_KEY: &str = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";
 pub const BUSYGROUP: &str = "BUSYGROUP Consumer Group name already exists";

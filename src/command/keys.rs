@@ -744,7 +744,10 @@ pub(crate) mod event_script {
             } else {
                 let spec = table::lookup(words[0].as_bytes()).expect("known command");
                 let f = match spec.handler {
-                    Handler::Keyed(f) | Handler::Multi(f, _) | Handler::Fanout(f, _) => f,
+                    Handler::Keyed(f)
+                    | Handler::Multi(f, _)
+                    | Handler::MayBlock(f, ..)
+                    | Handler::Fanout(f, _) => f,
                     _ => panic!("{} has no keyed handler", words[0]),
                 };
                 f(st, 0, &crate::command::test_args(&words));

@@ -234,7 +234,7 @@ fn plan(
         write: false,
     };
     for (i, (spec, args)) in queued.iter().enumerate() {
-        match place::place(sh, spec, args) {
+        match place::place(sh, spec, args, false) {
             Place::Shard(shard, run) => {
                 plan.write |= spec.has(flags::WRITE);
                 let p = part(&mut plan.parts, shard);
@@ -287,7 +287,7 @@ fn run_cmds(there: &Shard, cmds: Vec<Queued>) -> Ran {
 
 /// Runs a connection-only or publishing command of the queue here.
 fn run_here(sh: &Rc<Shard>, s: &mut Session, spec: &'static CommandSpec, args: &[Bytes]) -> Reply {
-    let Place::Connection(f) = place::place(sh, spec, args) else {
+    let Place::Connection(f) = place::place(sh, spec, args, false) else {
         return Reply::error("ERR internal: not a connection command");
     };
     let reply = f(sh, s, args);

@@ -93,9 +93,13 @@ impl Split {
     }
 }
 
-/// Where `args` (a known command with a valid arity) runs.
-pub fn place(sh: &Shard, spec: &'static CommandSpec, args: &[Bytes]) -> Place {
+/// Where `args` (a known command with a valid arity) runs; `may_wait`:
+/// its connection may block (it is not inside MULTI or a script).
+pub fn place(sh: &Shard, spec: &'static CommandSpec, args: &[Bytes], may_wait: bool) -> Place {
     match spec.handler {
+        Handler::MayBlock(_, _, blocks, wait) if may_wait && blocks(args) => {
+            Place::Coordinated(wait)
+        }
         Handler::Local(f) => Place::Connection(f),
         Handler::Coordinated(f) => Place::Coordinated(f),
         Handler::Keyed(run) => {
@@ -105,7 +109,7 @@ pub fn place(sh: &Shard, spec: &'static CommandSpec, args: &[Bytes]) -> Place {
                 .map_or(sh.id, |p| sh.slots.shard_of(&args[p]));
             Place::Shard(shard, run)
         }
-        Handler::Multi(run, spanning) => {
+        Handler::Multi(run, spanning) | Handler::MayBlock(run, spanning, ..) => {
             let split = Split::of(sh, args, spec.keys_of(args).into_iter());
             match split.single() {
                 Some(shard) => Place::Shard(shard, run),

@@ -24,6 +24,7 @@
 pub mod group;
 pub mod info;
 pub mod read;
+pub mod wait;
 
 use bytes::Bytes;
 

@@ -14,6 +14,8 @@
 //! * `Fanout` — several keys: `Keyed` on one shard, else the keyed handler
 //!   runs on each shard's share and the replies merge; consecutive fanouts
 //!   of one read share one multi-shard operation.
+//! * `MayBlock` — a `Multi` that runs its coordinated, blocking form when
+//!   its arguments ask to wait outside MULTI and scripts (XREAD BLOCK).
 //! * `Coordinated` — async, on the connection's core; may touch every shard.
 //!
 //! A row ending in `movable = f` has keys that move with its arguments (a
@@ -49,6 +51,10 @@ pub enum Handler {
     Local(LocalFn),
     Keyed(KeyedFn),
     Multi(KeyedFn, SpanFn),
+    /// A `Multi` command that may wait (XREAD BLOCK): when its arguments
+    /// ask to (the predicate) and its connection is not in MULTI or a
+    /// script, the coordinated form runs instead, which can block.
+    MayBlock(KeyedFn, SpanFn, fn(&[Bytes]) -> bool, CoordFn),
     /// Several keys whose spanning form is the keyed handler run on each
     /// shard's share of the keys, replies merged (see `command::fanout`).
     Fanout(KeyedFn, Merge),
@@ -411,8 +417,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("xdel", -3, WRITE | FAST, 1, 1, 1, Keyed(super::stream::xdel), ["write", "stream", "fast"], "stream", "5.0.0", "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist."),
     row!("xtrim", -4, WRITE, 1, 1, 1, Keyed(super::stream::xtrim), ["write", "stream", "slow"], "stream", "5.0.0", "Trims the stream to (approximately if '~' is passed) a certain size"),
     row!("xsetid", -3, WRITE | DENYOOM | FAST, 1, 1, 1, Keyed(super::stream::xsetid), ["write", "stream", "fast"], "stream", "5.0.0", "An internal command for replicating stream values"),
-    row!("xread", -4, READONLY | BLOCKING, 0, 0, 0, Multi(super::stream::read::xread, super::stream::read::xread_spanning), ["read", "stream", "slow", "blocking"], "stream", "5.0.0", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", movable = keyspec::streams_xread),
-    row!("xreadgroup", -7, WRITE | BLOCKING, 0, 0, 0, Multi(super::stream::read::xreadgroup, super::stream::read::xread_spanning), ["write", "stream", "slow", "blocking"], "stream", "5.0.0", "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", movable = keyspec::streams_xreadgroup),
+    row!("xread", -4, READONLY | BLOCKING, 0, 0, 0, MayBlock(super::stream::read::xread, super::stream::read::xread_spanning, super::stream::read::blocks, super::stream::wait::xread), ["read", "stream", "slow", "blocking"], "stream", "5.0.0", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", movable = keyspec::streams_xread),
+    row!("xreadgroup", -7, WRITE | BLOCKING, 0, 0, 0, MayBlock(super::stream::read::xreadgroup, super::stream::read::xread_spanning, super::stream::read::blocks, super::stream::wait::xread), ["write", "stream", "slow", "blocking"], "stream", "5.0.0", "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", movable = keyspec::streams_xreadgroup),
     row!("xgroup", -2, WRITE | DENYOOM, 2, 2, 1, Keyed(super::stream::group::xgroup), ["write", "stream", "slow"], "stream", "5.0.0", "A container for consumer groups commands"),
     row!("xack", -4, WRITE | FAST, 1, 1, 1, Keyed(super::stream::group::xack), ["write", "stream", "fast"], "stream", "5.0.0", "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL."),
     row!("xpending", -3, READONLY, 1, 1, 1, Keyed(super::stream::group::xpending), ["read", "stream", "slow"], "stream", "5.0.0", "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged."),

@@ -521,8 +521,13 @@ impl Store {
     }
 
     /// Removes a live key; an expired one counts as absent (and is dropped).
+    /// Clients blocked on it get a look (a group reader of a deleted stream
+    /// is told, as Redis's `signalDeletedKeyAsReady`).
     pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
         self.live_index(db, key)?;
+        if !self.blocked.is_empty() {
+            self.blocked.signal(db, key);
+        }
         self.dbs[db].remove(key)
     }
 

@@ -272,7 +272,7 @@ fn admit(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Step {
         sh.host.reject(Some(spec), &reply);
         return Step::Done(reply);
     }
-    let place = place::place(sh, spec, &args);
+    let place = place::place(sh, spec, &args, !s.atomic);
     Step::Place(spec, place, args)
 }
 

@@ -2,23 +2,19 @@
 //! its own (`$` the stream's last ID, `>` a group's undelivered entries, any
 //! other ID a consumer's pending history).
 //!
-//! Both are `Multi` rows whose keys follow the STREAMS keyword
+//! Both are `MayBlock` rows whose keys follow the STREAMS keyword
 //! (`command::keyspec::streams_xread`). With every stream on one shard the
 //! keyed handler runs there: it resolves and checks every stream first (so
 //! an error leaves no trace), then serves them in argument order. Streams
-//! on several shards go through `xread_spanning`, the same two phases run
-//! per stream on its owning shard with `fanout::read_each`; it is kept
-//! small and apart because the cross-core API it uses is being replaced.
-//! XREADGROUP's second phase changes the groups (PEL, consumers) under
-//! read claims, one shard after another, so across shards it is not atomic
-//! with respect to other multi-shard operations.
+//! on several shards go through `xread_spanning`: one multi-shard
+//! operation claiming every stream, checking them all before serving any.
 //!
-//! BLOCK is parsed and checked as Redis does, and a read that finds entries
-//! answers at once, as it would in Redis; a read that would have to wait
-//! answers `errors::XREAD_BLOCK_UNSUPPORTED` instead (blocking needs the
-//! blocked-client registry, see `serve_blocked`, which is what a woken
-//! reader runs). Replies: per served stream `[key, entries]`, a map in
-//! RESP3; a null array when no stream had anything.
+//! A read with BLOCK outside MULTI and scripts runs `blocking::xread`: the
+//! same checks and reads holding the streams' claims, and when nothing can
+//! be served, the client registers on every stream's shard
+//! (`keyspace::blocked`) and is served by the next write that gives it
+//! something (`serve_blocked`). Replies: per served stream `[key,
+//! entries]`, a map in RESP3; a null array when no stream had anything.
 
 use std::rc::Rc;
 
@@ -142,7 +138,7 @@ fn parse_generic(a: &[Bytes], xreadgroup: bool, in_script: bool) -> Result<ReadA
 
 /// Checks one stream of a read and resolves its ID to "entries after this
 /// one" (`StreamId::MAX` is a group read of new entries, `>`).
-fn resolve(
+pub(crate) fn resolve(
     st: &mut Store,
     db: usize,
     key: &[u8],
@@ -166,7 +162,13 @@ fn resolve(
 
 /// Serves one resolved stream of a read: its entries, or None when it has
 /// nothing to answer now.
-fn serve(st: &mut Store, db: usize, key: &[u8], after: StreamId, r: &ReadArgs) -> Option<Reply> {
+pub(crate) fn serve(
+    st: &mut Store,
+    db: usize,
+    key: &[u8],
+    after: StreamId,
+    r: &ReadArgs,
+) -> Option<Reply> {
     match &r.group {
         Some((group, consumer)) => serve_group(st, db, key, after, group, consumer, r),
         None => {
@@ -259,14 +261,20 @@ fn read_as_consumer(
 
 /// The reply of a read: the served streams, or what a read answers when
 /// none was (a null array; BLOCK would wait instead).
-fn finish(served: Vec<(Reply, Reply)>, r: &ReadArgs) -> Reply {
-    if !served.is_empty() {
-        Reply::NestedMap(served)
-    } else if r.block.is_some() {
-        err(errors::XREAD_BLOCK_UNSUPPORTED)
-    } else {
+pub(crate) fn finish(served: Vec<(Reply, Reply)>) -> Reply {
+    if served.is_empty() {
         Reply::NilArray
+    } else {
+        Reply::NestedMap(served)
     }
+}
+
+/// Whether an XREAD or XREADGROUP asks to wait (BLOCK): placement then
+/// runs it through `blocking::xread` unless it is in MULTI or a script,
+/// where a read with nothing to serve answers a null array at once.
+pub fn blocks(a: &[Bytes]) -> bool {
+    let streams = a.iter().position(|x| eq(x, "streams")).unwrap_or(a.len());
+    a[1..streams].iter().any(|x| eq(x, "block"))
 }
 
 /// Shared body of XREAD and XREADGROUP with every stream on this shard.
@@ -284,7 +292,7 @@ fn read_generic(st: &mut Store, db: usize, a: &[Bytes], xreadgroup: bool) -> Rep
             serve(st, db, key, after, &r).map(|entries| (Reply::Bulk(key.clone()), entries))
         })
         .collect();
-    finish(served, &r)
+    finish(served)
 }
 
 /// XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id
@@ -410,7 +418,7 @@ pub fn xread_spanning<'a>(
             .zip(served)
             .filter_map(|(key, entries)| entries.map(|e| (Reply::Bulk(key), e)))
             .collect();
-        finish(served, &r)
+        finish(served)
     })
 }
 
