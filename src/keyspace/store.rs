@@ -542,6 +542,13 @@ impl Store {
         }
     }
 
+    /// Warms the cache for `key` of database `db` (see `Table::warm`).
+    pub fn warm(&self, db: usize, key: &[u8]) {
+        if let Some(d) = self.dbs.get(db) {
+            d.map.warm(key);
+        }
+    }
+
     pub fn keys(&self) -> usize {
         self.dbs.iter().map(Db::len).sum()
     }
