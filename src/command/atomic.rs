@@ -136,7 +136,13 @@ const UNDO_MAX_BYTES: usize = 64 << 10;
 /// keys all live here, as a command of a client in `db`. (Connection-only
 /// commands are answered by the caller; anything else makes the block
 /// escalate.)
-pub fn here(sh: &Shard, spec: &'static CommandSpec, db: usize, args: Vec<Bytes>) -> Option<Cmd> {
+pub fn here(
+    sh: &Shard,
+    spec: &'static CommandSpec,
+    db: usize,
+    args: Vec<Bytes>,
+    allow_oom: bool,
+) -> Option<Cmd> {
     match place::place(sh, spec, &args, false) {
         Place::Shard(shard, run) if shard == sh.id => Some(Cmd {
             run,
@@ -144,6 +150,7 @@ pub fn here(sh: &Shard, spec: &'static CommandSpec, db: usize, args: Vec<Bytes>)
             db,
             args,
             no_touch: false,
+            deny_oom: spec.has(flags::DENYOOM) && !allow_oom,
         }),
         _ => None,
     }
@@ -292,7 +299,7 @@ fn local_call(
         place::account(sh, s, spec, &args, std::time::Duration::ZERO, &reply);
         return reply;
     }
-    let Some(mut cmd) = here(sh, spec, s.db, args) else {
+    let Some(mut cmd) = here(sh, spec, s.db, args, s.allow_oom) else {
         undo.undo(sh);
         return Reply::error(ESCALATED);
     };

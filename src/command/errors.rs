@@ -174,6 +174,21 @@ pub fn err(text: &'static str) -> Reply {
     Reply::error(text)
 }
 
+/// A command that may grow memory, refused over `maxmemory`.
+pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+pub fn oom() -> Reply {
+    Reply::error(OOM)
+}
+
+/// EXEC refused before it ran anything, with the reason (Redis's
+/// `execCommandAbort`).
+pub fn exec_abort(reason: &str) -> Reply {
+    Reply::error(format!(
+        "EXECABORT Transaction discarded because of: {reason}"
+    ))
+}
+
 pub fn wrongtype() -> Reply {
     Reply::error(WRONGTYPE)
 }

@@ -137,6 +137,7 @@ pub fn cmd(run: KeyedFn, spec: &'static CommandSpec, s: &Session, args: Vec<Byte
         args,
         // CLIENT NO-TOUCH leaves access times alone, except TOUCH's own.
         no_touch: s.no_touch && !spec.has(flags::TOUCHES),
+        deny_oom: spec.has(flags::DENYOOM) && !s.allow_oom,
     }
 }
 

@@ -43,6 +43,9 @@ pub struct Session {
     /// commands: the block, which the multi-shard operations they start
     /// run inside (`runtime::txn`).
     pub parent: Option<TxId>,
+    /// Running a script declared `allow-oom`: its writes run over
+    /// `maxmemory` too.
+    pub allow_oom: bool,
 }
 
 impl Session {
@@ -91,6 +94,7 @@ impl Session {
             watching: None,
             atomic: false,
             parent: None,
+            allow_oom: false,
         }
     }
 }

@@ -288,7 +288,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("georadiusbymember_ro", -5, READONLY, 1, 1, 1, Keyed(geo::georadiusbymember_ro), ["read", "geo", "slow"], "geo", "3.2.10", "A read-only variant for GEORADIUSBYMEMBER"),
     // keyspace
     row!("del", -2, WRITE, 1, -1, 1, Fanout(keys::del, Merge::Sum), ["keyspace", "write", "slow"], "generic", "1.0.0", "Deletes one or more keys."),
-    row!("unlink", -2, WRITE | FAST, 1, -1, 1, Fanout(keys::del, Merge::Sum), ["keyspace", "write", "fast"], "generic", "4.0.0", "Asynchronously deletes one or more keys."),
+    row!("unlink", -2, WRITE | FAST, 1, -1, 1, Fanout(keys::unlink, Merge::Sum), ["keyspace", "write", "fast"], "generic", "4.0.0", "Asynchronously deletes one or more keys."),
     row!("exists", -2, READONLY | FAST, 1, -1, 1, Fanout(keys::exists, Merge::Sum), ["keyspace", "read", "fast"], "generic", "1.0.0", "Determines whether one or more keys exist."),
     row!("touch", -2, READONLY | FAST | TOUCHES, 1, -1, 1, Fanout(keys::exists, Merge::Sum), ["keyspace", "read", "fast"], "generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),
     row!("type", 2, READONLY | FAST, 1, 1, 1, Keyed(keys::type_), ["keyspace", "read", "fast"], "generic", "1.0.0", "Determines the type of value stored at a key."),

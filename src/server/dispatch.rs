@@ -279,12 +279,26 @@ fn admit(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Step {
         return Step::Done(reply);
     }
     if s.multi.is_some() && !spec.has(flags::NO_QUEUE) {
+        // Queueing takes memory: over maxmemory every command is refused
+        // (and the transaction flagged), as in Redis 7.0.
+        if out_of_memory(sh) {
+            flag_transaction(s);
+            let reply = errors::oom();
+            sh.host.reject(Some(spec), &reply);
+            return Step::Done(reply);
+        }
         let reply = multi::queue(s, spec, args);
         sh.host.reject(Some(spec), &reply);
         return Step::Done(reply);
     }
     let place = place::place(sh, spec, &args, !s.atomic);
     Step::Place(spec, place, args)
+}
+
+/// Over `maxmemory` with nothing this core's shard can evict.
+fn out_of_memory(sh: &Shard) -> bool {
+    let mut st = sh.store.borrow_mut();
+    st.memory.limit != 0 && !st.room_for_write()
 }
 
 /// A command rejected between MULTI and EXEC makes EXEC fail.
