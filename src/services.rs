@@ -135,8 +135,8 @@ impl Services {
 
     /// Counts a command refused before it ran.
     pub fn reject(&self, spec: Option<&'static CommandSpec>, reply: &Reply) {
-        if let Reply::Error(e) = reply {
-            self.stats.borrow_mut().reject(spec, e);
+        if let Some(e) = reply.error_text() {
+            self.stats.borrow_mut().reject(spec, &e);
         }
     }
 

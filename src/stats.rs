@@ -73,9 +73,9 @@ impl CoreStats {
             s.latency[b] += 1;
         }
         self.total_commands += 1;
-        if let Reply::Error(e) = reply {
+        if let Some(e) = reply.error_text() {
             s.failed += 1;
-            self.count_error(e);
+            self.count_error(&e);
         }
     }
 
