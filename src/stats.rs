@@ -53,6 +53,9 @@ pub struct CoreStats {
     pub writes_processed: u64,
     pub hops: u64,
     pub query_buffer_disconnections: u64,
+    /// Times a connection's reply buffer grew, and was given back.
+    pub reply_buffer_expands: u64,
+    pub reply_buffer_shrinks: u64,
 }
 
 impl CoreStats {
@@ -130,6 +133,8 @@ impl CoreStats {
         self.writes_processed += o.writes_processed;
         self.hops += o.hops;
         self.query_buffer_disconnections += o.query_buffer_disconnections;
+        self.reply_buffer_expands += o.reply_buffer_expands;
+        self.reply_buffer_shrinks += o.reply_buffer_shrinks;
     }
 
     /// CONFIG RESETSTAT: zero what Redis zeroes (not the live client count).

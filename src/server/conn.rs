@@ -153,6 +153,7 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) ->
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut chunk = vec![0u8; READ_CHUNK];
     let mut out = BytesMut::with_capacity(READ_CHUNK);
+    let mut out_capacity = out.capacity();
     let mut reqs = Vec::new();
     let mut sniffing = sh.host.config().metrics_on_client_port;
     loop {
@@ -250,6 +251,9 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) ->
                 let mut stats = sh.host.stats.borrow_mut();
                 stats.net_output_bytes += out.len() as u64;
                 stats.writes_processed += 1;
+                if out.capacity() > out_capacity {
+                    stats.reply_buffer_expands += 1;
+                }
             }
             if stream.write_all(&out).await.is_err() {
                 return End::Closed;
@@ -260,7 +264,9 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) ->
             out.clear();
             if out.capacity() > 1 << 20 {
                 out = BytesMut::with_capacity(READ_CHUNK);
+                sh.host.stats.borrow_mut().reply_buffer_shrinks += 1;
             }
+            out_capacity = out.capacity();
         }
         if session.close {
             let _ = stream.close().await;
