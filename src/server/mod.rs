@@ -9,6 +9,12 @@
 //!   └─────────────────────────────────┘ mesh └─────────────────────────────────┘
 //! ```
 //!
+//! `conn` is the connection task (it hands connections that speak HTTP to
+//! `http`), `dispatch` checks and places each request, `cron` is each
+//! core's periodic work. Shutdown: a signal (logged by a thread of its own)
+//! or SHUTDOWN raises a flag each core's cron notices; each executor stops
+//! its listeners and closes its clients, and the main thread logs the end.
+//!
 //! Nothing mutable is shared between executors except the runtime's
 //! `Global` (slot table, multi-shard sequencer) and `services::Shared`: the
 //! config (read on change only), the client-count and client-id counters
