@@ -301,11 +301,7 @@ fn avg_ttl(snaps: &[CoreSnapshot], db: usize) -> u64 {
             weight += n as u128;
         }
     }
-    if weight == 0 {
-        0
-    } else {
-        (sum / weight) as u64
-    }
+    sum.checked_div(weight).map_or(0, |avg| avg as u64)
 }
 
 /// INFO memory's scripting fields, in Redis 7.0's order. lanner runs EVAL
