@@ -49,6 +49,11 @@ pub struct Shared {
     pub scripts: crate::script::Global,
     /// Channel and pattern subscriptions of every connection.
     pub pubsub: crate::pubsub::PubSub,
+    /// Resident bytes when every shard was ready: INFO's
+    /// `used_memory_startup`.
+    pub startup_memory: AtomicU64,
+    /// The highest `used_memory` computed so far: INFO's `used_memory_peak`.
+    pub peak_memory: AtomicU64,
 }
 
 impl Shared {

@@ -1,10 +1,13 @@
 //! INFO fields that measure something, at 1 and 4 shards: `os` names the
 //! running kernel, the scripting fields follow the script cache, the
 //! function libraries and the Lua VMs, `avg_ttl` converges on the keys'
-//! TTL as Redis estimates it, and the reply-buffer counters move.
+//! TTL as Redis estimates it, the reply-buffer counters move, and
+//! `used_memory` adds up from its parts so that an idle server's
+//! `mem_fragmentation_ratio` is near 1.
 
 mod common;
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use common::q;
@@ -20,6 +23,22 @@ fn field(con: &mut redis::Connection, section: &str, name: &str) -> String {
 
 fn num(con: &mut redis::Connection, section: &str, name: &str) -> u64 {
     field(con, section, name).parse().unwrap()
+}
+
+fn float(con: &mut redis::Connection, section: &str, name: &str) -> f64 {
+    field(con, section, name)
+        .trim_end_matches('%')
+        .parse()
+        .unwrap()
+}
+
+/// MEMORY STATS's integer figure `name`.
+fn memory_stat(con: &mut redis::Connection, name: &str) -> i64 {
+    let stats: HashMap<String, redis::Value> = q(con, &["MEMORY", "STATS"]);
+    match stats.get(name) {
+        Some(redis::Value::Int(n)) => *n,
+        other => panic!("MEMORY STATS {name}: {other:?}"),
+    }
 }
 
 common::shard_tests! {
@@ -112,5 +131,84 @@ common::shard_tests! {
         let _: () = q(&mut con, &["SET", "big", &"x".repeat(100_000)]);
         let _: String = q(&mut con, &["GET", "big"]);
         assert!(num(&mut con, "stats", "reply_buffer_expands") > before);
+    }
+
+    fn an_idle_servers_used_memory_is_close_to_its_rss(srv: &Server) {
+        let mut con = srv.client();
+        let used = num(&mut con, "memory", "used_memory");
+        let startup = num(&mut con, "memory", "used_memory_startup");
+        assert!(startup > 1024 * 1024, "used_memory_startup={startup}");
+        assert!(used >= startup, "{used} < {startup}");
+        let frag = float(&mut con, "memory", "mem_fragmentation_ratio");
+        assert!((0.5..1.5).contains(&frag), "mem_fragmentation_ratio={frag}");
+        assert_eq!(num(&mut con, "memory", "used_memory_dataset"), 0);
+        assert_eq!(field(&mut con, "memory", "mem_allocator"), "jemalloc-5.3.0");
+    }
+
+    fn used_memory_adds_up_and_follows_the_keyspace(srv: &Server) {
+        let mut con = srv.client();
+        let before = num(&mut con, "memory", "used_memory");
+        let value = "x".repeat(1000);
+        for i in 0..2000 {
+            let _: () = q(&mut con, &["SET", &format!("k{i}"), &value]);
+        }
+        let used = num(&mut con, "memory", "used_memory");
+        let dataset = num(&mut con, "memory", "used_memory_dataset");
+        let overhead = num(&mut con, "memory", "used_memory_overhead");
+        assert!(dataset >= 2000 * 1000, "used_memory_dataset={dataset}");
+        assert!(used >= before + 2000 * 1000, "{before} -> {used}");
+        // One INFO call computes the fields from the same figures.
+        let text: String = q(&mut con, &["INFO", "memory"]);
+        let get = |name: &str| -> u64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}:")))
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        assert_eq!(
+            get("used_memory_overhead") + get("used_memory_dataset"),
+            get("used_memory"),
+            "{text}"
+        );
+        assert!(overhead >= num(&mut con, "memory", "used_memory_startup"));
+        let peak = num(&mut con, "memory", "used_memory_peak");
+        assert!(peak >= used, "peak {peak} < used {used}");
+        assert_eq!(memory_stat(&mut con, "keys.count"), 2000);
+        assert_eq!(memory_stat(&mut con, "dataset.bytes") as u64, dataset);
+
+        let _: () = q(&mut con, &["FLUSHALL"]);
+        let after = num(&mut con, "memory", "used_memory");
+        assert!(after + 2000 * 1000 <= used, "{used} -> {after} after FLUSHALL");
+        assert!(num(&mut con, "memory", "used_memory_peak") >= used);
+        assert!(float(&mut con, "memory", "used_memory_peak_perc") < 100.0);
+    }
+
+    fn client_buffers_count_in_mem_clients_normal(srv: &Server) {
+        let mut con = srv.client();
+        let one = num(&mut con, "memory", "mem_clients_normal");
+        assert!(one >= 32 * 1024, "mem_clients_normal={one}");
+        let others: Vec<_> = (0..3).map(|_| srv.client()).collect();
+        let four = num(&mut con, "memory", "mem_clients_normal");
+        assert_eq!(four, 4 * one, "one client {one}, four {four}");
+        assert_eq!(memory_stat(&mut con, "clients.normal") as u64, four);
+        drop(others);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while num(&mut con, "memory", "mem_clients_normal") != one {
+            assert!(Instant::now() < deadline, "closed clients still counted");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn memory_stats_reports_startup_and_script_caches(srv: &Server) {
+        let mut con = srv.client();
+        let startup = num(&mut con, "memory", "used_memory_startup");
+        assert_eq!(memory_stat(&mut con, "startup.allocated") as u64, startup);
+        assert_eq!(memory_stat(&mut con, "lua.caches"), 0);
+        let _: String = q(&mut con, &["SCRIPT", "LOAD", "return 1"]);
+        let eval = num(&mut con, "memory", "used_memory_scripts_eval");
+        assert!(eval > 0);
+        assert_eq!(memory_stat(&mut con, "lua.caches") as u64, eval);
     }
 }

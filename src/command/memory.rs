@@ -1,12 +1,18 @@
-//! MEMORY USAGE | STATS | DOCTOR | MALLOC-STATS | PURGE | HELP.
+//! MEMORY USAGE | STATS | DOCTOR | MALLOC-STATS | PURGE | HELP, and
+//! [`Usage`], the memory figures INFO memory and MEMORY STATS share.
 //!
-//! Sizes are lanner's own accounting of the keyspace (`keyspace::store`: key,
-//! value and table overhead), the figure INFO reports as `used_memory`.
-//! MEMORY USAGE runs on the key's owning shard; STATS and DOCTOR sum every
-//! shard. lanner uses the system allocator, so there are no allocator
-//! statistics to show.
+//! Key sizes are lanner's own accounting of the keyspace (`keyspace::store`:
+//! key, value and table overhead). MEMORY USAGE runs on the key's owning
+//! shard; STATS and DOCTOR sum every shard. lanner does not read jemalloc's
+//! statistics, so `used_memory` is built from what lanner counts: the
+//! resident size at start-up (code, executors, io buffers), plus the
+//! keyspace, client buffers, script caches and the Lua VMs. On an idle
+//! server that is close to the RSS, so `mem_fragmentation_ratio` (RSS /
+//! used_memory) starts near 1. Under load it reads higher than Redis's:
+//! the keyspace accounting leaves out allocator size-class rounding.
 
 use std::rc::Rc;
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use futures::future::LocalBoxFuture;
@@ -15,6 +21,7 @@ use super::args::{self, eq};
 use super::errors;
 use super::keys::help_reply;
 use super::on_store;
+use super::server::{rss_bytes, snapshot, CoreSnapshot};
 use crate::command::session::Session;
 use crate::keyspace::locks::Claim;
 use crate::resp::Reply;
@@ -40,6 +47,89 @@ const HELP: &[&str] = &[
 
 fn bulk(s: &str) -> Reply {
     Reply::Bulk(Bytes::copy_from_slice(s.as_bytes()))
+}
+
+/// The process's memory in Redis's terms (INFO memory, MEMORY STATS).
+pub(crate) struct Usage {
+    /// `used_memory`: startup + dataset + clients + Lua + scripts.
+    pub used: u64,
+    /// Resident bytes once every shard was ready.
+    pub startup: u64,
+    /// The keyspace, every shard's accounting summed.
+    pub dataset: u64,
+    /// Every client's buffers (CLIENT LIST `tot-mem`, summed).
+    pub clients: u64,
+    /// Bytes the Lua VMs hold, every core's VM summed.
+    pub lua: u64,
+    /// The EVAL script cache and the function libraries' code.
+    pub scripts_eval: u64,
+    pub functions: u64,
+    pub peak: u64,
+    pub rss: u64,
+}
+
+impl Usage {
+    /// Measures from every core's snapshot; raises the recorded peak.
+    pub fn measure(sh: &Shard, snaps: &[CoreSnapshot]) -> Usage {
+        let shared = &sh.host.shared;
+        let sum = |f: fn(&CoreSnapshot) -> usize| snaps.iter().map(|s| f(s) as u64).sum::<u64>();
+        let (dataset, clients, lua) = (
+            sum(|s| s.used_memory),
+            sum(|s| s.client_memory),
+            sum(|s| s.lua_memory),
+        );
+        let scripts_eval = shared.scripts.cache.memory() as u64;
+        let functions = shared.scripts.functions.memory() as u64;
+        let startup = shared.startup_memory.load(Ordering::Relaxed);
+        let used = startup + dataset + clients + lua + scripts_eval + functions;
+        let peak = shared
+            .peak_memory
+            .fetch_max(used, Ordering::Relaxed)
+            .max(used);
+        Usage {
+            used,
+            startup,
+            dataset,
+            clients,
+            lua,
+            scripts_eval,
+            functions,
+            peak,
+            rss: rss_bytes(),
+        }
+    }
+
+    /// Everything but the dataset (`used_memory_overhead`).
+    pub fn overhead(&self) -> u64 {
+        self.used - self.dataset
+    }
+
+    /// The dataset's share of what was used beyond start-up, as Redis's
+    /// `used_memory_dataset_perc`.
+    pub fn dataset_perc(&self) -> f64 {
+        percent(self.dataset, self.used - self.startup)
+    }
+
+    pub fn peak_perc(&self) -> f64 {
+        percent(self.used, self.peak)
+    }
+
+    /// `mem_fragmentation_ratio`: RSS / used_memory.
+    pub fn fragmentation(&self) -> f64 {
+        ratio(self.rss, self.used)
+    }
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    100.0 * ratio(part, whole)
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
 }
 
 /// Below this, MEMORY DOCTOR has nothing to say (Redis's 5 MB).
@@ -95,8 +185,8 @@ pub fn memory<'a>(
                 }
             }
             "stats" if n == 2 => {
-                let per_shard = sh.on_every_shard(s.parent, shard_memory).await;
-                stats(&per_shard)
+                let snaps = sh.on_every_shard(s.parent, snapshot).await;
+                stats(&Usage::measure(sh, &snaps), &snaps)
             }
             "doctor" if n == 2 => {
                 let per_shard = sh.on_every_shard(s.parent, shard_memory).await;
@@ -126,29 +216,32 @@ pub fn memory<'a>(
     })
 }
 
-/// MEMORY STATS in Redis 7.0's shape; figures lanner has no counterpart
-/// for (replication backlog, AOF buffer, Lua caches …) are 0.
-fn stats(per_shard: &[(u64, Vec<usize>)]) -> Reply {
-    let used: u64 = per_shard.iter().map(|s| s.0).sum();
-    let rss = super::server::rss_bytes();
-    let dbs = per_shard.first().map_or(0, |s| s.1.len());
-    let keys: usize = per_shard.iter().flat_map(|s| s.1.iter()).sum();
+/// MEMORY STATS in Redis 7.0's shape, from the same figures as INFO
+/// memory. Without allocator statistics, allocated = active = used_memory
+/// and resident = RSS; figures lanner has no counterpart for (replication
+/// backlog, AOF buffer, per-db table overhead) are 0.
+fn stats(u: &Usage, snaps: &[CoreSnapshot]) -> Reply {
+    let dbs = snaps.first().map_or(0, |s| s.dbs.len());
+    let keys: u64 = snaps
+        .iter()
+        .flat_map(|s| s.dbs.iter())
+        .map(|d| d.0 as u64)
+        .sum();
     let int = |v: u64| Reply::Int(v as i64);
-    let ratio = |a: u64, b: u64| Reply::Double(if b == 0 { 0.0 } else { a as f64 / b as f64 });
     let mut m = vec![
-        (bulk("peak.allocated"), int(used)),
-        (bulk("total.allocated"), int(used)),
-        (bulk("startup.allocated"), int(0)),
+        (bulk("peak.allocated"), int(u.peak)),
+        (bulk("total.allocated"), int(u.used)),
+        (bulk("startup.allocated"), int(u.startup)),
         (bulk("replication.backlog"), int(0)),
         (bulk("clients.slaves"), int(0)),
-        (bulk("clients.normal"), int(0)),
+        (bulk("clients.normal"), int(u.clients)),
         (bulk("cluster.links"), int(0)),
         (bulk("aof.buffer"), int(0)),
-        (bulk("lua.caches"), int(0)),
-        (bulk("functions.caches"), int(0)),
+        (bulk("lua.caches"), int(u.scripts_eval)),
+        (bulk("functions.caches"), int(u.functions)),
     ];
     for d in 0..dbs {
-        if per_shard.iter().all(|s| s.1[d] == 0) {
+        if snaps.iter().all(|s| s.dbs[d].0 == 0) {
             continue;
         }
         m.push((
@@ -161,32 +254,35 @@ fn stats(per_shard: &[(u64, Vec<usize>)]) -> Reply {
         ));
     }
     m.extend([
-        (bulk("overhead.total"), int(0)),
-        (bulk("keys.count"), int(keys as u64)),
+        (bulk("overhead.total"), int(u.overhead())),
+        (bulk("keys.count"), int(keys)),
         (
             bulk("keys.bytes-per-key"),
-            int(if keys == 0 { 0 } else { used / keys as u64 }),
+            int((u.used - u.startup).checked_div(keys).unwrap_or(0)),
         ),
-        (bulk("dataset.bytes"), int(used)),
-        (
-            bulk("dataset.percentage"),
-            Reply::Double(if used == 0 { 0.0 } else { 100.0 }),
-        ),
-        (
-            bulk("peak.percentage"),
-            Reply::Double(if used == 0 { 0.0 } else { 100.0 }),
-        ),
-        (bulk("allocator.allocated"), int(used)),
-        (bulk("allocator.active"), int(used)),
-        (bulk("allocator.resident"), int(rss)),
-        (bulk("allocator-fragmentation.ratio"), ratio(used, used)),
+        (bulk("dataset.bytes"), int(u.dataset)),
+        (bulk("dataset.percentage"), Reply::Double(u.dataset_perc())),
+        (bulk("peak.percentage"), Reply::Double(u.peak_perc())),
+        (bulk("allocator.allocated"), int(u.used)),
+        (bulk("allocator.active"), int(u.used)),
+        (bulk("allocator.resident"), int(u.rss)),
+        (bulk("allocator-fragmentation.ratio"), Reply::Double(1.0)),
         (bulk("allocator-fragmentation.bytes"), int(0)),
-        (bulk("allocator-rss.ratio"), ratio(rss, used)),
-        (bulk("allocator-rss.bytes"), int(rss.saturating_sub(used))),
-        (bulk("rss-overhead.ratio"), ratio(rss, rss)),
+        (
+            bulk("allocator-rss.ratio"),
+            Reply::Double(u.fragmentation()),
+        ),
+        (
+            bulk("allocator-rss.bytes"),
+            int(u.rss.saturating_sub(u.used)),
+        ),
+        (bulk("rss-overhead.ratio"), Reply::Double(1.0)),
         (bulk("rss-overhead.bytes"), int(0)),
-        (bulk("fragmentation"), ratio(rss, used)),
-        (bulk("fragmentation.bytes"), int(rss.saturating_sub(used))),
+        (bulk("fragmentation"), Reply::Double(u.fragmentation())),
+        (
+            bulk("fragmentation.bytes"),
+            int(u.rss.saturating_sub(u.used)),
+        ),
     ]);
     Reply::Map(m)
 }

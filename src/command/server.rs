@@ -14,6 +14,7 @@ use futures::future::LocalBoxFuture;
 use super::args::eq;
 use super::errors;
 use super::keys::help_reply;
+use super::memory::Usage;
 use super::table::{self, flags, CommandSpec, COMMANDS};
 use crate::command::session::Session;
 use crate::resp::Reply;
@@ -224,7 +225,9 @@ pub(crate) struct CoreSnapshot {
     /// Estimated TTL of the keys that have one, ms, per database (0: none).
     avg_ttl: Vec<u64>,
     /// Bytes this core's Lua VM holds.
-    lua_memory: usize,
+    pub lua_memory: usize,
+    /// This core's clients' buffers (CLIENT LIST `tot-mem`, summed).
+    pub client_memory: usize,
     /// The largest output queued for one of this core's clients.
     max_omem: usize,
     cpu_user: f64,
@@ -267,6 +270,13 @@ pub(crate) fn snapshot(shard: &Shard) -> CoreSnapshot {
             .map(|d| st.db_ref(d).avg_ttl())
             .collect(),
         lua_memory: crate::script::vm::memory(),
+        client_memory: shard
+            .host
+            .clients
+            .borrow()
+            .values()
+            .map(|c| c.borrow().tot_mem())
+            .sum(),
         max_omem: shard
             .host
             .clients
@@ -307,11 +317,9 @@ fn avg_ttl(snaps: &[CoreSnapshot], db: usize) -> u64 {
 /// INFO memory's scripting fields, in Redis 7.0's order. lanner runs EVAL
 /// scripts and function libraries in one Lua VM per core: the VMs' bytes
 /// are `used_memory_vm_eval`, and `used_memory_vm_functions` stays 0.
-fn scripting_memory(sh: &Shard, snaps: &[CoreSnapshot]) -> String {
+fn scripting_memory(sh: &Shard, u: &Usage) -> String {
     let scripts = &sh.host.shared.scripts;
-    let vm: u64 = snaps.iter().map(|s| s.lua_memory as u64).sum();
-    let eval = scripts.cache.memory() as u64;
-    let functions = scripts.functions.memory() as u64;
+    let (vm, eval, functions) = (u.lua, u.scripts_eval, u.functions);
     let (libraries, function_count) = scripts.functions.counts();
     format!(
         "used_memory_lua:{vm}\r\nused_memory_vm_eval:{vm}\r\nused_memory_lua_human:{}\r\n\
@@ -460,8 +468,6 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
         ks.expire_cycle_time_us += s.keyspace.expire_cycle_time_us;
         ks.expired_time_cap_reached += s.keyspace.expired_time_cap_reached;
     }
-    let used: u64 = snaps.iter().map(|s| s.used_memory as u64).sum();
-    let rss = rss_bytes();
     let uptime = shared.started.elapsed().as_secs();
     let mut o = String::new();
     let section = |name: &str, o: &mut String, body: &dyn Fn(&mut String)| {
@@ -520,36 +526,45 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
         );
     });
     section("memory", &mut o, &|o| {
+        let u = Usage::measure(sh, snaps);
         let sysmem = total_system_memory();
-        let frag = if used > 0 {
-            rss as f64 / used as f64
-        } else {
-            0.0
-        };
+        let frag = u.fragmentation();
         let _ = write!(
             o,
-            "used_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\n\
-             used_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:100.00%\r\n\
-             used_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\n\
-             used_memory_dataset_perc:100.00%\r\nallocator_allocated:{used}\r\nallocator_active:{rss}\r\n\
-             allocator_resident:{rss}\r\ntotal_system_memory:{sysmem}\r\ntotal_system_memory_human:{}\r\n\
-             {}maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:{frag:.2}\r\n\
-             allocator_frag_bytes:{}\r\nallocator_rss_ratio:1.00\r\nallocator_rss_bytes:0\r\n\
+            "used_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\nused_memory_rss_human:{}\r\n\
+             used_memory_peak:{}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\n\
+             used_memory_overhead:{}\r\nused_memory_startup:{}\r\nused_memory_dataset:{}\r\n\
+             used_memory_dataset_perc:{:.2}%\r\nallocator_allocated:{}\r\nallocator_active:{}\r\n\
+             allocator_resident:{}\r\ntotal_system_memory:{sysmem}\r\ntotal_system_memory_human:{}\r\n\
+             {}maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:1.00\r\n\
+             allocator_frag_bytes:0\r\nallocator_rss_ratio:{frag:.2}\r\nallocator_rss_bytes:{}\r\n\
              rss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{frag:.2}\r\n\
              mem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\n\
-             mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\n\
-             mem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\n\
+             mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:{}\r\n\
+             mem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:jemalloc-5.3.0\r\nactive_defrag_running:0\r\n\
              lazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
-            human(used),
-            human(rss),
-            human(used),
+            u.used,
+            human(u.used),
+            u.rss,
+            human(u.rss),
+            u.peak,
+            human(u.peak),
+            u.peak_perc(),
+            u.overhead(),
+            u.startup,
+            u.dataset,
+            u.dataset_perc(),
+            u.used,
+            u.used,
+            u.rss,
             human(sysmem),
-            scripting_memory(sh, snaps),
+            scripting_memory(sh, &u),
             config.maxmemory,
             human(config.maxmemory),
             config.maxmemory_policy,
-            rss.saturating_sub(used),
-            rss as i64 - used as i64,
+            u.rss.saturating_sub(u.used),
+            u.rss as i64 - u.used as i64,
+            u.clients,
         );
         for (i, s) in snaps.iter().enumerate() {
             let _ = write!(o, "used_memory_shard{i}:{}\r\n", s.used_memory);

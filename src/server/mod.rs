@@ -195,6 +195,8 @@ pub fn run(config: Config) -> Result<(), StartError> {
         pause: Default::default(),
         scripts: Default::default(),
         pubsub: Default::default(),
+        startup_memory: AtomicU64::new(0),
+        peak_memory: AtomicU64::new(0),
     });
     banner(&shared, shards, &cpus);
     let mut handles = Vec::new();
@@ -247,6 +249,9 @@ pub fn run(config: Config) -> Result<(), StartError> {
         ));
     }
     drop(c);
+    shared
+        .startup_memory
+        .store(crate::command::server::rss_bytes(), Ordering::Relaxed);
     log::notice(&format!("Ready to accept connections on port {port}"));
     let mut failed = None;
     let mut closed = 0;
