@@ -21,7 +21,8 @@ use std::sync::OnceLock;
 use metrics::{counter, gauge};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::command::server::{rss_bytes, snapshot, CoreSnapshot};
+use crate::command::memory::Usage;
+use crate::command::server::{snapshot, CoreSnapshot};
 use crate::command::table::COMMANDS;
 use crate::services::Shard;
 use crate::stats::{CoreStats, LATENCY_BUCKETS_US};
@@ -144,7 +145,10 @@ fn handle_render(sh: &Shard, snaps: &[CoreSnapshot]) -> String {
             .absolute(s.packets.0);
         gauge!("lanner_shard_queue_depth", "shard" => shard).set(s.queue_depth as f64);
     }
-    gauge!("lanner_memory_rss_bytes").set(rss_bytes() as f64);
+    // A scrape also raises INFO's `used_memory_peak`, so regular scraping
+    // keeps the peak close to the real one.
+    let memory = Usage::measure(sh, snaps);
+    gauge!("lanner_memory_rss_bytes").set(memory.rss as f64);
     gauge!("lanner_memory_max_bytes").set(config.maxmemory as f64);
     gauge!("lanner_connected_clients").set(total.connected_clients as f64);
     gauge!("lanner_blocked_clients").set(total.blocked_clients as f64);

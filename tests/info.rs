@@ -8,6 +8,7 @@
 mod common;
 
 use std::collections::HashMap;
+use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use common::q;
@@ -210,5 +211,23 @@ common::shard_tests! {
         let eval = num(&mut con, "memory", "used_memory_scripts_eval");
         assert!(eval > 0);
         assert_eq!(memory_stat(&mut con, "lua.caches") as u64, eval);
+    }
+
+    fn a_scrape_raises_the_memory_peak(srv: &Server) {
+        let mut con = srv.client();
+        let value = "x".repeat(1000);
+        for i in 0..2000 {
+            let _: () = q(&mut con, &["SET", &format!("k{i}"), &value]);
+        }
+        // The scrape is the only thing that measures memory while the keys exist.
+        let mut http = std::net::TcpStream::connect(("127.0.0.1", srv.port())).unwrap();
+        http.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+        let mut text = String::new();
+        http.read_to_string(&mut text).unwrap();
+        assert!(text.starts_with("HTTP/1.0 200") || text.starts_with("HTTP/1.1 200"), "{text}");
+        let _: () = q(&mut con, &["FLUSHALL"]);
+        let startup = num(&mut con, "memory", "used_memory_startup");
+        let peak = num(&mut con, "memory", "used_memory_peak");
+        assert!(peak >= startup + 2000 * 1000, "startup {startup}, peak {peak}");
     }
 }
