@@ -19,10 +19,10 @@ command -v promtool >/dev/null 2>&1 || apt_missing+=(prometheus)
 command -v shellcheck >/dev/null 2>&1 || apt_missing+=(shellcheck)
 command -v python3 >/dev/null 2>&1 || apt_missing+=(python3 python3-venv)
 apt_install() {
-    $SUDO apt-get update
+    $SUDO apt-get -qq update
     # --no-install-recommends: prometheus would pull in node-exporter.
     $SUDO env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y --no-install-recommends "$@"
+        apt-get -qq install -y --no-install-recommends "$@"
     # The prometheus package may start a server on :9090; the checks only
     # need promtool.
     if [[ " $* " == *" prometheus "* ]]; then

@@ -76,6 +76,12 @@ impl ClientInfo {
         }
     }
 
+    /// CLIENT LIST's `tot-mem`: the connection's 16 KiB read and 16 KiB
+    /// reply buffers, its unparsed input and its queued Pub/Sub output.
+    pub fn tot_mem(&self) -> usize {
+        2 * 16 * 1024 + self.query_buf + self.omem
+    }
+
     /// One CLIENT LIST line, with Redis 7's fields in Redis's order.
     pub fn line(&self) -> String {
         // Redis's order of flag letters; N when none applies.
@@ -115,7 +121,7 @@ impl ClientInfo {
             self.multi,
             self.query_buf,
             self.omem,
-            32 * 1024 + self.query_buf + self.omem,
+            self.tot_mem(),
             self.last_cmd,
             self.resp,
             self.lib_name,

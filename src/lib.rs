@@ -61,8 +61,9 @@
 //! 4. `command` (table, placement, handlers, sessions, atomic blocks) with
 //!    the services it uses: `services` (per-core and shared state the
 //!    runtime hosts), `stats`, `observe`, `clients`, `script`.
-//! 5. `server` (listeners, connection tasks, dispatch, cron, wiring) and
-//!    `metrics` (the `/metrics` endpoint).
+//! 5. `server` (listeners, connection tasks, dispatch, cron, HTTP on the
+//!    client port and the metrics port, start-up and shutdown) and
+//!    `metrics` (metric names and the text of a scrape).
 //!
 //! # Invariants
 //!
@@ -86,6 +87,9 @@
 //!   order), so operations cannot deadlock; single-shard commands hold no
 //!   locks and wait only for keys a multi-shard write holds. An operation
 //!   given up before its end (its client went away) releases its claims.
+//!
+//! `ARCHITECTURE.md` at the repository root tells the same story with the
+//! code map of the whole repository.
 //!
 //! # Operational prerequisites
 //!

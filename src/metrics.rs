@@ -1,5 +1,5 @@
-//! Prometheus metrics: every metric name and help text, and the `/metrics`
-//! endpoint.
+//! Prometheus metrics: every metric name and help text, and the text of a
+//! scrape.
 //!
 //! Counting stays where it already happens, per core, in plain integers
 //! (`stats::CoreStats`, the store's keyspace counters): nothing on the
@@ -11,25 +11,22 @@
 //! the same format: the exporter's histograms keep every raw sample until
 //! the next scrape, which would put a shared write on every request.
 //!
-//! The endpoint is a small HTTP/1.1 server (GET and HEAD of `/metrics`,
-//! keep-alive) on shard 0's executor, bound at start-up from
-//! `metrics-bind`:`metrics-port`: no second async runtime, no HTTP stack.
+//! `server::http` serves the text: on the client port (`GET /metrics`) and
+//! on the separate `metrics-port` endpoint when one is set.
 
 use std::fmt::Write as _;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use glommio::net::{TcpListener, TcpStream};
 use metrics::{counter, gauge};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::command::server::{rss_bytes, snapshot, CoreSnapshot};
 use crate::command::table::COMMANDS;
-use crate::log;
 use crate::services::Shard;
 use crate::stats::{CoreStats, LATENCY_BUCKETS_US};
 use crate::{LANNER_VERSION, REDIS_VERSION};
+use std::sync::atomic::Ordering;
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -148,8 +145,16 @@ fn handle_render(sh: &Shard, snaps: &[CoreSnapshot]) -> String {
             .absolute(s.packets.0);
         gauge!("lanner_shard_queue_depth", "shard" => shard).set(s.queue_depth as f64);
     }
+    // A scrape also raises INFO's `used_memory_peak`, so regular scraping
+    // keeps the peak close to the real one.
+    let allocated = crate::alloc::stats().allocated;
+    sh.host
+        .shared
+        .memory
+        .peak
+        .fetch_max(allocated, Ordering::Relaxed);
     gauge!("lanner_memory_rss_bytes").set(rss_bytes() as f64);
-    gauge!("lanner_memory_allocated_bytes").set(crate::alloc::stats().allocated as f64);
+    gauge!("lanner_memory_allocated_bytes").set(allocated as f64);
     gauge!("lanner_memory_max_bytes").set(config.maxmemory as f64);
     gauge!("lanner_connected_clients").set(total.connected_clients as f64);
     gauge!("lanner_blocked_clients").set(total.blocked_clients as f64);
@@ -211,104 +216,6 @@ fn render_latency(out: &mut String, snaps: &[CoreSnapshot]) {
     }
 }
 
-/// Serves `/metrics` on `listener` until the executor stops.
-pub async fn serve(sh: Rc<Shard>, listener: TcpListener) {
-    loop {
-        match listener.accept().await {
-            Ok(stream) => {
-                let sh = sh.clone();
-                glommio::spawn_local(async move { http(&sh, stream).await }).detach();
-            }
-            Err(e) => {
-                log::warning(&format!("metrics accept: {e}"));
-                glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
-            }
-        }
-    }
-}
-
-/// Requests over 8 KiB of headers are refused.
-const MAX_HEAD: usize = 8 * 1024;
-
-/// One HTTP/1.x connection: requests answered in order until the client
-/// closes, asks to close, or sends something that is not HTTP.
-async fn http(sh: &Rc<Shard>, mut stream: TcpStream) {
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
-    loop {
-        let end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            if buf.len() > MAX_HEAD {
-                let _ = stream
-                    .write_all(&response(431, "text/plain", b"", false))
-                    .await;
-                return;
-            }
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-        buf.drain(..end);
-        let mut lines = head.split("\r\n");
-        let mut first = lines.next().unwrap_or("").split(' ');
-        let (method, path, version) = (
-            first.next().unwrap_or(""),
-            first.next().unwrap_or(""),
-            first.next().unwrap_or(""),
-        );
-        let close_asked = lines.any(|l| {
-            l.split_once(':').is_some_and(|(k, v)| {
-                k.trim().eq_ignore_ascii_case("connection")
-                    && v.trim().eq_ignore_ascii_case("close")
-            })
-        });
-        let keep = version == "HTTP/1.1" && !close_asked;
-        let path = path.split('?').next().unwrap_or("");
-        let reply = match (method, path) {
-            ("GET" | "HEAD", "/metrics") => {
-                let body = scrape(sh).await;
-                let mut r = response(
-                    200,
-                    "text/plain; version=0.0.4; charset=utf-8",
-                    body.as_bytes(),
-                    keep,
-                );
-                if method == "HEAD" {
-                    r.truncate(r.len() - body.len());
-                }
-                r
-            }
-            ("GET" | "HEAD", _) => response(404, "text/plain", b"not found: try /metrics\n", keep),
-            _ => response(405, "text/plain", b"method not allowed\n", false),
-        };
-        if stream.write_all(&reply).await.is_err() || !keep || method != "GET" && method != "HEAD" {
-            let _ = stream.close().await;
-            return;
-        }
-    }
-}
-
-fn response(status: u16, content_type: &str, body: &[u8], keep_alive: bool) -> Vec<u8> {
-    let reason = match status {
-        200 => "OK",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        _ => "Request Header Fields Too Large",
-    };
-    let mut r = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: {}\r\n\r\n",
-        body.len(),
-        if keep_alive { "keep-alive" } else { "close" }
-    )
-    .into_bytes();
-    r.extend_from_slice(body);
-    r
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,14 +236,5 @@ mod tests {
             );
             assert!(help.ends_with('.'), "{name}");
         }
-    }
-
-    #[test]
-    fn http_responses_carry_their_length() {
-        let r = response(200, "text/plain", b"abc", true);
-        let text = String::from_utf8(r).unwrap();
-        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
-        assert!(text.contains("Content-Length: 3\r\n"));
-        assert!(text.ends_with("\r\n\r\nabc"));
     }
 }

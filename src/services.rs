@@ -60,11 +60,30 @@ pub struct Shared {
     pub lazyfree: Arc<crate::keyspace::lazy::Counters>,
 }
 
-/// Per shard, the bytes it holds (its own cache line each: written by one
-/// core, read by the others about once a millisecond).
+/// Per shard, the bytes it holds, the part of them that is keys and
+/// values, and whether its last eviction round found nothing to evict
+/// (its own cache line each: written by one core, read by the others
+/// about once a millisecond).
 pub struct MemoryBoard {
-    shards: Vec<crossbeam::utils::CachePadded<AtomicI64>>,
+    shards: Vec<crossbeam::utils::CachePadded<BoardEntry>>,
     pub peak: AtomicU64,
+}
+
+#[derive(Default)]
+struct BoardEntry {
+    own: AtomicI64,
+    dataset: AtomicI64,
+    exhausted: std::sync::atomic::AtomicBool,
+}
+
+/// What the other shards last published.
+pub struct Peers {
+    /// The bytes they hold.
+    pub bytes: i64,
+    /// The part of them that is keys and values.
+    pub dataset: i64,
+    /// Some other shard holds keys and values and can still evict.
+    pub can_evict: bool,
 }
 
 impl MemoryBoard {
@@ -75,24 +94,38 @@ impl MemoryBoard {
         }
     }
 
-    /// Publishes shard `id`'s usage and returns what the others hold.
-    fn publish(&self, id: usize, own: i64) -> i64 {
-        self.shards[id].store(own, Ordering::Relaxed);
-        let others: i64 = self
-            .shards
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != id)
-            .map(|(_, s)| s.load(Ordering::Relaxed))
-            .sum();
+    /// Publishes shard `id`'s usage and eviction state and returns the
+    /// others'.
+    fn publish(&self, id: usize, own: i64, dataset: i64, exhausted: bool) -> Peers {
+        self.shards[id].own.store(own, Ordering::Relaxed);
+        self.shards[id].dataset.store(dataset, Ordering::Relaxed);
+        self.shards[id]
+            .exhausted
+            .store(exhausted, Ordering::Relaxed);
+        let mut peers = Peers {
+            bytes: 0,
+            dataset: 0,
+            can_evict: false,
+        };
+        for (i, s) in self.shards.iter().enumerate() {
+            if i != id {
+                let theirs = s.dataset.load(Ordering::Relaxed);
+                peers.bytes += s.own.load(Ordering::Relaxed);
+                peers.dataset += theirs;
+                peers.can_evict |= theirs > 0 && !s.exhausted.load(Ordering::Relaxed);
+            }
+        }
         self.peak
-            .fetch_max((own + others).max(0) as u64, Ordering::Relaxed);
-        others
+            .fetch_max((own + peers.bytes).max(0) as u64, Ordering::Relaxed);
+        peers
     }
 
     /// The process's total as last published.
     pub fn total(&self) -> i64 {
-        self.shards.iter().map(|s| s.load(Ordering::Relaxed)).sum()
+        self.shards
+            .iter()
+            .map(|s| s.own.load(Ordering::Relaxed))
+            .sum()
     }
 }
 
@@ -151,15 +184,12 @@ impl Services {
         }
     }
 
-    /// Bytes in this core's connections' query and output buffers.
+    /// Bytes this core's connections hold (CLIENT LIST `tot-mem`, summed).
     pub fn client_buffers(&self) -> u64 {
         self.clients
             .borrow()
             .values()
-            .map(|c| {
-                let c = c.borrow();
-                (c.query_buf + c.omem) as u64
-            })
+            .map(|c| c.borrow().tot_mem() as u64)
             .sum()
     }
 
@@ -195,8 +225,8 @@ impl Services {
 
     /// Counts a command refused before it ran.
     pub fn reject(&self, spec: Option<&'static CommandSpec>, reply: &Reply) {
-        if let Reply::Error(e) = reply {
-            self.stats.borrow_mut().reject(spec, e);
+        if let Some(e) = reply.error_text() {
+            self.stats.borrow_mut().reject(spec, &e);
         }
     }
 
@@ -208,7 +238,12 @@ impl Services {
             return;
         }
         self.memory_ms.set(st.now);
-        st.memory.others = self.shared.memory.publish(sh.id.0, st.memory.own());
+        let (own, exhausted) = (st.memory.own(), st.memory.exhausted);
+        let dataset = st.used_memory() as i64;
+        let peers = self.shared.memory.publish(sh.id.0, own, dataset, exhausted);
+        st.memory.others = peers.bytes;
+        st.memory.peers_dataset = peers.dataset;
+        st.memory.peers_can_evict = peers.can_evict;
     }
 
     pub fn close_all_clients(&self) {

@@ -55,6 +55,9 @@ pub struct CoreStats {
     pub query_buffer_disconnections: u64,
     /// Connections closed to keep clients under `maxmemory-clients`.
     pub evicted_clients: u64,
+    /// Times a connection's reply buffer grew, and was given back.
+    pub reply_buffer_expands: u64,
+    pub reply_buffer_shrinks: u64,
 }
 
 impl CoreStats {
@@ -75,9 +78,9 @@ impl CoreStats {
             s.latency[b] += 1;
         }
         self.total_commands += 1;
-        if let Reply::Error(e) = reply {
+        if let Some(e) = reply.error_text() {
             s.failed += 1;
-            self.count_error(e);
+            self.count_error(&e);
         }
     }
 
@@ -133,6 +136,8 @@ impl CoreStats {
         self.hops += o.hops;
         self.evicted_clients += o.evicted_clients;
         self.query_buffer_disconnections += o.query_buffer_disconnections;
+        self.reply_buffer_expands += o.reply_buffer_expands;
+        self.reply_buffer_shrinks += o.reply_buffer_shrinks;
     }
 
     /// CONFIG RESETSTAT: zero what Redis zeroes (not the live client count).

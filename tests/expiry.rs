@@ -105,17 +105,18 @@ common::shard_tests! {
             let k = format!("m:{i}");
             p.cmd("SET").arg(&k).arg(i).ignore();
             p.cmd("INCRBY").arg(&k).arg(1000).ignore();
-            p.cmd("APPEND").arg(&k).arg("x".repeat(100)).ignore();
-            p.cmd("SETRANGE").arg(&k).arg(300).arg("y").ignore();
+            p.cmd("APPEND").arg(&k).arg("x".repeat(1000)).ignore();
+            p.cmd("SETRANGE").arg(&k).arg(2000).arg("y").ignore();
             p.cmd("SET").arg(format!("f:{i}")).arg("1.5").arg("PX").arg(100_000).ignore();
             p.cmd("INCRBYFLOAT").arg(format!("f:{i}")).arg("0.25").ignore();
             p.cmd("RENAME").arg(format!("f:{i}")).arg(format!("g:{i}")).ignore();
             p.cmd("COPY").arg(format!("g:{i}")).arg(format!("h:{i}")).ignore();
-            p.cmd("GETSET").arg(format!("h:{i}")).arg("z".repeat(60)).ignore();
+            p.cmd("GETSET").arg(format!("h:{i}")).arg("z".repeat(600)).ignore();
         }
         let _: () = p.query(&mut con).unwrap();
         let peak = info_field(&mut con, "memory", "used_memory_dataset");
-        assert!(peak > base + 500 * 300, "used_memory {base} -> {peak} after 1500 keys of 60..300 bytes");
+        // Well above the allocator's thread caches, which move its total.
+        assert!(peak > base + 500 * 2000, "used_memory {base} -> {peak} after 1500 keys of 600..2000 bytes");
         let mut del = redis::cmd("DEL");
         for i in 0..500 {
             del.arg(format!("m:{i}")).arg(format!("g:{i}")).arg(format!("h:{i}"));

@@ -1,7 +1,8 @@
-//! The Prometheus endpoint: `/metrics` over HTTP at 1 and 4 shards, its
-//! numbers against what the test did, `promtool check metrics` on the
-//! output, and a real Prometheus server scraping lanner and answering a
-//! query for one of its counters.
+//! The Prometheus metrics: `/metrics` over HTTP at 1 and 4 shards (on the
+//! separate `metrics-port` endpoint and on the client port), its numbers
+//! against what the test did, an idle server's queue depth, `promtool
+//! check metrics` on the output, and a real Prometheus server scraping
+//! lanner's client port and answering a query for one of its counters.
 
 mod common;
 
@@ -184,6 +185,58 @@ fn counters_match_what_clients_did_shards_4() {
     counters_match_what_clients_did(4);
 }
 
+/// Every shard's queue depth on a server with no multi-shard operation
+/// waiting is 0, though each scrape is itself an all-shard read.
+fn an_idle_server_exports_queue_depth_zero(shards: usize) {
+    let srv = Server::start(shards, &[]);
+    let mut con = srv.client();
+    // Multi-shard operations that came and went leave nothing behind.
+    for i in 0..20 {
+        let _: () = q(
+            &mut con,
+            &["MSET", &format!("a{i}"), "1", &format!("b{i}"), "2"],
+        );
+    }
+    let _: Vec<String> = q(&mut con, &["KEYS", "*"]);
+    for _ in 0..3 {
+        let text = scrape(srv.port());
+        for s in 0..shards {
+            assert_eq!(
+                sample(&text, &format!("lanner_shard_queue_depth{{shard=\"{s}\"}}")),
+                Some(0.0),
+                "shard {s}:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_idle_server_exports_queue_depth_zero_shards_1() {
+    an_idle_server_exports_queue_depth_zero(1);
+}
+
+#[test]
+fn an_idle_server_exports_queue_depth_zero_shards_4() {
+    an_idle_server_exports_queue_depth_zero(4);
+}
+
+#[test]
+fn the_client_port_serves_the_same_metrics_as_the_metrics_port() {
+    let (srv, port) = start(2);
+    let mut con = srv.client();
+    let _: () = q(&mut con, &["SET", "a", "1"]);
+    let names = |text: &str| -> Vec<String> {
+        let mut names: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&scrape(port)), names(&scrape(srv.port())));
+}
+
 #[test]
 fn http_keep_alive_head_and_unknown_paths() {
     let (_srv, port) = start(2);
@@ -284,9 +337,11 @@ fn prom_query(port: u16, query: &str) -> Option<f64> {
     v.split('"').next()?.parse().ok()
 }
 
+/// Prometheus scrapes the client port, as deploy/prometheus does.
 #[test]
 fn prometheus_scrapes_lanner_and_queries_a_counter() {
-    let (srv, port) = start(2);
+    let srv = Server::start(2, &[]);
+    let port = srv.port();
     let mut con = srv.client();
     for i in 0..42 {
         let _: () = q(&mut con, &["SET", &format!("p{i}"), "v"]);

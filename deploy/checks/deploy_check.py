@@ -24,7 +24,7 @@ import yaml
 
 DEPLOY = Path("deploy")
 METRICS_FILE = DEPLOY / "metrics.txt"
-REFERENCE_CONF = Path("config/lanner.conf")
+REFERENCE_CONF = Path("config/lanner.example.conf")
 UNIT = DEPLOY / "systemd/lanner.service"
 SYSUSERS = DEPLOY / "systemd/lanner.sysusers.conf"
 HOST_CONF = DEPLOY / "systemd/lanner.conf"
@@ -38,7 +38,10 @@ DASHBOARD = DEPLOY / "grafana/lanner-dashboard.json"
 
 IO_URING = ("io_uring_setup", "io_uring_enter", "io_uring_register")
 REDIS_PORT = 6379
-METRICS_PORT = 9121
+# Prometheus scrapes GET /metrics on the client port (metrics-on-client-port).
+METRICS_PORT = REDIS_PORT
+# redis_exporter's port: lanner's files must not use it.
+EXPORTER_PORT = 9121
 
 problems = []
 
@@ -69,7 +72,7 @@ def conf_directives(path):
 
 
 def known_directives():
-    """Directive names config/lanner.conf (generated from the settings table)
+    """Directive names config/lanner.example.conf (generated from the settings table)
     documents, set or commented out."""
     names = set()
     for line in REFERENCE_CONF.read_text().splitlines():
@@ -93,13 +96,15 @@ def check_lanner_conf():
             expect(name in known, f"{path}:{n}: unknown directive '{name}' (not in {REFERENCE_CONF})")
         expect(conf_value(path, "port") == str(REDIS_PORT), f"{path}: port must be {REDIS_PORT}")
         expect(
-            conf_value(path, "metrics-port") == str(METRICS_PORT),
-            f"{path}: metrics-port must be {METRICS_PORT} (Prometheus, Service and docs use it)",
+            conf_value(path, "metrics-on-client-port") in (None, "yes"),
+            f"{path}: metrics-on-client-port must stay yes (Prometheus, Service and docs scrape port {METRICS_PORT})",
+        )
+        expect(
+            conf_value(path, "metrics-port") in (None, "0"),
+            f"{path}: metrics-port must stay 0 (the client port serves /metrics)",
         )
         expect(conf_value(path, "daemonize") in (None, "no"), f"{path}: daemonize must stay no")
-    expect(conf_value(HOST_CONF, "metrics-bind") == "127.0.0.1", f"{HOST_CONF}: metrics-bind should stay on loopback")
-    expect(conf_value(CONTAINER_CONF, "metrics-bind") == "0.0.0.0", f"{CONTAINER_CONF}: metrics-bind must be 0.0.0.0 to be scraped")
-    print(f"lanner-conf: {HOST_CONF} and {CONTAINER_CONF} use only known directives, ports {REDIS_PORT}/{METRICS_PORT}")
+    print(f"lanner-conf: {HOST_CONF} and {CONTAINER_CONF} use only known directives, port {REDIS_PORT} with /metrics on it")
 
 
 # ------------------------------------------------------------------- systemd
@@ -204,8 +209,8 @@ def check_docker():
     users = [a for i, a in ins if i == "USER"]
     expect(users and users[-1].split(":")[0] not in ("root", "0"), f"{DOCKERFILE}: the image must run as a non-root USER")
     exposed = " ".join(a for i, a in ins if i == "EXPOSE").split()
-    for port in (REDIS_PORT, METRICS_PORT):
-        expect(str(port) in exposed, f"{DOCKERFILE}: EXPOSE {port} is missing")
+    expect(str(REDIS_PORT) in exposed, f"{DOCKERFILE}: EXPOSE {REDIS_PORT} is missing")
+    expect(str(EXPORTER_PORT) not in exposed, f"{DOCKERFILE}: lanner serves no {EXPORTER_PORT} (redis_exporter's port)")
     health = [a for i, a in ins if i == "HEALTHCHECK"]
     expect(health and "ping" in health[-1].lower(), f"{DOCKERFILE}: HEALTHCHECK must PING the server")
     copies = " ".join(a for i, a in ins if i == "COPY")
@@ -302,7 +307,7 @@ def check_kubernetes(list_core=False):
     (container,) = pod["containers"]
     ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
     expect(ports.get("redis") == REDIS_PORT, f"{sts_path}: container port 'redis' must be {REDIS_PORT}")
-    expect(ports.get("metrics") == METRICS_PORT, f"{sts_path}: container port 'metrics' must be {METRICS_PORT}")
+    expect(EXPORTER_PORT not in ports.values(), f"{sts_path}: lanner serves no {EXPORTER_PORT} (redis_exporter's port)")
 
     # Config: mounted ConfigMap with lanner.conf, passed as the first argument,
     # identical to the container image's configuration.
@@ -353,10 +358,10 @@ def check_kubernetes(list_core=False):
     main = services.get("lanner")
     if expect(main is not None, f"{K8S}: no Service named lanner"):
         named = {p["name"]: p["port"] for p in main["spec"]["ports"]}
-        expect(named.get("redis") == REDIS_PORT and named.get("metrics") == METRICS_PORT,
-               f"Service lanner: ports must be redis {REDIS_PORT} and metrics {METRICS_PORT}")
+        expect(named.get("redis") == REDIS_PORT, f"Service lanner: port redis must be {REDIS_PORT}")
+        expect(EXPORTER_PORT not in named.values(), f"Service lanner: lanner serves no {EXPORTER_PORT}")
 
-    # ServiceMonitor: selects exactly the lanner Service, scrapes its metrics port.
+    # ServiceMonitor: selects exactly the lanner Service, scrapes /metrics on its client port.
     (sm_path, sm), = kinds["ServiceMonitor"]
     sel = sm.get("spec", {}).get("selector", {}).get("matchLabels", {})
     picked = [n for n, s in services.items() if labels_match(sel, s["metadata"].get("labels", {}))]
@@ -364,7 +369,7 @@ def check_kubernetes(list_core=False):
     eps = sm.get("spec", {}).get("endpoints", [])
     expect(len(eps) == 1, f"{sm_path}: expected one endpoint")
     for ep in eps:
-        expect(ep.get("port") == "metrics", f"{sm_path}: endpoint port must be the named port 'metrics'")
+        expect(ep.get("port") == "redis", f"{sm_path}: endpoint port must be the named port 'redis' (it serves /metrics)")
         expect(ep.get("path") == "/metrics", f"{sm_path}: endpoint path must be /metrics")
         expect(ep.get("interval") == "15s", f"{sm_path}: scrape interval must be 15s")
         expect(ep.get("scheme", "http") == "http", f"{sm_path}: the metrics endpoint speaks plain HTTP")

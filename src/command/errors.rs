@@ -250,24 +250,33 @@ pub fn unknown_subcommand(sub: &[u8], container: &str) -> Reply {
     ))
 }
 
-/// Redis: "unknown command 'x', with args beginning with: 'a' 'b' ", each
-/// shown argument cut at 128 bytes, the whole list at 128 bytes of args.
+/// Redis 7.0's "unknown command 'x', with args beginning with: 'a' 'b' ".
+/// The name and each argument are printed as C strings (cut at a NUL byte),
+/// the name at 128 bytes; arguments are added while the list is under 128
+/// bytes, each cut to the room left. The client's bytes are echoed as they
+/// came, UTF-8 or not (CR and LF become spaces when the reply is written).
 pub fn unknown_command(args: &[bytes::Bytes]) -> Reply {
-    let mut msg = format!(
-        "ERR unknown command '{}', with args beginning with: ",
-        truncated(&args[0])
-    );
-    let mut shown = 0;
+    fn c_str(b: &[u8], max: usize) -> &[u8] {
+        let end = b.iter().position(|&x| x == 0).unwrap_or(b.len());
+        &b[..end.min(max)]
+    }
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(c_str(&args[0], 128));
+    msg.extend_from_slice(b"', with args beginning with: ");
+    let list_start = msg.len();
     for a in &args[1..] {
-        if shown + a.len() > 128 {
+        let shown = msg.len() - list_start;
+        if shown >= 128 {
             break;
         }
-        shown += a.len();
-        msg.push('\'');
-        msg.push_str(&truncated(a));
-        msg.push_str("' ");
+        msg.push(b'\'');
+        msg.extend_from_slice(c_str(a, 128 - shown));
+        msg.extend_from_slice(b"' ");
     }
-    Reply::error(msg)
+    match String::from_utf8(msg) {
+        Ok(text) => Reply::error(text),
+        Err(e) => Reply::ErrorBytes(bytes::Bytes::from(e.into_bytes())),
+    }
 }
 
 fn truncated(b: &[u8]) -> String {

@@ -43,8 +43,19 @@ fn bulk(s: &str) -> Reply {
     Reply::Bulk(Bytes::copy_from_slice(s.as_bytes()))
 }
 
-/// Below this, MEMORY DOCTOR has nothing to say (Redis's 5 MB).
+/// Below this beyond what start-up took, MEMORY DOCTOR has nothing to say
+/// (Redis's 5 MB; each shard's executor starts with its own buffers, so
+/// the start-up figure is set aside).
 const DOCTOR_MIN_BYTES: u64 = 5 * 1024 * 1024;
+
+/// `used_memory_dataset`: the keyspace's count of its keys and values
+/// (`counted`), within what the allocator gave out beyond start-up, so
+/// that the overhead includes start-up as in Redis. The count takes each
+/// allocation's size class; the allocator's total moves with its thread
+/// caches.
+pub(crate) fn dataset_bytes(allocated: u64, startup: u64, counted: u64) -> u64 {
+    counted.min(allocated.saturating_sub(startup))
+}
 
 /// One shard's part of MEMORY STATS.
 struct ShardMemory {
@@ -115,12 +126,14 @@ pub fn memory<'a>(
                 }
             }
             "stats" if n == 2 => {
+                let alloc = crate::alloc::stats();
                 let per_shard = sh.on_every_shard(s.parent, shard_memory).await;
-                stats(&Figures::gather(sh, &per_shard))
+                stats(&Figures::gather(sh, alloc, &per_shard))
             }
             "doctor" if n == 2 => {
+                let alloc = crate::alloc::stats();
                 let per_shard = sh.on_every_shard(s.parent, shard_memory).await;
-                Reply::Verbatim(Bytes::from(doctor(&Figures::gather(sh, &per_shard))))
+                Reply::Verbatim(Bytes::from(doctor(&Figures::gather(sh, alloc, &per_shard))))
             }
             "malloc-stats" if n == 2 => Reply::Verbatim(Bytes::from(crate::alloc::report())),
             "purge" if n == 2 => {
@@ -141,6 +154,9 @@ struct Figures {
     peak: u64,
     startup: u64,
     clients: u64,
+    /// The EVAL script cache and the function libraries.
+    lua_caches: u64,
+    functions_caches: u64,
     /// Keys and values, by the keyspace's count (INFO `used_memory_dataset`).
     dataset: u64,
     /// Per database that has keys: (main table, expires list) bytes.
@@ -151,8 +167,9 @@ struct Figures {
 }
 
 impl Figures {
-    fn gather(sh: &Shard, per_shard: &[ShardMemory]) -> Figures {
-        let alloc = crate::alloc::stats();
+    /// `alloc` is read before the shards are asked, so that the figures
+    /// leave out the command's own buffers.
+    fn gather(sh: &Shard, alloc: crate::alloc::Stats, per_shard: &[ShardMemory]) -> Figures {
         let shared = &sh.host.shared;
         let peak = shared
             .memory
@@ -169,12 +186,16 @@ impl Figures {
                 (d, sum(|x| x.1), sum(|x| x.2))
             })
             .collect();
+        let startup = shared.startup_memory.load(Ordering::Relaxed);
+        let counted = per_shard.iter().map(|s| s.dataset).sum();
         Figures {
             allocated: alloc.allocated,
             peak,
-            startup: shared.startup_memory.load(Ordering::Relaxed),
+            startup,
             clients: per_shard.iter().map(|s| s.clients).sum(),
-            dataset: per_shard.iter().map(|s| s.dataset).sum(),
+            dataset: dataset_bytes(alloc.allocated, startup, counted),
+            lua_caches: shared.scripts.cache.memory() as u64,
+            functions_caches: shared.scripts.functions.memory() as u64,
             dbs,
             keys: per_shard
                 .iter()
@@ -215,6 +236,8 @@ fn stats(f: &Figures) -> Reply {
         (bulk("clients.normal"), int(f.clients)),
         (bulk("cluster.links"), int(0)),
         (bulk("aof.buffer"), int(0)),
+        (bulk("lua.caches"), int(f.lua_caches)),
+        (bulk("functions.caches"), int(f.functions_caches)),
     ];
     for &(d, main, expires) in &f.dbs {
         m.push((
@@ -231,11 +254,11 @@ fn stats(f: &Figures) -> Reply {
         (bulk("keys.count"), int(f.keys)),
         (
             bulk("keys.bytes-per-key"),
-            int(if f.keys == 0 {
-                0
-            } else {
-                f.allocated.saturating_sub(f.startup) / f.keys
-            }),
+            int(f
+                .allocated
+                .saturating_sub(f.startup)
+                .checked_div(f.keys)
+                .unwrap_or(0)),
         ),
         (bulk("dataset.bytes"), int(dataset)),
         (
@@ -273,7 +296,10 @@ fn stats(f: &Figures) -> Reply {
             bulk("rss-overhead.bytes"),
             signed(f.rss as i64 - a.resident as i64),
         ),
-        (bulk("fragmentation"), Reply::Double(ratio(f.rss, f.allocated))),
+        (
+            bulk("fragmentation"),
+            Reply::Double(ratio(f.rss, f.allocated)),
+        ),
         (
             bulk("fragmentation.bytes"),
             signed(f.rss as i64 - f.allocated as i64),
@@ -284,7 +310,7 @@ fn stats(f: &Figures) -> Reply {
 
 /// MEMORY DOCTOR: what in the figures deserves an operator's look.
 fn doctor(f: &Figures) -> String {
-    if f.allocated < DOCTOR_MIN_BYTES {
+    if f.allocated.saturating_sub(f.startup) < DOCTOR_MIN_BYTES {
         return "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n".into();
     }
     let a = &f.alloc;

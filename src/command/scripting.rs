@@ -154,7 +154,11 @@ async fn eval_generic(
     let job = {
         let (sha, body) = (script.sha.clone(), script.body.clone());
         let (keys, argv, args) = (keys.to_vec(), a[3 + n..].to_vec(), a.clone());
-        move |vm: &CoreVm| eval_job(vm, sha, &body, &keys, &argv, args, no_writes, allow_oom)
+        let limits = Limits {
+            no_writes,
+            allow_oom,
+        };
+        move |vm: &CoreVm| eval_job(vm, sha, &body, &keys, &argv, args, limits)
     };
     let mark = Mark::Script(&script);
     let here = if let Some(owner) = owner_elsewhere(sh, s, keys, &mark) {
@@ -189,8 +193,10 @@ async fn eval_generic(
             keys,
             &a[3 + n..],
             a.clone(),
-            no_writes,
-            allow_oom,
+            Limits {
+                no_writes,
+                allow_oom,
+            },
         );
         let reply = match job {
             Ok(job) => driver::execute(sh, s, &mut atomic, &vm, job).await,
@@ -240,6 +246,13 @@ impl Mark<'_> {
     }
 }
 
+/// What a script may do: write, and write over maxmemory.
+#[derive(Clone, Copy)]
+struct Limits {
+    no_writes: bool,
+    allow_oom: bool,
+}
+
 /// EVAL's job: the compiled script with KEYS and ARGV set.
 fn eval_job(
     vm: &CoreVm,
@@ -248,8 +261,7 @@ fn eval_job(
     keys: &[Bytes],
     argv: &[Bytes],
     args: Vec<Bytes>,
-    no_writes: bool,
-    allow_oom: bool,
+    limits: Limits,
 ) -> Result<Job, Reply> {
     let func = vm.script(&sha, body).map_err(Reply::error)?;
     vm.set_keys_argv(keys, argv)
@@ -261,8 +273,8 @@ fn eval_job(
         kind: Kind::Eval,
         name: sha,
         args,
-        no_writes,
-        allow_oom,
+        no_writes: limits.no_writes,
+        allow_oom: limits.allow_oom,
     })
 }
 
@@ -316,7 +328,7 @@ async fn fcall_generic(sh: &Rc<Shard>, s: &mut Session, a: Vec<Bytes>, ro: bool)
         return Reply::error(RO_WITH_WRITE);
     }
     let allow_oom = meta.flags.has(Flags::ALLOW_OOM);
-    if !allow_oom && !(ro || declared_no_writes) && out_of_memory(sh) {
+    if !(allow_oom || ro || declared_no_writes) && out_of_memory(sh) {
         return errors::oom();
     }
     let vm = core_vm(sh);

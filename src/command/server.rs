@@ -228,6 +228,14 @@ pub(crate) struct CoreSnapshot {
     pub slowlog_len: usize,
     /// (keys, keys with a TTL, bytes) per database.
     pub dbs: Vec<(usize, usize, usize)>,
+    /// Estimated TTL of the keys that have one, ms, per database (0: none).
+    avg_ttl: Vec<u64>,
+    /// Bytes this core's Lua VM holds.
+    pub lua_memory: usize,
+    /// This core's clients' buffers (CLIENT LIST `tot-mem`, summed).
+    pub client_memory: usize,
+    /// The largest output queued for one of this core's clients.
+    max_omem: usize,
     cpu_user: f64,
     cpu_sys: f64,
     /// Commands, input bytes, output bytes per second.
@@ -235,8 +243,6 @@ pub(crate) struct CoreSnapshot {
     max_qbuf: usize,
     /// Packets this core sent to other cores, and the items in them.
     pub packets: (u64, u64),
-    /// Query and output buffers of this core's connections.
-    pub client_buffers: u64,
 }
 
 fn rusage(who: i32) -> (f64, f64) {
@@ -261,7 +267,10 @@ pub(crate) fn snapshot(shard: &Shard) -> CoreSnapshot {
         dataset: st.used_memory(),
         evicted: st.memory.evicted,
         exceeded_ms: {
-            let current = st.memory.exceeded_since.map_or(0, |t| t.elapsed().as_millis() as u64);
+            let current = st
+                .memory
+                .exceeded_since
+                .map_or(0, |t| t.elapsed().as_millis() as u64);
             (
                 st.memory.exceeded_total.as_millis() as u64 + current,
                 current,
@@ -275,6 +284,19 @@ pub(crate) fn snapshot(shard: &Shard) -> CoreSnapshot {
                 (db.len(), db.volatile_len(), db.mem())
             })
             .collect(),
+        avg_ttl: (0..st.databases())
+            .map(|d| st.db_ref(d).avg_ttl())
+            .collect(),
+        lua_memory: crate::script::vm::memory(),
+        client_memory: shard.host.client_buffers() as usize,
+        max_omem: shard
+            .host
+            .clients
+            .borrow()
+            .values()
+            .map(|c| c.borrow().omem)
+            .max()
+            .unwrap_or(0),
         cpu_user,
         cpu_sys,
         rates: shard.host.rates(),
@@ -287,8 +309,69 @@ pub(crate) fn snapshot(shard: &Shard) -> CoreSnapshot {
             .max()
             .unwrap_or(0),
         packets: shard.sent(),
-        client_buffers: shard.host.client_buffers(),
     }
+}
+
+/// One database's `avg_ttl` over the shards: each shard's estimate
+/// weighted by its keys with a TTL (shards without an estimate yet left out).
+fn avg_ttl(snaps: &[CoreSnapshot], db: usize) -> u64 {
+    let (mut sum, mut weight) = (0u128, 0u128);
+    for s in snaps {
+        let (ttl, n) = (s.avg_ttl[db], s.dbs[db].1);
+        if ttl > 0 && n > 0 {
+            sum += ttl as u128 * n as u128;
+            weight += n as u128;
+        }
+    }
+    sum.checked_div(weight).map_or(0, |avg| avg as u64)
+}
+
+/// INFO memory's scripting fields, in Redis 7.0's order. lanner runs EVAL
+/// scripts and function libraries in one Lua VM per core: the VMs' bytes
+/// are `used_memory_vm_eval`, and `used_memory_vm_functions` stays 0.
+fn scripting_memory(sh: &Shard, vm: u64) -> String {
+    let scripts = &sh.host.shared.scripts;
+    let eval = scripts.cache.memory() as u64;
+    let functions = scripts.functions.memory() as u64;
+    let (libraries, function_count) = scripts.functions.counts();
+    format!(
+        "used_memory_lua:{vm}\r\nused_memory_vm_eval:{vm}\r\nused_memory_lua_human:{}\r\n\
+         used_memory_scripts_eval:{eval}\r\nnumber_of_cached_scripts:{}\r\n\
+         number_of_functions:{function_count}\r\nnumber_of_libraries:{libraries}\r\n\
+         used_memory_vm_functions:0\r\nused_memory_vm_total:{vm}\r\nused_memory_vm_total_human:{}\r\n\
+         used_memory_functions:{functions}\r\nused_memory_scripts:{}\r\nused_memory_scripts_human:{}\r\n",
+        human(vm),
+        scripts.cache.len(),
+        human(vm),
+        eval + functions,
+        human(eval + functions),
+    )
+}
+
+/// `os`: the kernel's name, release and machine, as Redis prints uname.
+fn os_name() -> &'static str {
+    static OS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    OS.get_or_init(|| {
+        // SAFETY: uname fills the zeroed struct we pass it with
+        // NUL-terminated strings.
+        unsafe {
+            let mut u: libc::utsname = std::mem::zeroed();
+            if libc::uname(&mut u) != 0 {
+                return format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
+            }
+            let field = |f: &[libc::c_char]| {
+                std::ffi::CStr::from_ptr(f.as_ptr())
+                    .to_string_lossy()
+                    .into_owned()
+            };
+            format!(
+                "{} {} {}",
+                field(&u.sysname),
+                field(&u.release),
+                field(&u.machine)
+            )
+        }
+    })
 }
 
 pub(crate) fn human(bytes: u64) -> String {
@@ -378,13 +461,20 @@ pub fn info<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBo
                 wanted.push(s);
             }
         }
+        // Read before the snapshots: INFO's own buffers are not the server's.
+        let alloc = crate::alloc::stats();
         let snaps = sh.on_every_shard(s.parent, snapshot).await;
-        let text = render_info(sh, &snaps, |s| wanted.contains(&s));
+        let text = render_info(sh, &snaps, &alloc, |s| wanted.contains(&s));
         Reply::Verbatim(Bytes::from(text))
     })
 }
 
-fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) -> String {
+fn render_info(
+    sh: &Shard,
+    snaps: &[CoreSnapshot],
+    alloc: &crate::alloc::Stats,
+    want: impl Fn(&str) -> bool,
+) -> String {
     let config = sh.host.config();
     let shared = &sh.host.shared;
     let mut total = CoreStats::new(COMMANDS.len());
@@ -398,10 +488,15 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
         ks.expire_cycle_time_us += s.keyspace.expire_cycle_time_us;
         ks.expired_time_cap_reached += s.keyspace.expired_time_cap_reached;
     }
-    let alloc = crate::alloc::stats();
     let used = alloc.allocated;
-    let dataset: u64 = snaps.iter().map(|s| s.dataset as u64).sum();
-    let peak = shared.memory.peak.fetch_max(used, Ordering::Relaxed).max(used);
+    let startup = shared.startup_memory.load(Ordering::Relaxed);
+    let counted: u64 = snaps.iter().map(|s| s.dataset as u64).sum();
+    let dataset = super::memory::dataset_bytes(used, startup, counted);
+    let peak = shared
+        .memory
+        .peak
+        .fetch_max(used, Ordering::Relaxed)
+        .max(used);
     let rss = rss_bytes();
     let uptime = shared.started.elapsed().as_secs();
     let mut o = String::new();
@@ -426,13 +521,13 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
         let _ = write!(
             o,
             "redis_version:{REDIS_VERSION}\r\nlanner_version:{LANNER_VERSION}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\n\
-             redis_build_id:0\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\n\
+             redis_build_id:0\r\nredis_mode:standalone\r\nos:{}\r\narch_bits:{}\r\nmonotonic_clock:POSIX clock_gettime\r\n\
              multiplexing_api:io_uring\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\n\
              process_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\n\
              uptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\n\
              io_threads_active:0\r\nshards:{}\r\n",
-            std::env::consts::OS,
-            std::env::consts::ARCH,
+            os_name(),
+            usize::BITS,
             std::process::id(),
             shared.run_id,
             shared.port,
@@ -451,10 +546,11 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
         let _ = write!(
             o,
             "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\n\
-             client_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
+             client_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
             total.connected_clients,
             config.maxclients,
             snaps.iter().map(|s| s.max_qbuf).max().unwrap_or(0),
+            snaps.iter().map(|s| s.max_omem).max().unwrap_or(0),
             total.blocked_clients,
             total.blocked_clients,
         );
@@ -462,7 +558,6 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
     section("memory", &mut o, &|o| {
         let sysmem = total_system_memory();
         let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
-        let startup = shared.startup_memory.load(Ordering::Relaxed);
         let overhead = used.saturating_sub(dataset);
         let lazy = &shared.lazyfree;
         let _ = write!(
@@ -472,11 +567,7 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
              used_memory_overhead:{overhead}\r\nused_memory_startup:{startup}\r\nused_memory_dataset:{dataset}\r\n\
              used_memory_dataset_perc:{:.2}%\r\nallocator_allocated:{}\r\nallocator_active:{}\r\n\
              allocator_resident:{}\r\ntotal_system_memory:{sysmem}\r\ntotal_system_memory_human:{}\r\n\
-             used_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\nused_memory_scripts_eval:0\r\n\
-             number_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\n\
-             used_memory_vm_functions:0\r\nused_memory_vm_total:0\r\nused_memory_vm_total_human:0B\r\n\
-             used_memory_functions:0\r\nused_memory_scripts:0\r\nused_memory_scripts_human:0B\r\n\
-             maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:{:.2}\r\n\
+             {}maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:{:.2}\r\n\
              allocator_frag_bytes:{}\r\nallocator_rss_ratio:{:.2}\r\nallocator_rss_bytes:{}\r\n\
              rss_overhead_ratio:{:.2}\r\nrss_overhead_bytes:{}\r\nmem_fragmentation_ratio:{:.2}\r\n\
              mem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\n\
@@ -492,6 +583,7 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
             alloc.active,
             alloc.resident,
             human(sysmem),
+            scripting_memory(sh, snaps.iter().map(|s| s.lua_memory as u64).sum()),
             config.maxmemory,
             human(config.maxmemory),
             config.maxmemory_policy,
@@ -503,7 +595,7 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
             rss as i64 - alloc.resident as i64,
             ratio(rss, used),
             rss as i64 - used as i64,
-            snaps.iter().map(|s| s.client_buffers).sum::<u64>(),
+            snaps.iter().map(|s| s.client_memory as u64).sum::<u64>(),
             crate::alloc::NAME,
             lazy.pending.load(Ordering::Relaxed),
             lazy.freed.load(Ordering::Relaxed),
@@ -551,7 +643,7 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
              tracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\n\
              unexpected_error_replies:0\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\n\
              total_reads_processed:{}\r\ntotal_writes_processed:{}\r\nio_threaded_reads_processed:0\r\n\
-             io_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n\
+             io_threaded_writes_processed:0\r\nreply_buffer_shrinks:{}\r\nreply_buffer_expands:{}\r\n\
              client_query_buffer_limit_disconnections:{}\r\nclient_output_buffer_limit_disconnections:{}\r\n\
              cross_shard_hops:{}\r\ncross_shard_packets:{}\r\ncross_shard_packet_items:{}\r\n",
             total.connections_received,
@@ -578,6 +670,8 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
             total.total_error_replies,
             total.reads_processed,
             total.writes_processed,
+            total.reply_buffer_shrinks,
+            total.reply_buffer_expands,
             total.query_buffer_disconnections,
             sh.host.shared.pubsub.drops.load(std::sync::atomic::Ordering::Relaxed),
             total.hops,
@@ -652,7 +746,11 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
             let keys: usize = snaps.iter().map(|s| s.dbs[d].0).sum();
             let expires: usize = snaps.iter().map(|s| s.dbs[d].1).sum();
             if keys > 0 {
-                let _ = write!(o, "db{d}:keys={keys},expires={expires},avg_ttl=0\r\n");
+                let _ = write!(
+                    o,
+                    "db{d}:keys={keys},expires={expires},avg_ttl={}\r\n",
+                    avg_ttl(snaps, d)
+                );
             }
         }
     });

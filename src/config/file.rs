@@ -1,5 +1,5 @@
 //! The config file: loading (redis.conf syntax), CONFIG REWRITE, and the
-//! generated example file `config/lanner.conf`.
+//! generated example file `config/lanner.example.conf`.
 //!
 //! Runs at start-up and inside CONFIG REWRITE only; blocking std::fs I/O is
 //! acceptable there (a rewrite stalls one core for one small file write).
@@ -224,18 +224,21 @@ fn is_default(setting: &Setting, config: &Config) -> bool {
 
 /// The example config file, generated from the table: a header explaining the
 /// syntax, then every directive with its default and one paragraph of doc.
-/// `config/lanner.conf` must equal this (a unit test checks it).
+/// `config/lanner.example.conf` must equal this (a unit test checks it).
 pub fn example_file() -> String {
     let mut out = String::from(
-        "# lanner configuration file\n\
+        "# lanner example configuration\n\
          #\n\
          # Generated from the settings table in src/config/table.rs; do not edit by\n\
          # hand. Regenerate with:\n\
          #   LANNER_WRITE_EXAMPLE_CONFIG=1 cargo test --lib config::tests::example_file\n\
          #\n\
-         # Start lanner with it as the first argument:\n\
+         # This file is an example to copy, not to run: copy it, edit the copy and\n\
+         # start lanner with the copy as its first argument (CONFIG REWRITE writes\n\
+         # into the file lanner was started with):\n\
          #\n\
-         #   lanner /path/to/lanner.conf\n\
+         #   cp config/lanner.example.conf /etc/lanner/lanner.conf\n\
+         #   lanner /etc/lanner/lanner.conf\n\
          #\n\
          # Syntax is Redis's (redis.conf): one directive per line, `name value...`,\n\
          # names case-insensitive, `#` starts a comment line. Values with spaces go in\n\
@@ -248,7 +251,7 @@ pub fn example_file() -> String {
          # Every directive can also be given on the command line after the file,\n\
          # overriding it: lanner lanner.conf --port 7000 --save \"900 1 300 10\".\n\
          # CONFIG GET reads any setting, CONFIG SET changes those marked \"runtime\",\n\
-         # and CONFIG REWRITE writes the current values back into this file.\n\
+         # and CONFIG REWRITE writes the current values back into the copy.\n\
          #\n\
          # The values below are the defaults.\n",
     );

@@ -1,6 +1,6 @@
 //! Settings: the typed `Config` every other module reads, and the one table
 //! (`table::SETTINGS`) that drives the config file, the command line, `--help`,
-//! CONFIG GET / SET / REWRITE and the example `config/lanner.conf`.
+//! CONFIG GET / SET / REWRITE and the example `config/lanner.example.conf`.
 //!
 //! Where it sits: `main` builds a `Config` once at start-up (`from_args`), hands
 //! copies to every core, and the CONFIG command calls `get`, `set` and `rewrite`
@@ -69,7 +69,7 @@ impl std::error::Error for ConfigError {}
 
 /// Every setting, typed. Names follow the Redis directives (`-` becomes `_`);
 /// each field's meaning, default and limits are documented once, in the table
-/// (`lanner --help`, `config/lanner.conf`).
+/// (`lanner --help`, `config/lanner.example.conf`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub bind: Vec<String>,
@@ -136,7 +136,9 @@ pub struct Config {
     pub notify_keyspace_events: String,
     /// [hard, soft, seconds] for the normal, replica and pubsub classes.
     pub client_output_buffer_limit: [[u64; 3]; 3],
-    /// 0 = no metrics endpoint.
+    /// HTTP GET /metrics on the client port.
+    pub metrics_on_client_port: bool,
+    /// 0 = no separate metrics endpoint.
     pub metrics_port: u16,
     pub metrics_bind: String,
     config_file: Option<PathBuf>,
@@ -199,7 +201,8 @@ impl Default for Config {
                 [268435456, 67108864, 60],
                 [33554432, 8388608, 60],
             ],
-            metrics_port: 9121,
+            metrics_on_client_port: true,
+            metrics_port: 0,
             metrics_bind: "127.0.0.1".into(),
             config_file: None,
         }
@@ -404,7 +407,7 @@ pub(crate) fn help_text() -> String {
         .disable_version_flag(true)
         .after_help(
             "Settings come from the defaults, then the config file (redis.conf syntax, see \
-             config/lanner.conf), then the command line; later values win. Multi-word values: \
+             config/lanner.example.conf), then the command line; later values win. Multi-word values: \
              --save \"900 1 300 10\" or --bind 127.0.0.1 -::1.\n\
              Examples: lanner /etc/lanner.conf --port 7000 --maxmemory 2gb",
         )

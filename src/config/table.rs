@@ -1,6 +1,6 @@
 //! THE settings table: one row per directive, driving the config file parser,
 //! the `--directive` flags and `--help`, CONFIG GET/SET/REWRITE and the example
-//! `config/lanner.conf`.
+//! `config/lanner.example.conf`.
 //!
 //! A row holds the Redis-style name, an optional legacy alias, the kind (which
 //! carries the typed field accessors, so a row cannot read one field and write
@@ -612,10 +612,11 @@ pub(crate) static SETTINGS: &[Setting] = &[
         kind: num_field!(port, 0, 65535),
         default: "6379",
         change: Immutable,
-        doc: "TCP port for client connections. Port 0 picks a free port, which tests use. Every \
-              core opens its own SO_REUSEPORT listener on this port, so a stale process on the \
-              same port would silently share the traffic: make sure the port is free. Fixed at \
-              start-up (Redis can change it at runtime; lanner cannot move its per-core \
+        doc: "TCP port for client connections. Port 0 picks a free port, which tests use. \
+              Start-up stops with an error when another process listens on the port (every core \
+              opens its own SO_REUSEPORT listener, so lanner checks first that nobody else holds \
+              it). The port also answers HTTP GET /metrics (see metrics-on-client-port). Fixed \
+              at start-up (Redis can change it at runtime; lanner cannot move its per-core \
               listeners).",
     },
     Setting {
@@ -1150,14 +1151,32 @@ pub(crate) static SETTINGS: &[Setting] = &[
               (the default) publishes nothing; \"KEA\" publishes almost everything.",
     },
     Setting {
+        name: "metrics-on-client-port",
+        alias: None,
+        section: OBSERVABILITY,
+        kind: bool_field!(metrics_on_client_port),
+        default: "yes",
+        change: Runtime,
+        doc: "Whether the client port also answers HTTP: GET /metrics with the Prometheus \
+              metrics and GET / with a short status line, so Prometheus scrapes each instance on \
+              the port its clients use and two instances on one host never compete for a \
+              metrics port. A connection is taken for HTTP only when its first line is an \
+              HTTP/1.x request line; any other HTTP request closes it. When requirepass is set \
+              the metrics need HTTP Basic authentication with that password (any user name). \
+              With no, such a first line is read as a Redis command, as Redis does.",
+    },
+    Setting {
         name: "metrics-port",
         alias: None,
         section: OBSERVABILITY,
         kind: num_field!(metrics_port, 0, 65535),
-        default: "9121",
+        default: "0",
         change: Immutable,
-        doc: "TCP port of the HTTP endpoint serving Prometheus metrics at /metrics; 0 disables \
-              the endpoint. Another process on the port stops start-up. Fixed at start-up.",
+        doc: "TCP port of a separate HTTP endpoint serving the Prometheus metrics at /metrics; \
+              0 (the default) opens none, the client port serves them (metrics-on-client-port). \
+              Set it to keep scrapers off the client port, for example to let a firewall or a \
+              NetworkPolicy open only this port to Prometheus. Another process on the port stops \
+              start-up. Fixed at start-up.",
     },
     Setting {
         name: "metrics-bind",
@@ -1166,8 +1185,8 @@ pub(crate) static SETTINGS: &[Setting] = &[
         kind: str_field!(metrics_bind),
         default: "127.0.0.1",
         change: Immutable,
-        doc: "Address the metrics endpoint listens on, when metrics-port is not 0. The metrics \
-              are not authenticated, so keep this on loopback or a private network. Fixed at \
-              start-up.",
+        doc: "Address the separate metrics endpoint listens on, when metrics-port is not 0. \
+              That endpoint is not authenticated, so keep it on loopback or a private network. \
+              Fixed at start-up.",
     },
 ];

@@ -648,10 +648,10 @@ fn rewrite_round_trips_every_setting() {
 // ---- the example file -------------------------------------------------------
 
 fn example_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config/lanner.conf")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config/lanner.example.conf")
 }
 
-/// Fails when config/lanner.conf is stale. To regenerate it, run this test
+/// Fails when config/lanner.example.conf is stale. To regenerate it, run this test
 /// with LANNER_WRITE_EXAMPLE_CONFIG=1.
 #[test]
 fn example_file_matches_config_lanner_conf() {
@@ -663,7 +663,7 @@ fn example_file_matches_config_lanner_conf() {
     let actual = std::fs::read_to_string(example_path()).unwrap_or_default();
     assert!(
         actual == expected,
-        "config/lanner.conf is out of date with the settings table; regenerate it with \
+        "config/lanner.example.conf is out of date with the settings table; regenerate it with \
          LANNER_WRITE_EXAMPLE_CONFIG=1 cargo test --lib config::tests::example_file"
     );
 }

@@ -100,6 +100,13 @@ pub struct Memory {
     /// Bytes the rest of the process holds (the other shards' published
     /// usage), refreshed by the layer above.
     pub others: i64,
+    /// Keys and values the other shards hold, as last published: a shard
+    /// over the limit frees its part of the excess in proportion.
+    pub peers_dataset: i64,
+    /// Another shard holds keys and its last eviction round found one.
+    pub peers_can_evict: bool,
+    /// This shard's last eviction round found nothing to evict.
+    pub exhausted: bool,
     /// Bytes of values this shard gave to the lazy-free thread: still
     /// counted by its allocator counter until that thread frees them.
     pub handed_off: i64,
@@ -181,11 +188,7 @@ pub fn lfu_counter(access: u32, now_ms: u64, decay_time: u32) -> u8 {
     } else {
         65535 - ldt as u32 + now as u32
     };
-    let periods = if decay_time > 0 {
-        elapsed / decay_time
-    } else {
-        0
-    };
+    let periods = elapsed.checked_div(decay_time).unwrap_or(0);
     counter.saturating_sub(periods.min(255) as u8)
 }
 
@@ -239,13 +242,30 @@ impl Store {
         if self.memory.policy == Policy::NoEviction {
             return false;
         }
+        // This shard frees its part of the excess, in proportion to the
+        // keys and values it holds: every shard over the limit does the
+        // same on its next write or background round, so the process
+        // comes back under it without the shards, each seeing the whole
+        // excess on a view up to a millisecond old, evicting it once each.
+        let mine = self.used_memory() as i64;
+        let all = mine + self.memory.peers_dataset;
+        let over = self.memory.over();
+        let share = if all > 0 {
+            (over as i128 * mine as i128 / all as i128) as i64
+        } else {
+            over
+        };
+        let goal = self.memory.own() - share;
         let start = Instant::now();
         let budget = self.memory.time_budget();
         let mut n = 0u32;
-        while self.memory.over() > 0 {
+        while self.memory.over() > 0 && self.memory.own() > goal {
             if !self.evict_one() {
-                return false;
+                self.memory.exhausted = true;
+                // Writes go on while another shard can still evict.
+                return self.memory.peers_can_evict;
             }
+            self.memory.exhausted = false;
             n += 1;
             if n % 16 == 0 && budget.is_some_and(|b| start.elapsed() > b) {
                 self.memory.behind = true;
@@ -335,7 +355,9 @@ impl Store {
                         255 - lfu_counter(e.access, now, decay) as u64
                     }
                     Policy::VolatileTtl => u64::MAX - e.expire,
-                    _ => (now / 1000).saturating_sub(e.access as u64),
+                    // The older the access, the better: a score that does
+                    // not age while the candidate waits in the pool.
+                    _ => u64::from(u32::MAX - e.access),
                 };
                 let key = key.clone();
                 let pool = &mut self.memory.pool;

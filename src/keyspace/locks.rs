@@ -84,6 +84,8 @@ pub struct Locks<T> {
     wholes: BTreeSet<(u64, u64)>,
     whole_held: bool,
     held: usize,
+    /// Alive intents granted (holders, and readers whose step runs now).
+    granted: usize,
 }
 
 impl<T> Default for Locks<T> {
@@ -97,6 +99,7 @@ impl<T> Default for Locks<T> {
             wholes: BTreeSet::new(),
             whole_held: false,
             held: 0,
+            granted: 0,
         }
     }
 }
@@ -121,12 +124,13 @@ impl<T> Locks<T> {
         self.whole_held
     }
 
-    /// Is `txid` a granted writer that keeps its claim until released?
-    /// Intents queued here and not granted yet.
+    /// Intents queued here and not granted yet (a reader whose step is
+    /// running, such as the all-shard read of a scrape, is not waiting).
     pub fn waiting(&self) -> usize {
-        self.alive.len().saturating_sub(self.held)
+        self.alive.len().saturating_sub(self.granted)
     }
 
+    /// Is `txid` a granted writer that keeps its claim until released?
     pub fn holds(&self, txid: u64) -> bool {
         self.slots.get(&txid).is_some_and(|s| s.granted && s.holds)
     }
@@ -183,8 +187,11 @@ impl<T> Locks<T> {
         };
         self.alive.remove(&(slot.seq, txid));
         self.ready.remove(&(slot.seq, txid));
-        if slot.granted && slot.holds {
-            self.held -= 1;
+        if slot.granted {
+            self.granted -= 1;
+            if slot.holds {
+                self.held -= 1;
+            }
         }
         match slot.keys {
             None => {
@@ -246,6 +253,7 @@ impl<T> Locks<T> {
             return None;
         }
         slot.granted = true;
+        self.granted += 1;
         if slot.holds {
             self.held += 1;
             if slot.keys.is_none() {
@@ -270,6 +278,20 @@ mod tests {
 
     fn ids(g: Vec<(u64, u64)>) -> Vec<u64> {
         g.into_iter().map(|g| g.1).collect()
+    }
+
+    #[test]
+    fn waiting_counts_only_intents_not_granted() {
+        let mut l = Locks::default();
+        // A whole-shard reader whose step runs now (an all-shard read).
+        assert_eq!(ids(l.add(1, Claim::Whole, false, 1)), vec![1]);
+        assert_eq!(l.waiting(), 0);
+        assert!(ids(l.add(2, keys(&["a"]), true, 2)).is_empty());
+        assert_eq!(l.waiting(), 1);
+        assert_eq!(ids(l.release(1)), vec![2]);
+        assert_eq!(l.waiting(), 0);
+        assert!(ids(l.release(2)).is_empty());
+        assert_eq!(l.waiting(), 0);
     }
 
     #[test]

@@ -67,6 +67,9 @@ fn entry_mem(key: &[u8], value: &Value) -> usize {
 pub struct Db {
     map: Table,
     mem: usize,
+    /// Redis's running estimate of the TTL of keys that have one, in ms,
+    /// updated by active expiry's samples (0: none yet).
+    avg_ttl: u64,
 }
 
 /// Counters of one shard, summed across shards when INFO asks.
@@ -100,6 +103,11 @@ impl Db {
     /// The table's own bytes: (main, expires).
     pub fn overhead(&self) -> (usize, usize) {
         self.map.overhead()
+    }
+
+    /// INFO keyspace's `avg_ttl`: milliseconds, estimated as Redis does.
+    pub fn avg_ttl(&self) -> u64 {
+        self.avg_ttl
     }
 
     /// The entry at `key` as stored, expired or not (for undo).
@@ -232,7 +240,9 @@ impl Db {
     }
 
     /// Samples up to `n` keys with a TTL and deletes the expired ones,
-    /// calling `on_expired` with each; returns (sampled, expired).
+    /// calling `on_expired` with each; returns (sampled, expired). The
+    /// TTLs of the others move `avg_ttl` as in Redis's active expiry: the
+    /// sample's mean weighs 2%, the previous estimate 98%.
     pub fn expire_sample(
         &mut self,
         rng: &mut SmallRng,
@@ -241,7 +251,10 @@ impl Db {
         mut on_expired: impl FnMut(&[u8], Value),
     ) -> (usize, usize) {
         let sampled = n.min(self.map.volatile_len());
-        let mut expired = 0;
+        if sampled == 0 {
+            self.avg_ttl = 0;
+        }
+        let (mut expired, mut ttl_sum, mut ttl_samples) = (0, 0u64, 0u64);
         for _ in 0..sampled {
             if self.map.volatile_len() == 0 {
                 break;
@@ -258,7 +271,16 @@ impl Db {
                 self.mem -= entry_mem(&key, &e.value);
                 on_expired(&key, e.value);
                 expired += 1;
+            } else if at > now {
+                ttl_sum += at - now;
+                ttl_samples += 1;
             }
+        }
+        if let Some(avg) = ttl_sum.checked_div(ttl_samples) {
+            if self.avg_ttl == 0 {
+                self.avg_ttl = avg;
+            }
+            self.avg_ttl = self.avg_ttl / 50 * 49 + avg / 50;
         }
         (sampled, expired)
     }

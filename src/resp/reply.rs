@@ -36,6 +36,9 @@ pub enum Reply {
     SimpleString(Bytes),
     /// Full error text without the leading '-', e.g. `ERR syntax error`.
     Error(Cow<'static, str>),
+    /// An error whose text is not UTF-8: Redis echoes a client's bytes as
+    /// they came in some errors (an unknown command's name).
+    ErrorBytes(Bytes),
     /// `:n`
     Int(i64),
     /// `$len`
@@ -86,7 +89,16 @@ impl Reply {
     }
 
     pub fn is_error(&self) -> bool {
-        matches!(self, Reply::Error(_))
+        matches!(self, Reply::Error(_) | Reply::ErrorBytes(_))
+    }
+
+    /// The text of an error reply (lossy for `ErrorBytes`).
+    pub fn error_text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Reply::Error(e) => Some(Cow::Borrowed(e)),
+            Reply::ErrorBytes(e) => Some(String::from_utf8_lossy(e)),
+            _ => None,
+        }
     }
 }
 
@@ -99,14 +111,8 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
         Reply::Ok => out.extend_from_slice(b"+OK\r\n"),
         Reply::Status(s) => line(out, b'+', s.as_bytes()),
         Reply::SimpleString(s) => line(out, b'+', s),
-        Reply::Error(e) => {
-            out.reserve(e.len() + 3);
-            out.put_u8(b'-');
-            for &b in e.as_bytes() {
-                out.put_u8(if b == b'\r' || b == b'\n' { b' ' } else { b });
-            }
-            out.extend_from_slice(b"\r\n");
-        }
+        Reply::Error(e) => error_line(out, e.as_bytes()),
+        Reply::ErrorBytes(e) => error_line(out, e),
         Reply::Int(n) => int_line(out, b':', *n),
         Reply::Bulk(b) => bulk(out, b),
         Reply::Nil if resp3 => out.extend_from_slice(b"_\r\n"),
@@ -184,6 +190,15 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
             }
         }
     }
+}
+
+fn error_line(out: &mut BytesMut, e: &[u8]) {
+    out.reserve(e.len() + 3);
+    out.put_u8(b'-');
+    for &b in e {
+        out.put_u8(if b == b'\r' || b == b'\n' { b' ' } else { b });
+    }
+    out.extend_from_slice(b"\r\n");
 }
 
 fn line(out: &mut BytesMut, tag: u8, text: &[u8]) {

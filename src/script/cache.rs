@@ -65,7 +65,8 @@ impl Cache {
 
     pub fn flush(&self) {
         let mut map = self.scripts.write().unwrap_or_else(|p| p.into_inner());
-        map.clear();
+        // A new table: the old one's memory goes back, as in Redis.
+        *map = HashMap::new();
         self.generation.fetch_add(1, Ordering::Release);
     }
 
@@ -73,6 +74,22 @@ impl Cache {
     /// older generation drops them.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
+    }
+
+    /// Bytes the cache holds (INFO `used_memory_scripts_eval`): bodies,
+    /// SHA1s, the entries and the table, as Redis counts its script dict.
+    pub fn memory(&self) -> usize {
+        use std::mem::size_of;
+        let map = self.scripts.read().unwrap_or_else(|p| p.into_inner());
+        let slot = size_of::<(String, Arc<Script>)>() + 1;
+        map.capacity() * slot
+            + map
+                .iter()
+                .map(|(k, s)| {
+                    // The Arc's two counters precede the Script.
+                    k.len() + s.sha.len() + s.body.len() + size_of::<Script>() + 16
+                })
+                .sum::<usize>()
     }
 
     pub fn len(&self) -> usize {

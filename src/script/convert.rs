@@ -69,7 +69,10 @@ fn to_lua(lua: &Lua, r: &Reply, resp3: bool, depth: usize) -> mlua::Result<Value
         Reply::Ok => single("ok", str_val(b"OK")?),
         Reply::Status(s) => single("ok", str_val(s.as_bytes())?),
         Reply::SimpleString(s) => single("ok", str_val(s)?),
-        Reply::Error(e) => single("err", str_val(error_text(&format!("-{e}")).as_bytes())?),
+        Reply::Error(_) | Reply::ErrorBytes(_) => {
+            let e = r.error_text().unwrap_or_default();
+            single("err", str_val(error_text(&format!("-{e}")).as_bytes())?)
+        }
         Reply::Int(n) => Ok(Value::Number(*n as f64)),
         Reply::Bulk(b) | Reply::Verbatim(b) if !resp3 => str_val(b),
         Reply::Bulk(b) => str_val(b),

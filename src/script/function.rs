@@ -81,6 +81,35 @@ impl Functions {
         self.read().libs.values().cloned().collect()
     }
 
+    /// Bytes the libraries hold outside the Lua VMs (INFO
+    /// `used_memory_functions`): code, names, descriptions and entries.
+    pub fn memory(&self) -> usize {
+        use std::mem::size_of;
+        let st = self.read();
+        let libs: usize = st
+            .libs
+            .iter()
+            .map(|(name, lib)| {
+                let funcs: usize = lib
+                    .functions
+                    .iter()
+                    .map(|f| {
+                        size_of::<FuncMeta>()
+                            + f.name.len()
+                            + f.description.as_ref().map_or(0, String::len)
+                    })
+                    .sum();
+                name.len() + lib.name.len() + lib.code.len() + size_of::<Library>() + 16 + funcs
+            })
+            .sum();
+        let funcs: usize = st
+            .funcs
+            .iter()
+            .map(|(f, l)| f.len() + l.len() + size_of::<(String, String)>() + 1)
+            .sum();
+        libs + funcs
+    }
+
     pub fn counts(&self) -> (usize, usize) {
         let st = self.read();
         (st.libs.len(), st.funcs.len())

@@ -115,6 +115,11 @@ pub fn shared() -> Option<Arc<Shared>> {
     VM.with(|v| v.get().map(|vm| vm.shared.clone()))
 }
 
+/// Bytes this core's Lua VM holds (0 before its first script or function).
+pub fn memory() -> usize {
+    VM.with(|v| v.get().map_or(0, |vm| vm.lua.used_memory()))
+}
+
 /// This core's VM, created on first use.
 pub fn core_vm(sh: &Shard) -> Rc<CoreVm> {
     VM.with(|v| {

@@ -5,11 +5,19 @@
 //! of the connection. Protocol errors get Redis's `-ERR Protocol error: …`
 //! and close this connection only; a client whose unparsed input passes
 //! `client-query-buffer-limit` is closed without a reply, as Redis does.
+//!
+//! Hostile input, as Redis 7.0 treats it: a request named `POST` or `Host:`
+//! (an HTTP request a browser was tricked into sending) closes the
+//! connection without a reply, not even to the commands before it in the
+//! same read, and is logged at most once a minute. A connection whose
+//! first line is an HTTP/1.x request line is handed to `http` instead
+//! (Prometheus scraping `GET /metrics`), unless `metrics-on-client-port`
+//! is off; it then stops counting as a client.
 
 use std::cell::RefCell;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::BytesMut;
 use futures::future::{select, Either};
@@ -18,6 +26,7 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::{TcpListener, TcpStream};
 
 use super::dispatch;
+use super::http::{self, Sniff};
 use crate::clients::ClientInfo;
 use crate::command::errors;
 use crate::command::session::Session;
@@ -87,40 +96,92 @@ async fn admit(sh: Rc<Shard>, mut stream: TcpStream) {
     sh.host.stats.borrow_mut().connected_clients += 1;
     let mut session = Session::new(info, config.requirepass.is_none());
     drop(config);
-    serve(&sh, &mut stream, &mut session).await;
+    let end = serve(&sh, &mut stream, &mut session).await;
     // Unsubscribe before the socket closes (see `pubsub`).
     session.end(&sh);
-    drop(stream);
+    let http = match end {
+        End::Http(read) => Some((stream, read)),
+        End::Closed => {
+            drop(stream);
+            None
+        }
+    };
     sh.host.clients.borrow_mut().remove(&id);
     sh.host.shared.observe.disconnected(id);
     sh.host.stats.borrow_mut().connected_clients -= 1;
     sh.host.shared.clients.fetch_sub(1, Ordering::Relaxed);
+    if let Some((stream, read)) = http {
+        http::serve_client_port(&sh, stream, read.to_vec()).await;
+    }
 }
 
-async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) {
+/// How a connection's Redis side ended.
+enum End {
+    Closed,
+    /// Its first line was an HTTP request line; the bytes read so far.
+    Http(BytesMut),
+}
+
+/// Whether a request's name is one Redis refuses as a cross-protocol
+/// attack: `POST` or `Host:`, in any case.
+fn is_cross_protocol(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"post") || name.eq_ignore_ascii_case(b"host:")
+}
+
+/// Logs Redis's warning for an HTTP request sent to the client port, at
+/// most once a minute (as Redis, so that the attack cannot flood the log).
+pub fn cross_protocol_attack() {
+    static LOGGED: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let last = LOGGED.load(Ordering::Relaxed);
+    if (last == 0 || now.abs_diff(last) > 60)
+        && LOGGED
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        log::warning(
+            "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: \
+             commands to Redis. This is likely due to an attacker attempting to use Cross \
+             Protocol Scripting to compromise your Redis instance. Connection aborted.",
+        );
+    }
+}
+
+async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) -> End {
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut chunk = vec![0u8; READ_CHUNK];
     let mut out = BytesMut::with_capacity(READ_CHUNK);
+    let mut out_capacity = out.capacity();
     let mut reqs = Vec::new();
+    let mut sniffing = sh.host.config().metrics_on_client_port;
     loop {
         let n = match next_input(stream, &mut chunk, session).await {
-            Input::Read(Ok(0) | Err(_)) => return,
+            Input::Read(Ok(0) | Err(_)) => return End::Closed,
             Input::Read(Ok(n)) => n,
             Input::Push(bytes, sent) => {
                 if stream.write_all(&bytes).await.is_err() {
-                    return;
+                    return End::Closed;
                 }
                 if let Some(sub) = &session.sub {
                     sub.written(sent);
                     session.info.borrow_mut().omem = sub.queued();
                     if sub.dropped() {
-                        return;
+                        return End::Closed;
                     }
                 }
                 continue;
             }
         };
         rbuf.extend_from_slice(&chunk[..n]);
+        if sniffing {
+            match http::sniff(&rbuf) {
+                Sniff::Http => return End::Http(rbuf),
+                Sniff::Resp => sniffing = false,
+                Sniff::Undecided => {}
+            }
+        }
         let config = sh.host.config();
         {
             let mut stats = sh.host.stats.borrow_mut();
@@ -149,9 +210,18 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) {
                 rbuf.len()
             ));
             sh.host.stats.borrow_mut().query_buffer_disconnections += 1;
-            return;
+            return End::Closed;
         }
         drop(config);
+        // Redis runs the commands before the attack and sends nothing.
+        if let Some(at) = reqs.iter().position(|a: &Vec<_>| is_cross_protocol(&a[0])) {
+            reqs.truncate(at);
+            if !reqs.is_empty() {
+                dispatch::run(sh, session, std::mem::take(&mut reqs), &mut out).await;
+            }
+            cross_protocol_attack();
+            return End::Closed;
+        }
         // Messages published before these requests arrived go out first,
         // as Redis has them in the client's buffer already.
         let mut pushed = 0;
@@ -173,7 +243,7 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) {
             info.last_interaction = std::time::Instant::now();
             info.query_buf = rbuf.len();
             if info.killed {
-                return;
+                return End::Closed;
             }
         }
         if !out.is_empty() {
@@ -181,9 +251,12 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) {
                 let mut stats = sh.host.stats.borrow_mut();
                 stats.net_output_bytes += out.len() as u64;
                 stats.writes_processed += 1;
+                if out.capacity() > out_capacity {
+                    stats.reply_buffer_expands += 1;
+                }
             }
             if stream.write_all(&out).await.is_err() {
-                return;
+                return End::Closed;
             }
             if let Some(sub) = &session.sub {
                 sub.written(pushed);
@@ -191,11 +264,13 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) {
             out.clear();
             if out.capacity() > 1 << 20 {
                 out = BytesMut::with_capacity(READ_CHUNK);
+                sh.host.stats.borrow_mut().reply_buffer_shrinks += 1;
             }
+            out_capacity = out.capacity();
         }
         if session.close {
             let _ = stream.close().await;
-            return;
+            return End::Closed;
         }
         if rbuf.is_empty() && rbuf.capacity() > 1 << 20 {
             rbuf = BytesMut::with_capacity(READ_CHUNK);

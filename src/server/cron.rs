@@ -106,7 +106,7 @@ fn limit_client_memory(sh: &Shard, share: u64) {
         })
         .collect();
     let mut total: u64 = sizes.iter().map(|s| s.0).sum();
-    sizes.sort_by(|a, b| b.0.cmp(&a.0));
+    sizes.sort_by_key(|s| std::cmp::Reverse(s.0));
     for (size, c) in sizes {
         if total <= share {
             break;

@@ -58,9 +58,12 @@ impl Group {
     }
 }
 
+/// One shard's batch of a read: (reply slot, row) per command, and the commands.
+type ShardBatch = (Vec<(usize, &'static CommandSpec)>, Vec<Cmd>);
+
 /// This read's batches, one per shard, with their reply slots and rows.
 struct Outgoing {
-    per_shard: Vec<(Vec<(usize, &'static CommandSpec)>, Vec<Cmd>)>,
+    per_shard: Vec<ShardBatch>,
 }
 
 impl Outgoing {

@@ -9,6 +9,12 @@
 //!   └─────────────────────────────────┘ mesh └─────────────────────────────────┘
 //! ```
 //!
+//! `conn` is the connection task (it hands connections that speak HTTP to
+//! `http`), `dispatch` checks and places each request, `cron` is each
+//! core's periodic work. Shutdown: a signal (logged by a thread of its own)
+//! or SHUTDOWN raises a flag each core's cron notices; each executor stops
+//! its listeners and closes its clients, and the main thread logs the end.
+//!
 //! Nothing mutable is shared between executors except the runtime's
 //! `Global` (slot table, multi-shard sequencer) and `services::Shared`: the
 //! config (read on change only), the client-count and client-id counters
@@ -19,11 +25,11 @@
 pub mod conn;
 pub mod cron;
 pub mod dispatch;
+pub mod http;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
-use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -166,10 +172,7 @@ pub fn run(config: Config) -> Result<(), StartError> {
     let (port, listeners) = bind_all(&config, shards)?;
     let mut metrics_fd = bind_metrics(&config)?;
     let shutdown = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(sig, shutdown.clone())
-            .map_err(|e| StartError(format!("signal handler: {e}")))?;
-    }
+    watch_signals(shutdown.clone())?;
     // SAFETY: ignoring SIGPIPE so a write to a closed socket is an error, not death.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
@@ -237,8 +240,7 @@ pub fn run(config: Config) -> Result<(), StartError> {
                     shared,
                     freer,
                     parts,
-                    fds,
-                    metrics,
+                    Sockets { fds, metrics },
                     ready,
                 )
                 .await
@@ -251,21 +253,72 @@ pub fn run(config: Config) -> Result<(), StartError> {
     if (0..shards).any(|_| ready_rx.recv().is_err()) {
         return Err(StartError("an executor stopped during start-up".into()));
     }
+    let c = shared.config_snapshot();
+    if c.metrics_on_client_port {
+        let host = c
+            .bind
+            .first()
+            .map_or("0.0.0.0", |b| b.trim_start_matches('-'));
+        let host = match host {
+            "*" | "" => "0.0.0.0".to_string(),
+            "::*" => "[::]".to_string(),
+            h if h.contains(':') => format!("[{h}]"),
+            h => h.to_string(),
+        };
+        log::notice(&format!(
+            "Prometheus metrics at http://{host}:{port}/metrics (the client port)"
+        ));
+    }
+    drop(c);
     shared
         .startup_memory
-        .store(crate::alloc::stats().allocated, std::sync::atomic::Ordering::Relaxed);
+        .store(crate::alloc::stats().allocated, Ordering::Relaxed);
     log::notice(&format!("Ready to accept connections on port {port}"));
     let mut failed = None;
+    let mut closed = 0;
     for h in handles {
-        if let Err(e) = h.join() {
-            failed = Some(executor_error(&e.to_string()));
+        match h.join() {
+            Ok(n) => closed += n,
+            Err(e) => failed = Some(executor_error(&e.to_string())),
         }
     }
-    log::notice("lanner is now ready to exit, bye bye...");
+    log::notice(&format!(
+        "Stopped {shards} shards and their listeners; closed {closed} client connections."
+    ));
+    log::notice("Not saving the data set: lanner keeps no data on disk.");
+    log::warning("lanner is now ready to exit, bye bye...");
     match failed {
         Some(e) => Err(StartError(e)),
         None => Ok(()),
     }
+}
+
+/// Watches SIGTERM and SIGINT on a thread of its own, logging what Redis
+/// logs, and raises the shutdown flag every core's cron polls. A second
+/// SIGINT (Ctrl+C twice) exits at once, as in Redis.
+fn watch_signals(shutdown: Arc<AtomicBool>) -> Result<(), StartError> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])
+        .map_err(|e| StartError(format!("signal handler: {e}")))?;
+    std::thread::Builder::new()
+        .name("lanner-signals".into())
+        .spawn(move || {
+            for sig in signals.forever() {
+                if sig == SIGINT && shutdown.load(Ordering::Relaxed) {
+                    log::warning("You insist... exiting now.");
+                    std::process::exit(1);
+                }
+                log::warning(if sig == SIGINT {
+                    "Received SIGINT scheduling shutdown..."
+                } else {
+                    "Received SIGTERM scheduling shutdown..."
+                });
+                log::warning("User requested shutdown...");
+                shutdown.store(true, Ordering::Relaxed);
+            }
+        })
+        .map_err(|e| StartError(format!("signal thread: {e}")))?;
+    Ok(())
 }
 
 fn executor_error(e: &str) -> String {
@@ -300,16 +353,24 @@ async fn repoll<F: std::future::Future>(f: F) -> F::Output {
     }
 }
 
+/// The listening sockets one executor accepts on.
+struct Sockets {
+    /// The client port's (one per bound address).
+    fds: Vec<RawFd>,
+    /// The `/metrics` port's, on the executor serving it.
+    metrics: Option<RawFd>,
+}
+
 async fn executor_main(
     id: ShardId,
     global: Arc<Global<Services>>,
     shared: Arc<Shared>,
     freer: Freer,
     parts: MeshParts<Services>,
-    fds: Vec<RawFd>,
-    metrics: Option<RawFd>,
+    sockets: Sockets,
     ready: std::sync::mpsc::Sender<()>,
-) {
+) -> usize {
+    let Sockets { fds, metrics } = sockets;
     let ends = repoll(parts.connect()).await;
     let mut store = Store::new(shared.databases);
     store.freer = Some(freer);
@@ -326,7 +387,7 @@ async fn executor_main(
     if let Some(fd) = metrics {
         // SAFETY: the metrics socket bound by `bind_metrics`, owned by nobody else.
         let listener = unsafe { glommio::net::TcpListener::from_raw_fd(fd) };
-        accepts.push(glommio::spawn_local(crate::metrics::serve(
+        accepts.push(glommio::spawn_local(http::serve_metrics_port(
             shard.clone(),
             listener,
         )));
@@ -337,8 +398,9 @@ async fn executor_main(
     for a in accepts {
         a.cancel().await;
     }
+    let clients = shard.host.clients.borrow().len();
     shard.host.close_all_clients();
-    let _ = Rc::strong_count(&shard);
+    clients
 }
 
 /// The start-up banner and warnings about risky settings.

@@ -282,8 +282,8 @@ pub fn testing_redis() -> bool {
 }
 
 impl Server {
-    /// Starts `lanner --bind 127.0.0.1 --port 0 --metrics-port 0 --shards
-    /// <shards> <args...>` and waits for its ready line.
+    /// Starts `lanner --bind 127.0.0.1 --port 0 --shards <shards>
+    /// <args...>` and waits for its ready line.
     pub fn start(shards: usize, args: &[&str]) -> Server {
         Server::spawn(None, shards, args)
     }
@@ -307,7 +307,7 @@ impl Server {
         }
         let mut cmd = Command::new(lanner_bin());
         cmd.args(config);
-        cmd.args(["--bind", "127.0.0.1", "--port", "0", "--metrics-port", "0"])
+        cmd.args(["--bind", "127.0.0.1", "--port", "0"])
             .arg("--shards")
             .arg(shards.to_string())
             .args(args);
@@ -372,6 +372,20 @@ impl Server {
     /// Exit status if the server has exited on its own.
     pub fn exited(&mut self) -> Option<ExitStatus> {
         self.proc.exited()
+    }
+}
+
+/// Waits until the server's output contains `text`; panics with the
+/// output after [`READY_TIMEOUT`].
+pub fn wait_for_output(srv: &Server, text: &str) {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    while !srv.output().contains(text) {
+        assert!(
+            Instant::now() < deadline,
+            "the server never printed {text:?}; output:\n{}",
+            srv.output()
+        );
+        thread::sleep(Duration::from_millis(10));
     }
 }
 
