@@ -33,7 +33,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 
-use crate::command::table::{flags, CommandSpec, COMMANDS};
+use crate::command::table::{flags, CommandSpec};
 use crate::config::Config;
 use crate::stats::{CmdStat, CoreStats};
 
@@ -84,7 +84,7 @@ fn percentile_usec(h: &[u64; BUCKETS], p: f64) -> f64 {
 /// summed histograms, for every command that ran.
 pub fn latency_percentiles(stats: &CoreStats) -> String {
     let mut o = String::new();
-    for (i, c) in COMMANDS.iter().enumerate() {
+    for (i, c) in crate::command::table::all().enumerate() {
         let h = match stats.commands.get(i) {
             Some(s) if s.calls > 0 => redis_buckets(s),
             _ => continue,

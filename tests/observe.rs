@@ -175,7 +175,10 @@ common::shard_tests! {
         }
         assert_eq!(last, 5);
         let all: Value = redis::cmd("LATENCY").arg("HISTOGRAM").query(&mut con).unwrap();
-        assert!(pairs(&all).iter().any(|p| p.0 == "latency"));
+        // Subcommands have their own histograms, under their full names.
+        let names: Vec<String> = pairs(&all).into_iter().map(|p| p.0).collect();
+        assert!(names.iter().any(|n| n == "latency|histogram"), "{names:?}");
+        assert!(!names.iter().any(|n| n == "latency"), "{names:?}");
 
         let mut raw = srv.raw();
         let info = String::from_utf8(raw.cmd(&[b"INFO", b"latencystats"])).unwrap();

@@ -789,7 +789,7 @@ common::shard_tests! {
             std::thread::sleep(Duration::from_millis(2));
         }
         let _: i64 = q(&mut con, &["DEL", "jobs"]);
-        let mut got = vec![w1.join().unwrap(), w2.join().unwrap()];
+        let mut got = [w1.join().unwrap(), w2.join().unwrap()];
         got.sort();
         assert_eq!(got[0], "*1\r\n*2\r\n$4\r\njobs\r\n*1\r\n*2\r\n$3\r\n1-0\r\n*2\r\n$3\r\njob\r\n$6\r\nresize\r\n");
         assert_eq!(got[1], "-UNBLOCKED the stream key no longer exists\r\n");

@@ -30,6 +30,7 @@ use super::table::{self, flags, CommandSpec};
 use crate::keyspace::locks::Claim;
 use crate::keyspace::slot::ShardId;
 use crate::keyspace::store::Entry;
+use crate::keyspace::tracking::Caller;
 use crate::resp::Reply;
 use crate::runtime::{Cmd, Done, Plan, TxId, Txn};
 use crate::services::{Services, Shard};
@@ -133,10 +134,16 @@ impl Undo {
 const UNDO_MAX_BYTES: usize = 64 << 10;
 
 /// A command a one-shard block can run on this shard: a keyed command whose
-/// keys all live here, as a command of a client in `db`. (Connection-only
+/// keys all live here, as a command of `caller` in `db`. (Connection-only
 /// commands are answered by the caller; anything else makes the block
 /// escalate.)
-pub fn here(sh: &Shard, spec: &'static CommandSpec, db: usize, args: Vec<Bytes>) -> Option<Cmd> {
+pub fn here(
+    sh: &Shard,
+    spec: &'static CommandSpec,
+    db: usize,
+    caller: Caller,
+    args: Vec<Bytes>,
+) -> Option<Cmd> {
     match place::place(sh, spec, &args, false) {
         Place::Shard(shard, run) if shard == sh.id => Some(Cmd {
             run,
@@ -144,6 +151,7 @@ pub fn here(sh: &Shard, spec: &'static CommandSpec, db: usize, args: Vec<Bytes>)
             db,
             args,
             no_touch: false,
+            caller,
         }),
         _ => None,
     }
@@ -197,7 +205,7 @@ impl Atomic {
     /// and the arity is valid (the caller checked). The reply is what a
     /// client would get.
     pub async fn call(&mut self, sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Reply {
-        let Some(spec) = table::lookup(&args[0]) else {
+        let Some(spec) = table::row_of(&args) else {
             return super::errors::unknown_command(&args);
         };
         if let Some(undo) = &mut self.local {
@@ -292,7 +300,7 @@ fn local_call(
         place::account(sh, s, spec, &args, std::time::Duration::ZERO, &reply);
         return reply;
     }
-    let Some(mut cmd) = here(sh, spec, s.db, args) else {
+    let Some(mut cmd) = here(sh, spec, s.db, s.caller(spec), args) else {
         undo.undo(sh);
         return Reply::error(ESCALATED);
     };

@@ -245,7 +245,8 @@ where
     F: FnOnce(&mut Store) -> T + Send + 'static,
 {
     // One part per shard, reading that shard's keys in order.
-    let mut by_shard: Vec<(ShardId, Vec<(usize, Bytes, F)>)> = Vec::new();
+    type Share<F> = Vec<(usize, Bytes, F)>;
+    let mut by_shard: Vec<(ShardId, Share<F>)> = Vec::new();
     for (i, (shard, key, f)) in reads.into_iter().enumerate() {
         match by_shard.iter_mut().find(|(s, _)| *s == shard) {
             Some((_, v)) => v.push((i, key, f)),

@@ -101,6 +101,9 @@ pub fn place(sh: &Shard, spec: &'static CommandSpec, args: &[Bytes], may_wait: b
             Place::Coordinated(wait)
         }
         Handler::Local(f) => Place::Connection(f),
+        // `table::resolve` only hands a container over with no subcommand,
+        // which its arity refuses first.
+        Handler::Container => Place::Connection(|_, _, a| super::errors::wrong_arity(a)),
         Handler::Coordinated(f) => Place::Coordinated(f),
         Handler::Keyed(run) => {
             let shard = spec
@@ -137,6 +140,7 @@ pub fn cmd(run: KeyedFn, spec: &'static CommandSpec, s: &Session, args: Vec<Byte
         args,
         // CLIENT NO-TOUCH leaves access times alone, except TOUCH's own.
         no_touch: s.no_touch && !spec.has(flags::TOUCHES),
+        caller: s.caller(spec),
     }
 }
 

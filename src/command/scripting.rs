@@ -16,6 +16,7 @@ use futures::future::LocalBoxFuture;
 use super::atomic::Atomic;
 use super::errors;
 use super::session::Session;
+use super::table::CommandSpec;
 use crate::keyspace::locks::Claim;
 use crate::keyspace::slot::ShardId;
 use crate::resp::Reply;
@@ -79,6 +80,56 @@ pub fn fcall_ro<'a>(
     a: Vec<Bytes>,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(fcall_generic(sh, s, a, true))
+}
+
+/// EVAL's and EVAL_RO's flags (Redis's `evalGetCommandFlags`): those its
+/// shebang declares, if it has one.
+pub fn eval_flags(sh: &Shard, _s: &Session, spec: &CommandSpec, a: &[Bytes]) -> u32 {
+    let cached = sh.host.shared.scripts.cache.get(&sha1_hex(&a[1]));
+    let declared = match cached {
+        Some(script) => script.flags,
+        None => flags::eval_flags(&a[1]).ok().flatten(),
+    };
+    script_flags(spec.flags, declared)
+}
+
+/// EVALSHA's and EVALSHA_RO's flags: those of the cached script's shebang.
+pub fn evalsha_flags(sh: &Shard, _s: &Session, spec: &CommandSpec, a: &[Bytes]) -> u32 {
+    let sha = String::from_utf8_lossy(&a[1]).to_ascii_lowercase();
+    let declared = sh.host.shared.scripts.cache.get(&sha).and_then(|s| s.flags);
+    script_flags(spec.flags, declared)
+}
+
+/// FCALL's and FCALL_RO's flags: those the function registered with.
+pub fn fcall_flags(sh: &Shard, _s: &Session, spec: &CommandSpec, a: &[Bytes]) -> u32 {
+    let found = sh
+        .host
+        .shared
+        .scripts
+        .functions
+        .find(&String::from_utf8_lossy(&a[1]));
+    script_flags(spec.flags, found.map(|(_, meta)| meta.flags))
+}
+
+/// Redis's `scriptFlagsToCmdFlags`: declared flags replace the row's
+/// write, deny-OOM, stale and may-replicate flags; without any (a script
+/// with no shebang, one not found) the row's stay.
+fn script_flags(row: u32, declared: Option<Flags>) -> u32 {
+    use super::table::flags as cf;
+    let Some(f) = declared else {
+        return row;
+    };
+    let mut out = row & !(cf::STALE | cf::DENYOOM | cf::WRITE | cf::MAY_REPLICATE);
+    if !f.has(Flags::ALLOW_OOM) && !f.has(Flags::NO_WRITES) {
+        out |= cf::DENYOOM;
+    }
+    if !f.has(Flags::NO_WRITES) {
+        out |= cf::WRITE;
+    }
+    if f.has(Flags::ALLOW_STALE) {
+        out |= cf::STALE;
+    }
+    out
 }
 
 /// The key count at a[2], checked against the arguments, or Redis's error

@@ -270,6 +270,11 @@ pub struct Store {
     pub events: Vec<Event>,
     /// Keys of this shard that connections WATCH.
     pub watches: super::watch::Watches,
+    /// Client-side caching: who may cache which key (`keyspace::tracking`).
+    pub tracking: super::tracking::Tracking,
+    /// CLIENT PAUSE is on: an expired key reads as missing but stays, as
+    /// Redis keeps the dataset still during a pause.
+    pub expiry_paused: bool,
 }
 
 /// Thresholds at which small collections leave their compact encoding
@@ -320,6 +325,8 @@ impl Store {
             notify_flags: 0,
             events: Vec::new(),
             watches: Default::default(),
+            tracking: Default::default(),
+            expiry_paused: false,
         }
     }
 
@@ -338,11 +345,15 @@ impl Store {
     /// Raises keyspace event `event` of `class` (a `keyspace::notify` class bit)
     /// on `key`, as Redis's `notifyKeyspaceEvent`: buffered only when the
     /// class and at least one of K and E are enabled. Every change of a key
-    /// raises one, so this is also where WATCH learns of changes.
+    /// raises one, so this is also where WATCH and client-side caching
+    /// learn of changes.
     #[inline]
     pub fn notify(&mut self, class: u32, event: &'static str, db: usize, key: &[u8]) {
         if !self.watches.is_empty() && class != notify::KEY_MISS {
             self.watches.touch(db, key, class == notify::EXPIRED);
+        }
+        if !self.tracking.is_idle() && class != notify::KEY_MISS {
+            self.tracking.changed(key);
         }
         push_event(self.notify_flags, &mut self.events, class, event, db, key);
     }
@@ -377,6 +388,9 @@ impl Store {
         let idx = d.map.get_index_of(key)?;
         let e = &d.map[idx];
         if e.expire != 0 && self.now > e.expire {
+            if self.expiry_paused {
+                return None;
+            }
             d.remove(key);
             self.expired(db, key);
             return None;

@@ -74,10 +74,8 @@ impl Tickets {
         if e.gen != gen {
             return;
         }
-        if let State::Waiting(w) = std::mem::replace(&mut e.state, State::Got(d)) {
-            if let Some(w) = w {
-                w.wake();
-            }
+        if let State::Waiting(Some(w)) = std::mem::replace(&mut e.state, State::Got(d)) {
+            w.wake();
         }
     }
 

@@ -130,7 +130,7 @@ fn call(lua: &Lua, a: Variadic<Value>, raise: bool) -> mlua::Result<(Value, Valu
             }
         }
     }
-    let Some(spec) = table::lookup(&args[0]) else {
+    let Some(spec) = table::row_of(&args) else {
         return fail(lua, "ERR Unknown Redis command called from script", raise);
     };
     if !spec.arity_ok(args.len()) {

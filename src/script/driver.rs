@@ -38,6 +38,7 @@ use super::vm::{self, CoreVm, CTX};
 use crate::command::atomic::{self, Atomic, Undo};
 use crate::command::session::Session;
 use crate::command::table;
+use crate::keyspace::tracking::Caller;
 use crate::observe::Call;
 use crate::resp::{Proto, Reply};
 use crate::services::{Shard, Shared};
@@ -267,11 +268,15 @@ pub fn execute_here(
             .expect("coroutine present until it returns");
         match co.resume(input) {
             CoroutineResult::Yield(Up::Call(args)) => {
-                let Some(spec) = table::lookup(&args[0]) else {
+                let Some(spec) = table::row_of(&args) else {
                     input = Down::Reply(crate::command::errors::unknown_command(&args));
                     continue;
                 };
-                let Some(cmd) = atomic::here(sh, spec, db, args) else {
+                let caller = Caller {
+                    client,
+                    ..Caller::default()
+                };
+                let Some(cmd) = atomic::here(sh, spec, db, caller, args) else {
                     undo.undo(sh);
                     break Here::Further;
                 };
