@@ -96,7 +96,7 @@ fn modify_hash<R>(
             let mut h = HashValue::default();
             let r = f.take().expect("not called yet")(&mut h, limits);
             if !h.is_empty() {
-                st.insert(db, key, Value::Hash(h), 0);
+                st.insert(db, key, Value::Hash(Box::new(h)), 0);
                 if changed(&r) {
                     st.notify(notify::HASH, event, db, key);
                 }

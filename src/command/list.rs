@@ -216,7 +216,7 @@ pub(crate) fn push_list(
             let mut l = List::default();
             elems.iter().for_each(|e| push(&mut l, end, e));
             let len = l.len();
-            st.insert(db, key, Value::List(l), 0);
+            st.insert(db, key, Value::List(Box::new(l)), 0);
             len
         }
     };

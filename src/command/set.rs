@@ -129,7 +129,7 @@ fn add_members(st: &mut Store, db: usize, key: &[u8], members: &[Bytes]) -> Resu
         None => {
             let mut s = SetValue::default();
             let n = add(&mut s);
-            st.insert(db, key, Value::Set(s), 0);
+            st.insert(db, key, Value::Set(Box::new(s)), 0);
             n
         }
     };
@@ -459,7 +459,7 @@ fn store_result(st: &mut Store, db: usize, dst: &[u8], result: SetValue, op: Op)
             st.notify(notify::GENERIC, "del", db, dst);
         }
     } else {
-        st.insert(db, dst, Value::Set(result), 0);
+        st.insert(db, dst, Value::Set(Box::new(result)), 0);
         let event = match op {
             Op::Inter => "sinterstore",
             Op::Union => "sunionstore",

@@ -584,7 +584,7 @@ fn store_list(st: &mut Store, db: usize, dst: &[u8], items: &[Option<Bytes>]) ->
             .iter()
             .map(|i| i.as_deref().unwrap_or_default())
             .collect();
-        st.insert(db, dst, Value::List(list), 0);
+        st.insert(db, dst, Value::List(Box::new(list)), 0);
         st.notify(notify::LIST, "sortstore", db, dst);
     }
     Reply::Int(items.len() as i64)

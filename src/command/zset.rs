@@ -230,7 +230,7 @@ fn zadd_generic(st: &mut Store, db: usize, a: &[Bytes], mut f: ZaddFlags, mut j:
         let mut z = ZSetValue::default();
         let r = apply(&mut z);
         if !z.is_empty() {
-            st.insert(db, &a[1], Value::ZSet(z), 0);
+            st.insert(db, &a[1], Value::ZSet(Box::new(z)), 0);
         }
         r
     };

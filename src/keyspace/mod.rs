@@ -31,6 +31,7 @@ pub mod set;
 pub mod slot;
 pub mod store;
 pub mod stream;
+pub mod table;
 pub mod tracking;
 pub mod value;
 pub mod watch;

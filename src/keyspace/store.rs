@@ -4,28 +4,26 @@
 //! never awaits and does no I/O. Command handlers receive `&mut Store` and the
 //! selected database index.
 //!
-//! Each database is an insertion-ordered hash table (`IndexMap`): O(1) lookup,
-//! O(1) random sampling (RANDOMKEY, active expiry) and positional iteration.
-//! Removal is `swap_remove`, which moves the last entry into the hole; SCAN
-//! therefore walks positions from the end towards 0, so that an entry moved
-//! by a removal always lands on a position the cursor has yet to visit or has
+//! Each database is a dense hash table (`keyspace::table`): O(1) lookup,
+//! O(1) random sampling (RANDOMKEY, active expiry, eviction) and positional
+//! iteration. Removal moves the last entry into the hole; SCAN therefore
+//! walks positions from the end towards 0, so that an entry moved by a
+//! removal always lands on a position the cursor has yet to visit or has
 //! already passed together with the entry itself — a key present for the
 //! whole scan is returned at least once (see `Db::scan`).
 //!
-//! Keys with a TTL are also kept in a `volatile` set so that the active expiry
+//! Keys with a TTL are also listed by position so that the active expiry
 //! cycle samples only them, as Redis samples its `expires` dict.
 
 use bytes::Bytes;
-use indexmap::{IndexMap, IndexSet};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use super::blocked::Blocked;
 use super::compact::CompactBytes;
 use super::notify::{self, Event};
+use super::table::Table;
 use super::value::{alloc_size, Value};
-
-type Hasher = hashbrown::DefaultHashBuilder;
 
 /// Expiry time in unix milliseconds; 0 means "no expiry".
 pub type ExpireAt = u64;
@@ -36,12 +34,25 @@ pub struct Entry {
     pub expire: ExpireAt,
     /// Unix seconds of the last access (OBJECT IDLETIME, LRU eviction).
     pub access: u32,
+    /// Its place in its table's list of keys with a TTL (`table::NO_TTL`).
+    pub(super) vol: u32,
+}
+
+impl Entry {
+    pub fn new(value: Value, expire: ExpireAt, access: u32) -> Entry {
+        Entry {
+            value,
+            expire,
+            access,
+            vol: super::table::NO_TTL,
+        }
+    }
 }
 
 /// Bytes our table spends per key beyond the key and value allocations: the
-/// entry (hash, key pointer, value, expiry) plus the index slot at the
+/// slot (key, value, expiry, access time) plus the index slot at the
 /// table's load factor.
-const ENTRY_OVERHEAD: usize = std::mem::size_of::<(u64, CompactBytes, Entry)>() + 12;
+const ENTRY_OVERHEAD: usize = std::mem::size_of::<(CompactBytes, Entry)>() + 6;
 
 fn entry_mem(key: &[u8], value: &Value) -> usize {
     let key_heap = if key.len() > 22 {
@@ -54,8 +65,7 @@ fn entry_mem(key: &[u8], value: &Value) -> usize {
 
 #[derive(Default)]
 pub struct Db {
-    map: IndexMap<CompactBytes, Entry, Hasher>,
-    volatile: IndexSet<CompactBytes, Hasher>,
+    map: Table,
     mem: usize,
 }
 
@@ -80,7 +90,7 @@ impl Db {
     }
 
     pub fn volatile_len(&self) -> usize {
-        self.volatile.len()
+        self.map.volatile_len()
     }
 
     pub fn mem(&self) -> usize {
@@ -115,37 +125,18 @@ impl Db {
     /// replaced entry's expiry, None when the key is new.
     pub fn insert(&mut self, key: &[u8], value: Value, expire: ExpireAt) -> Option<ExpireAt> {
         let mem = entry_mem(key, &value);
-        let old = match self.map.get_full_mut(key) {
-            Some((_, k, e)) => {
-                self.mem -= entry_mem(k, &e.value);
+        let old = match self.map.find(key) {
+            Some(i) => {
+                let e = self.map.at_mut(i);
+                self.mem -= entry_mem(key, &e.value);
                 let old = e.expire;
-                let had_ttl = e.expire != 0;
                 e.value = value;
-                e.expire = expire;
-                match (had_ttl, expire != 0) {
-                    (false, true) => {
-                        self.volatile.insert(key.into());
-                    }
-                    (true, false) => {
-                        self.volatile.swap_remove(key);
-                    }
-                    _ => {}
-                }
+                self.map.set_expire(i, expire);
                 Some(old)
             }
             None => {
                 let access = (unix_ms() / 1000) as u32;
-                self.map.insert(
-                    key.into(),
-                    Entry {
-                        value,
-                        expire,
-                        access,
-                    },
-                );
-                if expire != 0 {
-                    self.volatile.insert(key.into());
-                }
+                self.map.push(key, Entry::new(value, expire, access));
                 None
             }
         };
@@ -154,26 +145,17 @@ impl Db {
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let (k, e) = self.map.swap_remove_entry(key)?;
-        if e.expire != 0 {
-            self.volatile.swap_remove(key);
-        }
+        let (k, e) = self.map.remove(key)?;
         self.mem -= entry_mem(&k, &e.value);
         Some(e)
     }
 
     /// Sets or clears (0) the expiry of an existing key; false if absent.
     pub fn set_expire(&mut self, key: &[u8], expire: ExpireAt) -> bool {
-        let Some(e) = self.map.get_mut(key) else {
+        let Some(i) = self.map.find(key) else {
             return false;
         };
-        let had = e.expire != 0;
-        e.expire = expire;
-        if had && expire == 0 {
-            self.volatile.swap_remove(key);
-        } else if !had && expire != 0 {
-            self.volatile.insert(key.into());
-        }
+        self.map.set_expire(i, expire);
         true
     }
 
@@ -183,7 +165,7 @@ impl Db {
 
     /// Calls `f` on every live key (KEYS); expired keys are skipped, not deleted.
     pub fn for_each_key(&self, now: u64, mut f: impl FnMut(&[u8])) {
-        for (k, e) in &self.map {
+        for (k, e) in self.map.iter() {
             if e.expire == 0 || now <= e.expire {
                 f(k);
             }
@@ -208,7 +190,9 @@ impl Db {
         let stop = pos.saturating_sub(count.max(1));
         while pos > stop {
             pos -= 1;
-            let (k, e) = self.map.get_index(pos).expect("position below len");
+            let Some((k, e)) = self.map.at(pos) else {
+                break;
+            };
             if e.expire == 0 || now <= e.expire {
                 f(k, e);
             } else {
@@ -227,18 +211,22 @@ impl Db {
         now: u64,
         mut on_expired: impl FnMut(&[u8]),
     ) -> (usize, usize) {
-        let sampled = n.min(self.volatile.len());
+        let sampled = n.min(self.map.volatile_len());
         let mut expired = 0;
         for _ in 0..sampled {
-            if self.volatile.is_empty() {
+            if self.map.volatile_len() == 0 {
                 break;
             }
-            let i = rng.gen_range(0..self.volatile.len());
-            let key = &self.volatile[i];
-            let at = self.map.get(&**key).map(|e| e.expire).unwrap_or(0);
+            let Some(i) = self
+                .map
+                .volatile_at(rng.gen_range(0..self.map.volatile_len()))
+            else {
+                break;
+            };
+            let at = self.map.at(i).map_or(0, |(_, e)| e.expire);
             if at != 0 && now > at {
-                let key = key.clone();
-                self.remove(&key);
+                let (key, e) = self.map.remove_at(i);
+                self.mem -= entry_mem(&key, &e.value);
                 on_expired(&key);
                 expired += 1;
             }
@@ -385,8 +373,8 @@ impl Store {
     /// raising "expired") if it has expired, as Redis's `expireIfNeeded`.
     fn live_index(&mut self, db: usize, key: &[u8]) -> Option<usize> {
         let d = &mut self.dbs[db];
-        let idx = d.map.get_index_of(key)?;
-        let e = &d.map[idx];
+        let idx = d.map.find(key)?;
+        let e = d.map.at_mut(idx);
         if e.expire != 0 && self.now > e.expire {
             if self.expiry_paused {
                 return None;
@@ -426,12 +414,19 @@ impl Store {
     /// expired key drawn is deleted (raising "expired") and another drawn,
     /// so the loop ends once a live key is found or the database is empty.
     pub fn random_key(&mut self, db: usize) -> Option<Bytes> {
+        // While expiry is paused expired keys stay: a database of only
+        // those must not spin forever.
+        let mut tries = if self.expiry_paused { 100 } else { usize::MAX };
         loop {
+            tries -= 1;
+            if tries == 0 {
+                return None;
+            }
             let d = &self.dbs[db];
             if d.map.is_empty() {
                 return None;
             }
-            let (k, e) = d.map.get_index(self.rng.gen_range(0..d.map.len()))?;
+            let (k, e) = d.map.at(self.rng.gen_range(0..d.map.len()))?;
             if e.expire == 0 || self.now <= e.expire {
                 return Some(Bytes::copy_from_slice(k));
             }
@@ -462,7 +457,7 @@ impl Store {
         match self.live_index(db, key) {
             Some(i) => {
                 self.stats.hits += 1;
-                let e = &mut self.dbs[db].map[i];
+                let e = self.dbs[db].map.at_mut(i);
                 if !self.no_touch {
                     e.access = (now / 1000) as u32;
                 }
@@ -480,7 +475,7 @@ impl Store {
     pub fn lookup(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let now = self.now;
         let i = self.live_index(db, key)?;
-        let e = &mut self.dbs[db].map[i];
+        let e = self.dbs[db].map.at_mut(i);
         if !self.no_touch {
             e.access = (now / 1000) as u32;
         }
@@ -506,9 +501,10 @@ impl Store {
     ) -> Option<R> {
         let i = self.live_index(db, key)?;
         let d = &mut self.dbs[db];
-        let before = d.map[i].value.heap_bytes();
-        let r = f(&mut d.map[i]);
-        let after = d.map[i].value.heap_bytes();
+        let e = d.map.at_mut(i);
+        let before = e.value.heap_bytes();
+        let r = f(e);
+        let after = e.value.heap_bytes();
         d.mem = d.mem + after - before;
         Some(r)
     }
@@ -567,6 +563,13 @@ impl Store {
         }
     }
 
+    /// Warms the cache for `key` of database `db` (see `Table::warm`).
+    pub fn warm(&self, db: usize, key: &[u8]) {
+        if let Some(d) = self.dbs.get(db) {
+            d.map.warm(key);
+        }
+    }
+
     pub fn keys(&self) -> usize {
         self.dbs.iter().map(Db::len).sum()
     }
@@ -574,9 +577,8 @@ impl Store {
     /// Bytes `key` and its value take (MEMORY USAGE), without touching it;
     /// None when absent or expired.
     pub fn memory_of(&self, db: usize, key: &[u8]) -> Option<usize> {
-        let d = &self.dbs[db];
-        let (k, e) = d.map.get_key_value(key)?;
-        (e.expire == 0 || self.now <= e.expire).then(|| entry_mem(k, &e.value))
+        let e = self.dbs[db].map.get(key)?;
+        (e.expire == 0 || self.now <= e.expire).then(|| entry_mem(key, &e.value))
     }
 
     pub fn used_memory(&self) -> usize {

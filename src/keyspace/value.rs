@@ -284,11 +284,12 @@ impl<'a> FromIterator<&'a [u8]> for List {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(Str),
-    List(List),
-    Hash(HashValue),
-    Set(SetValue),
-    ZSet(ZSetValue),
-    /// Boxed: a stream's header is several times a key's other values.
+    // Collections are boxed: a value sits in every table entry, and the
+    // largest variant sets its size (88 bytes unboxed, 24 boxed).
+    List(Box<List>),
+    Hash(Box<HashValue>),
+    Set(Box<SetValue>),
+    ZSet(Box<ZSetValue>),
     Stream(Box<Stream>),
 }
 

@@ -1,5 +1,5 @@
 //! Each core's periodic work, `hz` times a second: active expiry of its
-//! shard, idle-client timeouts, the throughput sample behind
+//! shard (not during a CLIENT PAUSE), idle-client timeouts, the throughput sample behind
 //! `instantaneous_ops_per_sec`, and noticing shutdown.
 
 use std::rc::Rc;
@@ -18,7 +18,11 @@ pub async fn run(sh: Rc<Shard>) {
         if sh.host.shared.shutdown.load(Ordering::Relaxed) {
             return;
         }
-        if !sh.is_held() {
+        // CLIENT PAUSE keeps the dataset still: no active expiry, and
+        // lazy expiry reads expired keys as missing without deleting them.
+        let paused = sh.host.shared.pause.is_on();
+        sh.store.borrow_mut().expiry_paused = paused;
+        if !sh.is_held() && !paused {
             // 25% of the period at most, as Redis's ACTIVE_EXPIRE_CYCLE_SLOW.
             active_expire_cycle(&mut sh.store.borrow_mut(), period / 4);
         }

@@ -382,7 +382,7 @@ fn store_pairs(
     for (m, s) in pairs {
         z.set(m, *s, max_entries, max_value);
     }
-    st.insert(db, dst, Value::ZSet(z), 0);
+    st.insert(db, dst, Value::ZSet(Box::new(z)), 0);
     st.notify(notify::ZSET, event, db, dst);
     Reply::Int(pairs.len() as i64)
 }

@@ -56,7 +56,7 @@ fn store_pairs(
         z.set(m, *s, max_entries, max_value);
     }
     let n = z.len();
-    st.insert(db, dst, Value::ZSet(z), 0);
+    st.insert(db, dst, Value::ZSet(Box::new(z)), 0);
     st.notify(notify::ZSET, event, db, dst);
     Reply::Int(n as i64)
 }
