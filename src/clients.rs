@@ -45,9 +45,14 @@ pub struct ClientInfo {
     pub feed: Option<std::sync::Arc<crate::pubsub::Subscriber>>,
     /// CLIENT TRACKING mode (flags `t`, `B`, `R`; `redir=`).
     pub tracking: Option<crate::command::tracking::Tracking>,
+    /// In a blocking command that CLIENT UNBLOCK may end (a pop, XREAD
+    /// BLOCK; not a wait for CLIENT PAUSE).
+    pub unblockable: bool,
     /// CLIENT UNBLOCK asked the blocked command to end: with an error
     /// (true) or as a timeout.
     pub unblock: Option<bool>,
+    /// Wakes the blocked command's task when CLIENT UNBLOCK asks.
+    pub unblock_waker: Option<std::task::Waker>,
 }
 
 impl ClientInfo {
@@ -80,7 +85,9 @@ impl ClientInfo {
             omem: 0,
             feed: None,
             tracking: None,
+            unblockable: false,
             unblock: None,
+            unblock_waker: None,
         }
     }
 

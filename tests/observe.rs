@@ -361,6 +361,86 @@ common::shard_tests! {
         }
     }
 
+    fn client_pause_write_holds_writing_transactions_and_scripts_and_expiry(srv: &Server) {
+        let mut con = srv.client();
+        let info_field = |con: &mut Connection, section: &str, name: &str| -> i64 {
+            let info: String = redis::cmd("INFO").arg(section).query(con).unwrap();
+            let line = info.lines().find(|l| l.starts_with(&format!("{name}:"))).unwrap();
+            line[name.len() + 1..].trim().parse().unwrap()
+        };
+        let _: () = redis::cmd("SET").arg("ro").arg("5").query(&mut con).unwrap();
+        for k in ["e1", "e2", "e3", "e4"] {
+            let _: () = redis::cmd("SET").arg(k).arg("x").arg("PX").arg(50).query(&mut con).unwrap();
+        }
+        let expired_before = info_field(&mut con, "stats", "expired_keys");
+        let _: () = redis::cmd("CLIENT").arg("PAUSE").arg(20000).arg("WRITE").query(&mut con).unwrap();
+        // Past the TTLs and several active-expiry cycles: the keys read as
+        // missing but stay, and nothing counts as expired.
+        std::thread::sleep(Duration::from_millis(400));
+        let got: Option<String> = redis::cmd("GET").arg("e1").query(&mut con).unwrap();
+        assert_eq!(got, None);
+        let n: i64 = redis::cmd("EXISTS").arg(&["e1", "e2", "e3", "e4"]).query(&mut con).unwrap();
+        assert_eq!(n, 0);
+        let size: i64 = redis::cmd("DBSIZE").query(&mut con).unwrap();
+        assert_eq!(size, 5, "expired keys are not deleted during a pause");
+        assert_eq!(info_field(&mut con, "stats", "expired_keys"), expired_before);
+
+        // A transaction with a write and a script that may write both wait,
+        // counted as blocked clients.
+        let port = srv.port();
+        let writers: Vec<_> = [
+            vec![vec!["MULTI"], vec!["GET", "ro"], vec!["SET", "w", "1"], vec!["EXEC"]],
+            vec![vec!["EVAL", "return redis.call('set', 's', '1')", "0"]],
+        ]
+        .into_iter()
+        .map(|cmds| {
+            std::thread::spawn(move || {
+                let mut c = common::client(port);
+                let mut last = Value::Nil;
+                for args in cmds {
+                    last = redis::cmd(args[0]).arg(&args[1..]).query(&mut c).unwrap();
+                }
+                last
+            })
+        })
+        .collect();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while info_field(&mut con, "clients", "blocked_clients") != 2 {
+            assert!(Instant::now() < deadline, "the writers are not counted as blocked");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Read-only scripts run; may-replicate commands in them are writes.
+        let v: i64 = redis::cmd("EVAL_RO").arg("return tonumber(redis.call('get', 'ro'))").arg(0).query(&mut con).unwrap();
+        assert_eq!(v, 5);
+        let shebang = "#!lua flags=no-writes\nreturn tonumber(redis.call('get', 'ro'))";
+        let v: i64 = redis::cmd("EVAL").arg(shebang).arg(0).query(&mut con).unwrap();
+        assert_eq!(v, 5);
+        let e = err_text(redis::cmd("EVAL_RO").arg("return redis.call('publish', 'ch', 'x')").arg(0).query(&mut con));
+        assert!(e.starts_with("ERR Write commands are not allowed from read-only scripts."), "{e}");
+        let e = err_text(redis::cmd("EVAL").arg("#!lua flags=no-writes\nreturn redis.call('set', 'ro', 1)").arg(0).query(&mut con));
+        assert!(e.starts_with("ERR Write commands are not allowed from read-only scripts."), "{e}");
+        assert!(writers.iter().all(|w| !w.is_finished()), "writers wait for UNPAUSE");
+
+        let _: () = redis::cmd("CLIENT").arg("UNPAUSE").query(&mut con).unwrap();
+        let results: Vec<Value> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+        assert_eq!(
+            results[0],
+            Value::Array(vec![Value::BulkString(b"5".to_vec()), Value::Okay])
+        );
+        assert_eq!(results[1], Value::Okay);
+        assert_eq!(info_field(&mut con, "clients", "blocked_clients"), 0);
+        // Expiry resumes: a read deletes, the cycle takes the rest.
+        let got: Option<String> = redis::cmd("GET").arg("e1").query(&mut con).unwrap();
+        assert_eq!(got, None);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while info_field(&mut con, "stats", "expired_keys") != expired_before + 4 {
+            assert!(Instant::now() < deadline, "expiry did not resume");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let size: i64 = redis::cmd("DBSIZE").query(&mut con).unwrap();
+        assert_eq!(size, 3, "ro, w and s");
+    }
+
     fn client_trackinginfo_no_touch_and_kill_filters(srv: &Server) {
         let mut con = srv.client();
         let info: Value = redis::cmd("CLIENT").arg("TRACKINGINFO").query(&mut con).unwrap();

@@ -225,6 +225,7 @@ impl Atomic {
                     spec,
                     args: args.clone(),
                     split,
+                    caller: s.caller(spec),
                 };
                 let reply = fanout::run_group(sh, s.db, Some(self.parent), &[member])
                     .await

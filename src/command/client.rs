@@ -413,10 +413,13 @@ pub fn client_unblock<'a>(
                     return false;
                 };
                 let mut c = c.borrow_mut();
-                if !c.blocked || c.unblock.is_some() {
+                if !c.unblockable || c.unblock.is_some() {
                     return false;
                 }
                 c.unblock = Some(error);
+                if let Some(w) = c.unblock_waker.take() {
+                    w.wake();
+                }
                 true
             })
             .await;

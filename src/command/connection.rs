@@ -45,6 +45,7 @@ pub fn reset(sh: &Rc<Shard>, s: &mut Session, _a: &[Bytes]) -> Reply {
     s.reply_mode = ReplyMode::On;
     s.authed = sh.host.config().requirepass.is_none();
     s.no_touch = false;
+    super::tracking::disable(sh, s);
     sh.host.shared.observe.renamed(s.id, "");
     if s.monitor.take().is_some() {
         sh.host.shared.observe.unmonitor(s.id);

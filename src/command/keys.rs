@@ -508,8 +508,9 @@ const SHARD_BITS: u32 = 10;
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 ///
 /// The cursor is `remaining << 10 | shard`: the shard being walked and how
-/// many of its positions are left (0 = start it fresh). Each call walks one
-/// shard (see `Db::scan` for why every key present throughout is returned).
+/// many of its positions are left (0 = start it fresh). A call walks COUNT
+/// positions, going on to the next shards when one ends (see `Db::scan`
+/// for why every key present throughout is returned).
 pub fn scan<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let cursor = tri!(args::scan_cursor(&a[1]));
@@ -520,35 +521,49 @@ pub fn scan<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBo
         if shard >= sh.shards() {
             return super::scan_reply(0, Vec::new());
         }
-        let remaining = match cursor >> SHARD_BITS {
+        let mut remaining = match cursor >> SHARD_BITS {
             0 => usize::MAX,
             r => r as usize,
         };
-        let db = s.db;
-        let mut plan = Plan::new(sh, s.parent);
-        let walk = plan.part(ShardId(shard), Claim::Whole, move |shard: &Shard| {
-            let mut st = shard.store.borrow_mut();
-            st.refresh_clock();
-            let mut keys = Vec::new();
-            let left = st.scan(db, remaining, count, |k, e| {
-                let type_ok = type_filter
-                    .as_deref()
-                    .is_none_or(|t| t == e.value.type_name());
-                let match_ok = pattern.as_ref().is_none_or(|p| glob_match(p, k, false));
-                if type_ok && match_ok {
-                    keys.push(Bytes::copy_from_slice(k));
-                }
+        // COUNT is the work of the whole call: a shard walked to its end
+        // hands what is left of it to the next one, so a small database
+        // comes back in one page with cursor 0, as from Redis.
+        let (db, mut shard, mut budget) = (s.db, shard, count.max(1));
+        let mut keys: Vec<Bytes> = Vec::new();
+        let next = loop {
+            let (pattern, type_filter) = (pattern.clone(), type_filter.clone());
+            let mut plan = Plan::new(sh, s.parent);
+            let walk = plan.part(ShardId(shard), Claim::Whole, move |shard: &Shard| {
+                let mut st = shard.store.borrow_mut();
+                st.refresh_clock();
+                let start = remaining.min(st.db_ref(db).len());
+                let mut keys = Vec::new();
+                let left = st.scan(db, remaining, budget, |k, e| {
+                    let type_ok = type_filter
+                        .as_deref()
+                        .is_none_or(|t| t == e.value.type_name());
+                    let match_ok = pattern.as_ref().is_none_or(|p| glob_match(p, k, false));
+                    if type_ok && match_ok {
+                        keys.push(Bytes::copy_from_slice(k));
+                    }
+                });
+                (left, start.saturating_sub(left), keys)
             });
-            (left, keys)
-        });
-        plan.run().await;
-        let (left, keys) = walk.take();
-        let next = if left > 0 {
-            ((left as u64) << SHARD_BITS) | shard as u64
-        } else if shard + 1 < sh.shards() {
-            (shard + 1) as u64
-        } else {
-            0
+            plan.run().await;
+            let (left, walked, found) = walk.take();
+            keys.extend(found);
+            if left > 0 {
+                break ((left as u64) << SHARD_BITS) | shard as u64;
+            }
+            shard += 1;
+            budget = budget.saturating_sub(walked);
+            if shard == sh.shards() {
+                break 0;
+            }
+            if budget == 0 {
+                break shard as u64;
+            }
+            remaining = usize::MAX;
         };
         super::scan_reply(next, keys.into_iter().map(Reply::Bulk).collect())
     })
@@ -649,6 +664,7 @@ pub fn flushdb<'a>(
         }
         let db = s.db;
         write_every_shard(sh, s.parent, move |st| st.flush_db(db)).await;
+        super::tracking::flushed(sh, s).await;
         Reply::Ok
     })
 }
@@ -664,6 +680,7 @@ pub fn flushall<'a>(
             return errors::syntax();
         }
         write_every_shard(sh, s.parent, |st| st.flush_all()).await;
+        super::tracking::flushed(sh, s).await;
         Reply::Ok
     })
 }

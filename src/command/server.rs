@@ -70,6 +70,9 @@ pub(crate) struct CoreSnapshot {
     /// Commands, input bytes, output bytes per second.
     rates: [f64; 3],
     max_qbuf: usize,
+    /// Client-side caching: this core's tracking connections, and its
+    /// shard's tracked keys, their items and its BCAST prefixes.
+    tracking: (usize, usize, usize, usize),
     /// Packets this core sent to other cores, and the items in them.
     pub packets: (u64, u64),
 }
@@ -113,6 +116,15 @@ pub(crate) fn snapshot(shard: &Shard) -> CoreSnapshot {
             .max()
             .unwrap_or(0),
         packets: shard.sent(),
+        tracking: {
+            let (keys, items, prefixes) = st.tracking.counts();
+            (
+                crate::command::tracking::clients_here(shard),
+                keys,
+                items,
+                prefixes,
+            )
+        },
     }
 }
 
@@ -273,11 +285,12 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
         let _ = write!(
             o,
             "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\n\
-             client_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
+             client_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:{}\r\nclients_in_timeout_table:{}\r\n",
             total.connected_clients,
             config.maxclients,
             snaps.iter().map(|s| s.max_qbuf).max().unwrap_or(0),
             total.blocked_clients,
+            snaps.iter().map(|s| s.tracking.0).sum::<usize>(),
             total.blocked_clients,
         );
     });
@@ -356,7 +369,7 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
              latest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n\
              active_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n\
              active_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n\
-             tracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\n\
+             tracking_total_keys:{}\r\ntracking_total_items:{}\r\ntracking_total_prefixes:{}\r\n\
              unexpected_error_replies:0\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\n\
              total_reads_processed:{}\r\ntotal_writes_processed:{}\r\nio_threaded_reads_processed:0\r\n\
              io_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n\
@@ -379,6 +392,10 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
             ps.0,
             ps.1,
             ps.2,
+            // Keys live on one shard each; every shard has every prefix.
+            snaps.iter().map(|s| s.tracking.1).sum::<usize>(),
+            snaps.iter().map(|s| s.tracking.2).sum::<usize>(),
+            snaps.iter().map(|s| s.tracking.3).max().unwrap_or(0),
             total.total_error_replies,
             total.reads_processed,
             total.writes_processed,

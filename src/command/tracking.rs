@@ -46,7 +46,7 @@ pub struct Tracking {
     pub optin: bool,
     pub optout: bool,
     pub noloop: bool,
-    /// BCAST prefixes, in the order given.
+    /// BCAST prefixes, sorted.
     pub prefixes: Vec<Bytes>,
     /// The redirect target went away (flag `R`, `broken_redirect`).
     pub broken: bool,
@@ -112,7 +112,7 @@ pub fn client_tracking<'a>(
             j += 1;
         }
         if eq(&a[2], "off") {
-            disable(sh, s).await;
+            disable(sh, s);
             return Reply::Ok;
         }
         if !eq(&a[2], "on") {
@@ -143,6 +143,8 @@ pub fn client_tracking<'a>(
                 }
             })
             .await;
+            // Kept sorted, as Redis's prefix tree lists them.
+            all.sort();
             new.prefixes = all;
         }
         s.core = sh.id.0 as u16;
@@ -195,8 +197,10 @@ fn overlap(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Turns tracking off for `s` (CLIENT TRACKING OFF, RESET, disconnect):
-/// its BCAST prefixes leave every shard; table entries go lazily.
-pub async fn disable(sh: &Rc<Shard>, s: &mut Session) {
+/// its BCAST prefixes leave every shard (one-way messages, ahead of any
+/// later operation of this connection on those shards); table entries
+/// go lazily.
+pub fn disable(sh: &Shard, s: &mut Session) {
     let Some(t) = s.tracking.take() else {
         return;
     };
@@ -204,10 +208,11 @@ pub async fn disable(sh: &Rc<Shard>, s: &mut Session) {
     s.info.borrow_mut().tracking = None;
     if t.bcast {
         let client = s.id;
-        sh.on_every_shard(s.parent, move |shard: &Shard| {
-            shard.store.borrow_mut().tracking.drop_prefixes(client);
-        })
-        .await;
+        for shard in sh.all_shards() {
+            sh.post_op(shard, move |there: &Shard| {
+                there.store.borrow_mut().tracking.drop_prefixes(client);
+            });
+        }
     }
 }
 
@@ -439,26 +444,23 @@ fn queue(sh: &Shard, to: &ClientInfo, reply: Reply, size: usize) {
 /// FLUSHDB / FLUSHALL: every shard forgets its tracked keys and every
 /// tracking client, BCAST ones included, gets one null.
 pub async fn flushed(sh: &Rc<Shard>, s: &Session) {
-    let any = sh
-        .on_every_shard(s.parent, |shard: &Shard| {
-            shard.store.borrow_mut().tracking.clear();
-            let clients: Vec<u64> = shard
-                .host
-                .clients
-                .borrow()
-                .values()
-                .filter_map(|c| {
-                    let c = c.borrow();
-                    c.tracking.is_some().then_some(c.id)
-                })
-                .collect();
-            for client in &clients {
-                send(shard, *client, vec![None]);
-            }
-            !clients.is_empty()
-        })
-        .await;
-    let _ = any;
+    sh.on_every_shard(s.parent, |shard: &Shard| {
+        shard.store.borrow_mut().tracking.clear();
+        let clients: Vec<u64> = shard
+            .host
+            .clients
+            .borrow()
+            .values()
+            .filter_map(|c| {
+                let c = c.borrow();
+                c.tracking.is_some().then_some(c.id)
+            })
+            .collect();
+        for client in clients {
+            send(shard, client, vec![None]);
+        }
+    })
+    .await;
 }
 
 /// INFO's `tracking_clients` (this core's connections in tracking mode).

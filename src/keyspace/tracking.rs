@@ -38,9 +38,11 @@ pub struct Notice {
     /// The changed keys, each with the client that changed it (0: none),
     /// for NOLOOP.
     pub keys: Vec<(Bytes, u64)>,
-    /// From a BCAST prefix (one message with every key) rather than from
-    /// the table (one message per key).
+    /// From a BCAST prefix (one message with every key that matched it)
+    /// rather than from the table (one message per key).
     pub bcast: bool,
+    /// The BCAST prefix the keys matched.
+    pub prefix: Bytes,
 }
 
 #[derive(Default)]
@@ -117,7 +119,7 @@ impl Tracking {
                 let found = self
                     .pending
                     .iter_mut()
-                    .find(|(_, n)| n.bcast && n.client == client);
+                    .find(|(_, n)| n.bcast && n.client == client && n.prefix == prefix);
                 let item = (Bytes::copy_from_slice(key), writer);
                 match found {
                     Some((_, n)) if n.keys.iter().any(|(k, _)| k == &item.0) => {
@@ -133,6 +135,7 @@ impl Tracking {
                             client,
                             keys: vec![item],
                             bcast: true,
+                            prefix: prefix.clone(),
                         },
                     )),
                 }
@@ -155,6 +158,7 @@ impl Tracking {
                     client,
                     keys: vec![(key.clone(), writer)],
                     bcast: false,
+                    prefix: Bytes::new(),
                 },
             ));
         }
@@ -184,9 +188,15 @@ impl Tracking {
         self.items = 0;
     }
 
-    /// The notices queued since the last call, with their clients' cores.
+    /// The notices queued since the last call, with their clients' cores;
+    /// a client's BCAST notices in prefix order, as Redis walks its
+    /// prefix tree.
     pub fn take(&mut self) -> Vec<(u16, Notice)> {
-        std::mem::take(&mut self.pending)
+        let mut pending = std::mem::take(&mut self.pending);
+        if pending.iter().any(|(_, n)| n.bcast) {
+            pending.sort_by(|(_, a), (_, b)| (a.client, &a.prefix).cmp(&(b.client, &b.prefix)));
+        }
+        pending
     }
 
     pub fn has_pending(&self) -> bool {

@@ -90,6 +90,7 @@ async fn admit(sh: Rc<Shard>, mut stream: TcpStream) {
     serve(&sh, &mut stream, &mut session).await;
     // Unsubscribe before the socket closes (see `pubsub`).
     session.end(&sh);
+    crate::command::tracking::disable(&sh, &mut session);
     drop(stream);
     sh.host.clients.borrow_mut().remove(&id);
     sh.host.shared.observe.disconnected(id);

@@ -195,7 +195,13 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
                             group_db = s.db;
                         }
                         group.idxs.push(idx);
-                        group.members.push(Fanout { spec, args, split });
+                        let caller = s.caller(spec);
+                        group.members.push(Fanout {
+                            spec,
+                            args,
+                            split,
+                            caller,
+                        });
                     }
                     Place::Spanning(f, split) => {
                         outgoing.flush(sh, s, &mut slots).await;
