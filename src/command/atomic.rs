@@ -226,6 +226,7 @@ impl Atomic {
                     args: args.clone(),
                     split,
                     caller: s.caller(spec),
+                    no_touch: place::no_touch(s, spec),
                 };
                 let reply = fanout::run_group(sh, s.db, Some(self.parent), &[member])
                     .await
@@ -305,7 +306,7 @@ fn local_call(
         undo.undo(sh);
         return Reply::error(ESCALATED);
     };
-    cmd.no_touch = s.no_touch && !spec.has(flags::TOUCHES);
+    cmd.no_touch = place::no_touch(s, spec);
     match undo.call(sh, spec, cmd) {
         Some((done, args)) => {
             place::account(sh, s, spec, &args, done.took, &done.reply);

@@ -68,6 +68,8 @@ pub struct Fanout {
     /// The client it runs for (client-side caching: its reads are
     /// remembered, its writes named for NOLOOP).
     pub caller: Caller,
+    /// Its lookups leave access times alone (CLIENT NO-TOUCH, EXISTS).
+    pub no_touch: bool,
 }
 
 impl Fanout {
@@ -95,6 +97,7 @@ struct Sub {
     /// Arguments per key group (its first is the key).
     step: usize,
     caller: Caller,
+    no_touch: bool,
 }
 
 /// Runs consecutive fanout commands of one connection (MGET, MSET, DEL,
@@ -146,6 +149,7 @@ pub async fn run_group(
                 args: share.args,
                 step,
                 caller: member.caller,
+                no_touch: member.no_touch,
             });
         }
     }
@@ -159,6 +163,7 @@ pub async fn run_group(
                     .iter()
                     .map(|sub| {
                         st.tracking.caller = sub.caller;
+                        st.no_touch = sub.no_touch;
                         let reply = (sub.run)(st, db, &sub.args);
                         if sub.caller.track {
                             for key in sub.args[1..].iter().step_by(sub.step) {
@@ -169,6 +174,7 @@ pub async fn run_group(
                     })
                     .collect();
                 st.tracking.caller = Caller::default();
+                st.no_touch = false;
                 replies
             });
             plan.part(p.shard, Claim::Keys(p.keys), run)

@@ -131,6 +131,12 @@ pub fn place(sh: &Shard, spec: &'static CommandSpec, args: &[Bytes], may_wait: b
     }
 }
 
+/// Whether a command of row `spec` leaves access times alone: CLIENT
+/// NO-TOUCH (except TOUCH itself), or a row that never touches.
+pub fn no_touch(s: &Session, spec: &CommandSpec) -> bool {
+    (s.no_touch && !spec.has(flags::TOUCHES)) || spec.has(flags::LEAVES_IDLE)
+}
+
 /// `args` as a single-shard command of session `s`, run by `run`.
 pub fn cmd(run: KeyedFn, spec: &'static CommandSpec, s: &Session, args: Vec<Bytes>) -> Cmd {
     Cmd {
@@ -139,7 +145,7 @@ pub fn cmd(run: KeyedFn, spec: &'static CommandSpec, s: &Session, args: Vec<Byte
         db: s.db,
         args,
         // CLIENT NO-TOUCH leaves access times alone, except TOUCH's own.
-        no_touch: s.no_touch && !spec.has(flags::TOUCHES),
+        no_touch: no_touch(s, spec),
         caller: s.caller(spec),
     }
 }

@@ -341,10 +341,12 @@ fn may_run_locally(sh: &Shard, keys: &[Bytes], mark: &Mark) -> bool {
 
 /// FCALL and FCALL_RO.
 async fn fcall_generic(sh: &Rc<Shard>, s: &mut Session, a: Vec<Bytes>, ro: bool) -> Reply {
-    let name = String::from_utf8_lossy(&a[1]).into_owned();
-    let Some((lib, meta)) = sh.host.shared.scripts.functions.find(&name) else {
+    let asked = String::from_utf8_lossy(&a[1]);
+    let Some((lib, meta)) = sh.host.shared.scripts.functions.find(&asked) else {
         return Reply::error("ERR Function not found");
     };
+    // The name it was registered under (the lookup ignores case).
+    let name = meta.name.clone();
     let n = tri!(numkeys(&a, "ERR Bad number of keys provided"));
     let declared_no_writes = meta.flags.has(Flags::NO_WRITES);
     if ro && !declared_no_writes {

@@ -36,6 +36,19 @@ pub fn time(_sh: &Rc<Shard>, _s: &mut Session, _a: &[Bytes]) -> Reply {
     ])
 }
 
+/// LOLWUT [VERSION version]. Redis 7.0's own version draws nothing but
+/// the version line; lanner answers that for every version (VERSION 5 and
+/// 6, Redis's art, are not drawn).
+pub fn lolwut(_sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
+    if a.len() >= 3 && super::args::eq(&a[1], "version") {
+        tri!(super::args::int(&a[2]));
+    }
+    Reply::Verbatim(Bytes::from(format!(
+        "Redis ver. {}\n",
+        crate::REDIS_VERSION
+    )))
+}
+
 /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]. lanner keeps no data on
 /// disk, so SAVE and NOSAVE both stop at once; ABORT has nothing to abort.
 pub fn shutdown(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
@@ -309,7 +322,7 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
              used_memory_dataset_perc:100.00%\r\nallocator_allocated:{used}\r\nallocator_active:{rss}\r\n\
              allocator_resident:{rss}\r\ntotal_system_memory:{sysmem}\r\ntotal_system_memory_human:{}\r\n\
              used_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\nused_memory_scripts_eval:0\r\n\
-             number_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\n\
+             number_of_cached_scripts:{}\r\nnumber_of_functions:{}\r\nnumber_of_libraries:{}\r\n\
              used_memory_vm_functions:0\r\nused_memory_vm_total:0\r\nused_memory_vm_total_human:0B\r\n\
              used_memory_functions:0\r\nused_memory_scripts:0\r\nused_memory_scripts_human:0B\r\n\
              maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:{frag:.2}\r\n\
@@ -323,6 +336,9 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
             human(rss),
             human(used),
             human(sysmem),
+            shared.scripts.cache.len(),
+            shared.scripts.functions.counts().1,
+            shared.scripts.functions.counts().0,
             config.maxmemory,
             human(config.maxmemory),
             config.maxmemory_policy,
@@ -488,7 +504,7 @@ const CONFIG_HELP: &[&str] = &[
     "REWRITE",
     "    Rewrite the configuration file.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ];
 
 /// CONFIG HELP

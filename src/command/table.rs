@@ -121,6 +121,10 @@ pub mod flags {
     /// Leaves CLIENT CACHING's choice for the command after it (the CLIENT
     /// subcommands).
     pub const KEEPS_CACHING: u32 = 1 << 30;
+    /// Looks its keys up without touching their access time (Redis's
+    /// LOOKUP_NOTOUCH: TTL, TYPE, EXISTS, OBJECT …), so OBJECT IDLETIME
+    /// is left alone.
+    pub const LEAVES_IDLE: u32 = 1 << 31;
 
     /// Names as `COMMAND INFO` prints them, in Redis's order (it hides
     /// `may_replicate` and `sentinel`; `movablekeys`, derived from the key

@@ -42,6 +42,11 @@ pub struct Global {
     pub busy: busy::Busy,
 }
 
+/// A script runs on this core now (its commands are being executed).
+pub fn running() -> bool {
+    vm::CTX.with(|c| c.borrow().running)
+}
+
 /// `-BUSY` for a command that arrives while a script has run past
 /// `busy-reply-threshold`, unless the command may run then.
 #[inline]

@@ -195,12 +195,13 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
                             group_db = s.db;
                         }
                         group.idxs.push(idx);
-                        let caller = s.caller(spec);
+                        let (caller, no_touch) = (s.caller(spec), place::no_touch(s, spec));
                         group.members.push(Fanout {
                             spec,
                             args,
                             split,
                             caller,
+                            no_touch,
                         });
                     }
                     Place::Spanning(f, split) => {

@@ -63,9 +63,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     // keyspace
     row!("del", -2, WRITE, Fanout(keys::del, Merge::Sum), "generic", "1.0.0", "Delete a key", acl = ["keyspace", "write", "slow"], keys = [ks(RM | DELETE, Index(1), Range(-1, 1, 0))], tips = ["request_policy:multi_shard", "response_policy:agg_sum"]),
     row!("unlink", -2, WRITE | FAST, Fanout(keys::del, Merge::Sum), "generic", "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", acl = ["keyspace", "write", "fast"], keys = [ks(RM | DELETE, Index(1), Range(-1, 1, 0))], tips = ["request_policy:multi_shard", "response_policy:agg_sum"]),
-    row!("exists", -2, READONLY | FAST, Fanout(keys::exists, Merge::Sum), "generic", "1.0.0", "Determine if a key exists", acl = ["keyspace", "read", "fast"], keys = [ks(RO, Index(1), Range(-1, 1, 0))], tips = ["request_policy:multi_shard", "response_policy:agg_sum"]),
+    row!("exists", -2, READONLY | FAST | LEAVES_IDLE, Fanout(keys::exists, Merge::Sum), "generic", "1.0.0", "Determine if a key exists", acl = ["keyspace", "read", "fast"], keys = [ks(RO, Index(1), Range(-1, 1, 0))], tips = ["request_policy:multi_shard", "response_policy:agg_sum"]),
     row!("touch", -2, READONLY | FAST | TOUCHES, Fanout(keys::exists, Merge::Sum), "generic", "3.2.1", "Alters the last access time of a key(s). Returns the number of existing keys specified.", acl = ["keyspace", "read", "fast"], keys = [ks(RO, Index(1), Range(-1, 1, 0))], tips = ["request_policy:multi_shard", "response_policy:agg_sum"]),
-    row!("type", 2, READONLY | FAST, Keyed(keys::type_), "generic", "1.0.0", "Determine the type stored at key", acl = ["keyspace", "read", "fast"], keys = [ks(RO, Index(1), Range(0, 1, 0))]),
+    row!("type", 2, READONLY | FAST | LEAVES_IDLE, Keyed(keys::type_), "generic", "1.0.0", "Determine the type stored at key", acl = ["keyspace", "read", "fast"], keys = [ks(RO, Index(1), Range(0, 1, 0))]),
     row!("rename", 3, WRITE, Multi(keys::rename, keys::rename_spanning), "generic", "1.0.0", "Rename a key", acl = ["keyspace", "write", "slow"], keys = [ks(RW | ACCESS | DELETE, Index(1), Range(0, 1, 0)), ks(OW | UPDATE, Index(2), Range(0, 1, 0))]),
     row!("renamenx", 3, WRITE | FAST, Multi(keys::renamenx, keys::rename_spanning), "generic", "1.0.0", "Rename a key, only if the new key does not exist", acl = ["keyspace", "write", "fast"], keys = [ks(RW | ACCESS | DELETE, Index(1), Range(0, 1, 0)), ks(OW | INSERT, Index(2), Range(0, 1, 0))]),
     row!("copy", -3, WRITE | DENYOOM, Multi(keys::copy, keys::copy_spanning), "generic", "6.2.0", "Copy a key", acl = ["keyspace", "write", "slow"], keys = [ks(RO | ACCESS, Index(1), Range(0, 1, 0)), ks(OW | UPDATE, Index(2), Range(0, 1, 0))]),
@@ -74,10 +74,10 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("pexpire", -3, WRITE | FAST, Keyed(keys::pexpire), "generic", "2.6.0", "Set a key's time to live in milliseconds", acl = ["keyspace", "write", "fast"], keys = [ks(RW | UPDATE, Index(1), Range(0, 1, 0))]),
     row!("expireat", -3, WRITE | FAST, Keyed(keys::expireat), "generic", "1.2.0", "Set the expiration for a key as a UNIX timestamp", acl = ["keyspace", "write", "fast"], keys = [ks(RW | UPDATE, Index(1), Range(0, 1, 0))]),
     row!("pexpireat", -3, WRITE | FAST, Keyed(keys::pexpireat), "generic", "2.6.0", "Set the expiration for a key as a UNIX timestamp specified in milliseconds", acl = ["keyspace", "write", "fast"], keys = [ks(RW | UPDATE, Index(1), Range(0, 1, 0))]),
-    row!("ttl", 2, READONLY | FAST, Keyed(keys::ttl), "generic", "1.0.0", "Get the time to live for a key in seconds", acl = ["keyspace", "read", "fast"], keys = [ks(RO | ACCESS, Index(1), Range(0, 1, 0))], tips = ["nondeterministic_output"]),
-    row!("pttl", 2, READONLY | FAST, Keyed(keys::pttl), "generic", "2.6.0", "Get the time to live for a key in milliseconds", acl = ["keyspace", "read", "fast"], keys = [ks(RO | ACCESS, Index(1), Range(0, 1, 0))], tips = ["nondeterministic_output"]),
-    row!("expiretime", 2, READONLY | FAST, Keyed(keys::expiretime), "generic", "7.0.0", "Get the expiration Unix timestamp for a key", acl = ["keyspace", "read", "fast"], keys = [ks(RO | ACCESS, Index(1), Range(0, 1, 0))]),
-    row!("pexpiretime", 2, READONLY | FAST, Keyed(keys::pexpiretime), "generic", "7.0.0", "Get the expiration Unix timestamp for a key in milliseconds", acl = ["keyspace", "read", "fast"], keys = [ks(RO | ACCESS, Index(1), Range(0, 1, 0))]),
+    row!("ttl", 2, READONLY | FAST | LEAVES_IDLE, Keyed(keys::ttl), "generic", "1.0.0", "Get the time to live for a key in seconds", acl = ["keyspace", "read", "fast"], keys = [ks(RO | ACCESS, Index(1), Range(0, 1, 0))], tips = ["nondeterministic_output"]),
+    row!("pttl", 2, READONLY | FAST | LEAVES_IDLE, Keyed(keys::pttl), "generic", "2.6.0", "Get the time to live for a key in milliseconds", acl = ["keyspace", "read", "fast"], keys = [ks(RO | ACCESS, Index(1), Range(0, 1, 0))], tips = ["nondeterministic_output"]),
+    row!("expiretime", 2, READONLY | FAST | LEAVES_IDLE, Keyed(keys::expiretime), "generic", "7.0.0", "Get the expiration Unix timestamp for a key", acl = ["keyspace", "read", "fast"], keys = [ks(RO | ACCESS, Index(1), Range(0, 1, 0))]),
+    row!("pexpiretime", 2, READONLY | FAST | LEAVES_IDLE, Keyed(keys::pexpiretime), "generic", "7.0.0", "Get the expiration Unix timestamp for a key in milliseconds", acl = ["keyspace", "read", "fast"], keys = [ks(RO | ACCESS, Index(1), Range(0, 1, 0))]),
     row!("persist", 2, WRITE | FAST, Keyed(keys::persist), "generic", "2.2.0", "Remove the expiration from a key", acl = ["keyspace", "write", "fast"], keys = [ks(RW | UPDATE, Index(1), Range(0, 1, 0))]),
     row!("object", -2, 0, Container, "generic", "2.2.3", "A container for object introspection commands", acl = ["slow"], subs = OBJECT_SUBCOMMANDS),
     row!("keys", 2, READONLY, Coordinated(keys::keys), "generic", "1.0.0", "Find all keys matching the given pattern", acl = ["keyspace", "read", "slow", "dangerous"], tips = ["request_policy:all_shards", "nondeterministic_output_order"]),
@@ -212,6 +212,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     row!("command", -1, LOADING | STALE | SENTINEL, Local(commands::command), "server", "2.8.13", "Get array of Redis command details", acl = ["slow", "connection"], tips = ["nondeterministic_output_order"], subs = COMMAND_SUBCOMMANDS),
     row!("info", -1, LOADING | STALE | SENTINEL, Coordinated(server::info), "server", "1.0.0", "Get information and statistics about the server", acl = ["slow", "dangerous"], tips = ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
     row!("config", -2, 0, Container, "server", "2.0.0", "A container for server configuration commands", acl = ["slow"], subs = CONFIG_SUBCOMMANDS),
+    row!("lolwut", -1, READONLY | FAST, Local(server::lolwut), "server", "5.0.0", "Display some computer art and the Redis version", acl = ["read", "fast"]),
     row!("time", 1, LOADING | STALE | FAST | CONN_ONLY, Local(server::time), "server", "2.6.0", "Return the current server time", acl = ["fast"], tips = ["nondeterministic_output"]),
     row!("slowlog", -2, 0, Container, "server", "2.2.12", "A container for slow log commands", acl = ["slow"], subs = SLOWLOG_SUBCOMMANDS),
     row!("latency", -2, 0, Container, "server", "2.8.13", "A container for latency diagnostics commands", acl = ["slow"], subs = LATENCY_SUBCOMMANDS),
@@ -247,11 +248,11 @@ pub static COMMANDS: &[CommandSpec] = &[
 
 #[rustfmt::skip]
 pub static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
-    row!("object|encoding", 3, READONLY, Keyed(keys::object), "generic", "2.2.3", "Inspect the internal encoding of a Redis object", acl = ["keyspace", "read", "slow"], keys = [ks(RO, Index(2), Range(0, 1, 0))], tips = ["nondeterministic_output"]),
-    row!("object|freq", 3, READONLY, Keyed(keys::object), "generic", "4.0.0", "Get the logarithmic access frequency counter of a Redis object", acl = ["keyspace", "read", "slow"], keys = [ks(RO, Index(2), Range(0, 1, 0))], tips = ["nondeterministic_output"]),
+    row!("object|encoding", 3, READONLY | LEAVES_IDLE, Keyed(keys::object), "generic", "2.2.3", "Inspect the internal encoding of a Redis object", acl = ["keyspace", "read", "slow"], keys = [ks(RO, Index(2), Range(0, 1, 0))], tips = ["nondeterministic_output"]),
+    row!("object|freq", 3, READONLY | LEAVES_IDLE, Keyed(keys::object), "generic", "4.0.0", "Get the logarithmic access frequency counter of a Redis object", acl = ["keyspace", "read", "slow"], keys = [ks(RO, Index(2), Range(0, 1, 0))], tips = ["nondeterministic_output"]),
     row!("object|help", 2, LOADING | STALE, Local(keys::object_help), "generic", "6.2.0", "Show helpful text about the different subcommands", acl = ["keyspace", "slow"]),
-    row!("object|idletime", 3, READONLY, Keyed(keys::object), "generic", "2.2.3", "Get the time since a Redis object was last accessed", acl = ["keyspace", "read", "slow"], keys = [ks(RO, Index(2), Range(0, 1, 0))], tips = ["nondeterministic_output"]),
-    row!("object|refcount", 3, READONLY, Keyed(keys::object), "generic", "2.2.3", "Get the number of references to the value of the key", acl = ["keyspace", "read", "slow"], keys = [ks(RO, Index(2), Range(0, 1, 0))], tips = ["nondeterministic_output"]),
+    row!("object|idletime", 3, READONLY | LEAVES_IDLE, Keyed(keys::object), "generic", "2.2.3", "Get the time since a Redis object was last accessed", acl = ["keyspace", "read", "slow"], keys = [ks(RO, Index(2), Range(0, 1, 0))], tips = ["nondeterministic_output"]),
+    row!("object|refcount", 3, READONLY | LEAVES_IDLE, Keyed(keys::object), "generic", "2.2.3", "Get the number of references to the value of the key", acl = ["keyspace", "read", "slow"], keys = [ks(RO, Index(2), Range(0, 1, 0))], tips = ["nondeterministic_output"]),
 ];
 
 #[rustfmt::skip]
