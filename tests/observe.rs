@@ -271,6 +271,50 @@ common::shard_tests! {
         assert_eq!(help[9], "USAGE <key> [SAMPLES <count>]");
     }
 
+    fn monitor_shows_scripts_then_their_commands_from_lua(srv: &Server) {
+        let mut mon = srv.raw();
+        assert_eq!(mon.cmd(&[b"MONITOR"]), b"+OK\r\n");
+        let mut con = srv.client();
+        let addr = {
+            let me: String = redis::cmd("CLIENT").arg("INFO").query::<String>(&mut con).unwrap();
+            me.split(' ').find_map(|f| f.strip_prefix("addr=")).unwrap().to_string()
+        };
+        let body = "redis.call('set', KEYS[1], 'v') return redis.call('get', KEYS[1])";
+        // Keys on every shard: the script runs on its key's core or holds
+        // every shard; either way its commands show as `lua`.
+        for key in keys_on_every_shard(4).iter().chain(std::iter::once(&"{t}x".to_string())) {
+            let v: String = redis::cmd("EVAL").arg(body).arg(1).arg(key).query(&mut con).unwrap();
+            assert_eq!(v, "v");
+            // The connection's own CLIENT handshake lines come first.
+            let mut lines: Vec<String> = Vec::new();
+            while lines.len() < 3 {
+                let line = mon.try_read_reply().unwrap_or_else(|e| panic!("{key}: {e}; lines so far {lines:?}"));
+                let line = String::from_utf8(line).unwrap();
+                if !line.contains("\"CLIENT\"") {
+                    lines.push(line);
+                }
+            }
+            let tail = |l: &String| l[l.find('[').unwrap()..].to_string();
+            let eval = format!("[0 {addr}] \"EVAL\" \"{body}\" \"1\" \"{key}\"\r\n");
+            let set = format!("[0 lua] \"set\" \"{key}\" \"v\"\r\n");
+            let get = format!("[0 lua] \"get\" \"{key}\"\r\n");
+            if srv.shards() == 1 {
+                assert_eq!(lines.iter().map(tail).collect::<Vec<_>>(), [eval, set, get]);
+            } else {
+                // Lines of two cores may interleave: the script's line and
+                // its commands' come from where each ran.
+                lines.sort_by_key(tail);
+                let mut want = vec![eval, set, get];
+                want.sort();
+                assert_eq!(lines.iter().map(tail).collect::<Vec<_>>(), want);
+            }
+        }
+        // A script refused before it runs still shows, as in Redis.
+        let _ = redis::cmd("EVALSHA").arg("ffffffffffffffffffffffffffffffffffffffff").arg(0).query::<Value>(&mut con);
+        let line = String::from_utf8(mon.read_reply()).unwrap();
+        assert!(line.ends_with(&format!("[0 {addr}] \"EVALSHA\" \"ffffffffffffffffffffffffffffffffffffffff\" \"0\"\r\n")), "{line}");
+    }
+
     fn monitor_streams_every_core_in_order(srv: &Server) {
         let mut mon = srv.raw();
         assert_eq!(mon.cmd(&[b"MONITOR"]), b"+OK\r\n");

@@ -165,6 +165,21 @@ pub fn account(
         args,
         db: s.db,
         client: s.id,
+        from_script: crate::script::running_for(s.id),
     };
     sh.host.account(&call, took, reply);
+}
+
+/// MONITOR's line for a script command (EVAL, EVALSHA, FCALL and their
+/// read-only forms) as it starts: their rows skip the usual one, which
+/// would come after the lines of the commands they call.
+pub fn monitor_script(sh: &Shard, s: &Session, spec: &'static CommandSpec, args: &[Bytes]) {
+    let call = Call {
+        spec,
+        args,
+        db: s.db,
+        client: s.id,
+        from_script: false,
+    };
+    sh.host.observe.feed_start(&sh.host.shared.observe, &call);
 }

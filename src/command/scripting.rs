@@ -158,6 +158,7 @@ async fn eval_generic(
     by_sha: bool,
     ro: bool,
 ) -> Reply {
+    monitor_start(sh, s, &a);
     if by_sha && a[1].len() != 40 {
         return Reply::error(NOSCRIPT);
     }
@@ -340,7 +341,15 @@ fn may_run_locally(sh: &Shard, keys: &[Bytes], mark: &Mark) -> bool {
 }
 
 /// FCALL and FCALL_RO.
+/// MONITOR shows a script command as it starts, before what it calls.
+fn monitor_start(sh: &Shard, s: &Session, a: &[Bytes]) {
+    if let Some(spec) = super::table::row_of(a) {
+        super::place::monitor_script(sh, s, spec, a);
+    }
+}
+
 async fn fcall_generic(sh: &Rc<Shard>, s: &mut Session, a: Vec<Bytes>, ro: bool) -> Reply {
+    monitor_start(sh, s, &a);
     let asked = String::from_utf8_lossy(&a[1]);
     let Some((lib, meta)) = sh.host.shared.scripts.functions.find(&asked) else {
         return Reply::error("ERR Function not found");
@@ -667,8 +676,9 @@ pub fn function<'a>(
                 .unwrap_or_else(|| Reply::Bulk(function::dump(&scripts.functions.all())));
         }
         if eq(&sub, "restore") {
-            if let Some(r) = arity(a.len() == 3 || a.len() == 4) {
-                return r;
+            // Redis's own check: a subcommand syntax error past the policy.
+            if a.len() > 4 {
+                return errors::subcommand_syntax(&a[1], &a[0]);
             }
             let policy = match a.get(3) {
                 None => Policy::Append,

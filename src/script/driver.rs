@@ -206,6 +206,7 @@ pub async fn execute(
     let Some(mut guard) = start(sh, vm, job, s.proto) else {
         return Reply::error("ERR cannot allocate a stack for the script");
     };
+    CTX.with(|c| c.borrow_mut().client = s.id);
     let mut input = Down::Start;
     let reply = loop {
         let co = guard
@@ -287,6 +288,7 @@ pub fn execute_here(
                             args: &args,
                             db,
                             client,
+                            from_script: true,
                         };
                         sh.host.account(&call, done.took, &done.reply);
                         input = Down::Reply(done.reply);
@@ -300,6 +302,9 @@ pub fn execute_here(
         }
     };
     drop(guard);
+    // This core accounted the script's commands: their MONITOR lines go
+    // out now, not with this core's next batch of its own.
+    sh.host.observe.flush(&sh.host.shared.observe);
     reply
 }
 
