@@ -46,6 +46,7 @@ fn batch(n: usize) -> Vec<Cmd> {
             args: vec![Bytes::from_static(b"nothing")],
             no_touch: false,
             caller: Default::default(),
+            deny_oom: false,
         })
         .collect()
 }

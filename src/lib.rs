@@ -98,6 +98,7 @@
 pub const REDIS_VERSION: &str = "7.0.15";
 pub const LANNER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+pub mod alloc;
 pub mod clients;
 pub mod command;
 pub mod config;

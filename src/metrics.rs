@@ -51,7 +51,8 @@ const METRICS: &[(&str, Kind, &str)] = &[
     ("lanner_evicted_keys_total", Kind::Counter, "Keys removed to stay under maxmemory."),
     ("lanner_keys", Kind::Gauge, "Keys, by database and shard."),
     ("lanner_expiring_keys", Kind::Gauge, "Keys with a TTL, by database and shard."),
-    ("lanner_memory_used_bytes", Kind::Gauge, "Memory used by the keyspace (lanner's accounting), by shard."),
+    ("lanner_memory_used_bytes", Kind::Gauge, "Bytes allocated minus bytes freed on a shard's core (the allocator's per-thread counters), by shard; their sum is what maxmemory limits."),
+    ("lanner_memory_allocated_bytes", Kind::Gauge, "Bytes the allocator has handed out to the whole process (INFO used_memory)."),
     ("lanner_db_memory_bytes", Kind::Gauge, "Memory used by a database's keys and values (lanner's accounting), by database and shard."),
     ("lanner_memory_rss_bytes", Kind::Gauge, "Resident set size of the process."),
     ("lanner_memory_max_bytes", Kind::Gauge, "The maxmemory setting (0: unbounded)."),
@@ -127,8 +128,7 @@ fn handle_render(sh: &Shard, snaps: &[CoreSnapshot]) -> String {
     counter!("lanner_keyspace_hits_total").absolute(sum(|s| s.keyspace.hits));
     counter!("lanner_keyspace_misses_total").absolute(sum(|s| s.keyspace.misses));
     counter!("lanner_expired_keys_total").absolute(sum(|s| s.keyspace.expired));
-    // Nothing is evicted: maxmemory is not enforced yet.
-    counter!("lanner_evicted_keys_total").absolute(0);
+    counter!("lanner_evicted_keys_total").absolute(sum(|s| s.evicted));
     for (i, s) in snaps.iter().enumerate() {
         let shard = i.to_string();
         for (db, &(keys, expiring, bytes)) in s.dbs.iter().enumerate() {
@@ -149,6 +149,7 @@ fn handle_render(sh: &Shard, snaps: &[CoreSnapshot]) -> String {
         gauge!("lanner_shard_queue_depth", "shard" => shard).set(s.queue_depth as f64);
     }
     gauge!("lanner_memory_rss_bytes").set(rss_bytes() as f64);
+    gauge!("lanner_memory_allocated_bytes").set(crate::alloc::stats().allocated as f64);
     gauge!("lanner_memory_max_bytes").set(config.maxmemory as f64);
     gauge!("lanner_connected_clients").set(total.connected_clients as f64);
     gauge!("lanner_blocked_clients").set(total.blocked_clients as f64);

@@ -11,13 +11,14 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use crate::clients::ClientInfo;
 use crate::command::table::{self, CommandSpec};
 use crate::config::Config;
+use crate::keyspace::evict::Policy;
 use crate::keyspace::notify;
 use crate::keyspace::store::EncodingLimits;
 use crate::observe::{self, Call};
@@ -49,6 +50,50 @@ pub struct Shared {
     pub scripts: crate::script::Global,
     /// Channel and pattern subscriptions of every connection.
     pub pubsub: crate::pubsub::PubSub,
+    /// What each shard holds by the allocator's count, published about
+    /// once a millisecond, and the highest total seen.
+    pub memory: MemoryBoard,
+    /// What the allocator had given out once every executor was up (INFO
+    /// `used_memory_startup`).
+    pub startup_memory: AtomicU64,
+    /// The lazy-free thread's counters.
+    pub lazyfree: Arc<crate::keyspace::lazy::Counters>,
+}
+
+/// Per shard, the bytes it holds (its own cache line each: written by one
+/// core, read by the others about once a millisecond).
+pub struct MemoryBoard {
+    shards: Vec<crossbeam::utils::CachePadded<AtomicI64>>,
+    pub peak: AtomicU64,
+}
+
+impl MemoryBoard {
+    pub fn new(shards: usize) -> MemoryBoard {
+        MemoryBoard {
+            shards: (0..shards).map(|_| Default::default()).collect(),
+            peak: AtomicU64::new(0),
+        }
+    }
+
+    /// Publishes shard `id`'s usage and returns what the others hold.
+    fn publish(&self, id: usize, own: i64) -> i64 {
+        self.shards[id].store(own, Ordering::Relaxed);
+        let others: i64 = self
+            .shards
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != id)
+            .map(|(_, s)| s.load(Ordering::Relaxed))
+            .sum();
+        self.peak
+            .fetch_max((own + others).max(0) as u64, Ordering::Relaxed);
+        others
+    }
+
+    /// The process's total as last published.
+    pub fn total(&self) -> i64 {
+        self.shards.iter().map(|s| s.load(Ordering::Relaxed)).sum()
+    }
 }
 
 impl Shared {
@@ -84,6 +129,8 @@ pub struct Services {
     config_gen: Cell<u64>,
     /// The configuration generation the store's settings come from.
     store_gen: Cell<u64>,
+    /// The store clock (ms) at which this shard last published its memory.
+    memory_ms: Cell<u64>,
     /// (time, [commands, input bytes, output bytes]) samples of the last
     /// second, for the instantaneous rates.
     ops_samples: RefCell<VecDeque<(Instant, [u64; 3])>>,
@@ -99,8 +146,21 @@ impl Services {
             config: RefCell::new(Rc::new(Config::default())),
             config_gen: Cell::new(u64::MAX),
             store_gen: Cell::new(u64::MAX),
+            memory_ms: Cell::new(0),
             ops_samples: RefCell::new(VecDeque::new()),
         }
+    }
+
+    /// Bytes in this core's connections' query and output buffers.
+    pub fn client_buffers(&self) -> u64 {
+        self.clients
+            .borrow()
+            .values()
+            .map(|c| {
+                let c = c.borrow();
+                (c.query_buf + c.omem) as u64
+            })
+            .sum()
     }
 
     /// This core's copy of the configuration (one acquire load when
@@ -138,6 +198,17 @@ impl Services {
         if let Reply::Error(e) = reply {
             self.stats.borrow_mut().reject(spec, e);
         }
+    }
+
+    /// Publishes this shard's memory and learns the others', at most once
+    /// per store millisecond.
+    pub fn refresh_memory(&self, sh: &Shard) {
+        let mut st = sh.store.borrow_mut();
+        if st.now == self.memory_ms.get() {
+            return;
+        }
+        self.memory_ms.set(st.now);
+        st.memory.others = self.shared.memory.publish(sh.id.0, st.memory.own());
     }
 
     pub fn close_all_clients(&self) {
@@ -180,31 +251,17 @@ impl Hooks for Services {
             sh.store.borrow_mut().expiry_paused = paused;
         }
         let gen = svc.shared.config_gen.load(Ordering::Acquire);
-        if gen == svc.store_gen.get() {
-            return;
+        if gen != svc.store_gen.get() {
+            svc.store_gen.set(gen);
+            apply_config(sh, &svc.config());
         }
-        svc.store_gen.set(gen);
-        let c = svc.config();
-        let mut st = sh.store.borrow_mut();
-        st.proto_max_bulk_len = c.proto_max_bulk_len;
-        st.maxmemory_policy = c.maxmemory_policy.clone();
-        st.notify_flags = notify::parse_flags(&c.notify_keyspace_events);
-        // Each shard keeps its share of the tracking table's limit.
-        st.tracking.max_keys = (c.tracking_table_max_keys as usize).div_ceil(sh.shards());
-        st.limits = EncodingLimits {
-            hash_entries: c.hash_max_listpack_entries as usize,
-            hash_value: c.hash_max_listpack_value as usize,
-            set_intset_entries: c.set_max_intset_entries as usize,
-            set_entries: c.set_max_listpack_entries as usize,
-            set_value: c.set_max_listpack_value as usize,
-            zset_entries: c.zset_max_listpack_entries as usize,
-            zset_value: c.zset_max_listpack_value as usize,
-            hll_sparse_max_bytes: c.hll_sparse_max_bytes as usize,
-            stream_node: crate::keyspace::stream::NodeLimits {
-                max_bytes: c.stream_node_max_bytes as usize,
-                max_entries: c.stream_node_max_entries as usize,
-            },
-        };
+        // Under a limit, every shard needs a fresh view of the others.
+        if sh.store.borrow().memory.limit != 0 {
+            svc.refresh_memory(sh);
+        }
+    }
+    fn oom() -> Reply {
+        crate::command::errors::oom()
     }
 
     /// Sends the invalidations and publishes the keyspace events the store
@@ -233,4 +290,40 @@ impl Hooks for Services {
             }
         }
     }
+}
+
+/// Copies the settings the store uses from the configuration.
+fn apply_config(sh: &Shard, c: &Config) {
+    let mut st = sh.store.borrow_mut();
+    st.proto_max_bulk_len = c.proto_max_bulk_len;
+    let m = &mut st.memory;
+    m.limit = c.maxmemory;
+    m.policy = Policy::parse(&c.maxmemory_policy);
+    m.samples = c.maxmemory_samples as usize;
+    m.tenacity = c.maxmemory_eviction_tenacity as u32;
+    m.lfu_log_factor = c.lfu_log_factor as u32;
+    m.lfu_decay_time = c.lfu_decay_time as u32;
+    m.lazy_eviction = c.lazyfree_lazy_eviction;
+    if let Some(f) = st.freer.as_mut() {
+        f.user_del = c.lazyfree_lazy_user_del;
+        f.server_del = c.lazyfree_lazy_server_del;
+        f.expire = c.lazyfree_lazy_expire;
+    }
+    st.notify_flags = notify::parse_flags(&c.notify_keyspace_events);
+    // Each shard keeps its share of the tracking table's limit.
+    st.tracking.max_keys = (c.tracking_table_max_keys as usize).div_ceil(sh.shards());
+    st.limits = EncodingLimits {
+        hash_entries: c.hash_max_listpack_entries as usize,
+        hash_value: c.hash_max_listpack_value as usize,
+        set_intset_entries: c.set_max_intset_entries as usize,
+        set_entries: c.set_max_listpack_entries as usize,
+        set_value: c.set_max_listpack_value as usize,
+        zset_entries: c.zset_max_listpack_entries as usize,
+        zset_value: c.zset_max_listpack_value as usize,
+        hll_sparse_max_bytes: c.hll_sparse_max_bytes as usize,
+        stream_node: crate::keyspace::stream::NodeLimits {
+            max_bytes: c.stream_node_max_bytes as usize,
+            max_entries: c.stream_node_max_entries as usize,
+        },
+    };
 }

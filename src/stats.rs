@@ -53,6 +53,8 @@ pub struct CoreStats {
     pub writes_processed: u64,
     pub hops: u64,
     pub query_buffer_disconnections: u64,
+    /// Connections closed to keep clients under `maxmemory-clients`.
+    pub evicted_clients: u64,
 }
 
 impl CoreStats {
@@ -129,6 +131,7 @@ impl CoreStats {
         self.reads_processed += o.reads_processed;
         self.writes_processed += o.writes_processed;
         self.hops += o.hops;
+        self.evicted_clients += o.evicted_clients;
         self.query_buffer_disconnections += o.query_buffer_disconnections;
     }
 

@@ -63,7 +63,7 @@ common::shard_tests! {
             p.cmd("SET").arg(format!("reset:{i}")).arg("w").ignore();
         }
         let _: () = p.query(&mut con).unwrap();
-        let base_mem = info_field(&mut con, "memory", "used_memory");
+        let base_mem = info_field(&mut con, "memory", "used_memory_dataset");
         let base_expired = info_field(&mut con, "stats", "expired_keys");
 
         let mut p = redis::pipe();
@@ -72,7 +72,7 @@ common::shard_tests! {
         }
         let _: () = p.query(&mut con).unwrap();
         let loaded = Instant::now();
-        let peak_mem = info_field(&mut con, "memory", "used_memory");
+        let peak_mem = info_field(&mut con, "memory", "used_memory_dataset");
         assert!(peak_mem > base_mem + 5000 * 40, "used_memory did not grow with 5000 keys: {base_mem} -> {peak_mem}");
         let ks: String = redis::cmd("INFO").arg("keyspace").query(&mut con).unwrap();
         assert!(ks.contains("db0:keys="), "{ks}");
@@ -81,7 +81,7 @@ common::shard_tests! {
         assert!(loaded.elapsed() < Duration::from_millis(2200));
         let expired = info_field(&mut con, "stats", "expired_keys") - base_expired;
         assert_eq!(expired, 5000, "expired_keys should count exactly the 5000 expired keys");
-        let end_mem = info_field(&mut con, "memory", "used_memory");
+        let end_mem = info_field(&mut con, "memory", "used_memory_dataset");
         let grown = peak_mem - base_mem;
         assert!(
             end_mem <= base_mem + grown / 20,
@@ -99,7 +99,7 @@ common::shard_tests! {
     fn used_memory_returns_to_baseline_after_in_place_changes_and_deletes(srv: &Server) {
         let mut con = srv.client();
         let _: () = redis::cmd("SET").arg("anchor").arg("v").query(&mut con).unwrap();
-        let base = info_field(&mut con, "memory", "used_memory");
+        let base = info_field(&mut con, "memory", "used_memory_dataset");
         let mut p = redis::pipe();
         for i in 0..500 {
             let k = format!("m:{i}");
@@ -114,7 +114,7 @@ common::shard_tests! {
             p.cmd("GETSET").arg(format!("h:{i}")).arg("z".repeat(60)).ignore();
         }
         let _: () = p.query(&mut con).unwrap();
-        let peak = info_field(&mut con, "memory", "used_memory");
+        let peak = info_field(&mut con, "memory", "used_memory_dataset");
         assert!(peak > base + 500 * 300, "used_memory {base} -> {peak} after 1500 keys of 60..300 bytes");
         let mut del = redis::cmd("DEL");
         for i in 0..500 {
@@ -122,7 +122,7 @@ common::shard_tests! {
         }
         let n: i64 = del.query(&mut con).unwrap();
         assert_eq!(n, 1500);
-        let end = info_field(&mut con, "memory", "used_memory");
+        let end = info_field(&mut con, "memory", "used_memory_dataset");
         assert!(
             end <= base + (peak - base) / 50,
             "memory not returned after DEL: base {base}, peak {peak}, end {end}"

@@ -11,8 +11,9 @@ const RULES: &[(&str, &[&str])] = &[
     ("glob", &[]),
     ("config", &["glob"]),
     ("log", &[]),
-    ("keyspace", &["resp", "glob"]),
-    ("runtime", &["keyspace", "resp", "glob"]),
+    ("alloc", &[]),
+    ("keyspace", &["resp", "glob", "alloc"]),
+    ("runtime", &["keyspace", "resp", "glob", "alloc"]),
     ("pubsub", &["resp", "glob", "log", "keyspace"]),
 ];
 

@@ -143,6 +143,7 @@ pub fn here(
     db: usize,
     caller: Caller,
     args: Vec<Bytes>,
+    allow_oom: bool,
 ) -> Option<Cmd> {
     match place::place(sh, spec, &args, false) {
         Place::Shard(shard, run) if shard == sh.id => Some(Cmd {
@@ -152,6 +153,7 @@ pub fn here(
             args,
             no_touch: false,
             caller,
+            deny_oom: spec.has(flags::DENYOOM) && !allow_oom,
         }),
         _ => None,
     }
@@ -302,7 +304,7 @@ fn local_call(
         place::account(sh, s, spec, &args, std::time::Duration::ZERO, &reply);
         return reply;
     }
-    let Some(mut cmd) = here(sh, spec, s.db, s.caller(spec), args) else {
+    let Some(mut cmd) = here(sh, spec, s.db, s.caller(spec), args, s.allow_oom) else {
         undo.undo(sh);
         return Reply::error(ESCALATED);
     };

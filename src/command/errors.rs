@@ -254,6 +254,13 @@ pub fn err(text: &'static str) -> Reply {
     Reply::error(text)
 }
 
+/// A command that may grow memory, refused over `maxmemory`.
+pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+pub fn oom() -> Reply {
+    Reply::error(OOM)
+}
+
 pub fn wrongtype() -> Reply {
     Reply::error(WRONGTYPE)
 }

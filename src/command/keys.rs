@@ -24,11 +24,25 @@ use crate::resp::Reply;
 use crate::runtime::Plan;
 use crate::services::Shard;
 
-/// DEL key [key ...] and UNLINK (memory is returned at once either way)
+/// DEL key [key ...]: big values are freed in place, or off this core with
+/// `lazyfree-lazy-user-del yes`.
 pub fn del(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    let lazy = st.freer.as_ref().is_some_and(|f| f.user_del);
+    del_generic(st, db, a, lazy)
+}
+
+/// UNLINK key [key ...]: as DEL, but values with more than 64 elements are
+/// freed off this core, so deleting a huge key never stalls the shard.
+pub fn unlink(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
+    del_generic(st, db, a, true)
+}
+
+/// Shared body of DEL and UNLINK.
+fn del_generic(st: &mut Store, db: usize, a: &[Bytes], lazy: bool) -> Reply {
     let mut n = 0;
     for k in &a[1..] {
-        if st.remove(db, k).is_some() {
+        if let Some(e) = st.remove(db, k) {
+            st.dispose(e.value, lazy);
             st.notify(notify::GENERIC, "del", db, k);
             n += 1;
         }
@@ -455,7 +469,8 @@ pub fn object_help(_sh: &Rc<Shard>, _s: &mut Session, _a: &[Bytes]) -> Reply {
 /// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key
 pub fn object(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let now = st.now;
-    let policy_lfu = st.maxmemory_policy.contains("lfu");
+    let policy_lfu = st.memory.policy.lfu();
+    let decay = st.memory.lfu_decay_time;
     // OBJECT looks without touching (Redis's LOOKUP_NOTOUCH); the flag is
     // reset after every command.
     st.no_touch = true;
@@ -477,7 +492,7 @@ pub fn object(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
         _ if !policy_lfu => Reply::error(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         ),
-        _ => Reply::Int(0),
+        _ => Reply::Int(crate::keyspace::evict::lfu_counter(e.access, now, decay) as i64),
     }
 }
 
@@ -625,6 +640,15 @@ pub fn dbsize<'a>(
     })
 }
 
+/// Whether a flush frees in the background: ASYNC, or no argument and
+/// `lazyfree-lazy-user-flush yes`.
+fn flush_lazily(sh: &Shard, a: &[Bytes]) -> bool {
+    match a.get(1) {
+        Some(x) => eq(x, "async"),
+        None => sh.host.config().lazyfree_lazy_user_flush,
+    }
+}
+
 /// FLUSHDB / FLUSHALL take an optional ASYNC or SYNC.
 fn flush_args_ok(a: &[Bytes]) -> bool {
     match a.len() {
@@ -662,8 +686,8 @@ pub fn flushdb<'a>(
         if !flush_args_ok(&a) {
             return errors::syntax();
         }
-        let db = s.db;
-        write_every_shard(sh, s.parent, move |st| st.flush_db(db)).await;
+        let (db, lazy) = (s.db, flush_lazily(sh, &a));
+        write_every_shard(sh, s.parent, move |st| st.flush_db(db, lazy)).await;
         super::tracking::flushed(sh, s).await;
         Reply::Ok
     })
@@ -679,8 +703,14 @@ pub fn flushall<'a>(
         if !flush_args_ok(&a) {
             return errors::syntax();
         }
-        write_every_shard(sh, s.parent, |st| st.flush_all()).await;
+        let lazy = flush_lazily(sh, &a);
+        write_every_shard(sh, s.parent, move |st| st.flush_all(lazy)).await;
         super::tracking::flushed(sh, s).await;
+        // What a flush freed goes back to the kernel now, not after the
+        // allocator's decay time.
+        if !lazy {
+            crate::alloc::purge();
+        }
         Reply::Ok
     })
 }

@@ -1,12 +1,13 @@
 //! MEMORY USAGE | STATS | DOCTOR | MALLOC-STATS | PURGE | HELP.
 //!
-//! Sizes are lanner's own accounting of the keyspace (`keyspace::store`: key,
-//! value and table overhead), the figure INFO reports as `used_memory`.
-//! MEMORY USAGE runs on the key's owning shard; STATS and DOCTOR sum every
-//! shard. lanner uses the system allocator, so there are no allocator
-//! statistics to show.
+//! MEMORY USAGE is the keyspace's estimate of one key (key, value and its
+//! slot, in the allocator's size classes), on the key's owning shard. STATS
+//! and DOCTOR read the allocator's statistics (`crate::alloc`) and sum the
+//! tables and client buffers of every shard; MALLOC-STATS is jemalloc's own
+//! report and PURGE returns its unused pages to the system.
 
 use std::rc::Rc;
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use futures::future::LocalBoxFuture;
@@ -45,11 +46,30 @@ fn bulk(s: &str) -> Reply {
 /// Below this, MEMORY DOCTOR has nothing to say (Redis's 5 MB).
 const DOCTOR_MIN_BYTES: u64 = 5 * 1024 * 1024;
 
-/// One shard's memory figures: used bytes and keys per db.
-fn shard_memory(shard: &Shard) -> (u64, Vec<usize>) {
+/// One shard's part of MEMORY STATS.
+struct ShardMemory {
+    /// The keyspace's count of its keys and values.
+    dataset: u64,
+    /// Per database: keys, main table bytes, expires list bytes.
+    dbs: Vec<(usize, usize, usize)>,
+    /// This core's connections' query and output buffers.
+    clients: u64,
+}
+
+fn shard_memory(shard: &Shard) -> ShardMemory {
     let st = shard.store.borrow();
-    let dbs = (0..st.databases()).map(|d| st.db_ref(d).len()).collect();
-    (st.used_memory() as u64, dbs)
+    let dbs = (0..st.databases())
+        .map(|d| {
+            let db = st.db_ref(d);
+            let (main, expires) = db.overhead();
+            (db.len(), main, expires)
+        })
+        .collect();
+    ShardMemory {
+        dataset: st.used_memory() as u64,
+        dbs,
+        clients: shard.host.client_buffers(),
+    }
 }
 
 /// MEMORY USAGE key [SAMPLES count] | STATS | DOCTOR | MALLOC-STATS | PURGE | HELP
@@ -96,26 +116,15 @@ pub fn memory<'a>(
             }
             "stats" if n == 2 => {
                 let per_shard = sh.on_every_shard(s.parent, shard_memory).await;
-                stats(&per_shard)
+                stats(&Figures::gather(sh, &per_shard))
             }
             "doctor" if n == 2 => {
                 let per_shard = sh.on_every_shard(s.parent, shard_memory).await;
-                let used: u64 = per_shard.iter().map(|s| s.0).sum();
-                let text = if used < DOCTOR_MIN_BYTES {
-                    "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
-                } else {
-                    "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
-                };
-                Reply::Verbatim(Bytes::from_static(text.as_bytes()))
+                Reply::Verbatim(Bytes::from(doctor(&Figures::gather(sh, &per_shard))))
             }
-            "malloc-stats" if n == 2 => Reply::Verbatim(Bytes::from_static(
-                b"Stats not supported for the current allocator",
-            )),
+            "malloc-stats" if n == 2 => Reply::Verbatim(Bytes::from(crate::alloc::report())),
             "purge" if n == 2 => {
-                // SAFETY: malloc_trim only returns free heap pages to the system.
-                unsafe {
-                    libc::malloc_trim(0);
-                }
+                crate::alloc::purge();
                 Reply::Ok
             }
             "help" | "usage" | "stats" | "doctor" | "malloc-stats" | "purge" => {
@@ -126,67 +135,212 @@ pub fn memory<'a>(
     })
 }
 
-/// MEMORY STATS in Redis 7.0's shape; figures lanner has no counterpart
-/// for (replication backlog, AOF buffer, Lua caches …) are 0.
-fn stats(per_shard: &[(u64, Vec<usize>)]) -> Reply {
-    let used: u64 = per_shard.iter().map(|s| s.0).sum();
-    let rss = super::server::rss_bytes();
-    let dbs = per_shard.first().map_or(0, |s| s.1.len());
-    let keys: usize = per_shard.iter().flat_map(|s| s.1.iter()).sum();
+/// The process's memory as MEMORY STATS and DOCTOR describe it.
+struct Figures {
+    allocated: u64,
+    peak: u64,
+    startup: u64,
+    clients: u64,
+    /// Keys and values, by the keyspace's count (INFO `used_memory_dataset`).
+    dataset: u64,
+    /// Per database that has keys: (main table, expires list) bytes.
+    dbs: Vec<(usize, u64, u64)>,
+    keys: u64,
+    alloc: crate::alloc::Stats,
+    rss: u64,
+}
+
+impl Figures {
+    fn gather(sh: &Shard, per_shard: &[ShardMemory]) -> Figures {
+        let alloc = crate::alloc::stats();
+        let shared = &sh.host.shared;
+        let peak = shared
+            .memory
+            .peak
+            .fetch_max(alloc.allocated, Ordering::Relaxed)
+            .max(alloc.allocated);
+        let ndbs = per_shard.first().map_or(0, |s| s.dbs.len());
+        let dbs = (0..ndbs)
+            .filter(|&d| per_shard.iter().any(|s| s.dbs[d].0 > 0))
+            .map(|d| {
+                let sum = |f: fn(&(usize, usize, usize)) -> usize| {
+                    per_shard.iter().map(|s| f(&s.dbs[d]) as u64).sum::<u64>()
+                };
+                (d, sum(|x| x.1), sum(|x| x.2))
+            })
+            .collect();
+        Figures {
+            allocated: alloc.allocated,
+            peak,
+            startup: shared.startup_memory.load(Ordering::Relaxed),
+            clients: per_shard.iter().map(|s| s.clients).sum(),
+            dataset: per_shard.iter().map(|s| s.dataset).sum(),
+            dbs,
+            keys: per_shard
+                .iter()
+                .flat_map(|s| s.dbs.iter())
+                .map(|d| d.0 as u64)
+                .sum(),
+            alloc,
+            rss: super::server::rss_bytes(),
+        }
+    }
+
+    /// Memory that is not the data, as INFO's `used_memory_overhead`.
+    fn overhead(&self) -> u64 {
+        self.allocated.saturating_sub(self.dataset)
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// MEMORY STATS in Redis 7.0's shape. lanner has no replicas, cluster
+/// links or AOF yet, so those entries are 0.
+fn stats(f: &Figures) -> Reply {
     let int = |v: u64| Reply::Int(v as i64);
-    let ratio = |a: u64, b: u64| Reply::Double(if b == 0 { 0.0 } else { a as f64 / b as f64 });
+    let signed = |v: i64| Reply::Int(v);
+    let a = &f.alloc;
     let mut m = vec![
-        (bulk("peak.allocated"), int(used)),
-        (bulk("total.allocated"), int(used)),
-        (bulk("startup.allocated"), int(0)),
+        (bulk("peak.allocated"), int(f.peak)),
+        (bulk("total.allocated"), int(f.allocated)),
+        (bulk("startup.allocated"), int(f.startup)),
         (bulk("replication.backlog"), int(0)),
         (bulk("clients.slaves"), int(0)),
-        (bulk("clients.normal"), int(0)),
+        (bulk("clients.normal"), int(f.clients)),
         (bulk("cluster.links"), int(0)),
         (bulk("aof.buffer"), int(0)),
-        (bulk("lua.caches"), int(0)),
-        (bulk("functions.caches"), int(0)),
     ];
-    for d in 0..dbs {
-        if per_shard.iter().all(|s| s.1[d] == 0) {
-            continue;
-        }
+    for &(d, main, expires) in &f.dbs {
         m.push((
             bulk(&format!("db.{d}")),
             Reply::Map(vec![
-                (bulk("overhead.hashtable.main"), int(0)),
-                (bulk("overhead.hashtable.expires"), int(0)),
-                (bulk("overhead.hashtable.slot-to-keys"), int(0)),
+                (bulk("overhead.hashtable.main"), int(main)),
+                (bulk("overhead.hashtable.expires"), int(expires)),
             ]),
         ));
     }
+    let dataset = f.dataset;
     m.extend([
-        (bulk("overhead.total"), int(0)),
-        (bulk("keys.count"), int(keys as u64)),
+        (bulk("overhead.total"), int(f.overhead())),
+        (bulk("keys.count"), int(f.keys)),
         (
             bulk("keys.bytes-per-key"),
-            int(if keys == 0 { 0 } else { used / keys as u64 }),
+            int(f
+                .allocated
+                .saturating_sub(f.startup)
+                .checked_div(f.keys)
+                .unwrap_or(0)),
         ),
-        (bulk("dataset.bytes"), int(used)),
+        (bulk("dataset.bytes"), int(dataset)),
         (
             bulk("dataset.percentage"),
-            Reply::Double(if used == 0 { 0.0 } else { 100.0 }),
+            Reply::Double(ratio(dataset, f.allocated.saturating_sub(f.startup)) * 100.0),
         ),
         (
             bulk("peak.percentage"),
-            Reply::Double(if used == 0 { 0.0 } else { 100.0 }),
+            Reply::Double(ratio(f.allocated, f.peak) * 100.0),
         ),
-        (bulk("allocator.allocated"), int(used)),
-        (bulk("allocator.active"), int(used)),
-        (bulk("allocator.resident"), int(rss)),
-        (bulk("allocator-fragmentation.ratio"), ratio(used, used)),
-        (bulk("allocator-fragmentation.bytes"), int(0)),
-        (bulk("allocator-rss.ratio"), ratio(rss, used)),
-        (bulk("allocator-rss.bytes"), int(rss.saturating_sub(used))),
-        (bulk("rss-overhead.ratio"), ratio(rss, rss)),
-        (bulk("rss-overhead.bytes"), int(0)),
-        (bulk("fragmentation"), ratio(rss, used)),
-        (bulk("fragmentation.bytes"), int(rss.saturating_sub(used))),
+        (bulk("allocator.allocated"), int(a.allocated)),
+        (bulk("allocator.active"), int(a.active)),
+        (bulk("allocator.resident"), int(a.resident)),
+        (
+            bulk("allocator-fragmentation.ratio"),
+            Reply::Double(ratio(a.active, a.allocated)),
+        ),
+        (
+            bulk("allocator-fragmentation.bytes"),
+            signed(a.active as i64 - a.allocated as i64),
+        ),
+        (
+            bulk("allocator-rss.ratio"),
+            Reply::Double(ratio(a.resident, a.active)),
+        ),
+        (
+            bulk("allocator-rss.bytes"),
+            signed(a.resident as i64 - a.active as i64),
+        ),
+        (
+            bulk("rss-overhead.ratio"),
+            Reply::Double(ratio(f.rss, a.resident)),
+        ),
+        (
+            bulk("rss-overhead.bytes"),
+            signed(f.rss as i64 - a.resident as i64),
+        ),
+        (
+            bulk("fragmentation"),
+            Reply::Double(ratio(f.rss, f.allocated)),
+        ),
+        (
+            bulk("fragmentation.bytes"),
+            signed(f.rss as i64 - f.allocated as i64),
+        ),
     ]);
     Reply::Map(m)
+}
+
+/// MEMORY DOCTOR: what in the figures deserves an operator's look.
+fn doctor(f: &Figures) -> String {
+    if f.allocated < DOCTOR_MIN_BYTES {
+        return "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n".into();
+    }
+    let a = &f.alloc;
+    let mut found = Vec::new();
+    if f.peak as f64 > f.allocated as f64 * 1.5 {
+        found.push(format!(
+            " * Peak memory: the peak ({}) is more than 150% of what is allocated now ({}). \
+             Memory freed since is normally kept by the allocator for reuse; MEMORY PURGE \
+             returns its unused pages to the system at once.",
+            human(f.peak),
+            human(f.allocated)
+        ));
+    }
+    if ratio(a.active, a.allocated) > 1.1 && a.active - a.allocated > 10 << 20 {
+        found.push(format!(
+            " * High allocator fragmentation: pages in use hold {:.2} times the bytes allocated \
+             ({} in partly used pages). Deleting many small keys leaves pages partly filled; \
+             they fill again as new keys arrive.",
+            ratio(a.active, a.allocated),
+            human(a.active - a.allocated)
+        ));
+    }
+    if ratio(a.resident, a.active) > 1.1 && a.resident - a.active > 10 << 20 {
+        found.push(format!(
+            " * High allocator RSS overhead: the allocator keeps {} of free pages resident; \
+             MEMORY PURGE returns them to the system.",
+            human(a.resident - a.active)
+        ));
+    }
+    if ratio(f.rss, f.allocated) > 1.4 && f.rss - f.allocated > 10 << 20 {
+        found.push(format!(
+            " * High total RSS: the process's resident size is {:.2} times what it allocated.",
+            ratio(f.rss, f.allocated)
+        ));
+    }
+    if f.clients > 200 << 20 {
+        found.push(format!(
+            " * Big client buffers: connections' query and output buffers hold {}. \
+             Look for clients that send huge pipelines or do not read their replies \
+             (CLIENT LIST: qbuf, omem).",
+            human(f.clients)
+        ));
+    }
+    if found.is_empty() {
+        "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n".into()
+    } else {
+        format!(
+            "Sam, I detected a few issues in this instance's memory:\n\n{}\n",
+            found.join("\n\n")
+        )
+    }
+}
+
+fn human(n: u64) -> String {
+    super::server::human(n)
 }

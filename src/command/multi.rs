@@ -171,8 +171,14 @@ pub fn exec<'a>(
         };
         s.info.borrow_mut().multi = -1;
         let watching = s.watching.take();
+        let oom = || {
+            let mut st = sh.store.borrow_mut();
+            st.memory.limit != 0 && !st.room_for_write()
+        };
         let reply = if m.failed {
             errors::err(errors::EXECABORT)
+        } else if m.queued.iter().any(|(spec, _)| spec.has(flags::DENYOOM)) && oom() {
+            errors::exec_abort(errors::OOM)
         } else if watching.as_ref().is_some_and(|w| w.flag.is_dirty()) {
             Reply::NilArray
         } else {

@@ -147,6 +147,7 @@ pub fn cmd(run: KeyedFn, spec: &'static CommandSpec, s: &Session, args: Vec<Byte
         // CLIENT NO-TOUCH leaves access times alone, except TOUCH's own.
         no_touch: no_touch(s, spec),
         caller: s.caller(spec),
+        deny_oom: spec.has(flags::DENYOOM) && !s.allow_oom,
     }
 }
 

@@ -195,11 +195,18 @@ async fn eval_generic(
         return Reply::error(RO_WITH_WRITE);
     }
     let no_writes = ro || declared_no_writes == Some(true);
+    let allow_oom = script.flags.is_some_and(|f| f.has(Flags::ALLOW_OOM));
+    // A script declaring its flags, and that it may write, is refused
+    // whole over maxmemory (Redis's script flags); one without flags is
+    // checked command by command.
+    if script.flags.is_some() && !allow_oom && !no_writes && out_of_memory(sh) {
+        return errors::oom();
+    }
     let keys = &a[3..3 + n];
     let job = {
         let (sha, body) = (script.sha.clone(), script.body.clone());
         let (keys, argv, args) = (keys.to_vec(), a[3 + n..].to_vec(), a.clone());
-        move |vm: &CoreVm| eval_job(vm, sha, &body, &keys, &argv, args, no_writes)
+        move |vm: &CoreVm| eval_job(vm, sha, &body, &keys, &argv, args, no_writes, allow_oom)
     };
     let mark = Mark::Script(&script);
     let here = if let Some(owner) = owner_elsewhere(sh, s, keys, &mark) {
@@ -235,6 +242,7 @@ async fn eval_generic(
             &a[3 + n..],
             a.clone(),
             no_writes,
+            allow_oom,
         );
         let reply = match job {
             Ok(job) => driver::execute(sh, s, &mut atomic, &vm, job).await,
@@ -251,6 +259,12 @@ async fn eval_generic(
         mark.set();
         local = false;
     }
+}
+
+/// Over `maxmemory` with nothing left to evict on this core's shard.
+fn out_of_memory(sh: &Shard) -> bool {
+    let mut st = sh.store.borrow_mut();
+    st.memory.limit != 0 && !st.room_for_write()
 }
 
 /// Where the mark "seen touching more than the shard of its declared
@@ -279,6 +293,7 @@ impl Mark<'_> {
 }
 
 /// EVAL's job: the compiled script with KEYS and ARGV set.
+#[allow(clippy::too_many_arguments)]
 fn eval_job(
     vm: &CoreVm,
     sha: String,
@@ -287,6 +302,7 @@ fn eval_job(
     argv: &[Bytes],
     args: Vec<Bytes>,
     no_writes: bool,
+    allow_oom: bool,
 ) -> Result<Job, Reply> {
     let func = vm.script(&sha, body).map_err(Reply::error)?;
     vm.set_keys_argv(keys, argv)
@@ -299,6 +315,7 @@ fn eval_job(
         name: sha,
         args,
         no_writes,
+        allow_oom,
     })
 }
 
@@ -361,6 +378,10 @@ async fn fcall_generic(sh: &Rc<Shard>, s: &mut Session, a: Vec<Bytes>, ro: bool)
     if ro && !declared_no_writes {
         return Reply::error(RO_WITH_WRITE);
     }
+    let allow_oom = meta.flags.has(Flags::ALLOW_OOM);
+    if !(allow_oom || ro || declared_no_writes) && out_of_memory(sh) {
+        return errors::oom();
+    }
     let vm = core_vm(sh);
     let keys = &a[3..3 + n];
     let index = lib
@@ -390,6 +411,7 @@ async fn fcall_generic(sh: &Rc<Shard>, s: &mut Session, a: Vec<Bytes>, ro: bool)
                         name: name.clone(),
                         args: a.clone(),
                         no_writes: ro || declared_no_writes,
+                        allow_oom,
                     };
                     driver::execute(sh, s, &mut atomic, &vm, job).await
                 }

@@ -71,7 +71,14 @@ pub fn shutdown(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
 pub(crate) struct CoreSnapshot {
     pub stats: CoreStats,
     pub keyspace: crate::keyspace::store::KeyspaceStats,
-    pub used_memory: usize,
+    /// What this shard holds by the allocator's count.
+    pub used_memory: i64,
+    /// The keyspace's own estimate of its keys and values.
+    pub dataset: usize,
+    /// Keys evicted here, and eviction time over the limit (ms: total,
+    /// current).
+    pub evicted: u64,
+    pub exceeded_ms: (u64, u64),
     /// Requests waiting on this shard for a multi-shard operation's keys.
     pub queue_depth: usize,
     /// Entries in this core's slow log.
@@ -88,6 +95,8 @@ pub(crate) struct CoreSnapshot {
     tracking: (usize, usize, usize, usize),
     /// Packets this core sent to other cores, and the items in them.
     pub packets: (u64, u64),
+    /// Query and output buffers of this core's connections.
+    pub client_buffers: u64,
 }
 
 fn rusage(who: i32) -> (f64, f64) {
@@ -108,7 +117,19 @@ pub(crate) fn snapshot(shard: &Shard) -> CoreSnapshot {
     CoreSnapshot {
         stats: shard.host.stats.borrow().clone(),
         keyspace: st.stats.clone(),
-        used_memory: st.used_memory(),
+        used_memory: st.memory.own(),
+        dataset: st.used_memory(),
+        evicted: st.memory.evicted,
+        exceeded_ms: {
+            let current = st
+                .memory
+                .exceeded_since
+                .map_or(0, |t| t.elapsed().as_millis() as u64);
+            (
+                st.memory.exceeded_total.as_millis() as u64 + current,
+                current,
+            )
+        },
         queue_depth: shard.queue_depth(),
         slowlog_len: shard.host.observe.slowlog.borrow().len(),
         dbs: (0..st.databases())
@@ -138,10 +159,11 @@ pub(crate) fn snapshot(shard: &Shard) -> CoreSnapshot {
                 prefixes,
             )
         },
+        client_buffers: shard.host.client_buffers(),
     }
 }
 
-fn human(bytes: u64) -> String {
+pub(crate) fn human(bytes: u64) -> String {
     let b = bytes as f64;
     if b < 1024.0 {
         format!("{bytes}B")
@@ -248,7 +270,14 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
         ks.expire_cycle_time_us += s.keyspace.expire_cycle_time_us;
         ks.expired_time_cap_reached += s.keyspace.expired_time_cap_reached;
     }
-    let used: u64 = snaps.iter().map(|s| s.used_memory as u64).sum();
+    let alloc = crate::alloc::stats();
+    let used = alloc.allocated;
+    let dataset: u64 = snaps.iter().map(|s| s.dataset as u64).sum();
+    let peak = shared
+        .memory
+        .peak
+        .fetch_max(used, Ordering::Relaxed)
+        .max(used);
     let rss = rss_bytes();
     let uptime = shared.started.elapsed().as_secs();
     let mut o = String::new();
@@ -309,32 +338,36 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
     });
     section("memory", &mut o, &|o| {
         let sysmem = total_system_memory();
-        let frag = if used > 0 {
-            rss as f64 / used as f64
-        } else {
-            0.0
-        };
+        let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
+        let startup = shared.startup_memory.load(Ordering::Relaxed);
+        let overhead = used.saturating_sub(dataset);
+        let lazy = &shared.lazyfree;
         let _ = write!(
             o,
             "used_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\n\
-             used_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:100.00%\r\n\
-             used_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\n\
-             used_memory_dataset_perc:100.00%\r\nallocator_allocated:{used}\r\nallocator_active:{rss}\r\n\
-             allocator_resident:{rss}\r\ntotal_system_memory:{sysmem}\r\ntotal_system_memory_human:{}\r\n\
+             used_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\n\
+             used_memory_overhead:{overhead}\r\nused_memory_startup:{startup}\r\nused_memory_dataset:{dataset}\r\n\
+             used_memory_dataset_perc:{:.2}%\r\nallocator_allocated:{}\r\nallocator_active:{}\r\n\
+             allocator_resident:{}\r\ntotal_system_memory:{sysmem}\r\ntotal_system_memory_human:{}\r\n\
              used_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\nused_memory_scripts_eval:0\r\n\
              number_of_cached_scripts:{}\r\nnumber_of_functions:{}\r\nnumber_of_libraries:{}\r\n\
              used_memory_vm_functions:0\r\nused_memory_vm_total:0\r\nused_memory_vm_total_human:0B\r\n\
              used_memory_functions:0\r\nused_memory_scripts:0\r\nused_memory_scripts_human:0B\r\n\
-             maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:{frag:.2}\r\n\
-             allocator_frag_bytes:{}\r\nallocator_rss_ratio:1.00\r\nallocator_rss_bytes:0\r\n\
-             rss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{frag:.2}\r\n\
+             maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:{:.2}\r\n\
+             allocator_frag_bytes:{}\r\nallocator_rss_ratio:{:.2}\r\nallocator_rss_bytes:{}\r\n\
+             rss_overhead_ratio:{:.2}\r\nrss_overhead_bytes:{}\r\nmem_fragmentation_ratio:{:.2}\r\n\
              mem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\n\
-             mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\n\
-             mem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\n\
-             lazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
+             mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:{}\r\n\
+             mem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:{}\r\nactive_defrag_running:0\r\n\
+             lazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
             human(used),
             human(rss),
-            human(used),
+            human(peak),
+            ratio(used, peak) * 100.0,
+            ratio(dataset, used.saturating_sub(startup)) * 100.0,
+            alloc.allocated,
+            alloc.active,
+            alloc.resident,
             human(sysmem),
             shared.scripts.cache.len(),
             shared.scripts.functions.counts().1,
@@ -342,8 +375,18 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
             config.maxmemory,
             human(config.maxmemory),
             config.maxmemory_policy,
-            rss.saturating_sub(used),
+            ratio(alloc.active, alloc.allocated),
+            alloc.active as i64 - alloc.allocated as i64,
+            ratio(alloc.resident, alloc.active),
+            alloc.resident as i64 - alloc.active as i64,
+            ratio(rss, alloc.resident),
+            rss as i64 - alloc.resident as i64,
+            ratio(rss, used),
             rss as i64 - used as i64,
+            snaps.iter().map(|s| s.client_buffers).sum::<u64>(),
+            crate::alloc::NAME,
+            lazy.pending.load(Ordering::Relaxed),
+            lazy.freed.load(Ordering::Relaxed),
         );
         for (i, s) in snaps.iter().enumerate() {
             let _ = write!(o, "used_memory_shard{i}:{}\r\n", s.used_memory);
@@ -379,8 +422,8 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
              instantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\n\
              sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n\
              expired_keys:{}\r\nexpired_stale_perc:{:.2}\r\nexpired_time_cap_reached_count:{}\r\n\
-             expire_cycle_cpu_milliseconds:{}\r\nevicted_keys:0\r\nevicted_clients:0\r\n\
-             total_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:{}\r\n\
+             expire_cycle_cpu_milliseconds:{}\r\nevicted_keys:{}\r\nevicted_clients:{}\r\n\
+             total_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\nkeyspace_hits:{}\r\n\
              keyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\n\
              latest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n\
              active_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n\
@@ -403,6 +446,10 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
             ks.expired_stale_perc * 100.0,
             ks.expired_time_cap_reached,
             ks.expire_cycle_time_us / 1000,
+            snaps.iter().map(|s| s.evicted).sum::<u64>(),
+            total.evicted_clients,
+            snaps.iter().map(|s| s.exceeded_ms.0).max().unwrap_or(0),
+            snaps.iter().map(|s| s.exceeded_ms.1).max().unwrap_or(0),
             ks.hits,
             ks.misses,
             ps.0,
@@ -421,6 +468,9 @@ fn render_info(sh: &Shard, snaps: &[CoreSnapshot], want: impl Fn(&str) -> bool) 
             snaps.iter().map(|s| s.packets.0).sum::<u64>(),
             snaps.iter().map(|s| s.packets.1).sum::<u64>(),
         );
+        for (i, s) in snaps.iter().enumerate() {
+            let _ = write!(o, "evicted_keys_shard{i}:{}\r\n", s.evicted);
+        }
     });
     section("replication", &mut o, &|o| {
         let replid: String = shared.run_id.chars().rev().collect();

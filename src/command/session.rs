@@ -51,6 +51,9 @@ pub struct Session {
     pub caching: bool,
     /// The core the connection lives on.
     pub core: u16,
+    /// Running a script declared `allow-oom`: its writes run over
+    /// `maxmemory` too.
+    pub allow_oom: bool,
 }
 
 impl Session {
@@ -115,6 +118,7 @@ impl Session {
             tracking: None,
             caching: false,
             core: 0,
+            allow_oom: false,
         }
     }
 }

@@ -764,11 +764,13 @@ pub(crate) static SETTINGS: &[Setting] = &[
         kind: mem_field!(maxmemory, 0, u64::MAX),
         default: "0",
         change: Runtime,
-        doc: "Memory limit for the data set, in bytes or with a unit (100mb, 4gb); 0 means no \
-              limit. The limit is shared out evenly between shards. When it is reached, keys are \
-              evicted according to maxmemory-policy, or with noeviction write commands that \
-              may grow memory get an OOM error. Leave room for connection buffers and the \
-              allocator's overhead: the process uses more than this value.",
+        doc: "Memory limit, in bytes or with a unit (100mb, 4gb); 0 means no limit. It bounds \
+              what the allocator gave out to the whole process: keys, values, connection \
+              buffers, Pub/Sub queues and scripts (INFO used_memory). Any shard may use what \
+              the others do not; over the limit, a write that may grow memory first evicts \
+              keys of its shard according to maxmemory-policy, and with noeviction (or nothing \
+              left to evict) it gets an OOM error while reads and deletes keep working. RSS \
+              is higher by the allocator's fragmentation and the executors' fixed buffers.",
     },
     Setting {
         name: "maxmemory-policy",
@@ -793,6 +795,88 @@ pub(crate) static SETTINGS: &[Setting] = &[
         doc: "How many keys each eviction samples to pick the best candidate. 5 is a good \
               balance; 10 approximates true LRU/LFU more closely at more CPU per eviction; 3 is \
               faster and less accurate.",
+    },
+    Setting {
+        name: "maxmemory-eviction-tenacity",
+        alias: None,
+        section: MEMORY,
+        kind: num_field!(maxmemory_eviction_tenacity, 0, 100),
+        default: "10",
+        change: Runtime,
+        doc: "How long a write may spend evicting before it runs, 0..100: 10 allows 500 \
+              microseconds (linear below, 15% more per step above, 100 no limit). Eviction \
+              that needs more goes on in the background between requests.",
+    },
+    Setting {
+        name: "lfu-log-factor",
+        alias: None,
+        section: MEMORY,
+        kind: num_field!(lfu_log_factor, 0, INT_MAX),
+        default: "10",
+        change: Runtime,
+        doc: "How slowly LFU's 8-bit access counter grows: a key is hit about 1M times before \
+              it saturates at the default 10, 100 times at 0.",
+    },
+    Setting {
+        name: "lfu-decay-time",
+        alias: None,
+        section: MEMORY,
+        kind: num_field!(lfu_decay_time, 0, INT_MAX),
+        default: "1",
+        change: Runtime,
+        doc: "Minutes after which an unread key's LFU counter drops by one; 0 never decays.",
+    },
+    Setting {
+        name: "maxmemory-clients",
+        alias: None,
+        section: MEMORY,
+        kind: mem_field!(maxmemory_clients, 0, u64::MAX),
+        default: "0",
+        change: Runtime,
+        doc: "Memory all client connections' query and output buffers may take together; when \
+              it is passed, the clients using the most are disconnected until it is not. 0 \
+              means no limit.",
+    },
+    Setting {
+        name: "lazyfree-lazy-eviction",
+        alias: None,
+        section: MEMORY,
+        kind: bool_field!(lazyfree_lazy_eviction),
+        default: "no",
+        change: Runtime,
+        doc: "Whether evicted values with more than 64 elements are freed on a background \
+              thread (yes) or in place (no).",
+    },
+    Setting {
+        name: "lazyfree-lazy-expire",
+        alias: None,
+        section: MEMORY,
+        kind: bool_field!(lazyfree_lazy_expire),
+        default: "no",
+        change: Runtime,
+        doc: "Whether expired values with more than 64 elements are freed on a background \
+              thread.",
+    },
+    Setting {
+        name: "lazyfree-lazy-server-del",
+        alias: None,
+        section: MEMORY,
+        kind: bool_field!(lazyfree_lazy_server_del),
+        default: "no",
+        change: Runtime,
+        doc: "Whether values a command replaces or deletes as a side effect (SET over a big \
+              list, RENAME onto a key) are freed on a background thread when they have more \
+              than 64 elements.",
+    },
+    Setting {
+        name: "lazyfree-lazy-user-del",
+        alias: None,
+        section: MEMORY,
+        kind: bool_field!(lazyfree_lazy_user_del),
+        default: "no",
+        change: Runtime,
+        doc: "Whether DEL frees like UNLINK: values with more than 64 elements on a \
+              background thread.",
     },
     Setting {
         name: "lazyfree-lazy-user-flush",

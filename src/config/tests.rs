@@ -467,7 +467,13 @@ fn get_returns_matches_in_table_order() {
     let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["maxmemory", "maxmemory-policy", "maxmemory-samples"]
+        [
+            "maxmemory",
+            "maxmemory-policy",
+            "maxmemory-samples",
+            "maxmemory-eviction-tenacity",
+            "maxmemory-clients"
+        ]
     );
     assert_eq!(got[1].1, "noeviction");
     assert_eq!(

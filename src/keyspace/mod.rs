@@ -21,10 +21,12 @@
 pub mod bits;
 pub mod blocked;
 pub mod compact;
+pub mod evict;
 pub mod expire;
 pub mod geohash;
 pub mod hash;
 pub mod hll;
+pub mod lazy;
 pub mod locks;
 pub mod notify;
 pub mod set;

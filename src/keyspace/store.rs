@@ -97,6 +97,11 @@ impl Db {
         self.mem
     }
 
+    /// The table's own bytes: (main, expires).
+    pub fn overhead(&self) -> (usize, usize) {
+        self.map.overhead()
+    }
+
     /// The entry at `key` as stored, expired or not (for undo).
     pub fn peek(&self, key: &[u8]) -> Option<&Entry> {
         self.map.get(key)
@@ -106,7 +111,7 @@ impl Db {
     pub fn restore(&mut self, key: &[u8], entry: Option<Entry>) {
         match entry {
             Some(e) => {
-                self.insert(key, e.value, e.expire);
+                self.insert(key, e.value, e.expire, e.access);
                 if let Some(now) = self.map.get_mut(key) {
                     now.access = e.access;
                 }
@@ -121,27 +126,51 @@ impl Db {
         matches!(self.map.get(key), Some(e) if e.expire == 0 || now <= e.expire)
     }
 
-    /// Inserts or replaces `key`, with its expiry (0 = none); returns the
-    /// replaced entry's expiry, None when the key is new.
-    pub fn insert(&mut self, key: &[u8], value: Value, expire: ExpireAt) -> Option<ExpireAt> {
+    /// Inserts or replaces `key`, with its expiry (0 = none) and, when
+    /// new, its access field; returns the replaced entry's expiry and
+    /// value, None when the key is new.
+    pub fn insert(
+        &mut self,
+        key: &[u8],
+        value: Value,
+        expire: ExpireAt,
+        access: u32,
+    ) -> Option<(ExpireAt, Value)> {
         let mem = entry_mem(key, &value);
         let old = match self.map.find(key) {
             Some(i) => {
                 let e = self.map.at_mut(i);
                 self.mem -= entry_mem(key, &e.value);
-                let old = e.expire;
-                e.value = value;
+                let old = (e.expire, std::mem::replace(&mut e.value, value));
                 self.map.set_expire(i, expire);
                 Some(old)
             }
             None => {
-                let access = (unix_ms() / 1000) as u32;
                 self.map.push(key, Entry::new(value, expire, access));
                 None
             }
         };
         self.mem += mem;
         old
+    }
+
+    /// The position of the `n`-th key with a TTL.
+    pub fn volatile_position(&self, n: usize) -> Option<usize> {
+        self.map.volatile_at(n)
+    }
+
+    /// The key at position `p`.
+    pub fn key_at(&self, p: usize) -> Option<CompactBytes> {
+        self.map.at(p).map(|(k, _)| k.clone())
+    }
+
+    /// The key and entry at position `p`.
+    pub fn entry_at(&self, p: usize) -> Option<(&CompactBytes, &Entry)> {
+        self.map.at(p)
+    }
+
+    pub(super) fn at_mut(&mut self, p: usize) -> &mut Entry {
+        self.map.at_mut(p)
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
@@ -209,7 +238,7 @@ impl Db {
         rng: &mut SmallRng,
         n: usize,
         now: u64,
-        mut on_expired: impl FnMut(&[u8]),
+        mut on_expired: impl FnMut(&[u8], Value),
     ) -> (usize, usize) {
         let sampled = n.min(self.map.volatile_len());
         let mut expired = 0;
@@ -227,7 +256,7 @@ impl Db {
             if at != 0 && now > at {
                 let (key, e) = self.map.remove_at(i);
                 self.mem -= entry_mem(&key, &e.value);
-                on_expired(&key);
+                on_expired(&key, e.value);
                 expired += 1;
             }
         }
@@ -245,7 +274,10 @@ pub struct Store {
     pub rng: SmallRng,
     /// Settings handlers need, copied from the config when it changes.
     pub proto_max_bulk_len: u64,
-    pub maxmemory_policy: String,
+    /// `maxmemory`, its policy and the eviction state (`keyspace::evict`).
+    pub memory: super::evict::Memory,
+    /// Where big values go to be freed off this core (lazy freeing).
+    pub freer: Option<super::lazy::Freer>,
     pub limits: EncodingLimits,
     /// Clients blocked on this shard's keys.
     pub blocked: Blocked,
@@ -306,7 +338,8 @@ impl Store {
             stats: KeyspaceStats::default(),
             rng: SmallRng::from_entropy(),
             proto_max_bulk_len: 512 << 20,
-            maxmemory_policy: "noeviction".into(),
+            memory: Default::default(),
+            freer: None,
             limits: EncodingLimits::default(),
             blocked: Blocked::default(),
             no_touch: false,
@@ -379,11 +412,18 @@ impl Store {
             if self.expiry_paused {
                 return None;
             }
-            d.remove(key);
+            if let Some(e) = d.remove(key) {
+                self.dispose(e.value, self.lazy_expire());
+            }
             self.expired(db, key);
             return None;
         }
         Some(idx)
+    }
+
+    /// `lazyfree-lazy-expire`: expired values go to the freeing thread.
+    fn lazy_expire(&self) -> bool {
+        self.freer.as_ref().is_some_and(|f| f.expire)
     }
 
     /// Counts and announces a key deleted because it expired.
@@ -438,9 +478,11 @@ impl Store {
     /// One active-expiry sample of database `db` (`Db::expire_sample`),
     /// raising "expired" for each key it deletes; returns (sampled, expired).
     pub fn expire_sample(&mut self, db: usize, rng: &mut SmallRng, n: usize) -> (usize, usize) {
-        let mut gone: Vec<CompactBytes> = Vec::new();
-        let counts = self.dbs[db].expire_sample(rng, n, self.now, |k| gone.push(k.into()));
-        for k in gone {
+        let mut gone: Vec<(CompactBytes, Value)> = Vec::new();
+        let counts = self.dbs[db].expire_sample(rng, n, self.now, |k, v| gone.push((k.into(), v)));
+        let lazy = self.lazy_expire();
+        for (k, v) in gone {
+            self.dispose(v, lazy);
             self.notify(notify::EXPIRED, "expired", db, &k);
         }
         counts
@@ -453,15 +495,13 @@ impl Store {
     /// Live entry for a read: counts a keyspace hit or miss, as Redis's
     /// `lookupKeyRead`.
     pub fn read(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
-        let now = self.now;
         match self.live_index(db, key) {
             Some(i) => {
                 self.stats.hits += 1;
-                let e = self.dbs[db].map.at_mut(i);
                 if !self.no_touch {
-                    e.access = (now / 1000) as u32;
+                    self.touch_at(db, i);
                 }
-                Some(e)
+                Some(self.dbs[db].map.at_mut(i))
             }
             None => {
                 self.stats.misses += 1;
@@ -473,13 +513,11 @@ impl Store {
 
     /// Live entry for a write or an existence check (no hit/miss counted).
     pub fn lookup(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
-        let now = self.now;
         let i = self.live_index(db, key)?;
-        let e = self.dbs[db].map.at_mut(i);
         if !self.no_touch {
-            e.access = (now / 1000) as u32;
+            self.touch_at(db, i);
         }
-        Some(e)
+        Some(self.dbs[db].map.at_mut(i))
     }
 
     /// Is `key` present? An expired key is deleted (lazily, as on any
@@ -517,13 +555,17 @@ impl Store {
     /// chance after the command. A key that was absent (or had expired, which
     /// first raises "expired") raises "new", as Redis's `dbAdd`.
     pub fn insert(&mut self, db: usize, key: &[u8], value: Value, expire: ExpireAt) {
-        match self.dbs[db].insert(key, value, expire) {
+        let access = super::evict::initial_access(self.memory.policy, self.now);
+        match self.dbs[db].insert(key, value, expire, access) {
             None => self.notify(notify::NEW, "new", db, key),
-            Some(at) if at != 0 && self.now > at => {
-                self.expired(db, key);
-                self.notify(notify::NEW, "new", db, key);
+            Some((at, old)) => {
+                let lazy = self.freer.as_ref().is_some_and(|f| f.server_del);
+                self.dispose(old, lazy);
+                if at != 0 && self.now > at {
+                    self.expired(db, key);
+                    self.notify(notify::NEW, "new", db, key);
+                }
             }
-            Some(_) => {}
         }
         if !self.blocked.is_empty() {
             self.blocked.signal(db, key);
@@ -586,17 +628,19 @@ impl Store {
     }
 
     /// FLUSHDB: watched keys that held a value change.
-    pub fn flush_db(&mut self, db: usize) {
+    /// Empties database `db`; with `lazy` its entries are freed on the
+    /// freeing thread (FLUSHDB ASYNC).
+    pub fn flush_db(&mut self, db: usize, lazy: bool) {
         if !self.watches.is_empty() {
             let (now, d) = (self.now, &self.dbs[db]);
             self.watches.touch_db(db, |k| d.contains(k, now));
         }
-        self.dbs[db].clear();
+        self.take_db(db, lazy);
     }
 
-    pub fn flush_all(&mut self) {
+    pub fn flush_all(&mut self, lazy: bool) {
         for db in 0..self.dbs.len() {
-            self.flush_db(db);
+            self.flush_db(db, lazy);
         }
     }
 }

@@ -177,6 +177,19 @@ impl Table {
     pub fn iter(&self) -> impl Iterator<Item = (&CompactBytes, &Entry)> {
         self.slots.iter().map(|(k, e)| (k, e))
     }
+
+    /// Bytes the table itself takes beyond its keys' and values' heap
+    /// parts: (slots and index, TTL list) — MEMORY STATS's
+    /// `overhead.hashtable.main` and `.expires`.
+    pub fn overhead(&self) -> (usize, usize) {
+        let slot = std::mem::size_of::<(CompactBytes, Entry)>();
+        // hashbrown: a 4-byte position and a control byte per bucket.
+        let buckets = self.index.capacity() * 8 / 7;
+        (
+            self.slots.capacity() * slot + buckets * 5,
+            self.volatile.capacity() * 4,
+        )
+    }
 }
 
 #[cfg(test)]

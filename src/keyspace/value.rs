@@ -319,6 +319,20 @@ impl Value {
     }
 
     /// Approximate heap bytes the value owns beyond its slot in the table.
+    /// How much work freeing the value takes, in elements (Redis's
+    /// `lazyfreeGetFreeEffort`): what lazy freeing compares with its
+    /// threshold.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::Str(_) => 1,
+            Value::List(l) => l.len(),
+            Value::Hash(h) => h.len(),
+            Value::Set(s) => s.len(),
+            Value::ZSet(z) => z.len(),
+            Value::Stream(s) => s.node_count(),
+        }
+    }
+
     pub fn heap_bytes(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_bytes(),
@@ -334,11 +348,7 @@ impl Value {
 /// What an allocation of `n` bytes really takes from the allocator: glibc
 /// malloc rounds to 16 bytes with 8 bytes of header, minimum 32.
 pub fn alloc_size(n: usize) -> usize {
-    if n == 0 {
-        0
-    } else {
-        ((n + 8 + 15) & !15).max(32)
-    }
+    crate::alloc::size_class(n)
 }
 
 #[cfg(test)]

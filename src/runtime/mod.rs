@@ -61,12 +61,18 @@ pub trait Hooks: Sized + 'static {
     /// After work ran here and no atomic block holds the shard: pass on
     /// what the store raised (keyspace events).
     fn after_work(sh: &Shard<Self>);
+    /// The reply of a command refused for want of memory (the layers above
+    /// own every error text).
+    fn oom() -> crate::resp::Reply;
 }
 
 /// Nothing above: for tests and benchmarks of the runtime alone.
 impl Hooks for () {
     fn before_work(_: &Shard<Self>) {}
     fn after_work(_: &Shard<Self>) {}
+    fn oom() -> crate::resp::Reply {
+        crate::resp::Reply::Nil
+    }
 }
 
 /// What every core's runtime shares: the slot table and the order of

@@ -83,6 +83,9 @@ pub struct Cmd {
     /// The client it runs for, and whether its keys are to be tracked
     /// for that client's cache (`keyspace::tracking`).
     pub caller: Caller,
+    /// May grow memory (DENY_OOM): over `maxmemory` it first evicts, and
+    /// is refused when nothing can be (`Store::room_for_write`).
+    pub deny_oom: bool,
 }
 
 /// A command's reply and how long it ran, for the caller's accounting.
@@ -236,7 +239,7 @@ impl<H: Hooks> Shard<H> {
     /// Runs one command inline for a connection of this core (the caller
     /// checked `blocks`; the clock was refreshed when its read began).
     pub fn exec_inline(self: &Rc<Self>, cmd: &Cmd) -> Done {
-        let done = exec_one(&mut self.store.borrow_mut(), cmd);
+        let done = exec_one::<H>(&mut self.store.borrow_mut(), cmd);
         self.serve_blocked();
         done
     }
@@ -247,7 +250,7 @@ impl<H: Hooks> Shard<H> {
     pub fn exec_held(&self, cmd: &Cmd) -> Done {
         let mut store = self.store.borrow_mut();
         store.refresh_clock();
-        exec_one(&mut store, cmd)
+        exec_one::<H>(&mut store, cmd)
     }
 
     /// Runs single-shard commands on `shard` (this one or a peer, whose
@@ -330,7 +333,7 @@ impl<H: Hooks> Shard<H> {
             if !locks.is_empty() && blocked(&locks, cmd) {
                 return false;
             }
-            p.done.push(exec_timed(&mut store, cmd, &mut clock));
+            p.done.push(exec_timed::<H>(&mut store, cmd, &mut clock));
             if store.blocked.has_ready() {
                 let served = serve_ready(&mut store, |k| held(&locks, k));
                 self.served.borrow_mut().extend(served);
@@ -536,12 +539,21 @@ fn blocked<T>(locks: &Locks<T>, cmd: &Cmd) -> bool {
     locks.blocks_everything() || cmd.keys.positions().any(|i| locks.blocks(&cmd.args[i]))
 }
 
-fn exec_one(store: &mut Store, cmd: &Cmd) -> Done {
-    exec_timed(store, cmd, &mut Instant::now())
+fn exec_one<H: Hooks>(store: &mut Store, cmd: &Cmd) -> Done {
+    exec_timed::<H>(store, cmd, &mut Instant::now())
 }
 
 /// Runs `cmd`, timed from `clock`, which it leaves at its end.
-fn exec_timed(store: &mut Store, cmd: &Cmd, clock: &mut Instant) -> Done {
+fn exec_timed<H: Hooks>(store: &mut Store, cmd: &Cmd, clock: &mut Instant) -> Done {
+    if cmd.deny_oom && store.memory.limit != 0 && !store.room_for_write() {
+        let end = Instant::now();
+        let took = end - *clock;
+        *clock = end;
+        return Done {
+            reply: H::oom(),
+            took,
+        };
+    }
     store.no_touch = cmd.no_touch;
     store.tracking.caller = cmd.caller;
     let reply = (cmd.run)(store, cmd.db, &cmd.args);

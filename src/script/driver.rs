@@ -91,6 +91,8 @@ pub struct Job {
     /// The command that runs it.
     pub args: Vec<Bytes>,
     pub no_writes: bool,
+    /// Declared `allow-oom`: its writes run over `maxmemory` too.
+    pub allow_oom: bool,
 }
 
 /// A running script: on drop (finished, or its task dropped) the coroutine
@@ -203,10 +205,12 @@ pub async fn execute(
     vm: &Rc<CoreVm>,
     job: Job,
 ) -> Reply {
+    let allow_oom = job.allow_oom;
     let Some(mut guard) = start(sh, vm, job, s.proto) else {
         return Reply::error("ERR cannot allocate a stack for the script");
     };
     CTX.with(|c| c.borrow_mut().client = s.id);
+    let outer_allow_oom = std::mem::replace(&mut s.allow_oom, allow_oom);
     let mut input = Down::Start;
     let reply = loop {
         let co = guard
@@ -234,6 +238,7 @@ pub async fn execute(
             CoroutineResult::Return(r) => break r,
         }
     };
+    s.allow_oom = outer_allow_oom;
     drop(guard);
     reply
 }
@@ -257,6 +262,7 @@ pub fn execute_here(
     let Some(job) = make(&vm) else {
         return Here::NotNow;
     };
+    let allow_oom = job.allow_oom;
     let Some(mut guard) = start(sh, &vm, job, proto) else {
         return Here::NotNow;
     };
@@ -277,7 +283,7 @@ pub fn execute_here(
                     client,
                     ..Caller::default()
                 };
-                let Some(cmd) = atomic::here(sh, spec, db, caller, args) else {
+                let Some(cmd) = atomic::here(sh, spec, db, caller, args, allow_oom) else {
                     undo.undo(sh);
                     break Here::Further;
                 };

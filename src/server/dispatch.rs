@@ -336,6 +336,11 @@ fn admit(
 /// An admitted request: queued between MULTI and EXEC, else placed.
 fn proceed(sh: &Rc<Shard>, s: &mut Session, spec: &'static CommandSpec, args: Vec<Bytes>) -> Step {
     if s.multi.is_some() && !spec.has(flags::NO_QUEUE) {
+        // Queueing takes memory: over maxmemory every command is refused
+        // (and the transaction flagged), as in Redis 7.0.
+        if out_of_memory(sh) {
+            return Step::Done(reject(sh, s, Some(spec), errors::oom()));
+        }
         let flags = spec.flags_for(sh, s, &args);
         return Step::Done(multi::queue(s, spec, args, flags));
     }
@@ -359,6 +364,12 @@ fn reject(sh: &Shard, s: &mut Session, spec: Option<&'static CommandSpec>, reply
         }
         _ => reply,
     }
+}
+
+/// Over `maxmemory` with nothing this core's shard can evict.
+fn out_of_memory(sh: &Shard) -> bool {
+    let mut st = sh.store.borrow_mut();
+    st.memory.limit != 0 && !st.room_for_write()
 }
 
 /// CLIENT PAUSE: a command it holds back (every command under PAUSE ALL;

@@ -30,12 +30,13 @@ use std::time::{Duration, Instant};
 use glommio::{LocalExecutorBuilder, Placement};
 
 use crate::config::Config;
+use crate::keyspace::lazy::{self, Freer};
 use crate::keyspace::slot::ShardId;
 use crate::keyspace::store::Store;
 use crate::log;
 use crate::runtime::mesh::{self, MeshParts};
 use crate::runtime::Global;
-use crate::services::{Services, Shard, Shared};
+use crate::services::{MemoryBoard, Services, Shard, Shared};
 
 #[derive(Debug)]
 pub struct StartError(pub String);
@@ -175,7 +176,20 @@ pub fn run(config: Config) -> Result<(), StartError> {
     }
     let io_memory = config.io_memory as usize;
     let global = Arc::new(Global::<Services>::new(shards));
+    // Big values are freed on a thread of their own (`keyspace::lazy`).
+    let (freer, garbage, lazy_counters) = Freer::new();
+    std::thread::Builder::new()
+        .name("lanner-lazyfree".into())
+        .spawn({
+            let counters = lazy_counters.clone();
+            move || lazy::run(garbage, counters)
+        })
+        .map_err(|e| StartError(format!("could not start the lazy-free thread: {e}")))?;
+    // Detached: it ends with the process.
     let shared = Arc::new(Shared {
+        memory: MemoryBoard::new(shards),
+        startup_memory: AtomicU64::new(0),
+        lazyfree: lazy_counters,
         databases: config.databases,
         config_gen: AtomicU64::new(0),
         shutdown,
@@ -197,7 +211,7 @@ pub fn run(config: Config) -> Result<(), StartError> {
     let mut handles = Vec::new();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     for ((id, parts), fds) in mesh::build(shards).into_iter().enumerate().zip(listeners) {
-        let (shared, global) = (shared.clone(), global.clone());
+        let (shared, global, freer) = (shared.clone(), global.clone(), freer.clone());
         let ready = ready_tx.clone();
         let metrics = metrics_fd.take();
         let placement = if shards <= cpus.len() {
@@ -217,7 +231,17 @@ pub fn run(config: Config) -> Result<(), StartError> {
             ));
         let handle = builder
             .spawn(move || async move {
-                executor_main(ShardId(id), global, shared, parts, fds, metrics, ready).await
+                executor_main(
+                    ShardId(id),
+                    global,
+                    shared,
+                    freer,
+                    parts,
+                    fds,
+                    metrics,
+                    ready,
+                )
+                .await
             })
             .map_err(|e| StartError(executor_error(&e.to_string())))?;
         handles.push(handle);
@@ -227,6 +251,10 @@ pub fn run(config: Config) -> Result<(), StartError> {
     if (0..shards).any(|_| ready_rx.recv().is_err()) {
         return Err(StartError("an executor stopped during start-up".into()));
     }
+    shared.startup_memory.store(
+        crate::alloc::stats().allocated,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     log::notice(&format!("Ready to accept connections on port {port}"));
     let mut failed = None;
     for h in handles {
@@ -273,17 +301,20 @@ async fn repoll<F: std::future::Future>(f: F) -> F::Output {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn executor_main(
     id: ShardId,
     global: Arc<Global<Services>>,
     shared: Arc<Shared>,
+    freer: Freer,
     parts: MeshParts<Services>,
     fds: Vec<RawFd>,
     metrics: Option<RawFd>,
     ready: std::sync::mpsc::Sender<()>,
 ) {
     let ends = repoll(parts.connect()).await;
-    let store = Store::new(shared.databases);
+    let mut store = Store::new(shared.databases);
+    store.freer = Some(freer);
     let shard = Shard::start(id, global, store, Services::new(shared.clone()), ends);
     let mut accepts = Vec::new();
     for fd in fds {
@@ -303,6 +334,7 @@ async fn executor_main(
         )));
     }
     let _ = ready.send(());
+    glommio::spawn_local(cron::evict(shard.clone())).detach();
     cron::run(shard.clone()).await;
     for a in accepts {
         a.cancel().await;
