@@ -22,6 +22,8 @@ pub struct ClientInfo {
     pub last_cmd: &'static str,
     pub resp: u8,
     pub query_buf: usize,
+    /// Room left in the query buffer (`qbuf-free`).
+    pub query_buf_free: usize,
     pub no_evict: bool,
     /// Waiting in a blocking command (flag `b`; exempt from the idle timeout).
     pub blocked: bool,
@@ -72,6 +74,7 @@ impl ClientInfo {
             last_cmd: "NULL",
             resp: 2,
             query_buf: 0,
+            query_buf_free: 0,
             no_evict: false,
             blocked: false,
             killed: false,
@@ -116,7 +119,7 @@ impl ClientInfo {
         }
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
-             qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r \
+             qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r \
              cmd={} user=default redir={} resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
@@ -132,6 +135,7 @@ impl ClientInfo {
             self.ssub,
             self.multi,
             self.query_buf,
+            self.query_buf_free,
             self.omem,
             32 * 1024 + self.query_buf + self.omem,
             self.last_cmd,

@@ -307,6 +307,23 @@ common::shard_tests! {
         );
     }
 
+    fn client_list_query_buffer_is_real_and_shrinks_after_a_big_request(srv: &Server) {
+        let mut c = srv.raw();
+        let id = client_id(&mut c);
+        // The command being run is still in the buffer, as in Redis:
+        // `*2\r\n$6\r\nCLIENT\r\n$4\r\nINFO\r\n` is 26 bytes.
+        let info = cmd(&mut c, "CLIENT INFO");
+        assert_eq!(field(&info, "qbuf"), "26", "{info}");
+        assert!(field(&info, "qbuf-free").parse::<usize>().unwrap() > 0, "{info}");
+        let big = vec![b'x'; 300_000];
+        assert_eq!(c.cmd(&[b"SET", b"big", &big]), b"+OK\r\n");
+        let mut other = srv.raw();
+        let line = cmd(&mut other, &format!("CLIENT LIST ID {id}"));
+        assert_eq!(field(&line, "qbuf"), "0", "{line}");
+        let free: usize = field(&line, "qbuf-free").parse().unwrap();
+        assert!(free <= 32 * 1024, "the 300 KB buffer was kept: {line}");
+    }
+
     fn client_reply_off_still_delivers_pubsub_pushes(srv: &Server) {
         let mut publisher = srv.raw();
         for resp3 in [false, true] {

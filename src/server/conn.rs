@@ -122,6 +122,9 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) {
             }
         };
         rbuf.extend_from_slice(&chunk[..n]);
+        // CLIENT LIST's qbuf while these requests run counts them, as
+        // Redis's query buffer still holds the command it executes.
+        let (read_len, read_free) = (rbuf.len(), rbuf.capacity() - rbuf.len());
         let config = sh.host.config();
         {
             let mut stats = sh.host.stats.borrow_mut();
@@ -163,6 +166,11 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) {
             }
         }
         if !reqs.is_empty() {
+            {
+                let mut info = session.info.borrow_mut();
+                info.query_buf = read_len;
+                info.query_buf_free = read_free;
+            }
             dispatch::run(sh, session, std::mem::take(&mut reqs), &mut out).await;
         }
         if let Some(e) = failure {
@@ -172,7 +180,6 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) {
         {
             let mut info = session.info.borrow_mut();
             info.last_interaction = std::time::Instant::now();
-            info.query_buf = rbuf.len();
             if info.killed {
                 return;
             }
@@ -198,9 +205,14 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) {
             let _ = stream.close().await;
             return;
         }
-        if rbuf.is_empty() && rbuf.capacity() > 1 << 20 {
+        // A buffer grown by a big request shrinks back once it is drained
+        // (Redis resizes an idle client's query buffer the same way).
+        if rbuf.is_empty() && rbuf.capacity() > 2 * READ_CHUNK {
             rbuf = BytesMut::with_capacity(READ_CHUNK);
         }
+        let mut info = session.info.borrow_mut();
+        info.query_buf = rbuf.len();
+        info.query_buf_free = rbuf.capacity() - rbuf.len();
     }
 }
 
