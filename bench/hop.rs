@@ -45,6 +45,7 @@ fn batch(n: usize) -> Vec<Cmd> {
             db: 0,
             args: vec![Bytes::from_static(b"nothing")],
             no_touch: false,
+            caller: Default::default(),
             deny_oom: false,
         })
         .collect()

@@ -8,8 +8,6 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-use crate::command::table::{flags, CommandSpec};
-
 pub struct ClientInfo {
     pub id: u64,
     pub addr: String,
@@ -24,6 +22,8 @@ pub struct ClientInfo {
     pub last_cmd: &'static str,
     pub resp: u8,
     pub query_buf: usize,
+    /// Room left in the query buffer (`qbuf-free`).
+    pub query_buf_free: usize,
     pub no_evict: bool,
     /// Waiting in a blocking command (flag `b`; exempt from the idle timeout).
     pub blocked: bool,
@@ -43,6 +43,18 @@ pub struct ClientInfo {
     pub dirty_cas: bool,
     /// Pub/Sub messages queued and not yet written.
     pub omem: usize,
+    /// The connection's message queue, once it has one (`Session::feed`).
+    pub feed: Option<std::sync::Arc<crate::pubsub::Subscriber>>,
+    /// CLIENT TRACKING mode (flags `t`, `B`, `R`; `redir=`).
+    pub tracking: Option<crate::command::tracking::Tracking>,
+    /// In a blocking command that CLIENT UNBLOCK may end (a pop, XREAD
+    /// BLOCK; not a wait for CLIENT PAUSE).
+    pub unblockable: bool,
+    /// CLIENT UNBLOCK asked the blocked command to end: with an error
+    /// (true) or as a timeout.
+    pub unblock: Option<bool>,
+    /// Wakes the blocked command's task when CLIENT UNBLOCK asks.
+    pub unblock_waker: Option<std::task::Waker>,
 }
 
 impl ClientInfo {
@@ -62,6 +74,7 @@ impl ClientInfo {
             last_cmd: "NULL",
             resp: 2,
             query_buf: 0,
+            query_buf_free: 0,
             no_evict: false,
             blocked: false,
             killed: false,
@@ -73,6 +86,11 @@ impl ClientInfo {
             multi: -1,
             dirty_cas: false,
             omem: 0,
+            feed: None,
+            tracking: None,
+            unblockable: false,
+            unblock: None,
+            unblock_waker: None,
         }
     }
 
@@ -91,6 +109,9 @@ impl ClientInfo {
             (self.sub + self.psub + self.ssub > 0, 'P'),
             (self.multi >= 0, 'x'),
             (self.blocked, 'b'),
+            (self.tracking.is_some(), 't'),
+            (self.tracking.as_ref().is_some_and(|t| t.broken), 'R'),
+            (self.tracking.as_ref().is_some_and(|t| t.bcast), 'B'),
             (self.dirty_cas, 'd'),
             (self.no_evict, 'e'),
             (self.no_touch, 'T'),
@@ -104,8 +125,8 @@ impl ClientInfo {
         }
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
-             qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r \
-             cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+             qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r \
+             cmd={} user=default redir={} resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr,
@@ -120,9 +141,11 @@ impl ClientInfo {
             self.ssub,
             self.multi,
             self.query_buf,
+            self.query_buf_free,
             self.omem,
             self.tot_mem(),
             self.last_cmd,
+            self.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
             self.resp,
             self.lib_name,
             self.lib_ver,
@@ -165,13 +188,20 @@ impl Pause {
         self.until_ms.store(0, Ordering::Relaxed);
     }
 
+    /// Is a pause on now (expiry waits for its end)?
+    pub fn is_on(&self) -> bool {
+        let until = self.until_ms.load(Ordering::Relaxed);
+        until != 0 && crate::keyspace::store::unix_ms() < until
+    }
+
     /// A pause may be on (one relaxed load; `holds` tells for sure).
     pub fn maybe_on(&self) -> bool {
         self.until_ms.load(Ordering::Relaxed) != 0
     }
 
-    /// When a command like `spec` must wait, the unix ms it waits until.
-    pub fn holds(&self, spec: Option<&CommandSpec>) -> Option<u64> {
+    /// When a command must wait (`write`: it may write or replicate), the
+    /// unix ms it waits until.
+    pub fn holds(&self, write: bool) -> Option<u64> {
         let until = self.until_ms.load(Ordering::Relaxed);
         if until == 0 {
             return None;
@@ -183,7 +213,6 @@ impl Pause {
                 .compare_exchange(until, 0, Ordering::Relaxed, Ordering::Relaxed);
             return None;
         }
-        let write = spec.is_some_and(|s| s.has(flags::WRITE | flags::MAY_REPLICATE));
         (write || !self.writes_only.load(Ordering::Relaxed)).then_some(until)
     }
 }

@@ -33,7 +33,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 
-use crate::command::table::{flags, CommandSpec, COMMANDS};
+use crate::command::table::{flags, CommandSpec};
 use crate::config::Config;
 use crate::stats::{CmdStat, CoreStats};
 
@@ -84,7 +84,7 @@ fn percentile_usec(h: &[u64; BUCKETS], p: f64) -> f64 {
 /// summed histograms, for every command that ran.
 pub fn latency_percentiles(stats: &CoreStats) -> String {
     let mut o = String::new();
-    for (i, c) in COMMANDS.iter().enumerate() {
+    for (i, c) in crate::command::table::all().enumerate() {
         let h = match stats.commands.get(i) {
             Some(s) if s.calls > 0 => redis_buckets(s),
             _ => continue,
@@ -313,6 +313,8 @@ pub struct Call<'a> {
     pub args: &'a [Bytes],
     pub db: usize,
     pub client: u64,
+    /// Called by a script (MONITOR shows `lua` for its address).
+    pub from_script: bool,
 }
 
 /// This core's share of the slow log and latency events, and its MONITOR
@@ -397,12 +399,25 @@ impl Local {
         log.truncate(self.max_len.get());
     }
 
+    /// MONITOR's line for a command that skips the usual one: a script
+    /// command (EVAL, FCALL …) shown as it starts, before the commands it
+    /// calls, as Redis feeds it.
+    pub fn feed_start(&self, global: &Global, call: &Call) {
+        if global.monitoring() {
+            self.feed(global, call);
+        }
+    }
+
     /// Appends Redis's MONITOR line for `call` to this core's pending lines.
     fn feed(&self, global: &Global, call: &Call) {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        let addr = global.label(call.client).addr;
+        let addr = if call.from_script {
+            "lua".to_string()
+        } else {
+            global.label(call.client).addr
+        };
         let mut p = self.pending.borrow_mut();
         let _ = write!(
             Writer(&mut p),

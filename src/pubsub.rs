@@ -45,6 +45,9 @@ pub enum Message {
         channel: Bytes,
         payload: Bytes,
     },
+    /// A push already shaped for its connection (client-side caching's
+    /// invalidations), with its size in the output buffer.
+    Push(Reply, usize),
 }
 
 impl Message {
@@ -71,6 +74,7 @@ impl Message {
                 Reply::Bulk(channel),
                 Reply::Bulk(payload),
             ]),
+            Message::Push(reply, _) => reply,
         }
     }
 
@@ -85,6 +89,7 @@ impl Message {
                 channel,
                 payload,
             } => pattern.len() + channel.len() + payload.len() + 54,
+            Message::Push(_, size) => *size,
         }
     }
 }
@@ -238,9 +243,21 @@ impl Subscription {
     pub fn queued(&self) -> usize {
         self.me.queued.load(Ordering::Relaxed)
     }
+
+    /// The sending end of this connection's queue, for messages meant for
+    /// it alone (client-side caching's invalidations).
+    pub fn sender(&self) -> Arc<Subscriber> {
+        self.me.clone()
+    }
 }
 
 impl PubSub {
+    /// Queues `msg` for one connection, under the same output-buffer limit
+    /// as its other messages.
+    pub fn send_to(&self, to: &Subscriber, msg: Message, limit: Limit) {
+        to.deliver(msg, limit, crate::keyspace::store::unix_ms(), &self.drops);
+    }
+
     /// Adds `name` to the connection's subscriptions of `kind`; false if it
     /// was there already.
     pub fn subscribe(&self, sub: &mut Subscription, kind: Kind, name: Bytes) -> bool {

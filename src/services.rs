@@ -173,7 +173,7 @@ impl Services {
     pub fn new(shared: Arc<Shared>) -> Services {
         Services {
             shared,
-            stats: RefCell::new(CoreStats::new(table::COMMANDS.len())),
+            stats: RefCell::new(CoreStats::new(table::row_count())),
             observe: observe::Local::default(),
             clients: RefCell::new(HashMap::new()),
             config: RefCell::new(Rc::new(Config::default())),
@@ -280,6 +280,11 @@ impl Services {
 impl Hooks for Services {
     fn before_work(sh: &Shard) {
         let svc = &sh.host;
+        // CLIENT PAUSE keeps expired keys in place until it ends.
+        let paused = svc.shared.pause.is_on();
+        if sh.store.borrow().expiry_paused != paused {
+            sh.store.borrow_mut().expiry_paused = paused;
+        }
         let gen = svc.shared.config_gen.load(Ordering::Acquire);
         if gen != svc.store_gen.get() {
             svc.store_gen.set(gen);
@@ -294,8 +299,12 @@ impl Hooks for Services {
         crate::command::errors::oom()
     }
 
-    /// Publishes the keyspace events the store raised since the last call.
+    /// Sends the invalidations and publishes the keyspace events the store
+    /// raised since the last call.
     fn after_work(sh: &Shard) {
+        if sh.store.borrow().tracking.has_pending() {
+            crate::command::tracking::send_pending(sh);
+        }
         if sh.store.borrow().events.is_empty() {
             return;
         }
@@ -336,6 +345,8 @@ fn apply_config(sh: &Shard, c: &Config) {
         f.expire = c.lazyfree_lazy_expire;
     }
     st.notify_flags = notify::parse_flags(&c.notify_keyspace_events);
+    // Each shard keeps its share of the tracking table's limit.
+    st.tracking.max_keys = (c.tracking_table_max_keys as usize).div_ceil(sh.shards());
     st.limits = EncodingLimits {
         hash_entries: c.hash_max_listpack_entries as usize,
         hash_value: c.hash_max_listpack_value as usize,

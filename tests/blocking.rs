@@ -331,6 +331,51 @@ common::shard_tests! {
         assert_eq!(w.read_reply(), b"*-1\r\n");
     }
 
+    fn a_wrong_type_destination_passes_the_element_to_the_next_mover_under_load(srv: &Server) {
+        // Busy threads keep both cores loaded, as on a machine running
+        // builds: the race between the two movers must not hang either.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let spinners: Vec<_> = (0..3)
+            .map(|_| {
+                let stop = stop.clone();
+                thread::spawn(move || {
+                    let mut x = 0u64;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        x = x.wrapping_mul(31).wrapping_add(1);
+                    }
+                    x
+                })
+            })
+            .collect();
+        let mut con = srv.client();
+        // Source, wrong-type destination and good destination: at 4 shards
+        // some pairs live on different shards.
+        for (src, bad, good) in [("a", "b", "c"), ("q{x}", "str{x}", "dst{x}"), ("somekey", "a", "b")] {
+            for round in 0..8 {
+                let _: i64 = q(&mut con, &["DEL", src, bad, good]);
+                let _: () = q(&mut con, &["SET", bad, "string"]);
+                let mut first = srv.raw();
+                let mut second = srv.raw();
+                send(&mut first, &["BRPOPLPUSH", src, bad, "0"]);
+                wait_blocked(&mut con, 1);
+                send(&mut second, &["BRPOPLPUSH", src, good, "0"]);
+                wait_blocked(&mut con, 2);
+                let elem = format!("e{round}");
+                let _: i64 = q(&mut con, &["LPUSH", src, &elem]);
+                let r = String::from_utf8(first.read_reply()).unwrap();
+                assert!(r.starts_with("-WRONGTYPE"), "{src} round {round}: {r}");
+                assert_eq!(second.read_reply(), format!("${}\r\n{elem}\r\n", elem.len()).into_bytes());
+                assert_eq!(q::<Vec<String>>(&mut con, &["LRANGE", good, "0", "-1"]), [elem]);
+                assert_eq!(q::<i64>(&mut con, &["EXISTS", src]), 0);
+                assert_eq!(blocked_clients(&mut con), 0);
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for s in spinners {
+            s.join().unwrap();
+        }
+    }
+
     fn waiters_of_another_type_are_passed_over(srv: &Server) {
         let mut con = srv.client();
         let mut zw = srv.raw();

@@ -306,6 +306,115 @@ common::shard_tests! {
             "+OK\r\n$1\r\n1\r\n+OK\r\n"
         );
     }
+
+    fn client_list_query_buffer_is_real_and_shrinks_after_a_big_request(srv: &Server) {
+        let mut c = srv.raw();
+        let id = client_id(&mut c);
+        // The command being run is still in the buffer, as in Redis:
+        // `*2\r\n$6\r\nCLIENT\r\n$4\r\nINFO\r\n` is 26 bytes.
+        let info = cmd(&mut c, "CLIENT INFO");
+        assert_eq!(field(&info, "qbuf"), "26", "{info}");
+        assert!(field(&info, "qbuf-free").parse::<usize>().unwrap() > 0, "{info}");
+        let big = vec![b'x'; 300_000];
+        assert_eq!(c.cmd(&[b"SET", b"big", &big]), b"+OK\r\n");
+        let mut other = srv.raw();
+        let line = cmd(&mut other, &format!("CLIENT LIST ID {id}"));
+        assert_eq!(field(&line, "qbuf"), "0", "{line}");
+        let free: usize = field(&line, "qbuf-free").parse().unwrap();
+        assert!(free <= 32 * 1024, "the 300 KB buffer was kept: {line}");
+    }
+
+    fn client_reply_off_still_delivers_pubsub_pushes(srv: &Server) {
+        let mut publisher = srv.raw();
+        for resp3 in [false, true] {
+            let mut c = srv.raw();
+            let kind = if resp3 { '>' } else { '*' };
+            if resp3 {
+                assert!(cmd(&mut c, "HELLO 3").starts_with('%'));
+            }
+            // Silenced: the OFF itself and SET; the confirmation is a push.
+            c.send(b"CLIENT REPLY OFF\r\nSET k v\r\nSUBSCRIBE news\r\n");
+            assert_eq!(
+                String::from_utf8(c.read_reply()).unwrap(),
+                format!("{kind}3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n")
+            );
+            assert_eq!(cmd(&mut publisher, "PUBLISH news hello"), ":1\r\n");
+            assert_eq!(
+                String::from_utf8(c.read_reply()).unwrap(),
+                format!("{kind}3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n")
+            );
+            c.send(b"UNSUBSCRIBE news\r\n");
+            assert_eq!(
+                String::from_utf8(c.read_reply()).unwrap(),
+                format!("{kind}3\r\n$11\r\nunsubscribe\r\n$4\r\nnews\r\n:0\r\n")
+            );
+            // SKIP then ON: ON is answered, and so is what follows.
+            c.send(b"CLIENT REPLY SKIP\r\nCLIENT REPLY ON\r\nPING\r\n");
+            assert_eq!(c.read_reply(), b"+OK\r\n");
+            assert_eq!(c.read_reply(), b"+PONG\r\n");
+        }
+    }
+
+    fn client_kill_closes_a_subscribed_connection(srv: &Server) {
+        let mut admin = srv.raw();
+        for (resp3, by) in [(false, "ID"), (true, "ID"), (false, "TYPE"), (true, "ADDR")] {
+            let mut sub = srv.raw();
+            if resp3 {
+                assert!(cmd(&mut sub, "HELLO 3").starts_with('%'));
+            }
+            let id = client_id(&mut sub);
+            let addr = own_addr(&mut sub);
+            assert!(cmd(&mut sub, "SUBSCRIBE news").contains("subscribe"));
+            let target = match by {
+                "ID" => format!("CLIENT KILL ID {id}"),
+                "TYPE" => "CLIENT KILL TYPE pubsub".to_string(),
+                _ => format!("CLIENT KILL ADDR {addr}"),
+            };
+            assert_eq!(cmd(&mut admin, &target), ":1\r\n", "{target}");
+            assert!(closed_within(&mut sub, Duration::from_secs(2)), "{target}: subscriber still open");
+            // Its subscriptions go with it (its core drops them just after).
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while cmd(&mut admin, "PUBLISH news x") != ":0\r\n" {
+                assert!(Instant::now() < deadline, "{target}: still subscribed");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+
+    fn client_unblock_ends_blocked_pops_and_stream_reads(srv: &Server) {
+        let mut admin = srv.raw();
+        let mut b = srv.raw();
+        let id = client_id(&mut b);
+        assert_eq!(cmd(&mut admin, &format!("CLIENT UNBLOCK {id}")), ":0\r\n", "not blocked");
+        let cases: [(&str, &str, &str); 4] = [
+            ("BLPOP nolist 0", "TIMEOUT", "*-1\r\n"),
+            ("BLPOP nolist 0", "ERROR", "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"),
+            ("BLMOVE nolist other LEFT RIGHT 0", "", "*-1\r\n"),
+            ("XREAD BLOCK 0 STREAMS nostream $", "ERROR", "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"),
+        ];
+        for (blocking, reason, reply) in cases {
+            let args: Vec<&[u8]> = blocking.split(' ').map(str::as_bytes).collect();
+            b.send(&common::encode_request(&args));
+            let unblock = format!("CLIENT UNBLOCK {id} {reason}");
+            let deadline = Instant::now() + Duration::from_secs(5);
+            // 1 once the client is blocked (0 before it got there).
+            while cmd(&mut admin, unblock.trim_end()) != ":1\r\n" {
+                assert!(Instant::now() < deadline, "{blocking} never blocked");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            assert_eq!(String::from_utf8(b.read_reply()).unwrap(), reply, "{blocking} {reason}");
+            assert_eq!(cmd(&mut admin, unblock.trim_end()), ":0\r\n");
+        }
+        // The list was never touched by the unblocked pops.
+        assert_eq!(cmd(&mut admin, "RPUSH nolist a"), ":1\r\n");
+        assert_eq!(cmd(&mut b, "LPOP nolist"), "$1\r\na\r\n");
+        assert_eq!(
+            cmd(&mut admin, &format!("CLIENT UNBLOCK {id} MAYBE")),
+            "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n"
+        );
+        assert_eq!(cmd(&mut admin, "CLIENT UNBLOCK x"), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(cmd(&mut admin, "CLIENT GETREDIR"), ":-1\r\n");
+    }
 }
 
 #[test]

@@ -384,14 +384,46 @@ common::shard_tests! {
         assert!(s.is_empty(), "TYPE string matched lists: {s:?}");
         // A single SCAN call with a big COUNT still returns a valid cursor.
         let (c, _): (u64, Vec<String>) = redis::cmd("SCAN").arg(0).arg("COUNT").arg(100_000).query(&mut con).unwrap();
-        if srv.shards() == 1 {
-            assert_eq!(c, 0);
-        }
+        assert_eq!(c, 0, "COUNT covers the whole keyspace, every shard of it");
         let e = redis::cmd("SCAN").arg("abc").query::<Value>(&mut con).unwrap_err();
         assert!(e.to_string().contains("invalid cursor"), "{e}");
         // Empty database: one call, cursor 0, or a short walk to 0.
         select(&mut con, 9);
         assert!(scan_all(&mut con, &[]).is_empty());
+    }
+
+    fn scan_fills_count_across_shards_so_a_small_database_is_one_page(srv: &Server) {
+        let mut con = srv.client();
+        // Keys on every shard at 4 shards, fewer than the default COUNT.
+        for k in ["a", "b", "c", "somekey", "e", "f", "g"] {
+            set(&mut con, k, "v");
+        }
+        let _: i64 = redis::cmd("RPUSH").arg("lst").arg("x").query(&mut con).unwrap();
+        let (c, keys): (u64, Vec<String>) = redis::cmd("SCAN").arg(0).query(&mut con).unwrap();
+        assert_eq!(c, 0, "{keys:?}");
+        let mut keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(keys, ["a", "b", "c", "e", "f", "g", "lst", "somekey"]);
+        let (c, keys): (u64, Vec<String>) = redis::cmd("SCAN").arg(0).arg("TYPE").arg("list").query(&mut con).unwrap();
+        assert_eq!((c, keys), (0, vec!["lst".to_string()]));
+        // Bigger: each page walks about COUNT keys, whichever shards hold
+        // them, and every key comes back once.
+        mset_range(&mut con, "key:", 200);
+        let (mut cursor, mut pages, mut seen) = (0u64, 0, HashSet::new());
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN").arg(cursor).arg("COUNT").arg(50).query(&mut con).unwrap();
+            assert!(keys.len() <= 50, "{} keys in one page", keys.len());
+            pages += 1;
+            for k in keys {
+                assert!(seen.insert(k.clone()), "{k} twice");
+            }
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 208);
+        assert!(pages <= 208 / 50 + 1 + srv.shards(), "{pages} pages");
     }
 
     fn scan_returns_every_key_present_throughout_despite_writes(srv: &Server) {

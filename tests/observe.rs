@@ -175,7 +175,10 @@ common::shard_tests! {
         }
         assert_eq!(last, 5);
         let all: Value = redis::cmd("LATENCY").arg("HISTOGRAM").query(&mut con).unwrap();
-        assert!(pairs(&all).iter().any(|p| p.0 == "latency"));
+        // Subcommands have their own histograms, under their full names.
+        let names: Vec<String> = pairs(&all).into_iter().map(|p| p.0).collect();
+        assert!(names.iter().any(|n| n == "latency|histogram"), "{names:?}");
+        assert!(!names.iter().any(|n| n == "latency"), "{names:?}");
 
         let mut raw = srv.raw();
         let info = String::from_utf8(raw.cmd(&[b"INFO", b"latencystats"])).unwrap();
@@ -268,6 +271,50 @@ common::shard_tests! {
         assert_eq!(help[9], "USAGE <key> [SAMPLES <count>]");
     }
 
+    fn monitor_shows_scripts_then_their_commands_from_lua(srv: &Server) {
+        let mut mon = srv.raw();
+        assert_eq!(mon.cmd(&[b"MONITOR"]), b"+OK\r\n");
+        let mut con = srv.client();
+        let addr = {
+            let me: String = redis::cmd("CLIENT").arg("INFO").query::<String>(&mut con).unwrap();
+            me.split(' ').find_map(|f| f.strip_prefix("addr=")).unwrap().to_string()
+        };
+        let body = "redis.call('set', KEYS[1], 'v') return redis.call('get', KEYS[1])";
+        // Keys on every shard: the script runs on its key's core or holds
+        // every shard; either way its commands show as `lua`.
+        for key in keys_on_every_shard(4).iter().chain(std::iter::once(&"{t}x".to_string())) {
+            let v: String = redis::cmd("EVAL").arg(body).arg(1).arg(key).query(&mut con).unwrap();
+            assert_eq!(v, "v");
+            // The connection's own CLIENT handshake lines come first.
+            let mut lines: Vec<String> = Vec::new();
+            while lines.len() < 3 {
+                let line = mon.try_read_reply().unwrap_or_else(|e| panic!("{key}: {e}; lines so far {lines:?}"));
+                let line = String::from_utf8(line).unwrap();
+                if !line.contains("\"CLIENT\"") {
+                    lines.push(line);
+                }
+            }
+            let tail = |l: &String| l[l.find('[').unwrap()..].to_string();
+            let eval = format!("[0 {addr}] \"EVAL\" \"{body}\" \"1\" \"{key}\"\r\n");
+            let set = format!("[0 lua] \"set\" \"{key}\" \"v\"\r\n");
+            let get = format!("[0 lua] \"get\" \"{key}\"\r\n");
+            if srv.shards() == 1 {
+                assert_eq!(lines.iter().map(tail).collect::<Vec<_>>(), [eval, set, get]);
+            } else {
+                // Lines of two cores may interleave: the script's line and
+                // its commands' come from where each ran.
+                lines.sort_by_key(tail);
+                let mut want = vec![eval, set, get];
+                want.sort();
+                assert_eq!(lines.iter().map(tail).collect::<Vec<_>>(), want);
+            }
+        }
+        // A script refused before it runs still shows, as in Redis.
+        let _ = redis::cmd("EVALSHA").arg("ffffffffffffffffffffffffffffffffffffffff").arg(0).query::<Value>(&mut con);
+        let line = String::from_utf8(mon.read_reply()).unwrap();
+        assert!(line.ends_with(&format!("[0 {addr}] \"EVALSHA\" \"ffffffffffffffffffffffffffffffffffffffff\" \"0\"\r\n")), "{line}");
+    }
+
     fn monitor_streams_every_core_in_order(srv: &Server) {
         let mut mon = srv.raw();
         assert_eq!(mon.cmd(&[b"MONITOR"]), b"+OK\r\n");
@@ -356,6 +403,86 @@ common::shard_tests! {
         ] {
             assert_eq!(err_text(redis::cmd("CLIENT").arg(args).query(&mut con)), want);
         }
+    }
+
+    fn client_pause_write_holds_writing_transactions_and_scripts_and_expiry(srv: &Server) {
+        let mut con = srv.client();
+        let info_field = |con: &mut Connection, section: &str, name: &str| -> i64 {
+            let info: String = redis::cmd("INFO").arg(section).query(con).unwrap();
+            let line = info.lines().find(|l| l.starts_with(&format!("{name}:"))).unwrap();
+            line[name.len() + 1..].trim().parse().unwrap()
+        };
+        let _: () = redis::cmd("SET").arg("ro").arg("5").query(&mut con).unwrap();
+        for k in ["e1", "e2", "e3", "e4"] {
+            let _: () = redis::cmd("SET").arg(k).arg("x").arg("PX").arg(50).query(&mut con).unwrap();
+        }
+        let expired_before = info_field(&mut con, "stats", "expired_keys");
+        let _: () = redis::cmd("CLIENT").arg("PAUSE").arg(20000).arg("WRITE").query(&mut con).unwrap();
+        // Past the TTLs and several active-expiry cycles: the keys read as
+        // missing but stay, and nothing counts as expired.
+        std::thread::sleep(Duration::from_millis(400));
+        let got: Option<String> = redis::cmd("GET").arg("e1").query(&mut con).unwrap();
+        assert_eq!(got, None);
+        let n: i64 = redis::cmd("EXISTS").arg(&["e1", "e2", "e3", "e4"]).query(&mut con).unwrap();
+        assert_eq!(n, 0);
+        let size: i64 = redis::cmd("DBSIZE").query(&mut con).unwrap();
+        assert_eq!(size, 5, "expired keys are not deleted during a pause");
+        assert_eq!(info_field(&mut con, "stats", "expired_keys"), expired_before);
+
+        // A transaction with a write and a script that may write both wait,
+        // counted as blocked clients.
+        let port = srv.port();
+        let writers: Vec<_> = [
+            vec![vec!["MULTI"], vec!["GET", "ro"], vec!["SET", "w", "1"], vec!["EXEC"]],
+            vec![vec!["EVAL", "return redis.call('set', 's', '1')", "0"]],
+        ]
+        .into_iter()
+        .map(|cmds| {
+            std::thread::spawn(move || {
+                let mut c = common::client(port);
+                let mut last = Value::Nil;
+                for args in cmds {
+                    last = redis::cmd(args[0]).arg(&args[1..]).query(&mut c).unwrap();
+                }
+                last
+            })
+        })
+        .collect();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while info_field(&mut con, "clients", "blocked_clients") != 2 {
+            assert!(Instant::now() < deadline, "the writers are not counted as blocked");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Read-only scripts run; may-replicate commands in them are writes.
+        let v: i64 = redis::cmd("EVAL_RO").arg("return tonumber(redis.call('get', 'ro'))").arg(0).query(&mut con).unwrap();
+        assert_eq!(v, 5);
+        let shebang = "#!lua flags=no-writes\nreturn tonumber(redis.call('get', 'ro'))";
+        let v: i64 = redis::cmd("EVAL").arg(shebang).arg(0).query(&mut con).unwrap();
+        assert_eq!(v, 5);
+        let e = err_text(redis::cmd("EVAL_RO").arg("return redis.call('publish', 'ch', 'x')").arg(0).query(&mut con));
+        assert!(e.starts_with("ERR Write commands are not allowed from read-only scripts."), "{e}");
+        let e = err_text(redis::cmd("EVAL").arg("#!lua flags=no-writes\nreturn redis.call('set', 'ro', 1)").arg(0).query(&mut con));
+        assert!(e.starts_with("ERR Write commands are not allowed from read-only scripts."), "{e}");
+        assert!(writers.iter().all(|w| !w.is_finished()), "writers wait for UNPAUSE");
+
+        let _: () = redis::cmd("CLIENT").arg("UNPAUSE").query(&mut con).unwrap();
+        let results: Vec<Value> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+        assert_eq!(
+            results[0],
+            Value::Array(vec![Value::BulkString(b"5".to_vec()), Value::Okay])
+        );
+        assert_eq!(results[1], Value::Okay);
+        assert_eq!(info_field(&mut con, "clients", "blocked_clients"), 0);
+        // Expiry resumes: a read deletes, the cycle takes the rest.
+        let got: Option<String> = redis::cmd("GET").arg("e1").query(&mut con).unwrap();
+        assert_eq!(got, None);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while info_field(&mut con, "stats", "expired_keys") != expired_before + 4 {
+            assert!(Instant::now() < deadline, "expiry did not resume");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let size: i64 = redis::cmd("DBSIZE").query(&mut con).unwrap();
+        assert_eq!(size, 3, "ro, w and s");
     }
 
     fn client_trackinginfo_no_touch_and_kill_filters(srv: &Server) {

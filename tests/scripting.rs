@@ -221,6 +221,34 @@ common::shard_tests! {
         assert_eq!(v, "v");
     }
 
+    fn info_memory_counts_cached_scripts_and_functions_and_flush_async_frees_them(srv: &Server) {
+        let mut con = srv.client();
+        let field = |con: &mut Connection, name: &str| -> i64 {
+            let info: String = q(con, &["INFO", "memory"]);
+            let line = info.lines().find(|l| l.starts_with(&format!("{name}:"))).unwrap();
+            line[name.len() + 1..].trim().parse().unwrap()
+        };
+        let _: () = q(&mut con, &["SCRIPT", "FLUSH"]);
+        let _: () = q(&mut con, &["FUNCTION", "FLUSH"]);
+        assert_eq!(field(&mut con, "number_of_cached_scripts"), 0);
+        let _: i64 = q(&mut con, &["EVAL", "return 1", "0"]);
+        let _: i64 = q(&mut con, &["EVAL", "return 2", "0"]);
+        let _: String = q(&mut con, &["SCRIPT", "LOAD", "return 3"]);
+        let _: i64 = q(&mut con, &["EVAL", "return 1", "0"]);
+        assert_eq!(field(&mut con, "number_of_cached_scripts"), 3);
+        let lib = "#!lua name=lib\nredis.register_function('f1', function() return 1 end)\n\
+                   redis.register_function('F2', function() return 2 end)";
+        let _: String = q(&mut con, &["FUNCTION", "LOAD", lib]);
+        assert_eq!(field(&mut con, "number_of_functions"), 2);
+        assert_eq!(field(&mut con, "number_of_libraries"), 1);
+        let _: () = q(&mut con, &["SCRIPT", "FLUSH", "ASYNC"]);
+        assert_eq!(field(&mut con, "number_of_cached_scripts"), 0);
+        assert_eq!(fails(&mut con, &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"]).split(' ').next(), Some("NOSCRIPT"));
+        // Functions are found whatever the case of the name.
+        let v: i64 = q(&mut con, &["FCALL", "f2", "0"]);
+        assert_eq!(v, 2);
+    }
+
     fn script_cache_commands(srv: &Server) {
         let mut con = srv.client();
         let body = "return 'cached'";

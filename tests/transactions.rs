@@ -861,4 +861,70 @@ common::shard_tests! {
             thread::sleep(Duration::from_millis(20));
         }
     }
+
+    fn a_busy_script_flags_queued_transactions_and_script_kill_recovers(srv: &Server) {
+        const BUSY: &str =
+            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+        let mut admin = srv.raw();
+        assert_eq!(run(&mut admin, &["CONFIG", "SET", "busy-reply-threshold", "50"]), "+OK\\r\\n");
+        let busy_loop = ["EVAL", "local i = 0 while true do i = i + 1 end", "0"];
+        let mut c = srv.raw();
+        let mut looper = srv.raw();
+        // Each key on its own shard at 4 shards: whatever the script holds,
+        // every command below meets it.
+        for key in SPREAD {
+            // A transaction queued before the script got busy.
+            assert_eq!(session(&mut c, &[&["MULTI"], &["SET", key, "1"]]), ["+OK\\r\\n", "+QUEUED\\r\\n"]);
+            looper.send(&request(&busy_loop));
+            let deadline = Instant::now() + Duration::from_secs(5);
+            // PING, not a key: a command on a key the script holds that
+            // arrives before the script counts as busy waits for it.
+            while !run(&mut admin, &["PING"]).starts_with("-BUSY") {
+                assert!(Instant::now() < deadline, "the script never got busy");
+                thread::sleep(Duration::from_millis(5));
+            }
+            // MULTI's own errors still answer; a refused command flags
+            // the transaction.
+            assert_eq!(
+                session(&mut c, &[&["WATCH", "w"], &["UNWATCH"], &["GET", key]]),
+                [
+                    "-ERR WATCH inside MULTI is not allowed\\r\\n".to_string(),
+                    "+QUEUED\\r\\n".to_string(),
+                    format!("-{BUSY}\\r\\n"),
+                ]
+            );
+            assert_eq!(run(&mut admin, &["SCRIPT", "KILL"]), "+OK\\r\\n");
+            let killed = String::from_utf8(looper.read_reply()).unwrap();
+            assert!(killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."), "{killed}");
+            // The script is gone, but the transaction saw an error.
+            assert_eq!(
+                session(&mut c, &[&["EXEC"], &["GET", key]]),
+                ["-EXECABORT Transaction discarded because of previous errors.\\r\\n", "$-1\\r\\n"]
+            );
+
+            // EXEC while the script is busy: refused, and MULTI is over.
+            assert_eq!(session(&mut c, &[&["MULTI"], &["SET", key, "2"]]), ["+OK\\r\\n", "+QUEUED\\r\\n"]);
+            looper.send(&request(&busy_loop));
+            let deadline = Instant::now() + Duration::from_secs(5);
+            // PING, not a key: a command on a key the script holds that
+            // arrives before the script counts as busy waits for it.
+            while !run(&mut admin, &["PING"]).starts_with("-BUSY") {
+                assert!(Instant::now() < deadline, "the script never got busy");
+                thread::sleep(Duration::from_millis(5));
+            }
+            assert_eq!(
+                session(&mut c, &[&["EXEC"], &["DISCARD"], &["MULTI"], &["DISCARD"]]),
+                [
+                    format!("-EXECABORT Transaction discarded because of: {BUSY}\\r\\n"),
+                    "-ERR DISCARD without MULTI\\r\\n".to_string(),
+                    "+OK\\r\\n".to_string(),
+                    "+OK\\r\\n".to_string(),
+                ]
+            );
+            assert_eq!(run(&mut admin, &["SCRIPT", "KILL"]), "+OK\\r\\n");
+            looper.read_reply();
+            assert_eq!(run(&mut c, &["GET", key]), "$-1\\r\\n", "nothing of either transaction ran");
+            assert_eq!(run(&mut c, &["SET", key, "3"]), "+OK\\r\\n");
+        }
+    }
 }

@@ -30,6 +30,7 @@ use super::table::{self, flags, CommandSpec};
 use crate::keyspace::locks::Claim;
 use crate::keyspace::slot::ShardId;
 use crate::keyspace::store::Entry;
+use crate::keyspace::tracking::Caller;
 use crate::resp::Reply;
 use crate::runtime::{Cmd, Done, Plan, TxId, Txn};
 use crate::services::{Services, Shard};
@@ -133,13 +134,14 @@ impl Undo {
 const UNDO_MAX_BYTES: usize = 64 << 10;
 
 /// A command a one-shard block can run on this shard: a keyed command whose
-/// keys all live here, as a command of a client in `db`. (Connection-only
+/// keys all live here, as a command of `caller` in `db`. (Connection-only
 /// commands are answered by the caller; anything else makes the block
 /// escalate.)
 pub fn here(
     sh: &Shard,
     spec: &'static CommandSpec,
     db: usize,
+    caller: Caller,
     args: Vec<Bytes>,
     allow_oom: bool,
 ) -> Option<Cmd> {
@@ -150,6 +152,7 @@ pub fn here(
             db,
             args,
             no_touch: false,
+            caller,
             deny_oom: spec.has(flags::DENYOOM) && !allow_oom,
         }),
         _ => None,
@@ -204,7 +207,7 @@ impl Atomic {
     /// and the arity is valid (the caller checked). The reply is what a
     /// client would get.
     pub async fn call(&mut self, sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Reply {
-        let Some(spec) = table::lookup(&args[0]) else {
+        let Some(spec) = table::row_of(&args) else {
             return super::errors::unknown_command(&args);
         };
         if let Some(undo) = &mut self.local {
@@ -224,6 +227,8 @@ impl Atomic {
                     spec,
                     args: args.clone(),
                     split,
+                    caller: s.caller(spec),
+                    no_touch: place::no_touch(s, spec),
                 };
                 let reply = fanout::run_group(sh, s.db, Some(self.parent), &[member])
                     .await
@@ -299,11 +304,11 @@ fn local_call(
         place::account(sh, s, spec, &args, std::time::Duration::ZERO, &reply);
         return reply;
     }
-    let Some(mut cmd) = here(sh, spec, s.db, args, s.allow_oom) else {
+    let Some(mut cmd) = here(sh, spec, s.db, s.caller(spec), args, s.allow_oom) else {
         undo.undo(sh);
         return Reply::error(ESCALATED);
     };
-    cmd.no_touch = s.no_touch && !spec.has(flags::TOUCHES);
+    cmd.no_touch = place::no_touch(s, spec);
     match undo.call(sh, spec, cmd) {
         Some((done, args)) => {
             place::account(sh, s, spec, &args, done.took, &done.reply);

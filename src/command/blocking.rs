@@ -460,10 +460,24 @@ pub(crate) enum Woken {
     Served(Answer),
     TimedOut,
     Gone,
+    /// CLIENT UNBLOCK: with an error (true) or as a timeout.
+    Unblocked(bool),
 }
 
-/// Waits for a shard to serve the client (`served`), the deadline, or the
-/// client to go away (it hangs up, or CLIENT KILL shuts its socket down).
+impl Woken {
+    /// What a wait that ended unserved answers: `timeout`, or CLIENT
+    /// UNBLOCK ERROR's error.
+    pub(crate) fn unserved(&self, timeout: Reply) -> Reply {
+        match self {
+            Woken::Unblocked(true) => err(errors::UNBLOCKED_BY_CLIENT),
+            _ => timeout,
+        }
+    }
+}
+
+/// Waits for a shard to serve the client (`served`), the deadline, CLIENT
+/// UNBLOCK, or the client to go away (it hangs up, or CLIENT KILL shuts
+/// its socket down).
 pub(crate) async fn wait(
     s: &Session,
     served: &mut std::pin::Pin<&mut impl std::future::Future<Output = Answer>>,
@@ -471,22 +485,57 @@ pub(crate) async fn wait(
 ) -> Woken {
     let fd = s.info.borrow().fd;
     let mut hangup = Box::pin(hangup(fd));
-    loop {
+    s.info.borrow_mut().unblockable = true;
+    let woken = loop {
         let now = Instant::now();
         if deadline.is_some_and(|d| d <= now) {
-            return Woken::TimedOut;
+            break Woken::TimedOut;
         }
         // The tick only re-checks the kill flag, in case the peer had
         // already sent more commands (then `hangup` cannot see EOF).
         let tick = deadline.map_or(LIVENESS_TICK, |d| (d - now).min(LIVENESS_TICK));
         let timer = Box::pin(glommio::timer::sleep(tick));
-        match future::select(served.as_mut(), future::select(timer, &mut hangup)).await {
-            Either::Left((a, _)) => return Woken::Served(a),
-            Either::Right((Either::Right(_), _)) => return Woken::Gone,
-            Either::Right((Either::Left(_), _)) => {}
+        let unblocked = Unblocked(&s.info);
+        match future::select(
+            served.as_mut(),
+            future::select(unblocked, future::select(timer, &mut hangup)),
+        )
+        .await
+        {
+            Either::Left((a, _)) => break Woken::Served(a),
+            Either::Right((Either::Left((error, _)), _)) => break Woken::Unblocked(error),
+            Either::Right((Either::Right((Either::Right(_), _)), _)) => break Woken::Gone,
+            Either::Right((Either::Right((Either::Left(_), _)), _)) => {}
         }
         if s.info.borrow().killed {
-            return Woken::Gone;
+            break Woken::Gone;
+        }
+    };
+    let mut info = s.info.borrow_mut();
+    info.unblockable = false;
+    info.unblock = None;
+    info.unblock_waker = None;
+    woken
+}
+
+/// Completes when CLIENT UNBLOCK asks the client's blocked command to
+/// end, with whether it asked for an error.
+struct Unblocked<'a>(&'a std::cell::RefCell<crate::clients::ClientInfo>);
+
+impl std::future::Future for Unblocked<'_> {
+    type Output = bool;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<bool> {
+        let mut info = self.0.borrow_mut();
+        match info.unblock.take() {
+            Some(error) => std::task::Poll::Ready(error),
+            None => {
+                info.unblock_waker = Some(cx.waker().clone());
+                std::task::Poll::Pending
+            }
         }
     }
 }
@@ -554,17 +603,16 @@ async fn block_on(sh: &Rc<Shard>, s: &mut Session, b: Blocking) -> Reply {
         }
         set_blocked(sh, s, true);
         let answer = match wait(s, &mut served, deadline).await {
-            Woken::Served(a) => Some(a),
-            Woken::TimedOut | Woken::Gone if ticket.cancel() => None,
+            Woken::Served(a) => Ok(a),
+            w if ticket.cancel() => Err(w.unserved(timed_out())),
             // A shard serves us this very moment: its answer is on the
             // way and must not be lost.
-            Woken::TimedOut | Woken::Gone => Some(served.await),
+            _ => Ok(served.await),
         };
         set_blocked(sh, s, false);
         match answer {
-            None => return timed_out(),
-            Some(Answer::Reply(r)) => return r,
-            Some(Answer::Retry) => continue,
+            Err(r) | Ok(Answer::Reply(r)) => return r,
+            Ok(Answer::Retry) => continue,
         }
     }
 }

@@ -32,6 +32,86 @@ pub const CLIENT_NAME: &str =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 pub const NO_SUCH_CLIENT: &str = "ERR No such client";
 
+// Transactions (multi.c, server.c).
+pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
+pub const NO_MULTI: &str = "ERR Command not allowed inside a transaction";
+pub const MULTI_NESTED: &str = "ERR MULTI calls can not be nested";
+pub const WATCH_IN_MULTI: &str = "ERR WATCH inside MULTI is not allowed";
+pub const EXEC_WITHOUT_MULTI: &str = "ERR EXEC without MULTI";
+pub const DISCARD_WITHOUT_MULTI: &str = "ERR DISCARD without MULTI";
+
+/// A refused EXEC (Redis's `execCommandAbort`): the transaction is
+/// discarded, naming why.
+pub fn exec_abort(reason: &str) -> Reply {
+    Reply::error(format!(
+        "EXECABORT Transaction discarded because of: {}",
+        reason.strip_prefix('-').unwrap_or(reason)
+    ))
+}
+
+// CLIENT (Redis 7.0's networking.c and tracking.c).
+pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+pub const PAUSE_MODE: &str = "ERR CLIENT PAUSE mode must be WRITE or ALL";
+pub const INVALID_CLIENT_ID: &str = "ERR Invalid client ID";
+pub const CLIENT_ID_POSITIVE: &str = "ERR client-id should be greater than 0";
+pub const MAXAGE_NOT_INTEGER: &str = "ERR maxage is not an integer or out of range";
+pub const UNBLOCK_REASON: &str = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
+/// What a client blocked in a command ended by CLIENT UNBLOCK ERROR gets.
+pub const UNBLOCKED_BY_CLIENT: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+pub const TRACKING_ONE_REDIRECT: &str = "ERR A client can only redirect to a single other client";
+pub const TRACKING_NO_REDIRECT_CLIENT: &str =
+    "ERR The client ID you want redirect to does not exist";
+pub const TRACKING_PREFIX_NEEDS_BCAST: &str = "ERR PREFIX option requires BCAST mode to be enabled";
+pub const TRACKING_BCAST_SWITCH: &str = "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.";
+pub const TRACKING_OPT_BCAST: &str = "ERR OPTIN and OPTOUT are not compatible with BCAST";
+pub const TRACKING_OPTIN_OPTOUT: &str = "ERR You can't specify both OPTIN mode and OPTOUT mode";
+pub const TRACKING_OPT_SWITCH: &str = "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.";
+pub const CACHING_NOT_TRACKING: &str = "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled";
+pub const CACHING_YES_OPTIN: &str =
+    "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.";
+pub const CACHING_NO_OPTOUT: &str =
+    "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.";
+
+/// CLIENT TRACKING ON BCAST with prefixes that would match the same key:
+/// `prefix` against one the client follows (`existing`) or another one
+/// given.
+pub fn tracking_prefix_overlap(prefix: &[u8], other: &[u8], existing: bool) -> Reply {
+    Reply::error(format!(
+        "ERR Prefix '{}' overlaps with {} prefix '{}'. Prefixes for a single client must not overlap.",
+        c_str(prefix),
+        if existing { "an existing" } else { "another provided" },
+        c_str(other)
+    ))
+}
+
+/// CLIENT LIST / KILL with a TYPE Redis does not know.
+pub fn unknown_client_type(t: &[u8]) -> Reply {
+    Reply::error(format!("ERR Unknown client type '{}'", c_str(t)))
+}
+
+/// CLIENT KILL USER with a user other than "default".
+pub fn no_such_user(u: &[u8]) -> Reply {
+    Reply::error(format!("ERR No such user '{}'", c_str(u)))
+}
+
+/// CLIENT SETINFO with an attribute it does not know.
+pub fn unrecognized_option(opt: &[u8]) -> Reply {
+    Reply::error(format!("ERR Unrecognized option '{}'", c_str(opt)))
+}
+
+/// CLIENT SETINFO with a value holding spaces or special characters.
+pub fn client_attr_chars(field: &str) -> Reply {
+    Reply::error(format!(
+        "ERR {field} cannot contain spaces, newlines or special characters."
+    ))
+}
+
+// COMMAND GETKEYS / GETKEYSANDFLAGS.
+pub const GETKEYS_INVALID_COMMAND: &str = "ERR Invalid command specified";
+pub const GETKEYS_NO_KEYS: &str = "ERR The command has no key arguments";
+pub const GETKEYS_ARITY: &str = "ERR Invalid number of arguments specified for command";
+pub const GETKEYS_INVALID_ARGUMENTS: &str = "ERR Invalid arguments specified for command";
+
 // Bitmaps (Redis 7.0's `bitops.c`).
 pub const BIT_OFFSET: &str = "ERR bit offset is not an integer or out of range";
 pub const BIT_VALUE: &str = "ERR bit is not an integer or out of range";
@@ -156,11 +236,11 @@ pub fn xclaim_unknown_option(opt: &[u8]) -> Reply {
 
 /// Redis's `addReplySubcommandSyntaxError`: `sub` as typed, the container
 /// upper-cased.
-pub fn subcommand_syntax(sub: &[u8], container: &str) -> Reply {
+pub fn subcommand_syntax(sub: &[u8], container: impl AsRef<[u8]>) -> Reply {
     Reply::error(format!(
         "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
         truncated(sub),
-        container.to_ascii_uppercase()
+        String::from_utf8_lossy(container.as_ref()).to_ascii_uppercase()
     ))
 }
 
@@ -181,14 +261,6 @@ pub fn oom() -> Reply {
     Reply::error(OOM)
 }
 
-/// EXEC refused before it ran anything, with the reason (Redis's
-/// `execCommandAbort`).
-pub fn exec_abort(reason: &str) -> Reply {
-    Reply::error(format!(
-        "EXECABORT Transaction discarded because of: {reason}"
-    ))
-}
-
 pub fn wrongtype() -> Reply {
     Reply::error(WRONGTYPE)
 }
@@ -199,6 +271,15 @@ pub fn syntax() -> Reply {
 
 pub fn not_integer() -> Reply {
     Reply::error(NOT_INTEGER)
+}
+
+/// The arity error of the command `args` names, under its row's full name
+/// (`config|set`), for checks a handler makes beyond the row's arity.
+pub fn wrong_arity(args: &[bytes::Bytes]) -> Reply {
+    match super::table::resolve(args) {
+        super::table::Resolved::Row(spec) => arity(spec.name),
+        _ => arity(&String::from_utf8_lossy(&args[0]).to_ascii_lowercase()),
+    }
 }
 
 pub fn arity(name: &str) -> Reply {
@@ -242,11 +323,13 @@ pub fn geo_by(name: &[u8]) -> Reply {
     ))
 }
 
-pub fn unknown_subcommand(sub: &[u8], container: &str) -> Reply {
+/// Redis's `commandCheckExistence` for a container: `sub` and the
+/// container's name as typed, the container upper-cased.
+pub fn unknown_subcommand(sub: &[u8], container: impl AsRef<[u8]>) -> Reply {
     Reply::error(format!(
         "ERR unknown subcommand '{}'. Try {} HELP.",
         truncated(sub),
-        container.to_ascii_uppercase()
+        String::from_utf8_lossy(container.as_ref()).to_ascii_uppercase()
     ))
 }
 

@@ -17,6 +17,7 @@ use super::table::{flags, CommandSpec, Handler, KeyedFn, Merge};
 use crate::keyspace::locks::Claim;
 use crate::keyspace::slot::ShardId;
 use crate::keyspace::store::Store;
+use crate::keyspace::tracking::Caller;
 use crate::resp::Reply;
 use crate::runtime::{Out, Plan, TxId};
 use crate::services::Shard;
@@ -64,6 +65,11 @@ pub struct Fanout {
     pub spec: &'static CommandSpec,
     pub args: Vec<Bytes>,
     pub split: Split,
+    /// The client it runs for (client-side caching: its reads are
+    /// remembered, its writes named for NOLOOP).
+    pub caller: Caller,
+    /// Its lookups leave access times alone (CLIENT NO-TOUCH, EXISTS).
+    pub no_touch: bool,
 }
 
 impl Fanout {
@@ -80,7 +86,18 @@ impl Fanout {
 struct Part {
     shard: ShardId,
     keys: Vec<Bytes>,
-    subs: Vec<(usize, KeyedFn, Vec<Bytes>)>,
+    subs: Vec<Sub>,
+}
+
+/// One member's share on one shard.
+struct Sub {
+    member: usize,
+    run: KeyedFn,
+    args: Vec<Bytes>,
+    /// Arguments per key group (its first is the key).
+    step: usize,
+    caller: Caller,
+    no_touch: bool,
 }
 
 /// Runs consecutive fanout commands of one connection (MGET, MSET, DEL,
@@ -126,7 +143,14 @@ pub async fn run_group(
                 parts[p].keys.extend(k);
             }
             layouts[m].push((p, share.groups));
-            parts[p].subs.push((m, f, share.args));
+            parts[p].subs.push(Sub {
+                member: m,
+                run: f,
+                args: share.args,
+                step,
+                caller: member.caller,
+                no_touch: member.no_touch,
+            });
         }
     }
     let mut plan = Plan::new(sh, parent);
@@ -134,10 +158,24 @@ pub async fn run_group(
         .into_iter()
         .map(|p| {
             let run = on_store(db, move |st: &mut Store, db| {
-                p.subs
+                let replies = p
+                    .subs
                     .iter()
-                    .map(|(m, f, args)| (*m, f(st, db, args)))
-                    .collect()
+                    .map(|sub| {
+                        st.tracking.caller = sub.caller;
+                        st.no_touch = sub.no_touch;
+                        let reply = (sub.run)(st, db, &sub.args);
+                        if sub.caller.track {
+                            for key in sub.args[1..].iter().step_by(sub.step) {
+                                st.tracking.remember(key, sub.caller);
+                            }
+                        }
+                        (sub.member, reply)
+                    })
+                    .collect();
+                st.tracking.caller = Caller::default();
+                st.no_touch = false;
+                replies
             });
             plan.part(p.shard, Claim::Keys(p.keys), run)
         })

@@ -449,7 +449,7 @@ const OBJECT_HELP: &[&str] = &[
     "    Return the number of references of the value associated with the specified",
     "    <key>.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ];
 
 pub fn help_reply(lines: &[&str]) -> Reply {
@@ -461,21 +461,13 @@ pub fn help_reply(lines: &[&str]) -> Reply {
     )
 }
 
-/// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key, OBJECT HELP
+/// OBJECT HELP
+pub fn object_help(_sh: &Rc<Shard>, _s: &mut Session, _a: &[Bytes]) -> Reply {
+    help_reply(OBJECT_HELP)
+}
+
+/// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key
 pub fn object(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
-    let sub = &a[1];
-    if eq(sub, "help") && a.len() == 2 {
-        return help_reply(OBJECT_HELP);
-    }
-    let known = ["encoding", "freq", "idletime", "refcount"]
-        .iter()
-        .find(|n| eq(sub, n));
-    let Some(name) = known else {
-        return errors::unknown_subcommand(sub, "object");
-    };
-    if a.len() != 3 {
-        return errors::arity(&format!("object|{name}"));
-    }
     let now = st.now;
     let policy_lfu = st.memory.policy.lfu();
     let decay = st.memory.lfu_decay_time;
@@ -485,17 +477,18 @@ pub fn object(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let Some(e) = st.lookup(db, &a[2]) else {
         return Reply::Nil;
     };
-    match *name {
-        "encoding" => Reply::Bulk(Bytes::from_static(e.value.encoding().as_bytes())),
-        "refcount" => Reply::Int(match &e.value {
+    let sub = a[1].to_ascii_lowercase();
+    match &sub[..] {
+        b"encoding" => Reply::Bulk(Bytes::from_static(e.value.encoding().as_bytes())),
+        b"refcount" => Reply::Int(match &e.value {
             // Redis shares the integers 0..10000 between keys.
             Value::Str(Str::Int(n)) if (0..10_000).contains(n) => i32::MAX as i64,
             _ => 1,
         }),
-        "idletime" if policy_lfu => Reply::error(
+        b"idletime" if policy_lfu => Reply::error(
             "ERR An LRU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         ),
-        "idletime" => Reply::Int((now / 1000).saturating_sub(e.access as u64) as i64),
+        b"idletime" => Reply::Int((now / 1000).saturating_sub(e.access as u64) as i64),
         _ if !policy_lfu => Reply::error(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         ),
@@ -530,8 +523,9 @@ const SHARD_BITS: u32 = 10;
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 ///
 /// The cursor is `remaining << 10 | shard`: the shard being walked and how
-/// many of its positions are left (0 = start it fresh). Each call walks one
-/// shard (see `Db::scan` for why every key present throughout is returned).
+/// many of its positions are left (0 = start it fresh). A call walks COUNT
+/// positions, going on to the next shards when one ends (see `Db::scan`
+/// for why every key present throughout is returned).
 pub fn scan<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let cursor = tri!(args::scan_cursor(&a[1]));
@@ -542,35 +536,49 @@ pub fn scan<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBo
         if shard >= sh.shards() {
             return super::scan_reply(0, Vec::new());
         }
-        let remaining = match cursor >> SHARD_BITS {
+        let mut remaining = match cursor >> SHARD_BITS {
             0 => usize::MAX,
             r => r as usize,
         };
-        let db = s.db;
-        let mut plan = Plan::new(sh, s.parent);
-        let walk = plan.part(ShardId(shard), Claim::Whole, move |shard: &Shard| {
-            let mut st = shard.store.borrow_mut();
-            st.refresh_clock();
-            let mut keys = Vec::new();
-            let left = st.scan(db, remaining, count, |k, e| {
-                let type_ok = type_filter
-                    .as_deref()
-                    .is_none_or(|t| t == e.value.type_name());
-                let match_ok = pattern.as_ref().is_none_or(|p| glob_match(p, k, false));
-                if type_ok && match_ok {
-                    keys.push(Bytes::copy_from_slice(k));
-                }
+        // COUNT is the work of the whole call: a shard walked to its end
+        // hands what is left of it to the next one, so a small database
+        // comes back in one page with cursor 0, as from Redis.
+        let (db, mut shard, mut budget) = (s.db, shard, count.max(1));
+        let mut keys: Vec<Bytes> = Vec::new();
+        let next = loop {
+            let (pattern, type_filter) = (pattern.clone(), type_filter.clone());
+            let mut plan = Plan::new(sh, s.parent);
+            let walk = plan.part(ShardId(shard), Claim::Whole, move |shard: &Shard| {
+                let mut st = shard.store.borrow_mut();
+                st.refresh_clock();
+                let start = remaining.min(st.db_ref(db).len());
+                let mut keys = Vec::new();
+                let left = st.scan(db, remaining, budget, |k, e| {
+                    let type_ok = type_filter
+                        .as_deref()
+                        .is_none_or(|t| t == e.value.type_name());
+                    let match_ok = pattern.as_ref().is_none_or(|p| glob_match(p, k, false));
+                    if type_ok && match_ok {
+                        keys.push(Bytes::copy_from_slice(k));
+                    }
+                });
+                (left, start.saturating_sub(left), keys)
             });
-            (left, keys)
-        });
-        plan.run().await;
-        let (left, keys) = walk.take();
-        let next = if left > 0 {
-            ((left as u64) << SHARD_BITS) | shard as u64
-        } else if shard + 1 < sh.shards() {
-            (shard + 1) as u64
-        } else {
-            0
+            plan.run().await;
+            let (left, walked, found) = walk.take();
+            keys.extend(found);
+            if left > 0 {
+                break ((left as u64) << SHARD_BITS) | shard as u64;
+            }
+            shard += 1;
+            budget = budget.saturating_sub(walked);
+            if shard == sh.shards() {
+                break 0;
+            }
+            if budget == 0 {
+                break shard as u64;
+            }
+            remaining = usize::MAX;
         };
         super::scan_reply(next, keys.into_iter().map(Reply::Bulk).collect())
     })
@@ -680,6 +688,7 @@ pub fn flushdb<'a>(
         }
         let (db, lazy) = (s.db, flush_lazily(sh, &a));
         write_every_shard(sh, s.parent, move |st| st.flush_db(db, lazy)).await;
+        super::tracking::flushed(sh, s).await;
         Reply::Ok
     })
 }
@@ -696,6 +705,7 @@ pub fn flushall<'a>(
         }
         let lazy = flush_lazily(sh, &a);
         write_every_shard(sh, s.parent, move |st| st.flush_all(lazy)).await;
+        super::tracking::flushed(sh, s).await;
         // What a flush freed goes back to the kernel now, not after the
         // allocator's decay time.
         if !lazy {
@@ -772,7 +782,8 @@ pub(crate) mod event_script {
             if words[0] == "advance" {
                 st.now += words[1].parse::<u64>().expect("milliseconds");
             } else {
-                let spec = table::lookup(words[0].as_bytes()).expect("known command");
+                let spec =
+                    table::row_of(&crate::command::test_args(&words)).expect("known command");
                 let f = match spec.handler {
                     Handler::Keyed(f)
                     | Handler::Multi(f, _)

@@ -1,26 +1,270 @@
-//! Key positions of commands whose keys move: a count argument says how many
-//! keys follow (`ZUNION numkeys key …`), or a keyword starts them (`XREAD
-//! … STREAMS key … id …`). Redis flags these `movablekeys`.
+//! Where a command's keys are: Redis 7.0's key specifications (each
+//! table row carries its command's, as `COMMAND INFO` shows them) and the
+//! functions of commands whose keys move with their arguments (a count of
+//! keys, a STREAMS or STORE keyword), which Redis calls `getkeys_proc`.
 //!
-//! A table row names one of these functions; `COMMAND GETKEYS` and
-//! `COMMAND INFO` read it. Routing does not: these commands are coordinated
-//! and find their keys while parsing their arguments, with their own errors.
-//! The exceptions are GEORADIUS and GEORADIUSBYMEMBER: `Multi` rows placed
-//! by the keys their function finds, so a STORE destination counts.
-//! `COMMAND INFO` read it. Routing reads it only for `Multi` rows (XREAD,
-//! XREADGROUP: is every key on one shard?); the other movable commands are
-//! coordinated and find their keys while parsing their arguments, with
-//! their own errors.
-//!
-//! Redis 7.0 answers GETKEYS from the command's key specs and, when a spec
-//! does not fit the arguments, from the command's older `getkeys_proc`,
-//! which reads the count with `atoi` and lists a destination last. Both
-//! passes are reproduced, so inputs such as `ZUNIONSTORE d 02 a b` get
-//! Redis's exact answer (`a b d`). Pure functions of the arguments.
+//! * [`KeySpec`] — one `begin_search` / `find_keys` pair with its flags;
+//!   [`legacy_range`] derives the first/last/step triple and the
+//!   `movablekeys` flag from a row's specs, as Redis's
+//!   `populateCommandLegacyRangeSpec` does, so the table states each fact
+//!   once.
+//! * [`keys_by_specs`] is Redis's `getKeysUsingKeySpecs`: COMMAND GETKEYS
+//!   and GETKEYSANDFLAGS try it first and fall back to the row's key
+//!   function when a spec does not fit the arguments.
+//! * The key functions reproduce Redis's fallbacks, so inputs such as
+//!   `ZUNIONSTORE d 02 a b` get Redis's exact answer (`a b d`). Routing
+//!   reads them for `Multi` rows (GEORADIUS's STORE, XREAD's streams: is
+//!   every key on one shard?); the other movable commands are coordinated
+//!   and find their keys while parsing their arguments, with their own
+//!   errors. Pure functions of the arguments.
 
 use bytes::Bytes;
 
 use crate::keyspace::value::parse_canonical_i64;
+
+/// Key-spec flags, as `COMMAND INFO` and `COMMAND GETKEYSANDFLAGS` name
+/// them (in this order).
+pub mod kf {
+    pub const RO: u16 = 1 << 0;
+    pub const RW: u16 = 1 << 1;
+    pub const OW: u16 = 1 << 2;
+    pub const RM: u16 = 1 << 3;
+    pub const ACCESS: u16 = 1 << 4;
+    pub const UPDATE: u16 = 1 << 5;
+    pub const INSERT: u16 = 1 << 6;
+    pub const DELETE: u16 = 1 << 7;
+    pub const NOT_KEY: u16 = 1 << 8;
+    pub const INCOMPLETE: u16 = 1 << 9;
+    pub const VARIABLE_FLAGS: u16 = 1 << 10;
+
+    pub const NAMES: &[(u16, &str)] = &[
+        (RO, "RO"),
+        (RW, "RW"),
+        (OW, "OW"),
+        (RM, "RM"),
+        (ACCESS, "access"),
+        (UPDATE, "update"),
+        (INSERT, "insert"),
+        (DELETE, "delete"),
+        (NOT_KEY, "not_key"),
+        (INCOMPLETE, "incomplete"),
+        (VARIABLE_FLAGS, "variable_flags"),
+    ];
+}
+
+/// Where the search for a spec's keys begins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Begin {
+    /// At this argument.
+    Index(i32),
+    /// After this keyword, searched from `startfrom` (negative: from the
+    /// end, backwards).
+    Keyword(&'static str, i32),
+    BeginUnknown,
+}
+
+/// Which arguments, from the beginning, are keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Find {
+    /// `Range(lastkey, step, limit)`: up to `lastkey` (relative to the
+    /// first key; negative counts from the end); with a `limit`, only the
+    /// first 1/limit of the rest.
+    Range(i32, i32, i32),
+    /// `Keynum(keynumidx, firstkey, step)`: a count at `keynumidx`, keys
+    /// from `firstkey` (both relative to the beginning).
+    Keynum(i32, i32, i32),
+    FindUnknown,
+}
+
+/// One of a command's key specifications (Redis 7.0's `keySpec`).
+#[derive(Clone, Copy, Debug)]
+pub struct KeySpec {
+    pub notes: Option<&'static str>,
+    pub flags: u16,
+    pub begin: Begin,
+    pub find: Find,
+}
+
+pub const fn ks(flags: u16, begin: Begin, find: Find) -> KeySpec {
+    KeySpec {
+        notes: None,
+        flags,
+        begin,
+        find,
+    }
+}
+
+pub const fn ks_noted(notes: &'static str, flags: u16, begin: Begin, find: Find) -> KeySpec {
+    KeySpec {
+        notes: Some(notes),
+        flags,
+        begin,
+        find,
+    }
+}
+
+/// The first/last/step triple `COMMAND INFO` shows and whether the
+/// command has `movablekeys`, from its key specs (Redis's
+/// `populateCommandLegacyRangeSpec`): consecutive plain index ranges merge
+/// into one; any other spec makes the keys movable.
+pub const fn legacy_range(specs: &[KeySpec]) -> (i32, i32, i32, bool) {
+    if specs.is_empty() {
+        return (0, 0, 0, false);
+    }
+    if let [KeySpec {
+        flags,
+        begin: Begin::Index(pos),
+        find: Find::Range(lastkey, step, _),
+        ..
+    }] = specs
+    {
+        let last = if *lastkey >= 0 {
+            *lastkey + *pos
+        } else {
+            *lastkey
+        };
+        return (*pos, last, *step, *flags & kf::INCOMPLETE != 0);
+    }
+    let (mut first, mut last, mut prev, mut movable) = (i32::MAX, 0i32, 0i32, false);
+    let mut i = 0;
+    while i < specs.len() {
+        let s = &specs[i];
+        i += 1;
+        let (pos, lastkey, step) = match (s.begin, s.find) {
+            (Begin::Index(pos), Find::Range(lastkey, step, _)) => (pos, lastkey, step),
+            _ => {
+                movable = true;
+                continue;
+            }
+        };
+        if step != 1 || (prev != 0 && prev != pos - 1) {
+            movable = true;
+            continue;
+        }
+        if s.flags & kf::INCOMPLETE != 0 {
+            movable = true;
+        }
+        if pos < first {
+            first = pos;
+        }
+        let abs = if lastkey >= 0 { lastkey + pos } else { lastkey };
+        // Redis compares these unsigned, so a negative (from the end) wins.
+        if abs as u32 > last as u32 {
+            last = abs;
+        }
+        prev = last;
+    }
+    if first == i32::MAX {
+        return (0, 0, 0, true);
+    }
+    (first, last, 1, movable)
+}
+
+/// Redis's `getKeysUsingKeySpecs`: the position and spec flags of every
+/// key `specs` find in `a` (`a[0]` is the command's name), skipping specs
+/// of things that are not keys. Err when a spec does not fit the
+/// arguments or is incomplete (None): the caller falls back to the command's key
+/// function.
+pub fn keys_by_specs(specs: &[KeySpec], a: &[Bytes]) -> Option<Vec<(usize, u16)>> {
+    let argc = a.len() as i64;
+    let mut keys = Vec::new();
+    for spec in specs {
+        if spec.flags & kf::NOT_KEY != 0 {
+            continue;
+        }
+        let first: i64 = match spec.begin {
+            Begin::Index(pos) => pos as i64,
+            Begin::Keyword(word, from) => {
+                let (start, end) = if from > 0 {
+                    (from as i64, argc - 1)
+                } else {
+                    (argc + from as i64, 1)
+                };
+                // Redis's loop: never looks at `end` itself.
+                let mut i = start;
+                let mut found = 0;
+                while i != end && (1..argc).contains(&i) {
+                    if a[i as usize].eq_ignore_ascii_case(word.as_bytes()) {
+                        found = i + 1;
+                        break;
+                    }
+                    i = if start <= end { i + 1 } else { i - 1 };
+                }
+                if found == 0 {
+                    continue;
+                }
+                found
+            }
+            Begin::BeginUnknown => return None,
+        };
+        let (first, last, step) = match spec.find {
+            Find::Range(lastkey, step, limit) => {
+                let last = if lastkey >= 0 {
+                    first + lastkey as i64
+                } else if limit == 0 {
+                    argc + lastkey as i64
+                } else {
+                    first + ((argc - first) / limit as i64 + lastkey as i64)
+                };
+                (first, last, step as i64)
+            }
+            Find::Keynum(idx, firstkey, step) => {
+                if idx as i64 >= argc || first + idx as i64 >= argc {
+                    return None;
+                }
+                let n = match parse_canonical_i64(&a[(first + idx as i64) as usize]) {
+                    Some(n) if n >= 0 => n,
+                    _ => return None,
+                };
+                let first = first + firstkey as i64;
+                // Redis adds the count as a C int.
+                (first, first + (n as i32 as i64) - 1, step as i64)
+            }
+            Find::FindUnknown => return None,
+        };
+        if last >= argc || last < first || first >= argc {
+            return None;
+        }
+        let mut i = first;
+        while i <= last {
+            // Past the end only with a negative arity: no key there.
+            if i < argc {
+                keys.push((i as usize, spec.flags));
+            }
+            i += step.max(1);
+        }
+        if spec.flags & kf::INCOMPLETE != 0 {
+            return None;
+        }
+    }
+    Some(keys)
+}
+
+/// SET's key flags (Redis's `setGetKeys`): read too when GET is given.
+pub fn set_key_flags(a: &[Bytes]) -> u16 {
+    if a.iter().skip(3).any(|x| x.eq_ignore_ascii_case(b"get")) {
+        kf::RW | kf::ACCESS | kf::UPDATE
+    } else {
+        kf::OW | kf::UPDATE
+    }
+}
+
+/// BITFIELD's key flags (Redis's `bitfieldGetKeys`): read-only when every
+/// operation is a GET (or OVERFLOW); anything else may write.
+pub fn bitfield_key_flags(a: &[Bytes]) -> u16 {
+    let mut i = 2;
+    while i < a.len() {
+        let rest = a.len() - i - 1;
+        if a[i].eq_ignore_ascii_case(b"get") && rest >= 2 {
+            i += 3;
+        } else if a[i].eq_ignore_ascii_case(b"overflow") && rest >= 1 {
+            i += 2;
+        } else {
+            return kf::RW | kf::ACCESS | kf::UPDATE;
+        }
+    }
+    kf::RO | kf::ACCESS
+}
 
 /// Finds the key positions in a full command (`a[0]` is its name); empty
 /// when the arguments hold no valid key list.

@@ -14,7 +14,7 @@ use futures::future::LocalBoxFuture;
 
 use super::errors;
 use super::keys::help_reply;
-use super::table::{self, COMMANDS};
+use super::table;
 use crate::command::session::Session;
 use crate::observe::{bucket_usec, redis_buckets, unix_secs, EventSeries, BUCKETS};
 use crate::resp::Reply;
@@ -142,16 +142,17 @@ pub fn latency<'a>(
                 let per_core = sh
                     .on_every_shard(s.parent, |shard: &Shard| shard.host.stats.borrow().clone())
                     .await;
-                let mut total = CoreStats::new(COMMANDS.len());
+                let mut total = CoreStats::new(table::row_count());
                 for core in &per_core {
                     total.merge(core);
                 }
+                let rows: Vec<&'static table::CommandSpec> = table::all().collect();
                 let wanted: Vec<usize> = if n == 2 {
-                    (0..COMMANDS.len()).collect()
+                    (0..rows.len()).collect()
                 } else {
                     let mut v: Vec<usize> = a[2..]
                         .iter()
-                        .filter_map(|c| table::lookup(c).map(|s| s.index()))
+                        .filter_map(|c| table::lookup_full(c).map(|s| s.index()))
                         .collect();
                     v.dedup();
                     v
@@ -159,9 +160,7 @@ pub fn latency<'a>(
                 Reply::Map(
                     wanted
                         .into_iter()
-                        .filter_map(|i| {
-                            histogram(COMMANDS[i].name, &redis_buckets(&total.commands[i]))
-                        })
+                        .filter_map(|i| histogram(rows[i].name, &redis_buckets(&total.commands[i])))
                         .collect(),
                 )
             }

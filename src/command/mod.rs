@@ -17,6 +17,8 @@ pub mod args;
 pub mod atomic;
 pub mod bitmap;
 pub mod blocking;
+pub mod client;
+pub mod commands;
 pub mod connection;
 pub mod errors;
 pub mod fanout;
@@ -42,6 +44,7 @@ pub mod sort;
 pub mod stream;
 pub mod string;
 pub mod table;
+pub mod tracking;
 pub mod zset;
 
 use crate::keyspace::store::Store;

@@ -40,14 +40,15 @@ use crate::resp::Reply;
 use crate::runtime::{Cmd, Done, Out, Plan};
 use crate::services::Shard;
 
-pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
-
 /// A connection between MULTI and EXEC.
 #[derive(Default)]
 pub struct Multi {
     pub queued: Vec<(&'static CommandSpec, Vec<Bytes>)>,
     /// A command was rejected while queueing: EXEC answers EXECABORT.
     pub failed: bool,
+    /// The flags of the queued commands, scripts' own for EVAL and FCALL
+    /// (CLIENT PAUSE holds back an EXEC that may write).
+    pub flags: u32,
 }
 
 /// The keys a connection WATCHes and the flag their changes set.
@@ -56,25 +57,27 @@ pub struct Watching {
     pub keys: Vec<(usize, Bytes)>,
 }
 
-/// Queues a command of a connection in MULTI; the reply is QUEUED or the
-/// rejection that flags the transaction.
-pub fn queue(s: &mut Session, spec: &'static CommandSpec, args: Vec<Bytes>) -> Reply {
+/// Queues a command of a connection in MULTI, with its flags.
+pub fn queue(s: &mut Session, spec: &'static CommandSpec, args: Vec<Bytes>, flags: u32) -> Reply {
     let Some(m) = s.multi.as_mut() else {
         return Reply::Status("QUEUED");
     };
-    if spec.has(flags::NO_MULTI) {
-        m.failed = true;
-        return errors::err("ERR Command not allowed inside a transaction");
-    }
+    m.flags |= flags;
     m.queued.push((spec, args));
     s.info.borrow_mut().multi = m.queued.len() as i64;
     Reply::Status("QUEUED")
 }
 
+/// EXEC's flags (Redis's `mstate.cmd_flags`): its own and those of every
+/// queued command.
+pub fn exec_flags(_sh: &Shard, s: &Session, spec: &CommandSpec, _a: &[Bytes]) -> u32 {
+    spec.flags | s.multi.as_ref().map_or(0, |m| m.flags)
+}
+
 /// MULTI
 pub fn multi(_sh: &Rc<Shard>, s: &mut Session, _a: &[Bytes]) -> Reply {
     if s.multi.is_some() {
-        return errors::err("ERR MULTI calls can not be nested");
+        return errors::err(errors::MULTI_NESTED);
     }
     s.multi = Some(Multi::default());
     s.info.borrow_mut().multi = 0;
@@ -83,12 +86,20 @@ pub fn multi(_sh: &Rc<Shard>, s: &mut Session, _a: &[Bytes]) -> Reply {
 
 /// DISCARD
 pub fn discard(_sh: &Rc<Shard>, s: &mut Session, _a: &[Bytes]) -> Reply {
-    if s.multi.take().is_none() {
-        return errors::err("ERR DISCARD without MULTI");
+    if s.multi.is_none() {
+        return errors::err(errors::DISCARD_WITHOUT_MULTI);
     }
+    discard_transaction(s);
+    Reply::Ok
+}
+
+/// Leaves MULTI without running the queue (DISCARD, a refused EXEC):
+/// the watched keys are forgotten too, and CLIENT CACHING's flag.
+pub fn discard_transaction(s: &mut Session) {
+    s.multi = None;
+    s.caching = false;
     s.info.borrow_mut().multi = -1;
     unwatch_all(s);
-    Reply::Ok
 }
 
 /// UNWATCH
@@ -113,7 +124,7 @@ pub fn watch<'a>(
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         if s.multi.is_some() {
-            return errors::err("ERR WATCH inside MULTI is not allowed");
+            return errors::err(errors::WATCH_IN_MULTI);
         }
         let db = s.db;
         let flag = s
@@ -124,22 +135,23 @@ pub fn watch<'a>(
             })
             .flag
             .clone();
+        // Registered on arrival, claiming nothing, so WATCH answers even
+        // while a busy script holds every shard (as in Redis, where WATCH
+        // may run then); a change made after that still flags it.
         let split = place::Split::of(sh, &a, 1..a.len());
-        let mut plan = Plan::new(sh, s.parent);
-        for (shard, positions) in split.shares() {
+        let asks = split.shares().into_iter().map(|(shard, positions)| {
             let flag = flag.clone();
             let keys: Vec<Bytes> = positions.iter().map(|&p| a[p].clone()).collect();
-            let claim = Claim::Keys(keys.clone());
-            plan.part(shard, claim, move |there: &Shard| {
+            sh.ask(shard, move |there: &Shard| {
                 let mut st = there.store.borrow_mut();
                 st.refresh_clock();
                 for key in keys {
                     let stale = !st.is_live(db, &key);
                     st.watches.add(db, key, flag.clone(), stale);
                 }
-            });
-        }
-        plan.run().await;
+            })
+        });
+        futures::future::join_all(asks).await;
         if let Some(w) = s.watching.as_mut() {
             w.keys.extend(a[1..].iter().map(|k| (db, k.clone())));
         }
@@ -155,7 +167,7 @@ pub fn exec<'a>(
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
         let Some(m) = s.multi.take() else {
-            return errors::err("ERR EXEC without MULTI");
+            return errors::err(errors::EXEC_WITHOUT_MULTI);
         };
         s.info.borrow_mut().multi = -1;
         let watching = s.watching.take();
@@ -164,7 +176,7 @@ pub fn exec<'a>(
             st.memory.limit != 0 && !st.room_for_write()
         };
         let reply = if m.failed {
-            errors::err(EXECABORT)
+            errors::err(errors::EXECABORT)
         } else if m.queued.iter().any(|(spec, _)| spec.has(flags::DENYOOM)) && oom() {
             errors::exec_abort(errors::OOM)
         } else if watching.as_ref().is_some_and(|w| w.flag.is_dirty()) {

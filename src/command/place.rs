@@ -101,6 +101,9 @@ pub fn place(sh: &Shard, spec: &'static CommandSpec, args: &[Bytes], may_wait: b
             Place::Coordinated(wait)
         }
         Handler::Local(f) => Place::Connection(f),
+        // `table::resolve` only hands a container over with no subcommand,
+        // which its arity refuses first.
+        Handler::Container => Place::Connection(|_, _, a| super::errors::wrong_arity(a)),
         Handler::Coordinated(f) => Place::Coordinated(f),
         Handler::Keyed(run) => {
             let shard = spec
@@ -128,6 +131,12 @@ pub fn place(sh: &Shard, spec: &'static CommandSpec, args: &[Bytes], may_wait: b
     }
 }
 
+/// Whether a command of row `spec` leaves access times alone: CLIENT
+/// NO-TOUCH (except TOUCH itself), or a row that never touches.
+pub fn no_touch(s: &Session, spec: &CommandSpec) -> bool {
+    (s.no_touch && !spec.has(flags::TOUCHES)) || spec.has(flags::LEAVES_IDLE)
+}
+
 /// `args` as a single-shard command of session `s`, run by `run`.
 pub fn cmd(run: KeyedFn, spec: &'static CommandSpec, s: &Session, args: Vec<Bytes>) -> Cmd {
     Cmd {
@@ -136,7 +145,8 @@ pub fn cmd(run: KeyedFn, spec: &'static CommandSpec, s: &Session, args: Vec<Byte
         db: s.db,
         args,
         // CLIENT NO-TOUCH leaves access times alone, except TOUCH's own.
-        no_touch: s.no_touch && !spec.has(flags::TOUCHES),
+        no_touch: no_touch(s, spec),
+        caller: s.caller(spec),
         deny_oom: spec.has(flags::DENYOOM) && !s.allow_oom,
     }
 }
@@ -156,6 +166,21 @@ pub fn account(
         args,
         db: s.db,
         client: s.id,
+        from_script: crate::script::running_for(s.id),
     };
     sh.host.account(&call, took, reply);
+}
+
+/// MONITOR's line for a script command (EVAL, EVALSHA, FCALL and their
+/// read-only forms) as it starts: their rows skip the usual one, which
+/// would come after the lines of the commands they call.
+pub fn monitor_script(sh: &Shard, s: &Session, spec: &'static CommandSpec, args: &[Bytes]) {
+    let call = Call {
+        spec,
+        args,
+        db: s.db,
+        client: s.id,
+        from_script: false,
+    };
+    sh.host.observe.feed_start(&sh.host.shared.observe, &call);
 }

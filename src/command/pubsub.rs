@@ -14,31 +14,19 @@ use crate::pubsub::{Kind, Subscription};
 use crate::resp::Reply;
 use crate::services::Shard;
 
-/// Commands whose first argument is a subcommand.
-const CONTAINERS: &[&str] = &[
-    "client", "command", "config", "function", "latency", "memory", "object", "pubsub", "script",
-    "slowlog",
-];
-
-/// The error for any other command, as Redis words it: with the
-/// subcommand of a container command (`pubsub|numpat`).
-pub fn not_allowed_while_subscribed(spec: &CommandSpec, args: &[Bytes]) -> Reply {
-    let name = match args.get(1) {
-        Some(sub) if CONTAINERS.contains(&spec.name) => format!(
-            "{}|{}",
-            spec.name,
-            String::from_utf8_lossy(sub).to_ascii_lowercase()
-        ),
-        _ => spec.name.to_string(),
-    };
+/// The error for any other command, as Redis words it: under the row's
+/// full name (`pubsub|numpat` for a subcommand).
+pub fn not_allowed_while_subscribed(spec: &CommandSpec) -> Reply {
     Reply::error(format!(
-        "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+        "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+        spec.name
     ))
 }
 
-/// PING in RESP2 subscribed mode: `["pong", message or ""]`.
+/// PING in RESP2 subscribed mode: `["pong", message or ""]` (a reply,
+/// not a push: CLIENT REPLY OFF silences it).
 pub fn subscribed_ping(a: &[Bytes]) -> Reply {
-    Reply::Push(vec![
+    Reply::Array(vec![
         Reply::Bulk(Bytes::from_static(b"pong")),
         Reply::Bulk(a.get(1).cloned().unwrap_or_default()),
     ])
@@ -97,8 +85,7 @@ fn confirm(kind: Kind, subscribing: bool, name: Option<Bytes>, n: i64) -> Reply 
 }
 
 fn subscribe_generic(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes], kind: Kind) -> Reply {
-    let fd = s.info.borrow().fd;
-    let sub = s.sub.get_or_insert_with(|| Subscription::new(s.id, fd));
+    let sub = s.feed();
     let mut replies = Vec::with_capacity(a.len() - 1);
     for name in &a[1..] {
         sh.host.shared.pubsub.subscribe(sub, kind, name.clone());

@@ -16,6 +16,7 @@ use futures::future::LocalBoxFuture;
 use super::atomic::Atomic;
 use super::errors;
 use super::session::Session;
+use super::table::CommandSpec;
 use crate::keyspace::locks::Claim;
 use crate::keyspace::slot::ShardId;
 use crate::resp::Reply;
@@ -81,6 +82,56 @@ pub fn fcall_ro<'a>(
     Box::pin(fcall_generic(sh, s, a, true))
 }
 
+/// EVAL's and EVAL_RO's flags (Redis's `evalGetCommandFlags`): those its
+/// shebang declares, if it has one.
+pub fn eval_flags(sh: &Shard, _s: &Session, spec: &CommandSpec, a: &[Bytes]) -> u32 {
+    let cached = sh.host.shared.scripts.cache.get(&sha1_hex(&a[1]));
+    let declared = match cached {
+        Some(script) => script.flags,
+        None => flags::eval_flags(&a[1]).ok().flatten(),
+    };
+    script_flags(spec.flags, declared)
+}
+
+/// EVALSHA's and EVALSHA_RO's flags: those of the cached script's shebang.
+pub fn evalsha_flags(sh: &Shard, _s: &Session, spec: &CommandSpec, a: &[Bytes]) -> u32 {
+    let sha = String::from_utf8_lossy(&a[1]).to_ascii_lowercase();
+    let declared = sh.host.shared.scripts.cache.get(&sha).and_then(|s| s.flags);
+    script_flags(spec.flags, declared)
+}
+
+/// FCALL's and FCALL_RO's flags: those the function registered with.
+pub fn fcall_flags(sh: &Shard, _s: &Session, spec: &CommandSpec, a: &[Bytes]) -> u32 {
+    let found = sh
+        .host
+        .shared
+        .scripts
+        .functions
+        .find(&String::from_utf8_lossy(&a[1]));
+    script_flags(spec.flags, found.map(|(_, meta)| meta.flags))
+}
+
+/// Redis's `scriptFlagsToCmdFlags`: declared flags replace the row's
+/// write, deny-OOM, stale and may-replicate flags; without any (a script
+/// with no shebang, one not found) the row's stay.
+fn script_flags(row: u32, declared: Option<Flags>) -> u32 {
+    use super::table::flags as cf;
+    let Some(f) = declared else {
+        return row;
+    };
+    let mut out = row & !(cf::STALE | cf::DENYOOM | cf::WRITE | cf::MAY_REPLICATE);
+    if !f.has(Flags::ALLOW_OOM) && !f.has(Flags::NO_WRITES) {
+        out |= cf::DENYOOM;
+    }
+    if !f.has(Flags::NO_WRITES) {
+        out |= cf::WRITE;
+    }
+    if f.has(Flags::ALLOW_STALE) {
+        out |= cf::STALE;
+    }
+    out
+}
+
 /// The key count at a[2], checked against the arguments, or Redis's error
 /// (`bad` is the text for a count that is not an integer).
 fn numkeys(a: &[Bytes], bad: &'static str) -> Result<usize, Reply> {
@@ -107,6 +158,7 @@ async fn eval_generic(
     by_sha: bool,
     ro: bool,
 ) -> Reply {
+    monitor_start(sh, s, &a);
     if by_sha && a[1].len() != 40 {
         return Reply::error(NOSCRIPT);
     }
@@ -254,6 +306,7 @@ struct Limits {
 }
 
 /// EVAL's job: the compiled script with KEYS and ARGV set.
+#[allow(clippy::too_many_arguments)]
 fn eval_job(
     vm: &CoreVm,
     sha: String,
@@ -317,11 +370,21 @@ fn may_run_locally(sh: &Shard, keys: &[Bytes], mark: &Mark) -> bool {
 }
 
 /// FCALL and FCALL_RO.
+/// MONITOR shows a script command as it starts, before what it calls.
+fn monitor_start(sh: &Shard, s: &Session, a: &[Bytes]) {
+    if let Some(spec) = super::table::row_of(a) {
+        super::place::monitor_script(sh, s, spec, a);
+    }
+}
+
 async fn fcall_generic(sh: &Rc<Shard>, s: &mut Session, a: Vec<Bytes>, ro: bool) -> Reply {
-    let name = String::from_utf8_lossy(&a[1]).into_owned();
-    let Some((lib, meta)) = sh.host.shared.scripts.functions.find(&name) else {
+    monitor_start(sh, s, &a);
+    let asked = String::from_utf8_lossy(&a[1]);
+    let Some((lib, meta)) = sh.host.shared.scripts.functions.find(&asked) else {
         return Reply::error("ERR Function not found");
     };
+    // The name it was registered under (the lookup ignores case).
+    let name = meta.name.clone();
     let n = tri!(numkeys(&a, "ERR Bad number of keys provided"));
     let declared_no_writes = meta.flags.has(Flags::NO_WRITES);
     if ro && !declared_no_writes {
@@ -647,8 +710,9 @@ pub fn function<'a>(
                 .unwrap_or_else(|| Reply::Bulk(function::dump(&scripts.functions.all())));
         }
         if eq(&sub, "restore") {
-            if let Some(r) = arity(a.len() == 3 || a.len() == 4) {
-                return r;
+            // Redis's own check: a subcommand syntax error past the policy.
+            if a.len() > 4 {
+                return errors::subcommand_syntax(&a[1], &a[0]);
             }
             let policy = match a.get(3) {
                 None => Policy::Append,

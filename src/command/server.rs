@@ -14,7 +14,7 @@ use futures::future::LocalBoxFuture;
 use super::args::eq;
 use super::errors;
 use super::keys::help_reply;
-use super::table::{self, flags, CommandSpec, COMMANDS};
+use super::table;
 use crate::command::session::Session;
 use crate::resp::Reply;
 use crate::services::Shard;
@@ -23,162 +23,6 @@ use crate::{LANNER_VERSION, REDIS_VERSION};
 
 fn bulk(s: &str) -> Reply {
     Reply::Bulk(Bytes::copy_from_slice(s.as_bytes()))
-}
-
-fn command_info(c: &CommandSpec) -> Reply {
-    // Redis lists "movablekeys" after the other flags.
-    let flag_names = flags::NAMES
-        .iter()
-        .filter(|(f, _)| c.flags & f != 0)
-        .map(|(_, n)| Reply::Status(n))
-        .chain(c.movable_keys.map(|_| Reply::Status("movablekeys")))
-        .collect();
-    Reply::Array(vec![
-        bulk(c.name),
-        Reply::Int(c.arity as i64),
-        Reply::Set(flag_names),
-        Reply::Int(c.first_key as i64),
-        Reply::Int(c.last_key as i64),
-        Reply::Int(c.step as i64),
-        // Redis writes the categories as simple strings (`+@read`).
-        Reply::Set(
-            c.acl
-                .iter()
-                .map(|a| Reply::SimpleString(Bytes::from(format!("@{a}"))))
-                .collect(),
-        ),
-        Reply::Array(Vec::new()),
-        Reply::Array(Vec::new()),
-        Reply::Array(Vec::new()),
-    ])
-}
-
-fn command_docs(c: &CommandSpec) -> Reply {
-    Reply::Map(vec![
-        (bulk("summary"), bulk(c.summary)),
-        (bulk("since"), bulk(c.since)),
-        (bulk("group"), bulk(c.group)),
-    ])
-}
-
-const COMMAND_HELP: &[&str] = &[
-    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "(no subcommand)",
-    "    Return details about all Redis commands.",
-    "COUNT",
-    "    Return the total number of commands in this Redis server.",
-    "LIST",
-    "    Return a list of all commands in this Redis server.",
-    "INFO [<command-name> ...]",
-    "    Return details about multiple Redis commands.",
-    "    If no command names are given, documentation details for all",
-    "    commands are returned.",
-    "DOCS [<command-name> ...]",
-    "    Return documentation details about multiple Redis commands.",
-    "    If no command names are given, documentation details for all",
-    "    commands are returned.",
-    "GETKEYS <full-command>",
-    "    Return the keys from a full Redis command.",
-    "HELP",
-    "    Print this help.",
-];
-
-/// A COMMAND LIST FILTERBY predicate.
-type CommandFilter = Box<dyn Fn(&CommandSpec) -> bool>;
-
-/// COMMAND [COUNT | LIST [FILTERBY …] | INFO [name …] | DOCS [name …] | GETKEYS cmd … | HELP]
-pub fn command(_sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
-    if a.len() == 1 {
-        return Reply::Array(COMMANDS.iter().map(command_info).collect());
-    }
-    let sub = String::from_utf8_lossy(&a[1]).to_ascii_lowercase();
-    match sub.as_str() {
-        "help" => help_reply(COMMAND_HELP),
-        "count" if a.len() == 2 => Reply::Int(COMMANDS.len() as i64),
-        "info" => {
-            if a.len() == 2 {
-                return Reply::Array(COMMANDS.iter().map(command_info).collect());
-            }
-            // An unknown name is a null bulk (`$-1`) in Redis, not a null array.
-            Reply::Array(
-                a[2..]
-                    .iter()
-                    .map(|n| table::lookup(n).map_or(Reply::Nil, command_info))
-                    .collect(),
-            )
-        }
-        "docs" => {
-            let pick: Vec<&CommandSpec> = if a.len() == 2 {
-                COMMANDS.iter().collect()
-            } else {
-                a[2..].iter().filter_map(|n| table::lookup(n)).collect()
-            };
-            Reply::Map(
-                pick.into_iter()
-                    .map(|c| (bulk(c.name), command_docs(c)))
-                    .collect(),
-            )
-        }
-        "list" => {
-            let filter: Option<CommandFilter> = match a.len() {
-                2 => None,
-                5 if eq(&a[2], "filterby") => {
-                    let v = a[4].clone();
-                    if eq(&a[3], "pattern") {
-                        Some(Box::new(move |c| {
-                            crate::glob::glob_match(&v, c.name.as_bytes(), true)
-                        }))
-                    } else if eq(&a[3], "aclcat") {
-                        let cat = String::from_utf8_lossy(&v).to_ascii_lowercase();
-                        Some(Box::new(move |c| c.acl.contains(&cat.as_str())))
-                    } else if eq(&a[3], "module") {
-                        Some(Box::new(|_| false))
-                    } else {
-                        return errors::syntax();
-                    }
-                }
-                _ => return errors::syntax(),
-            };
-            Reply::Array(
-                COMMANDS
-                    .iter()
-                    .filter(|c| filter.as_ref().is_none_or(|f| f(c)))
-                    .map(|c| bulk(c.name))
-                    .collect(),
-            )
-        }
-        // Arity -4 as in Redis 7.0: `COMMAND GETKEYS get` is an arity error.
-        "getkeys" if a.len() >= 4 => {
-            let cmd = &a[2..];
-            let Some(spec) = table::lookup(&cmd[0]) else {
-                return errors::err("ERR Invalid command specified");
-            };
-            // Redis checks "has keys" before the command's arity.
-            if spec.first_key <= 0 && spec.movable_keys.is_none() {
-                return errors::err("ERR The command has no key arguments");
-            }
-            if !spec.arity_ok(cmd.len()) {
-                return errors::err("ERR Invalid number of arguments specified for command");
-            }
-            let keys = spec.keys_of(cmd);
-            if keys.is_empty() {
-                // A count that announces no valid key list; OBJECT HELP is a
-                // key-less subcommand in Redis.
-                return errors::err(if spec.movable_keys.is_some() {
-                    "ERR Invalid arguments specified for command"
-                } else {
-                    "ERR The command has no key arguments"
-                });
-            }
-            Reply::Array(
-                keys.into_iter()
-                    .map(|p| Reply::Bulk(cmd[p].clone()))
-                    .collect(),
-            )
-        }
-        "count" | "getkeys" => errors::arity(&format!("command|{sub}")),
-        _ => errors::unknown_subcommand(&a[1], "command"),
-    }
 }
 
 /// TIME
@@ -190,6 +34,19 @@ pub fn time(_sh: &Rc<Shard>, _s: &mut Session, _a: &[Bytes]) -> Reply {
         bulk(&now.as_secs().to_string()),
         bulk(&now.subsec_micros().to_string()),
     ])
+}
+
+/// LOLWUT [VERSION version]. Redis 7.0's own version draws nothing but
+/// the version line; lanner answers that for every version (VERSION 5 and
+/// 6, Redis's art, are not drawn).
+pub fn lolwut(_sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
+    if a.len() >= 3 && super::args::eq(&a[1], "version") {
+        tri!(super::args::int(&a[2]));
+    }
+    Reply::Verbatim(Bytes::from(format!(
+        "Redis ver. {}\n",
+        crate::REDIS_VERSION
+    )))
 }
 
 /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]. lanner keeps no data on
@@ -241,6 +98,9 @@ pub(crate) struct CoreSnapshot {
     /// Commands, input bytes, output bytes per second.
     rates: [f64; 3],
     max_qbuf: usize,
+    /// Client-side caching: this core's tracking connections, and its
+    /// shard's tracked keys, their items and its BCAST prefixes.
+    tracking: (usize, usize, usize, usize),
     /// Packets this core sent to other cores, and the items in them.
     pub packets: (u64, u64),
 }
@@ -309,6 +169,15 @@ pub(crate) fn snapshot(shard: &Shard) -> CoreSnapshot {
             .max()
             .unwrap_or(0),
         packets: shard.sent(),
+        tracking: {
+            let (keys, items, prefixes) = st.tracking.counts();
+            (
+                crate::command::tracking::clients_here(shard),
+                keys,
+                items,
+                prefixes,
+            )
+        },
     }
 }
 
@@ -477,7 +346,7 @@ fn render_info(
 ) -> String {
     let config = sh.host.config();
     let shared = &sh.host.shared;
-    let mut total = CoreStats::new(COMMANDS.len());
+    let mut total = CoreStats::new(table::row_count());
     let mut ks = crate::keyspace::store::KeyspaceStats::default();
     for s in snaps {
         total.merge(&s.stats);
@@ -546,12 +415,13 @@ fn render_info(
         let _ = write!(
             o,
             "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\n\
-             client_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
+             client_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:{}\r\nclients_in_timeout_table:{}\r\n",
             total.connected_clients,
             config.maxclients,
             snaps.iter().map(|s| s.max_qbuf).max().unwrap_or(0),
             snaps.iter().map(|s| s.max_omem).max().unwrap_or(0),
             total.blocked_clients,
+            snaps.iter().map(|s| s.tracking.0).sum::<usize>(),
             total.blocked_clients,
         );
     });
@@ -640,7 +510,7 @@ fn render_info(
              latest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n\
              active_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n\
              active_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n\
-             tracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\n\
+             tracking_total_keys:{}\r\ntracking_total_items:{}\r\ntracking_total_prefixes:{}\r\n\
              unexpected_error_replies:0\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\n\
              total_reads_processed:{}\r\ntotal_writes_processed:{}\r\nio_threaded_reads_processed:0\r\n\
              io_threaded_writes_processed:0\r\nreply_buffer_shrinks:{}\r\nreply_buffer_expands:{}\r\n\
@@ -667,6 +537,10 @@ fn render_info(
             ps.0,
             ps.1,
             ps.2,
+            // Keys live on one shard each; every shard has every prefix.
+            snaps.iter().map(|s| s.tracking.1).sum::<usize>(),
+            snaps.iter().map(|s| s.tracking.2).sum::<usize>(),
+            snaps.iter().map(|s| s.tracking.3).max().unwrap_or(0),
             total.total_error_replies,
             total.reads_processed,
             total.writes_processed,
@@ -713,7 +587,7 @@ fn render_info(
     });
     section("modules", &mut o, &|_| {});
     section("commandstats", &mut o, &|o| {
-        for (c, s) in COMMANDS.iter().zip(&total.commands) {
+        for (c, s) in table::all().zip(&total.commands) {
             if s.calls + s.rejected + s.failed == 0 {
                 continue;
             }
@@ -768,55 +642,62 @@ const CONFIG_HELP: &[&str] = &[
     "REWRITE",
     "    Rewrite the configuration file.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ];
 
-/// CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT | REWRITE | HELP
-pub fn config<'a>(
+/// CONFIG HELP
+pub fn config_help(_sh: &Rc<Shard>, _s: &mut Session, _a: &[Bytes]) -> Reply {
+    help_reply(CONFIG_HELP)
+}
+
+/// CONFIG GET parameter [parameter ...]
+pub fn config_get(sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
+    let patterns: Vec<&[u8]> = a[2..].iter().map(|p| p.as_ref()).collect();
+    let pairs = sh.host.shared.config_snapshot().get(&patterns);
+    Reply::Map(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (bulk(&k), bulk(&v)))
+            .collect(),
+    )
+}
+
+/// CONFIG SET parameter value [parameter value ...]
+pub fn config_set(sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
+    if a.len() % 2 != 0 {
+        return errors::wrong_arity(a);
+    }
+    let pairs: Vec<(&[u8], &[u8])> = a[2..]
+        .chunks(2)
+        .map(|p| (p[0].as_ref(), p[1].as_ref()))
+        .collect();
+    match sh.host.shared.update_config(|c| c.set(&pairs)) {
+        Ok(()) => Reply::Ok,
+        Err(e) => Reply::error(e),
+    }
+}
+
+/// CONFIG RESETSTAT
+pub fn config_resetstat<'a>(
     sh: &'a Rc<Shard>,
     s: &'a mut Session,
-    a: Vec<Bytes>,
+    _a: Vec<Bytes>,
 ) -> LocalBoxFuture<'a, Reply> {
     Box::pin(async move {
-        let sub = String::from_utf8_lossy(&a[1]).to_ascii_lowercase();
-        let n = a.len();
-        match sub.as_str() {
-            "help" if n == 2 => help_reply(CONFIG_HELP),
-            "get" if n >= 3 => {
-                let patterns: Vec<&[u8]> = a[2..].iter().map(|p| p.as_ref()).collect();
-                let pairs = sh.host.shared.config_snapshot().get(&patterns);
-                Reply::Map(
-                    pairs
-                        .into_iter()
-                        .map(|(k, v)| (bulk(&k), bulk(&v)))
-                        .collect(),
-                )
-            }
-            "set" if n >= 4 && n % 2 == 0 => {
-                let pairs: Vec<(&[u8], &[u8])> = a[2..]
-                    .chunks(2)
-                    .map(|p| (p[0].as_ref(), p[1].as_ref()))
-                    .collect();
-                match sh.host.shared.update_config(|c| c.set(&pairs)) {
-                    Ok(()) => Reply::Ok,
-                    Err(e) => Reply::error(e),
-                }
-            }
-            "resetstat" if n == 2 => {
-                sh.on_every_shard(s.parent, |shard: &Shard| {
-                    shard.host.stats.borrow_mut().reset();
-                    let mut st = shard.store.borrow_mut();
-                    st.stats = Default::default();
-                })
-                .await;
-                Reply::Ok
-            }
-            "rewrite" if n == 2 => match sh.host.shared.config_snapshot().rewrite() {
-                Ok(()) => Reply::Ok,
-                Err(e) => Reply::error(e),
-            },
-            "get" | "set" | "resetstat" | "rewrite" => errors::arity(&format!("config|{sub}")),
-            _ => errors::unknown_subcommand(&a[1], "config"),
-        }
+        sh.on_every_shard(s.parent, |shard: &Shard| {
+            shard.host.stats.borrow_mut().reset();
+            let mut st = shard.store.borrow_mut();
+            st.stats = Default::default();
+        })
+        .await;
+        Reply::Ok
     })
+}
+
+/// CONFIG REWRITE
+pub fn config_rewrite(sh: &Rc<Shard>, _s: &mut Session, _a: &[Bytes]) -> Reply {
+    match sh.host.shared.config_snapshot().rewrite() {
+        Ok(()) => Reply::Ok,
+        Err(e) => Reply::error(e),
+    }
 }

@@ -16,6 +16,8 @@ pub enum ReplyMode {
     Off,
     /// Skip the reply of the next command only.
     Skip,
+    /// The command being run now is the one skipped.
+    Skipping,
 }
 
 pub struct Session {
@@ -43,6 +45,12 @@ pub struct Session {
     /// commands: the block, which the multi-shard operations they start
     /// run inside (`runtime::txn`).
     pub parent: Option<TxId>,
+    /// CLIENT TRACKING: the connection's client-side caching mode.
+    pub tracking: Option<crate::command::tracking::Tracking>,
+    /// CLIENT CACHING YES|NO, for the next command (or transaction).
+    pub caching: bool,
+    /// The core the connection lives on.
+    pub core: u16,
     /// Running a script declared `allow-oom`: its writes run over
     /// `maxmemory` too.
     pub allow_oom: bool,
@@ -63,6 +71,19 @@ impl Session {
         }
         self.multi = None;
         crate::command::multi::unwatch_all(self);
+    }
+
+    /// The connection's message queue (Pub/Sub messages, invalidation
+    /// pushes), created on first use; the connection task writes what
+    /// arrives there even while the client sends nothing.
+    pub fn feed(&mut self) -> &mut crate::pubsub::Subscription {
+        if self.sub.is_none() {
+            let fd = self.info.borrow().fd;
+            let sub = crate::pubsub::Subscription::new(self.id, fd);
+            self.info.borrow_mut().feed = Some(sub.sender());
+            self.sub = Some(sub);
+        }
+        self.sub.as_mut().expect("just created")
     }
 
     /// Mirrors the subscription counts into CLIENT LIST.
@@ -94,6 +115,9 @@ impl Session {
             watching: None,
             atomic: false,
             parent: None,
+            tracking: None,
+            caching: false,
+            core: 0,
             allow_oom: false,
         }
     }

@@ -59,6 +59,8 @@ struct Options {
     dontsort: bool,
     gets: Vec<Bytes>,
     store: Option<Bytes>,
+    /// Run by a script, whose output must not depend on a set's order.
+    in_script: bool,
 }
 
 impl Options {
@@ -158,7 +160,8 @@ async fn sort_generic(
     a: Vec<Bytes>,
     readonly: bool,
 ) -> Reply {
-    let o = tri!(Options::parse(&a, readonly));
+    let mut o = tri!(Options::parse(&a, readonly));
+    o.in_script = crate::script::running();
     let key = a[1].clone();
     let src = sh.slots.shard_of(&key);
     let dst = o.store.as_ref().map(|d| sh.slots.shard_of(d));
@@ -383,8 +386,9 @@ fn sort_elements(
     lookup: &mut dyn FnMut(&Target) -> Option<Bytes>,
 ) -> Result<Vec<Option<Bytes>>, Reply> {
     let (mut dontsort, mut alpha, mut by) = (o.dontsort, o.alpha, o.sort_by());
-    // An unsorted set would store an arbitrary order: Redis sorts it ALPHA.
-    if dontsort && src.kind == Kind::Set && o.store.is_some() {
+    // An unsorted set would store (or give a script) an arbitrary order:
+    // Redis sorts it ALPHA.
+    if dontsort && src.kind == Kind::Set && (o.store.is_some() || o.in_script) {
         (dontsort, alpha, by) = (false, true, None);
     }
     let len = src.elems.len() as i64;

@@ -116,6 +116,7 @@ pub struct Config {
     pub save: String,
     pub appendonly: bool,
     pub list_max_listpack_size: i64,
+    pub list_compress_depth: i64,
     pub hash_max_listpack_entries: u64,
     pub hash_max_listpack_value: u64,
     pub set_max_intset_entries: u64,
@@ -132,6 +133,7 @@ pub struct Config {
     /// Milliseconds; 0 = off.
     pub latency_monitor_threshold: u64,
     pub latency_tracking: bool,
+    pub tracking_table_max_keys: u64,
     /// Canonical Redis class letters ("" = off), as CONFIG GET prints them.
     pub notify_keyspace_events: String,
     /// [hard, soft, seconds] for the normal, replica and pubsub classes.
@@ -181,6 +183,7 @@ impl Default for Config {
             save: "3600 1 300 100 60 10000".into(),
             appendonly: false,
             list_max_listpack_size: -2,
+            list_compress_depth: 0,
             hash_max_listpack_entries: 128,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
@@ -195,6 +198,7 @@ impl Default for Config {
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
             latency_tracking: true,
+            tracking_table_max_keys: 1_000_000,
             notify_keyspace_events: String::new(),
             client_output_buffer_limit: [
                 [0, 0, 0],

@@ -994,6 +994,17 @@ pub(crate) static SETTINGS: &[Setting] = &[
               compatibility; lanner's own list layout may use it as a hint only.",
     },
     Setting {
+        name: "list-compress-depth",
+        alias: None,
+        section: ENCODING,
+        kind: num_field!(list_compress_depth, 0, i32::MAX),
+        default: "0",
+        change: Runtime,
+        doc: "How many nodes at each end of a list stay uncompressed when Redis compresses the \
+              inner nodes of long lists (0: none compressed). Accepted and reported for \
+              compatibility; lanner does not compress list nodes.",
+    },
+    Setting {
         name: "hash-max-listpack-entries",
         alias: Some("hash-max-ziplist-entries"),
         section: ENCODING,
@@ -1136,6 +1147,17 @@ pub(crate) static SETTINGS: &[Setting] = &[
         change: Runtime,
         doc: "Whether to keep per-command latency histograms, reported by INFO latencystats and \
               LATENCY HISTOGRAM.",
+    },
+    Setting {
+        name: "tracking-table-max-keys",
+        alias: None,
+        section: CLIENTS,
+        kind: num_field!(tracking_table_max_keys, 0, LONG_MAX),
+        default: "1000000",
+        change: Runtime,
+        doc: "Most keys the client-side caching table remembers (CLIENT TRACKING); past it, \
+              keys are dropped from the table and their clients told to invalidate them. 0 means \
+              no limit. Each shard keeps its share of the limit.",
     },
     Setting {
         name: "notify-keyspace-events",

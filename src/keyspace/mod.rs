@@ -12,8 +12,8 @@
 //!   algorithms (Redis's formats) the string and sorted-set values carry;
 //!   `stream` — streams in compact nodes, with consumer groups.
 //! * `locks` — key claims of multi-shard operations, granted in global order.
-//! * `watch`, `blocked`, `notify` — WATCHed keys, clients blocked on keys,
-//!   keyspace events.
+//! * `watch`, `blocked`, `notify`, `tracking` — WATCHed keys, clients
+//!   blocked on keys, keyspace events, client-side caching.
 //!
 //! Layer rule (checked by `tests/layers.rs`): modules here import only
 //! `crate::resp`, `crate::glob` and each other.
@@ -34,6 +34,7 @@ pub mod slot;
 pub mod store;
 pub mod stream;
 pub mod table;
+pub mod tracking;
 pub mod value;
 pub mod watch;
 pub mod zset;

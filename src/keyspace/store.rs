@@ -312,6 +312,11 @@ pub struct Store {
     pub events: Vec<Event>,
     /// Keys of this shard that connections WATCH.
     pub watches: super::watch::Watches,
+    /// Client-side caching: who may cache which key (`keyspace::tracking`).
+    pub tracking: super::tracking::Tracking,
+    /// CLIENT PAUSE is on: an expired key reads as missing but stays, as
+    /// Redis keeps the dataset still during a pause.
+    pub expiry_paused: bool,
 }
 
 /// Thresholds at which small collections leave their compact encoding
@@ -363,6 +368,8 @@ impl Store {
             notify_flags: 0,
             events: Vec::new(),
             watches: Default::default(),
+            tracking: Default::default(),
+            expiry_paused: false,
         }
     }
 
@@ -381,11 +388,15 @@ impl Store {
     /// Raises keyspace event `event` of `class` (a `keyspace::notify` class bit)
     /// on `key`, as Redis's `notifyKeyspaceEvent`: buffered only when the
     /// class and at least one of K and E are enabled. Every change of a key
-    /// raises one, so this is also where WATCH learns of changes.
+    /// raises one, so this is also where WATCH and client-side caching
+    /// learn of changes.
     #[inline]
     pub fn notify(&mut self, class: u32, event: &'static str, db: usize, key: &[u8]) {
         if !self.watches.is_empty() && class != notify::KEY_MISS {
             self.watches.touch(db, key, class == notify::EXPIRED);
+        }
+        if !self.tracking.is_idle() && class != notify::KEY_MISS {
+            self.tracking.changed(key);
         }
         push_event(self.notify_flags, &mut self.events, class, event, db, key);
     }
@@ -420,6 +431,9 @@ impl Store {
         let idx = d.map.find(key)?;
         let e = d.map.at_mut(idx);
         if e.expire != 0 && self.now > e.expire {
+            if self.expiry_paused {
+                return None;
+            }
             if let Some(e) = d.remove(key) {
                 self.dispose(e.value, self.lazy_expire());
             }
@@ -462,7 +476,14 @@ impl Store {
     /// expired key drawn is deleted (raising "expired") and another drawn,
     /// so the loop ends once a live key is found or the database is empty.
     pub fn random_key(&mut self, db: usize) -> Option<Bytes> {
+        // While expiry is paused expired keys stay: a database of only
+        // those must not spin forever.
+        let mut tries = if self.expiry_paused { 100 } else { usize::MAX };
         loop {
+            tries -= 1;
+            if tries == 0 {
+                return None;
+            }
             let d = &self.dbs[db];
             if d.map.is_empty() {
                 return None;

@@ -50,6 +50,16 @@ pub enum Item<H> {
     },
     /// A multi-shard operation's claim on the receiver ends.
     Release { txid: TxId },
+    /// A one-way operation: runs on the receiver, nobody waits for it
+    /// (invalidation messages for client-side caching).
+    Run { op: Box<dyn RemoteOp<H>> },
+    /// An operation that runs on arrival, claiming nothing, even while
+    /// another operation holds the receiver; answered with
+    /// [`Delivery::Ran`] (WATCH registering its keys).
+    Ask {
+        ticket: u64,
+        op: Box<dyn RemoteOp<H>>,
+    },
     /// Intents were queued for the receiver in the sequencer.
     Poll,
     /// An answer for one of the receiver's tickets.

@@ -53,6 +53,26 @@ where
     }
 }
 
+struct OneWay<F>(F);
+
+impl<H, F> RemoteOp<H> for OneWay<F>
+where
+    F: FnOnce(&Shard<H>) + Send,
+{
+    fn run(self: Box<Self>, sh: &Shard<H>) {
+        (self.0)(sh)
+    }
+}
+
+/// Boxes `f` for another core; nobody waits for it.
+pub fn one_way<H, F>(f: F) -> Box<dyn RemoteOp<H>>
+where
+    H: 'static,
+    F: FnOnce(&Shard<H>) + Send + 'static,
+{
+    Box::new(OneWay(f))
+}
+
 /// Boxes `f` for another core, with the [`Out`] its result will be in.
 pub fn op<H, T, F>(f: F) -> (Box<dyn RemoteOp<H>>, Out<T>)
 where

@@ -29,6 +29,7 @@ use crate::keyspace::blocked::{serve_ready, Answer};
 use crate::keyspace::locks::Locks;
 use crate::keyspace::slot::{ShardId, SlotTable};
 use crate::keyspace::store::Store;
+use crate::keyspace::tracking::Caller;
 use crate::keyspace::KeyedFn;
 use crate::resp::Reply;
 
@@ -79,6 +80,9 @@ pub struct Cmd {
     pub args: Vec<Bytes>,
     /// Lookups leave keys' access times alone (CLIENT NO-TOUCH).
     pub no_touch: bool,
+    /// The client it runs for, and whether its keys are to be tracked
+    /// for that client's cache (`keyspace::tracking`).
+    pub caller: Caller,
     /// May grow memory (DENY_OOM): over `maxmemory` it first evicts, and
     /// is refused when nothing can be (`Store::room_for_write`).
     pub deny_oom: bool,
@@ -392,6 +396,11 @@ impl<H: Hooks> Shard<H> {
                     }
                 }
                 Item::Release { txid } => self.release(txid),
+                Item::Run { op } => op.run(self),
+                Item::Ask { ticket, op } => {
+                    op.run(self);
+                    self.answer(from, ticket, Delivery::Ran);
+                }
                 Item::Poll => self.poll_intents(),
                 Item::Answer { ticket, delivery } => {
                     self.tickets.borrow_mut().deliver(ticket, delivery)
@@ -410,6 +419,40 @@ impl<H: Hooks> Shard<H> {
         } else {
             self.outbox.post(to, Item::Answer { ticket, delivery });
         }
+    }
+
+    /// Runs `f` on core `to` (at once when it is this one, else with this
+    /// turn's packet); nobody waits for it. For work whose only effect is
+    /// on the receiver (messages to its connections).
+    pub fn post_op(&self, to: ShardId, f: impl FnOnce(&Shard<H>) + Send + 'static) {
+        if to == self.id {
+            f(self);
+        } else {
+            self.outbox.post(
+                to,
+                Item::Run {
+                    op: super::op::one_way(f),
+                },
+            );
+        }
+    }
+
+    /// Runs `f` on core `to` as soon as it arrives, claiming nothing (not
+    /// ordered with multi-shard operations, not held back by one holding
+    /// that shard), and returns its result.
+    pub async fn ask<T: Send + 'static>(
+        self: &Rc<Self>,
+        to: ShardId,
+        f: impl FnOnce(&Shard<H>) -> T + Send + 'static,
+    ) -> T {
+        if to == self.id {
+            return f(self);
+        }
+        let (op, out) = super::op::op(f);
+        let ticket = self.tickets.borrow_mut().open();
+        self.outbox.post(to, Item::Ask { ticket, op });
+        self.wait(ticket).await;
+        out.take()
     }
 
     pub(super) fn post(&self, to: ShardId, item: Item<H>) {
@@ -512,10 +555,17 @@ fn exec_timed<H: Hooks>(store: &mut Store, cmd: &Cmd, clock: &mut Instant) -> Do
         };
     }
     store.no_touch = cmd.no_touch;
+    store.tracking.caller = cmd.caller;
     let reply = (cmd.run)(store, cmd.db, &cmd.args);
+    if cmd.caller.track {
+        for p in cmd.keys.positions() {
+            store.tracking.remember(&cmd.args[p], cmd.caller);
+        }
+    }
     let end = Instant::now();
     let took = end - *clock;
     *clock = end;
     store.no_touch = false;
+    store.tracking.caller = Caller::default();
     Done { reply, took }
 }

@@ -130,7 +130,7 @@ fn call(lua: &Lua, a: Variadic<Value>, raise: bool) -> mlua::Result<(Value, Valu
             }
         }
     }
-    let Some(spec) = table::lookup(&args[0]) else {
+    let Some(spec) = table::row_of(&args) else {
         return fail(lua, "ERR Unknown Redis command called from script", raise);
     };
     if !spec.arity_ok(args.len()) {
@@ -151,14 +151,17 @@ fn call(lua: &Lua, a: Variadic<Value>, raise: bool) -> mlua::Result<(Value, Valu
         let c = c.borrow();
         (c.yielder, c.no_writes, c.resp3)
     });
+    // May-replicate commands (PUBLISH, PFCOUNT) count as writes here, as
+    // in Redis: that is what lets read-only scripts run during CLIENT
+    // PAUSE WRITE.
+    if no_writes && spec.has(cf::WRITE | cf::MAY_REPLICATE) {
+        return fail(
+            lua,
+            "ERR Write commands are not allowed from read-only scripts.",
+            raise,
+        );
+    }
     if spec.has(cf::WRITE) {
-        if no_writes {
-            return fail(
-                lua,
-                "ERR Write commands are not allowed from read-only scripts.",
-                raise,
-            );
-        }
         if let Some(shared) = super::vm::shared() {
             shared.scripts.busy.wrote();
         }

@@ -38,6 +38,7 @@ use super::vm::{self, CoreVm, CTX};
 use crate::command::atomic::{self, Atomic, Undo};
 use crate::command::session::Session;
 use crate::command::table;
+use crate::keyspace::tracking::Caller;
 use crate::observe::Call;
 use crate::resp::{Proto, Reply};
 use crate::services::{Shard, Shared};
@@ -208,6 +209,7 @@ pub async fn execute(
     let Some(mut guard) = start(sh, vm, job, s.proto) else {
         return Reply::error("ERR cannot allocate a stack for the script");
     };
+    CTX.with(|c| c.borrow_mut().client = s.id);
     let outer_allow_oom = std::mem::replace(&mut s.allow_oom, allow_oom);
     let mut input = Down::Start;
     let reply = loop {
@@ -273,11 +275,15 @@ pub fn execute_here(
             .expect("coroutine present until it returns");
         match co.resume(input) {
             CoroutineResult::Yield(Up::Call(args)) => {
-                let Some(spec) = table::lookup(&args[0]) else {
+                let Some(spec) = table::row_of(&args) else {
                     input = Down::Reply(crate::command::errors::unknown_command(&args));
                     continue;
                 };
-                let Some(cmd) = atomic::here(sh, spec, db, args, allow_oom) else {
+                let caller = Caller {
+                    client,
+                    ..Caller::default()
+                };
+                let Some(cmd) = atomic::here(sh, spec, db, caller, args, allow_oom) else {
                     undo.undo(sh);
                     break Here::Further;
                 };
@@ -288,6 +294,7 @@ pub fn execute_here(
                             args: &args,
                             db,
                             client,
+                            from_script: true,
                         };
                         sh.host.account(&call, done.took, &done.reply);
                         input = Down::Reply(done.reply);
@@ -301,6 +308,9 @@ pub fn execute_here(
         }
     };
     drop(guard);
+    // This core accounted the script's commands: their MONITOR lines go
+    // out now, not with this core's next batch of its own.
+    sh.host.observe.flush(&sh.host.shared.observe);
     reply
 }
 

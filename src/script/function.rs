@@ -38,7 +38,8 @@ pub struct Library {
 #[derive(Default)]
 pub struct Libraries {
     libs: BTreeMap<String, Arc<Library>>,
-    /// Function name → library name.
+    /// Function name, lowercased (Redis 7.0 looks functions up without
+    /// regard to case) → library name.
     funcs: HashMap<String, String>,
 }
 
@@ -68,8 +69,15 @@ impl Functions {
     /// The library holding function `name`, and the function's metadata.
     pub fn find(&self, name: &str) -> Option<(Arc<Library>, FuncMeta)> {
         let st = self.read();
-        let lib = st.libs.get(st.funcs.get(name)?)?.clone();
-        let meta = lib.functions.iter().find(|f| f.name == name)?.clone();
+        let lib = st
+            .libs
+            .get(st.funcs.get(&name.to_ascii_lowercase())?)?
+            .clone();
+        let meta = lib
+            .functions
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))?
+            .clone();
         Some((lib, meta))
     }
 
@@ -143,17 +151,18 @@ impl Functions {
                     return Err(format!("ERR Library '{}' already exists", lib.name));
                 }
                 for f in &old.functions {
-                    next.funcs.remove(&f.name);
+                    next.funcs.remove(&f.name.to_ascii_lowercase());
                 }
                 next.libs.remove(&lib.name);
             }
             for f in &lib.functions {
-                if next.funcs.contains_key(&f.name) {
+                if next.funcs.contains_key(&f.name.to_ascii_lowercase()) {
                     return Err(format!("ERR Function {} already exists", f.name));
                 }
             }
             for f in &lib.functions {
-                next.funcs.insert(f.name.clone(), lib.name.clone());
+                next.funcs
+                    .insert(f.name.to_ascii_lowercase(), lib.name.clone());
             }
             next.libs.insert(lib.name.clone(), Arc::new(lib));
         }
@@ -166,7 +175,7 @@ impl Functions {
         match st.libs.remove(name) {
             Some(lib) => {
                 for f in &lib.functions {
-                    st.funcs.remove(&f.name);
+                    st.funcs.remove(&f.name.to_ascii_lowercase());
                 }
                 true
             }

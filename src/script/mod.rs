@@ -42,6 +42,20 @@ pub struct Global {
     pub busy: busy::Busy,
 }
 
+/// A script runs on this core now (its commands are being executed).
+pub fn running() -> bool {
+    vm::CTX.with(|c| c.borrow().running)
+}
+
+/// A script of connection `client` runs on this core now: that
+/// connection's commands are the script's.
+pub fn running_for(client: u64) -> bool {
+    vm::CTX.with(|c| {
+        let c = c.borrow();
+        c.running && c.client == client
+    })
+}
+
 /// `-BUSY` for a command that arrives while a script has run past
 /// `busy-reply-threshold`, unless the command may run then.
 #[inline]

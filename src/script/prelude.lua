@@ -112,6 +112,25 @@ coroutine.wrap = function(f)
   return function(...) return wrapped(co_resume(co, ...)) end
 end
 
+-- Precompiled chunks are a known sandbox escape: loading one fails (the
+-- caller then calls nil, Redis's "attempt to call a nil value").
+local loadstring, load, tconcat = loadstring, load, table.concat
+local function binary(s) return type(s) == 'string' and ssub(s, 1, 1) == '\27' end
+G.loadstring = function(s, name)
+  if binary(s) then return nil, 'binary chunks are not allowed' end
+  return loadstring(s, name)
+end
+G.load = function(f, name)
+  if type(f) ~= 'function' then return load(f, name) end
+  local parts = {}
+  while true do
+    local piece = f()
+    if piece == nil or piece == '' then break end
+    parts[#parts + 1] = piece
+  end
+  return G.loadstring(tconcat(parts), name)
+end
+
 for k, v in next, G do
   if type(v) == 'table' and k ~= '_G' then G[k] = protect(v) end
 end
@@ -122,6 +141,9 @@ local env_meta = {__index = G, __newindex = readonly, __metatable = hidden}
 local env = setmetatable({}, env_meta)
 protected[env] = true
 real[env] = G
+-- `_G` is the script's read-only view, so `_G.tostring = nil` fails as in
+-- Redis instead of replacing the global for later scripts.
+rawset(G, '_G', env)
 
 -- What a library's code sees while FUNCTION LOAD runs it.
 local load_redis = setmetatable({

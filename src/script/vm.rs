@@ -51,6 +51,8 @@ pub struct Ctx {
     pub resp3: bool,
     pub no_writes: bool,
     pub running: bool,
+    /// The client whose script runs (its commands are the script's).
+    pub client: u64,
     pub kind: Kind,
     pub start: Instant,
     pub last_pause: Instant,
@@ -74,6 +76,7 @@ impl Default for Ctx {
             resp3: false,
             no_writes: false,
             running: false,
+            client: 0,
             kind: Kind::Eval,
             start: now,
             last_pause: now,

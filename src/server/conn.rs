@@ -99,6 +99,7 @@ async fn admit(sh: Rc<Shard>, mut stream: TcpStream) {
     let end = serve(&sh, &mut stream, &mut session).await;
     // Unsubscribe before the socket closes (see `pubsub`).
     session.end(&sh);
+    crate::command::tracking::disable(&sh, &mut session);
     let http = match end {
         End::Http(read) => Some((stream, read)),
         End::Closed => {
@@ -182,6 +183,9 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) ->
                 Sniff::Undecided => {}
             }
         }
+        // CLIENT LIST's qbuf while these requests run counts them, as
+        // Redis's query buffer still holds the command it executes.
+        let (read_len, read_free) = (rbuf.len(), rbuf.capacity() - rbuf.len());
         let config = sh.host.config();
         {
             let mut stats = sh.host.stats.borrow_mut();
@@ -232,6 +236,11 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) ->
             }
         }
         if !reqs.is_empty() {
+            {
+                let mut info = session.info.borrow_mut();
+                info.query_buf = read_len;
+                info.query_buf_free = read_free;
+            }
             dispatch::run(sh, session, std::mem::take(&mut reqs), &mut out).await;
         }
         if let Some(e) = failure {
@@ -241,7 +250,6 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) ->
         {
             let mut info = session.info.borrow_mut();
             info.last_interaction = std::time::Instant::now();
-            info.query_buf = rbuf.len();
             if info.killed {
                 return End::Closed;
             }
@@ -272,9 +280,14 @@ async fn serve(sh: &Rc<Shard>, stream: &mut TcpStream, session: &mut Session) ->
             let _ = stream.close().await;
             return End::Closed;
         }
-        if rbuf.is_empty() && rbuf.capacity() > 1 << 20 {
+        // A buffer grown by a big request shrinks back once it is drained
+        // (Redis resizes an idle client's query buffer the same way).
+        if rbuf.is_empty() && rbuf.capacity() > 2 * READ_CHUNK {
             rbuf = BytesMut::with_capacity(READ_CHUNK);
         }
+        let mut info = session.info.borrow_mut();
+        info.query_buf = rbuf.len();
+        info.query_buf_free = rbuf.capacity() - rbuf.len();
     }
 }
 

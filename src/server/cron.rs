@@ -1,8 +1,8 @@
 //! Each core's periodic work, `hz` times a second: active expiry of its
-//! shard, idle-client timeouts, `maxmemory-clients`, the throughput sample
-//! behind `instantaneous_ops_per_sec`, and noticing shutdown; and the
-//! background evictor, which goes on where a command's eviction budget
-//! ran out.
+//! shard (not during a CLIENT PAUSE), idle-client timeouts,
+//! `maxmemory-clients`, the throughput sample behind
+//! `instantaneous_ops_per_sec`, and noticing shutdown; and the background
+//! evictor, which goes on where a command's eviction budget ran out.
 
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
@@ -20,7 +20,11 @@ pub async fn run(sh: Rc<Shard>) {
         if sh.host.shared.shutdown.load(Ordering::Relaxed) {
             return;
         }
-        if !sh.is_held() {
+        // CLIENT PAUSE keeps the dataset still: no active expiry, and
+        // lazy expiry reads expired keys as missing without deleting them.
+        let paused = sh.host.shared.pause.is_on();
+        sh.store.borrow_mut().expiry_paused = paused;
+        if !sh.is_held() && !paused {
             // 25% of the period at most, as Redis's ACTIVE_EXPIRE_CYCLE_SLOW.
             active_expire_cycle(&mut sh.store.borrow_mut(), period / 4);
         }

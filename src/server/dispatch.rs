@@ -21,7 +21,7 @@ use crate::command::fanout::{self, Fanout};
 use crate::command::multi;
 use crate::command::place::{self, Place};
 use crate::command::session::{ReplyMode, Session};
-use crate::command::table::{self, flags, CommandSpec};
+use crate::command::table::{self, flags, CommandSpec, Resolved};
 use crate::command::{errors, pubsub};
 use crate::keyspace::slot::ShardId;
 use crate::resp::{encode, Proto, Reply};
@@ -119,6 +119,7 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
     let mut last_cmd = "NULL";
     <Services as crate::runtime::Hooks>::before_work(sh);
     sh.store.borrow_mut().refresh_clock();
+    s.core = sh.id.0 as u16;
     if reqs.len() > 2 {
         // A pipeline: look the local first keys up once ahead, so their
         // cache misses overlap (measured: SET/GET/INCR at pipeline 16 on 100k keys, one shard:
@@ -135,21 +136,29 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
             break;
         }
         let idx = slots.len();
-        // CLIENT REPLY: OFF and SKIP silence what follows; ON, sent while
-        // OFF, is answered.
-        let before = s.reply_mode;
-        if before == ReplyMode::Skip {
-            s.reply_mode = ReplyMode::On;
+        // CLIENT REPLY SKIP silences this command.
+        if s.reply_mode == ReplyMode::Skip {
+            s.reply_mode = ReplyMode::Skipping;
         }
+        // CLIENT CACHING's choice lasts one command (or transaction),
+        // unless that is another CLIENT subcommand.
+        let caching_lasts =
+            s.caching && table::row_of(&args).is_some_and(|r| r.has(flags::KEEPS_CACHING));
+        let caching_before = s.caching;
         slots.push(Slot {
             reply: None,
             proto: s.proto,
             send: true,
         });
-        if sh.host.shared.pause.maybe_on() {
-            wait_for_unpause(sh, &args).await;
-        }
-        let step = admit(sh, s, args);
+        let step = match admit(sh, s, args) {
+            Ok((spec, args)) => {
+                if sh.host.shared.pause.maybe_on() {
+                    wait_for_unpause(sh, s, spec, &args).await;
+                }
+                proceed(sh, s, spec, args)
+            }
+            Err(reply) => Step::Done(reply),
+        };
         if !matches!(step, Step::Place(_, Place::Fanout(_), _) | Step::Done(_)) || s.db != group_db
         {
             group.flush(sh, s, group_db, &mut slots).await;
@@ -186,7 +195,14 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
                             group_db = s.db;
                         }
                         group.idxs.push(idx);
-                        group.members.push(Fanout { spec, args, split });
+                        let (caller, no_touch) = (s.caller(spec), place::no_touch(s, spec));
+                        group.members.push(Fanout {
+                            spec,
+                            args,
+                            split,
+                            caller,
+                            no_touch,
+                        });
                     }
                     Place::Spanning(f, split) => {
                         outgoing.flush(sh, s, &mut slots).await;
@@ -211,11 +227,15 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
         }
         // HELLO answers in the protocol it switches to.
         slots[idx].proto = s.proto;
-        slots[idx].send = match before {
-            ReplyMode::On => true,
-            ReplyMode::Off => s.reply_mode == ReplyMode::On,
-            ReplyMode::Skip => false,
-        };
+        // A reply goes out if replies are on once the command ran (CLIENT
+        // REPLY ON is answered even when sent while OFF or skipped).
+        slots[idx].send = s.reply_mode == ReplyMode::On;
+        if s.reply_mode == ReplyMode::Skipping {
+            s.reply_mode = ReplyMode::On;
+        }
+        if caching_before && !caching_lasts && s.multi.is_none() {
+            s.caching = false;
+        }
     }
     group.flush(sh, s, group_db, &mut slots).await;
     outgoing.flush(sh, s, &mut slots).await;
@@ -227,9 +247,33 @@ pub async fn run(sh: &Rc<Shard>, s: &mut Session, reqs: Vec<Vec<Bytes>>, out: &m
     }
     sh.host.observe.flush(&sh.host.shared.observe);
     for slot in slots {
-        if let (true, Some(reply)) = (slot.send, slot.reply) {
-            encode(&reply, slot.proto, out);
+        match (slot.send, slot.reply) {
+            (true, Some(reply)) => encode(&reply, slot.proto, out),
+            // Silenced replies still carry their pushes (subscribe
+            // confirmations), as Redis sends those regardless.
+            (false, Some(reply)) => {
+                if let Some(push) = pushes_of(reply) {
+                    encode(&push, slot.proto, out);
+                }
+            }
+            _ => {}
         }
+    }
+}
+
+/// The push parts of a reply: itself if it is a push, the pushes among
+/// several replies.
+fn pushes_of(reply: Reply) -> Option<Reply> {
+    match reply {
+        Reply::Push(_) => Some(reply),
+        Reply::Many(v) => {
+            let pushes: Vec<Reply> = v
+                .into_iter()
+                .filter(|r| matches!(r, Reply::Push(_)))
+                .collect();
+            (!pushes.is_empty()).then_some(Reply::Many(pushes))
+        }
+        _ => None,
     }
 }
 
@@ -253,49 +297,73 @@ enum Step {
     Place(&'static CommandSpec, Place, Vec<Bytes>),
 }
 
-/// The checks every request passes before it runs, in Redis's order.
-fn admit(sh: &Rc<Shard>, s: &mut Session, args: Vec<Bytes>) -> Step {
-    let Some(spec) = table::lookup(&args[0]) else {
-        flag_transaction(s);
-        let reply = errors::unknown_command(&args);
-        sh.host.reject(None, &reply);
-        return Step::Done(reply);
+/// The checks every request passes before it runs, in Redis 7.0's order
+/// (`processCommand`): the command and its subcommand, arity,
+/// authentication, MULTI's own refusals, subscribed mode, a busy script.
+/// Admitted, the request waits out a CLIENT PAUSE, then is queued or run.
+fn admit(
+    sh: &Rc<Shard>,
+    s: &mut Session,
+    args: Vec<Bytes>,
+) -> Result<(&'static CommandSpec, Vec<Bytes>), Reply> {
+    let spec = match table::resolve(&args) {
+        Resolved::Row(spec) => spec,
+        Resolved::Unknown => return Err(reject(sh, s, None, errors::unknown_command(&args))),
+        Resolved::UnknownSubcommand => {
+            let reply = errors::unknown_subcommand(&args[1], &args[0]);
+            return Err(reject(sh, s, None, reply));
+        }
     };
     if !spec.arity_ok(args.len()) {
-        flag_transaction(s);
-        let reply = errors::arity(spec.name);
-        sh.host.reject(Some(spec), &reply);
-        return Step::Done(reply);
-    }
-    if let Some(reply) = crate::script::busy_reply(sh, spec) {
-        sh.host.reject(Some(spec), &reply);
-        return Step::Done(reply);
+        return Err(reject(sh, s, Some(spec), errors::arity(spec.name)));
     }
     if !s.authed && !spec.has(flags::NO_AUTH) {
-        let reply = errors::err(errors::NOAUTH);
-        sh.host.reject(Some(spec), &reply);
-        return Step::Done(reply);
+        return Err(reject(sh, s, Some(spec), errors::err(errors::NOAUTH)));
+    }
+    if s.multi.is_some() && spec.has(flags::NO_MULTI) {
+        return Err(reject(sh, s, Some(spec), errors::err(errors::NO_MULTI)));
     }
     if s.subscribed() && !spec.has(flags::SUBSCRIBED) {
-        let reply = pubsub::not_allowed_while_subscribed(spec, &args);
-        sh.host.reject(Some(spec), &reply);
-        return Step::Done(reply);
+        let reply = pubsub::not_allowed_while_subscribed(spec);
+        return Err(reject(sh, s, Some(spec), reply));
     }
+    if let Some(reply) = crate::script::busy_reply(sh, spec) {
+        return Err(reject(sh, s, Some(spec), reply));
+    }
+    Ok((spec, args))
+}
+
+/// An admitted request: queued between MULTI and EXEC, else placed.
+fn proceed(sh: &Rc<Shard>, s: &mut Session, spec: &'static CommandSpec, args: Vec<Bytes>) -> Step {
     if s.multi.is_some() && !spec.has(flags::NO_QUEUE) {
         // Queueing takes memory: over maxmemory every command is refused
         // (and the transaction flagged), as in Redis 7.0.
         if out_of_memory(sh) {
-            flag_transaction(s);
-            let reply = errors::oom();
-            sh.host.reject(Some(spec), &reply);
-            return Step::Done(reply);
+            return Step::Done(reject(sh, s, Some(spec), errors::oom()));
         }
-        let reply = multi::queue(s, spec, args);
-        sh.host.reject(Some(spec), &reply);
-        return Step::Done(reply);
+        let flags = spec.flags_for(sh, s, &args);
+        return Step::Done(multi::queue(s, spec, args, flags));
     }
     let place = place::place(sh, spec, &args, !s.atomic);
     Step::Place(spec, place, args)
+}
+
+/// A refused request (Redis's `rejectCommand`): counted, and it makes the
+/// transaction it was sent in fail; a refused EXEC ends the transaction
+/// with `-EXECABORT` naming the reason.
+fn reject(sh: &Shard, s: &mut Session, spec: Option<&'static CommandSpec>, reply: Reply) -> Reply {
+    sh.host.reject(spec, &reply);
+    let Some(m) = s.multi.as_mut() else {
+        return reply;
+    };
+    m.failed = true;
+    match (&reply, spec) {
+        (Reply::Error(e), Some(c)) if c.has(flags::ABORTS_MULTI) => {
+            multi::discard_transaction(s);
+            errors::exec_abort(e)
+        }
+        _ => reply,
+    }
 }
 
 /// Over `maxmemory` with nothing this core's shard can evict.
@@ -304,19 +372,23 @@ fn out_of_memory(sh: &Shard) -> bool {
     st.memory.limit != 0 && !st.room_for_write()
 }
 
-/// A command rejected between MULTI and EXEC makes EXEC fail.
-fn flag_transaction(s: &mut Session) {
-    if let Some(m) = s.multi.as_mut() {
-        m.failed = true;
-    }
-}
-
-/// CLIENT PAUSE: a command it holds back waits here until the pause ends
-/// (its deadline, or CLIENT UNPAUSE, noticed within 10 ms).
-async fn wait_for_unpause(sh: &Shard, args: &[Bytes]) {
-    let spec = table::lookup(&args[0]);
-    while let Some(until) = sh.host.shared.pause.holds(spec) {
+/// CLIENT PAUSE: a command it holds back (every command under PAUSE ALL;
+/// under PAUSE WRITE those that may write: writes, EXEC of a queue with
+/// writes, scripts not declared read-only) waits here until the pause
+/// ends (its deadline, or CLIENT UNPAUSE, noticed within 10 ms). The
+/// client counts as blocked meanwhile.
+async fn wait_for_unpause(sh: &Shard, s: &Session, spec: &'static CommandSpec, args: &[Bytes]) {
+    let write = spec.flags_for(sh, s, args) & (flags::WRITE | flags::MAY_REPLICATE) != 0;
+    let mut blocked = false;
+    while let Some(until) = sh.host.shared.pause.holds(write) {
+        if !blocked {
+            blocked = true;
+            crate::command::blocking::set_blocked(sh, s, true);
+        }
         let left = until.saturating_sub(crate::keyspace::store::unix_ms());
         glommio::timer::sleep(Duration::from_millis(left.clamp(1, 10))).await;
+    }
+    if blocked {
+        crate::command::blocking::set_blocked(sh, s, false);
     }
 }

@@ -71,16 +71,15 @@ pub fn xread<'a>(
             }
             blocking::set_blocked(sh, s, true);
             let answer = match blocking::wait(s, &mut served, deadline).await {
-                Woken::Served(a) => Some(a),
-                Woken::TimedOut | Woken::Gone if ticket.cancel() => None,
+                Woken::Served(a) => Ok(a),
+                w if ticket.cancel() => Err(w.unserved(Reply::NilArray)),
                 // A shard serves us this very moment: take its answer.
-                Woken::TimedOut | Woken::Gone => Some(served.await),
+                _ => Ok(served.await),
             };
             blocking::set_blocked(sh, s, false);
             match answer {
-                None => return Reply::NilArray,
-                Some(Answer::Reply(r)) => return r,
-                Some(Answer::Retry) => continue,
+                Err(r) | Ok(Answer::Reply(r)) => return r,
+                Ok(Answer::Retry) => continue,
             }
         }
     })
