@@ -26,7 +26,7 @@ use rand::Rng;
 
 use super::compact::CompactBytes;
 use super::notify;
-use super::store::Store;
+use super::store::{Entry, Store};
 
 /// `maxmemory-policy`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -83,6 +83,19 @@ struct Candidate {
     score: u64,
     db: usize,
     key: CompactBytes,
+}
+
+/// How good a candidate `e` is under `policy`: higher goes first. LRU's
+/// score is the access time itself (older is better), so it does not age
+/// while the candidate waits in the pool.
+fn score(policy: Policy, e: &Entry, now_ms: u64, decay_time: u32) -> u64 {
+    match policy {
+        Policy::AllKeysLfu | Policy::VolatileLfu => {
+            255 - lfu_counter(e.access, now_ms, decay_time) as u64
+        }
+        Policy::VolatileTtl => u64::MAX - e.expire,
+        _ => u64::from(u32::MAX - e.access),
+    }
 }
 
 /// One shard's memory limit, policy and eviction state.
@@ -309,14 +322,17 @@ impl Store {
             return false;
         }
         self.fill_pool();
+        let (now, decay) = (self.now, self.memory.lfu_decay_time);
         while let Some(c) = self.memory.pool.pop() {
-            // The candidate may be gone, or have lost its TTL, since it
-            // was sampled.
-            let live = self
+            // The candidate may be gone, have lost its TTL, or have been
+            // read (or given a later expiry) since it was sampled: then it
+            // is no longer the one to evict.
+            let still = self
                 .db_ref(c.db)
                 .peek(&c.key)
-                .is_some_and(|e| !policy.volatile() || e.expire != 0);
-            if live {
+                .filter(|e| !policy.volatile() || e.expire != 0)
+                .is_some_and(|e| score(policy, e, now, decay) >= c.score);
+            if still {
                 self.evict(c.db, &c.key);
                 return true;
             }
@@ -350,15 +366,7 @@ impl Store {
                 let Some((key, e)) = pos.and_then(|p| d.entry_at(p)) else {
                     continue;
                 };
-                let score = match policy {
-                    Policy::AllKeysLfu | Policy::VolatileLfu => {
-                        255 - lfu_counter(e.access, now, decay) as u64
-                    }
-                    Policy::VolatileTtl => u64::MAX - e.expire,
-                    // The older the access, the better: a score that does
-                    // not age while the candidate waits in the pool.
-                    _ => u64::from(u32::MAX - e.access),
-                };
+                let score = score(policy, e, now, decay);
                 let key = key.clone();
                 let pool = &mut self.memory.pool;
                 if pool.iter().any(|c| c.db == db && c.key[..] == key[..]) {
