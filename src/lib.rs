@@ -51,7 +51,9 @@
 //! Each layer imports only the layers below it (`tests/layers.rs` reads the
 //! `crate::` paths of every file and fails otherwise):
 //!
-//! 1. `resp` (bytes ↔ frames), `glob`, `config` (the settings table), `log`.
+//! 1. `resp` (bytes ↔ frames), `glob`, `config` (the settings table), `log`,
+//!    and under them `errors`: the error texts of the layers below `command`
+//!    (`command::errors` re-exports them and holds all the others).
 //! 2. `keyspace` — store, values, expiry, key locks, watches, blocked
 //!    clients, slots: no I/O, no awaits, no cores, no commands.
 //! 3. `runtime` — the executors' shards, mesh, outbox, sequencer, typed
@@ -106,6 +108,7 @@ pub mod alloc;
 pub mod clients;
 pub mod command;
 pub mod config;
+pub mod errors;
 pub mod glob;
 pub mod keyspace;
 pub mod log;

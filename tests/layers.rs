@@ -7,14 +7,15 @@ use std::path::{Path, PathBuf};
 /// Top-level modules, bottom layer first, and what each may use besides
 /// itself.
 const RULES: &[(&str, &[&str])] = &[
-    ("resp", &[]),
+    ("errors", &[]),
+    ("resp", &["errors"]),
     ("glob", &[]),
-    ("config", &["glob"]),
+    ("config", &["glob", "errors"]),
     ("log", &[]),
     ("alloc", &[]),
-    ("keyspace", &["resp", "glob", "alloc"]),
-    ("runtime", &["keyspace", "resp", "glob", "alloc"]),
-    ("pubsub", &["resp", "glob", "log", "keyspace"]),
+    ("keyspace", &["resp", "glob", "alloc", "errors"]),
+    ("runtime", &["keyspace", "resp", "glob", "alloc", "errors"]),
+    ("pubsub", &["resp", "glob", "log", "keyspace", "errors"]),
 ];
 
 /// Modules of the command layer: anything below, never the server.

@@ -23,6 +23,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
+use super::errors;
 use super::fanout::{self, Fanout};
 use super::place::{self, Place};
 use super::session::Session;
@@ -53,9 +54,6 @@ pub struct Undo {
     events: usize,
     escalated: bool,
 }
-
-/// The reply a command of an escalated block gets (the run is void).
-const ESCALATED: &str = "ERR the script needs every shard";
 
 impl Undo {
     /// Starts noting changes made on this shard.
@@ -294,7 +292,7 @@ fn local_call(
     args: Vec<Bytes>,
 ) -> Reply {
     if undo.escalated() {
-        return Reply::error(ESCALATED);
+        return Reply::error(errors::ESCALATED);
     }
     if let (Place::Connection(f), true) = (
         place::place(sh, spec, &args, false),
@@ -306,7 +304,7 @@ fn local_call(
     }
     let Some(mut cmd) = here(sh, spec, s.db, s.caller(spec), args, s.allow_oom) else {
         undo.undo(sh);
-        return Reply::error(ESCALATED);
+        return Reply::error(errors::ESCALATED);
     };
     cmd.no_touch = place::no_touch(s, spec);
     match undo.call(sh, spec, cmd) {
@@ -314,6 +312,6 @@ fn local_call(
             place::account(sh, s, spec, &args, done.took, &done.reply);
             done.reply
         }
-        None => Reply::error(ESCALATED),
+        None => Reply::error(errors::ESCALATED),
     }
 }

@@ -290,7 +290,7 @@ pub fn bitop_spanning<'a>(
         let (txn, sources) =
             gather::read_keys(sh, db, s.parent, &keys, Some(&dst), copy_bytes).await;
         let Some(txn) = txn else {
-            return Reply::error("ERR internal: a store without a hold");
+            return errors::internal("a store without a hold");
         };
         match compute_bitop(op, sources) {
             Ok(result) => {

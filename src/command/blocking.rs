@@ -39,9 +39,6 @@ use crate::resp::Reply;
 use crate::runtime::{Out, Plan};
 use crate::services::Shard;
 
-pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
-pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
-
 /// How often a blocked connection checks that its client is still there.
 const LIVENESS_TICK: Duration = Duration::from_millis(50);
 
@@ -85,14 +82,14 @@ struct Blocking {
 /// whole milliseconds the way C truncates (so "-0.0001" is 0, forever, and
 /// what does not fit a `long long` counts as negative).
 fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, Reply> {
-    let secs = args::parse_float(arg).ok_or_else(|| err(TIMEOUT_NOT_FLOAT))?;
+    let secs = args::parse_float(arg).ok_or_else(|| err(errors::TIMEOUT_NOT_FLOAT))?;
     let ms = secs * 1000.0;
     if !(ms > -9.223_372_036_854_776e18 && ms < 9.223_372_036_854_776e18) {
-        return Err(err(TIMEOUT_NEGATIVE));
+        return Err(err(errors::TIMEOUT_NEGATIVE));
     }
     let ms = ms as i64;
     if ms < 0 {
-        return Err(err(TIMEOUT_NEGATIVE));
+        return Err(err(errors::TIMEOUT_NEGATIVE));
     }
     Ok((ms > 0).then(|| Duration::from_millis(ms as u64)))
 }
@@ -831,9 +828,18 @@ mod tests {
             parse_timeout(b"0.25").unwrap(),
             Some(Duration::from_millis(250))
         );
-        assert_eq!(parse_timeout(b"-1").unwrap_err(), err(TIMEOUT_NEGATIVE));
-        assert_eq!(parse_timeout(b"inf").unwrap_err(), err(TIMEOUT_NEGATIVE));
-        assert_eq!(parse_timeout(b"abc").unwrap_err(), err(TIMEOUT_NOT_FLOAT));
+        assert_eq!(
+            parse_timeout(b"-1").unwrap_err(),
+            err(errors::TIMEOUT_NEGATIVE)
+        );
+        assert_eq!(
+            parse_timeout(b"inf").unwrap_err(),
+            err(errors::TIMEOUT_NEGATIVE)
+        );
+        assert_eq!(
+            parse_timeout(b"abc").unwrap_err(),
+            err(errors::TIMEOUT_NOT_FLOAT)
+        );
         assert_eq!(
             parse_timeout(b"9e15").unwrap(),
             Some(Duration::from_millis(9_000_000_000_000_000_000))
@@ -846,7 +852,7 @@ mod tests {
         let e = |v: &[&str]| parse_timeout_then_mpop(&a(v), list::parse_end, list_mpop).err();
         assert_eq!(
             e(&["blmpop", "x", "0", "l", "left"]),
-            Some(err(TIMEOUT_NOT_FLOAT))
+            Some(err(errors::TIMEOUT_NOT_FLOAT))
         );
         assert_eq!(
             e(&["blmpop", "0", "0", "l", "left"]),

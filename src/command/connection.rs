@@ -101,7 +101,7 @@ pub fn hello(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
     if a.len() >= 2 {
         let v = match args::int(&a[1]) {
             Ok(v) => v,
-            Err(_) => return err("ERR Protocol version is not an integer or out of range"),
+            Err(_) => return err(errors::HELLO_PROTO),
         };
         if !(2..=3).contains(&v) {
             return err(errors::NOPROTO);
@@ -125,14 +125,11 @@ pub fn hello(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
             name = Some(a[j + 1].clone());
             j += 2;
         } else {
-            return Reply::error(format!(
-                "ERR Syntax error in HELLO option '{}'",
-                args::lossy(&a[j])
-            ));
+            return errors::hello_option(&a[j]);
         }
     }
     if !s.authed {
-        return err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        return err(errors::HELLO_NOAUTH);
     }
     if let Some(n) = name {
         s.info.borrow_mut().name = args::lossy(&n);

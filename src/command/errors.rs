@@ -1,5 +1,18 @@
 //! Every error text a command can answer, exactly as Redis 7 writes it.
+//!
+//! Handlers, dispatch, the script engine and the server take their error
+//! replies from here; nothing else in `src/` writes one
+//! (`tests/error_texts.rs` fails on an error literal anywhere else). The
+//! texts of the layers below `command` (protocol errors, CONFIG SET,
+//! PFSELFTEST, an unreachable shard) live in `crate::errors`, which those
+//! layers may import, and are re-exported here.
+//!
+//! A fixed text is a `&str` constant; a text with a parameter is a function
+//! returning the `Reply`, or the `String` where the caller passes text on
+//! (Lua error tables, `Result<_, String>` of the script engine). Where two
+//! commands answer the same words, they share one constant.
 
+pub use crate::errors::*;
 use crate::resp::Reply;
 
 pub const SYNTAX: &str = "ERR syntax error";
@@ -31,6 +44,261 @@ pub const SCAN_CURSOR: &str = "ERR invalid cursor";
 pub const CLIENT_NAME: &str =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 pub const NO_SUCH_CLIENT: &str = "ERR No such client";
+
+pub const OUT_OF_RANGE: &str = "ERR value is out of range";
+pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
+/// SRANDMEMBER, ZRANDMEMBER and HRANDFIELD with a count Redis cannot negate.
+pub const RANDOM_COUNT_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+/// SINTERCARD, ZINTERCARD, EVAL and FCALL with more keys than arguments.
+pub const NUMKEYS_ARGS: &str = "ERR Number of keys can't be greater than number of args";
+pub const NUMKEYS_NEGATIVE: &str = "ERR Number of keys can't be negative";
+/// SINTERCARD and ZINTERCARD.
+pub const INTERCARD_LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
+pub const NO_SHUTDOWN: &str = "ERR No shutdown in progress.";
+pub const MONITOR_DENY_BLOCKING: &str = "ERR MONITOR isn't allowed for DENY BLOCKING client";
+pub const SWAPDB_FIRST: &str = "ERR invalid first DB index";
+pub const SWAPDB_SECOND: &str = "ERR invalid second DB index";
+pub const HELLO_PROTO: &str = "ERR Protocol version is not an integer or out of range";
+pub const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
+pub const SLOWLOG_COUNT: &str = "ERR count should be greater than or equal to -1";
+
+/// HELLO with an option it does not know (as typed).
+pub fn hello_option(opt: &[u8]) -> Reply {
+    Reply::error(format!(
+        "ERR Syntax error in HELLO option '{}'",
+        String::from_utf8_lossy(opt)
+    ))
+}
+
+/// EXPIRE and friends with an option they do not know (as typed).
+pub fn expire_option(opt: &[u8]) -> Reply {
+    Reply::error(format!(
+        "ERR Unsupported option {}",
+        String::from_utf8_lossy(opt)
+    ))
+}
+
+/// LATENCY GRAPH of an event with no samples (as typed).
+pub fn latency_no_samples(event: &[u8]) -> Reply {
+    Reply::error(format!(
+        "ERR No samples available for event '{}'",
+        String::from_utf8_lossy(event)
+    ))
+}
+
+/// Any command but the Pub/Sub ones in RESP2 subscribed mode, under the
+/// row's full name (`pubsub|numpat`).
+pub fn subscribed_context(name: &str) -> Reply {
+    Reply::error(format!(
+        "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+    ))
+}
+
+// OBJECT (object.c).
+pub const OBJECT_LRU_POLICY: &str = "ERR An LRU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+pub const OBJECT_NOT_LFU_POLICY: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+// Lists (t_list.c).
+pub const INDEX_RANGE: &str = "ERR index out of range";
+pub const LPOS_RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
+pub const LPOS_COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
+pub const LPOS_MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
+
+// Hashes (t_hash.c).
+pub const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
+pub const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
+pub const HASH_NAN_OR_INF: &str = "ERR value is NaN or Infinity";
+
+// Sorted sets (t_zset.c).
+pub const ZADD_XX_NX: &str = "ERR XX and NX options at the same time are not compatible";
+pub const ZADD_GT_LT_NX: &str = "ERR GT, LT, and/or NX options at the same time are not compatible";
+pub const ZADD_INCR_PAIR: &str = "ERR INCR option supports a single increment-element pair";
+pub const NAN_SCORE: &str = "ERR resulting score is not a number (NaN)";
+pub const MINMAX_FLOAT: &str = "ERR min or max is not a float";
+pub const MINMAX_LEX: &str = "ERR min or max not valid string range item";
+pub const ZRANGE_LIMIT: &str =
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+pub const ZRANGE_WITHSCORES_LEX: &str =
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+pub const WEIGHT_FLOAT: &str = "ERR weight value is not a float";
+
+/// ZUNION, ZINTER, ZDIFF (and their STORE forms) with numkeys below 1;
+/// `name` lower-cased.
+pub fn at_least_one_key(name: &str) -> Reply {
+    Reply::error(format!(
+        "ERR at least 1 input key is needed for '{name}' command"
+    ))
+}
+
+// SORT (sort.c).
+pub const SORT_NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
+
+// Scripts and functions (Redis 7.0's eval.c, function_lua.c, functions.c,
+// script.c, script_lua.c).
+pub const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+pub const RO_WITH_WRITE: &str = "ERR Can not execute a script with write flag using *_ro command.";
+pub const BUSY_EVAL: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+pub const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+pub const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
+pub const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+/// What a killed script raises inside Lua; its caller gets it as an ERR
+/// (`script_killed`), before " script: …".
+pub const KILLED: &str = "Script killed by user with SCRIPT KILL...";
+/// The reply a command of an escalated block gets (the run is void).
+pub const ESCALATED: &str = "ERR the script needs every shard";
+pub const FCALL_NUMKEYS: &str = "ERR Bad number of keys provided";
+pub const FUNCTION_NOT_FOUND: &str = "ERR Function not found";
+pub const FUNCTION_ARGS: &str = "ERR cannot prepare the function's arguments";
+pub const SCRIPT_FLUSH_MODE: &str = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
+pub const SCRIPT_DEBUG_UNSUPPORTED: &str =
+    "ERR SCRIPT DEBUG YES and SYNC are not supported: lanner has no Lua debugger";
+pub const SCRIPT_DEBUG_MODE: &str = "ERR Use SCRIPT DEBUG YES/SYNC/NO";
+pub const FUNCTION_FLUSH_MODE: &str = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
+pub const LIBRARY_NOT_FOUND: &str = "ERR Library not found";
+pub const LIBRARY_NAME_ARGUMENT: &str = "ERR library name argument was not given";
+pub const RESTORE_POLICY: &str =
+    "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.";
+pub const LIBRARY_NAME_CHARS: &str = "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
+pub const DUMP_PAYLOAD: &str = "ERR DUMP payload version or checksum are wrong";
+pub const DUMP_NOT_FUNCTION: &str = "ERR given type is not a function";
+pub const DUMP_NOT_VALID: &str = "ERR payload is not a valid function dump";
+pub const SHEBANG_INVALID: &str = "ERR Invalid script shebang";
+pub const SHEBANG_ENGINE_INVALID: &str = "ERR Invalid engine in script shebang";
+pub const LIBRARY_META_MISSING: &str = "ERR Missing library metadata";
+pub const LIBRARY_META_INVALID: &str = "ERR Invalid library metadata";
+pub const LIBRARY_META_NAME_TWICE: &str =
+    "ERR Invalid metadata value, name argument was given multiple times";
+pub const LIBRARY_NAME_NOT_GIVEN: &str = "ERR Library name was not given";
+pub const NO_FUNCTIONS_REGISTERED: &str = "ERR No functions registered";
+pub const SCRIPT_STACK: &str = "ERR cannot allocate a stack for the script";
+pub const LUA_STACK_LIMIT: &str = "ERR reached lua stack limit";
+/// An error value a script raised that carries no message.
+pub const LUA_UNKNOWN_ERROR: &str = "ERR unknown error";
+
+// The `redis` library inside scripts (script_lua.c).
+pub const LUA_NO_ARGUMENTS: &str =
+    "ERR Please specify at least one argument for this redis lib call";
+pub const LUA_ARGUMENT_TYPE: &str =
+    "ERR Lua redis lib command arguments must be strings or integers";
+pub const LUA_UNKNOWN_COMMAND: &str = "ERR Unknown Redis command called from script";
+pub const LUA_WRONG_ARITY: &str = "ERR Wrong number of args calling Redis command from script";
+pub const LUA_NOSCRIPT_COMMAND: &str = "ERR This Redis command is not allowed from script";
+pub const LUA_READ_ONLY: &str = "ERR Write commands are not allowed from read-only scripts.";
+pub const LUA_CALL_UNAVAILABLE: &str = "ERR redis.call is not available here";
+pub const LUA_SHA1HEX_ARITY: &str = "ERR wrong number of arguments";
+pub const LUA_LOG_ARITY: &str = "ERR redis.log() requires two arguments or more.";
+pub const LUA_LOG_LEVEL: &str = "ERR First argument must be a number (log level).";
+pub const LUA_DEBUG_LEVEL: &str = "ERR Invalid debug level.";
+pub const LUA_SETRESP_ARITY: &str = "ERR redis.setresp() requires one argument.";
+pub const LUA_RESP_VERSION: &str = "ERR RESP version must be 2 or 3.";
+pub const LUA_SET_REPL_ARITY: &str = "ERR redis.set_repl() requires two arguments.";
+pub const LUA_REPL_FLAGS: &str =
+    "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.";
+pub const LUA_ACL_CHECK_CMD: &str = "ERR Invalid command passed to redis.acl_check_cmd()";
+
+// redis.register_function inside FUNCTION LOAD (function_lua.c).
+pub const REGISTER_OUTSIDE_LOAD: &str =
+    "ERR redis.register_function can only be called on FUNCTION LOAD command";
+pub const REGISTER_SINGLE_ARGUMENT: &str =
+    "ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).";
+pub const REGISTER_NAME_TYPE: &str =
+    "ERR function_name argument given to redis.register_function must be a string";
+pub const REGISTER_DESCRIPTION_TYPE: &str =
+    "ERR description argument given to redis.register_function must be a string";
+pub const REGISTER_CALLBACK_TYPE: &str =
+    "ERR callback argument given to redis.register_function must be a function";
+pub const REGISTER_UNKNOWN_FLAG: &str = "ERR unknown flag given";
+pub const REGISTER_FLAGS_TYPE: &str =
+    "ERR flags argument to redis.register_function must be a table representing function flags";
+pub const REGISTER_UNKNOWN_ARGUMENT: &str = "ERR unknown argument given to redis.register_function";
+pub const REGISTER_NO_NAME: &str = "ERR redis.register_function must get a function name argument";
+pub const REGISTER_NO_CALLBACK: &str = "ERR redis.register_function must get a callback argument";
+pub const REGISTER_FIRST_ARGUMENT: &str =
+    "ERR first argument to redis.register_function must be a string";
+pub const REGISTER_SECOND_ARGUMENT: &str =
+    "ERR second argument to redis.register_function must be a function";
+pub const REGISTER_ARITY: &str = "ERR wrong number of arguments to redis.register_function";
+pub const REGISTER_FUNCTION_EXISTS: &str = "ERR Function already exists in the library";
+
+/// The reply a command called by a killed script gets.
+pub fn script_killed() -> Reply {
+    Reply::error(generic(KILLED))
+}
+
+/// FUNCTION LOAD with an option other than REPLACE (as typed).
+pub fn function_load_option(opt: &[u8]) -> Reply {
+    Reply::error(format!(
+        "ERR Unknown option given: {}",
+        String::from_utf8_lossy(opt)
+    ))
+}
+
+/// FUNCTION LIST with an argument it does not know (as typed).
+pub fn function_list_argument(arg: &[u8]) -> Reply {
+    Reply::error(format!(
+        "ERR Unknown argument {}",
+        String::from_utf8_lossy(arg)
+    ))
+}
+
+pub fn engine_not_found(engine: &str) -> String {
+    format!("ERR Engine '{engine}' not found")
+}
+
+pub fn library_exists(name: &str) -> String {
+    format!("ERR Library '{name}' already exists")
+}
+
+pub fn function_exists(name: &str) -> String {
+    format!("ERR Function {name} already exists")
+}
+
+pub fn shebang_engine(engine: &[u8]) -> String {
+    format!(
+        "ERR Unexpected engine in script shebang: {}",
+        String::from_utf8_lossy(engine)
+    )
+}
+
+pub fn shebang_option(opt: &[u8]) -> String {
+    format!(
+        "ERR Unknown lua shebang option: {}",
+        String::from_utf8_lossy(opt)
+    )
+}
+
+pub fn shebang_flag(flag: &[u8]) -> String {
+    format!(
+        "ERR Unexpected flag in script shebang: {}",
+        String::from_utf8_lossy(flag)
+    )
+}
+
+pub fn library_meta_value(part: &[u8]) -> String {
+    format!(
+        "ERR Invalid metadata value given: {}",
+        String::from_utf8_lossy(part)
+    )
+}
+
+/// EVAL's body that Lua cannot compile; `msg` is Lua's message.
+pub fn compile_script(msg: &str) -> String {
+    format!("ERR Error compiling script (new function): {msg}")
+}
+
+/// FUNCTION LOAD's code that Lua cannot compile.
+pub fn compile_function(msg: &str) -> String {
+    format!("ERR Error compiling function: {msg}")
+}
+
+/// FUNCTION LOAD's code that failed while it ran.
+pub fn register_functions(msg: &str) -> String {
+    format!("ERR Error registering functions: {msg}")
+}
 
 // Transactions (multi.c, server.c).
 pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
@@ -254,6 +522,17 @@ pub fn err(text: &'static str) -> Reply {
     Reply::error(text)
 }
 
+/// An ERR reply around a message from elsewhere (a Lua error, a setting's
+/// complaint), as Redis's `addReplyErrorFormat` writes one.
+pub fn generic(msg: impl std::fmt::Display) -> String {
+    format!("ERR {msg}")
+}
+
+/// A state the code rules out, answered instead of a panic; `what` names it.
+pub fn internal(what: &str) -> Reply {
+    Reply::error(format!("ERR internal: {what}"))
+}
+
 /// A command that may grow memory, refused over `maxmemory`.
 pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 
@@ -283,9 +562,7 @@ pub fn wrong_arity(args: &[bytes::Bytes]) -> Reply {
 }
 
 pub fn arity(name: &str) -> Reply {
-    Reply::error(format!(
-        "ERR wrong number of arguments for '{name}' command"
-    ))
+    Reply::error(arity_text(name))
 }
 
 pub fn invalid_expire(name: &str) -> Reply {

@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 
+use super::errors;
 use super::on_store;
 use super::place::Split;
 use super::table::{flags, CommandSpec, Handler, KeyedFn, Merge};
@@ -119,7 +120,7 @@ pub async fn run_group(
     for (m, member) in group.iter().enumerate() {
         let step = member.spec.step.max(1) as usize;
         let Some((f, _)) = member.handler() else {
-            replies[m] = Some(Reply::error("ERR internal: not a fanout command"));
+            replies[m] = Some(errors::internal("not a fanout command"));
             continue;
         };
         if step == 2 && member.args.len() % 2 == 0 {

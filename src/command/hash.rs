@@ -32,14 +32,6 @@ use crate::keyspace::value::{parse_canonical_i64, Value};
 use crate::resp::reply::format_long_double_human;
 use crate::resp::Reply;
 
-/// Error texts only hash commands answer (Redis 7.0's `t_hash.c`).
-pub const NOT_INT: &str = "ERR hash value is not an integer";
-pub const NOT_FLOAT: &str = "ERR hash value is not a float";
-pub const INCR_NAN_OR_INF: &str = "ERR value is NaN or Infinity";
-pub const COUNT_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-pub const OUT_OF_RANGE: &str = "ERR value is out of range";
-
 /// Most elements one HRANDFIELD with a negative count may answer: Redis
 /// streams such a reply, lanner builds it whole, so an absurd count would
 /// exhaust memory instead of one client's output buffer.
@@ -235,7 +227,7 @@ pub fn hincrby(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let incr = |h: &mut HashValue, (me, mv): Limits| {
         let cur = match h.get(field) {
             None => 0,
-            Some(v) => parse_canonical_i64(v).ok_or_else(|| err(NOT_INT))?,
+            Some(v) => parse_canonical_i64(v).ok_or_else(|| err(errors::HASH_NOT_INTEGER))?,
         };
         let v = cur.checked_add(by).ok_or_else(|| err(errors::OVERFLOW))?;
         h.set(field, itoa::Buffer::new().format(v).as_bytes(), me, mv);
@@ -260,13 +252,13 @@ pub fn hincrby(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
 pub fn hincrbyfloat(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
     let by = tri!(args::float(&a[3]));
     if by.is_infinite() {
-        return err(INCR_NAN_OR_INF);
+        return err(errors::HASH_NAN_OR_INF);
     }
     let field = &a[2];
     let incr = |h: &mut HashValue, (me, mv): Limits| {
         let cur = match h.get(field) {
             None => 0.0,
-            Some(v) => args::parse_float(v).ok_or_else(|| err(NOT_FLOAT))?,
+            Some(v) => args::parse_float(v).ok_or_else(|| err(errors::HASH_NOT_FLOAT))?,
         };
         let v = cur + by;
         if !v.is_finite() {
@@ -311,7 +303,7 @@ pub fn hrandfield(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
         return reply;
     }
     let count = match args::int(&a[2]) {
-        Ok(i64::MIN) => return err(COUNT_RANGE),
+        Ok(i64::MIN) => return err(errors::RANDOM_COUNT_RANGE),
         Ok(n) => n,
         Err(e) => return e,
     };
@@ -321,7 +313,7 @@ pub fn hrandfield(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
         _ => return errors::syntax(),
     };
     if withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
-        return err(OUT_OF_RANGE);
+        return err(errors::OUT_OF_RANGE);
     }
     let mut rng = std::mem::replace(&mut st.rng, rand::rngs::SmallRng::seed_from_u64(0));
     let reply = randfield_count(st, db, &a[1], count, withvalues, &mut rng);
@@ -346,7 +338,7 @@ fn randfield_count(
     let picked: Vec<(&[u8], &[u8])> = if count < 0 {
         let n = count.unsigned_abs();
         if n > RANDFIELD_MAX {
-            return err(OUT_OF_RANGE);
+            return err(errors::OUT_OF_RANGE);
         }
         (0..n)
             .map(|_| {
@@ -459,7 +451,7 @@ mod tests {
         assert!(st.used_memory() > 0);
         assert_eq!(
             run(&mut st, hincrby, &["hincrby", "h", "a", "1"]),
-            err(NOT_INT)
+            err(errors::HASH_NOT_INTEGER)
         );
         assert_eq!(run(&mut st, hdel, &["hdel", "h", "a", "b"]), Reply::Int(1));
         assert!(!st.exists(0, b"h"));

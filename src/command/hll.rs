@@ -211,7 +211,7 @@ pub fn pfmerge_spanning<'a>(
         let (txn, sources) =
             gather::read_keys(sh, db, s.parent, &keys, Some(&dst), copy_bytes).await;
         let Some(txn) = txn else {
-            return Reply::error("ERR internal: a store without a hold");
+            return errors::internal("a store without a hold");
         };
         match union(sources) {
             Ok((max, dense)) => {
@@ -291,7 +291,7 @@ pub fn pfselftest(
         .and_then(|_| hll::selftest_accuracy(seed, 10_000_000, max_bytes));
     match run {
         Ok(()) => Reply::Ok,
-        Err(e) => Reply::error(format!("ERR {e}")),
+        Err(e) => Reply::error(errors::generic(e)),
     }
 }
 

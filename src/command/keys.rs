@@ -311,10 +311,7 @@ fn expire_generic(
         } else if eq(opt, "lt") {
             f.lt = true;
         } else {
-            return Reply::error(format!(
-                "ERR Unsupported option {}",
-                String::from_utf8_lossy(opt)
-            ));
+            return errors::expire_option(opt);
         }
     }
     if f.nx && (f.xx || f.gt || f.lt) {
@@ -485,13 +482,9 @@ pub fn object(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
             Value::Str(Str::Int(n)) if (0..10_000).contains(n) => i32::MAX as i64,
             _ => 1,
         }),
-        b"idletime" if policy_lfu => Reply::error(
-            "ERR An LRU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-        ),
+        b"idletime" if policy_lfu => err(errors::OBJECT_LRU_POLICY),
         b"idletime" => Reply::Int((now / 1000).saturating_sub(e.access as u64) as i64),
-        _ if !policy_lfu => Reply::error(
-            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-        ),
+        _ if !policy_lfu => err(errors::OBJECT_NOT_LFU_POLICY),
         _ => Reply::Int(crate::keyspace::evict::lfu_counter(e.access, now, decay) as i64),
     }
 }
@@ -730,8 +723,8 @@ pub fn swapdb<'a>(
             }
             Ok(n as usize)
         };
-        let x = tri!(parse(&a[1], "ERR invalid first DB index"));
-        let y = tri!(parse(&a[2], "ERR invalid second DB index"));
+        let x = tri!(parse(&a[1], errors::SWAPDB_FIRST));
+        let y = tri!(parse(&a[2], errors::SWAPDB_SECOND));
         write_every_shard(sh, s.parent, move |st| st.swap_dbs(x, y)).await;
         Reply::Ok
     })

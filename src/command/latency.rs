@@ -111,10 +111,7 @@ pub fn latency<'a>(
                     Some((name, s)) if !s.samples.is_empty() => {
                         Reply::Verbatim(Bytes::from(graph(name, s)))
                     }
-                    _ => Reply::error(format!(
-                        "ERR No samples available for event '{}'",
-                        String::from_utf8_lossy(&a[2])
-                    )),
+                    _ => errors::latency_no_samples(&a[2]),
                 }
             }
             "reset" => {

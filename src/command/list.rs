@@ -34,13 +34,6 @@ use crate::resp::Reply;
 use crate::runtime::Plan;
 use crate::services::Shard;
 
-/// Error texts only list commands answer (Redis 7.0's `t_list.c`).
-pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
-pub const INDEX_RANGE: &str = "ERR index out of range";
-pub const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
-pub const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
-pub const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
-
 /// Which end of a list: LEFT is the head (index 0), RIGHT the tail.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum End {
@@ -256,7 +249,7 @@ fn pop_generic(st: &mut Store, db: usize, a: &[Bytes], end: End, name: &str) -> 
         return errors::arity(name);
     }
     let count = match a.get(2) {
-        Some(c) => Some(tri!(non_negative(c, MUST_BE_POSITIVE))),
+        Some(c) => Some(tri!(non_negative(c, errors::MUST_BE_POSITIVE))),
         None => None,
     };
     let popped = match count {
@@ -346,7 +339,7 @@ pub fn lset(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
             let index = args::int(&a[2])?;
             match resolve_index(index, l.len()) {
                 Some(i) if l.set(i, &a[3]) => Ok(Reply::Ok),
-                _ => Err(err(INDEX_RANGE)),
+                _ => Err(err(errors::INDEX_RANGE)),
             }
         },
         Result::is_ok,
@@ -443,11 +436,15 @@ fn parse_lpos(a: &[Bytes]) -> Result<LposOptions, Reply> {
             Some(v) if eq(opt, "rank") => {
                 o.rank = args::int(v)?;
                 if o.rank == 0 {
-                    return Err(err(RANK_ZERO));
+                    return Err(err(errors::LPOS_RANK_ZERO));
                 }
             }
-            Some(v) if eq(opt, "count") => o.count = Some(non_negative(v, COUNT_NEGATIVE)? as i64),
-            Some(v) if eq(opt, "maxlen") => o.maxlen = non_negative(v, MAXLEN_NEGATIVE)? as i64,
+            Some(v) if eq(opt, "count") => {
+                o.count = Some(non_negative(v, errors::LPOS_COUNT_NEGATIVE)? as i64)
+            }
+            Some(v) if eq(opt, "maxlen") => {
+                o.maxlen = non_negative(v, errors::LPOS_MAXLEN_NEGATIVE)? as i64
+            }
             _ => return Err(errors::syntax()),
         }
         j += 2;

@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 
+use crate::command::errors;
 use crate::command::session::Session;
 use crate::resp::Reply;
 use crate::services::Shard;
@@ -19,7 +20,7 @@ use crate::services::Shard;
 /// Redis.
 pub fn monitor(sh: &Rc<Shard>, s: &mut Session, _a: &[Bytes]) -> Reply {
     if s.atomic {
-        return Reply::error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+        return Reply::error(errors::MONITOR_DENY_BLOCKING);
     }
     if s.monitor.is_some() {
         return Reply::Raw(Bytes::new());

@@ -306,7 +306,7 @@ fn run_cmds(there: &Shard, cmds: Vec<Queued>) -> Ran {
 /// Runs a connection-only or publishing command of the queue here.
 fn run_here(sh: &Rc<Shard>, s: &mut Session, spec: &'static CommandSpec, args: &[Bytes]) -> Reply {
     let Place::Connection(f) = place::place(sh, spec, args, false) else {
-        return Reply::error("ERR internal: not a connection command");
+        return errors::internal("not a connection command");
     };
     let reply = f(sh, s, args);
     place::account(sh, s, spec, args, Duration::ZERO, &reply);
@@ -337,7 +337,7 @@ async fn run_planned(
     Reply::Array(
         slots
             .into_iter()
-            .map(|r| r.unwrap_or_else(|| Reply::error("ERR shard unavailable")))
+            .map(|r| r.unwrap_or_else(|| Reply::error(errors::SHARD_UNAVAILABLE)))
             .collect(),
     )
 }

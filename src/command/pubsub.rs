@@ -17,10 +17,7 @@ use crate::services::Shard;
 /// The error for any other command, as Redis words it: under the row's
 /// full name (`pubsub|numpat` for a subcommand).
 pub fn not_allowed_while_subscribed(spec: &CommandSpec) -> Reply {
-    Reply::error(format!(
-        "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-        spec.name
-    ))
+    errors::subscribed_context(spec.name)
 }
 
 /// PING in RESP2 subscribed mode: `["pong", message or ""]` (a reply,

@@ -29,9 +29,6 @@ use crate::script::function::{self, Library, Policy};
 use crate::script::vm::{core_vm, CoreVm};
 use crate::services::Shard;
 
-const RO_WITH_WRITE: &str = "ERR Can not execute a script with write flag using *_ro command.";
-const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
-
 /// EVAL script numkeys [key ...] [arg ...]
 pub fn eval<'a>(sh: &'a Rc<Shard>, s: &'a mut Session, a: Vec<Bytes>) -> LocalBoxFuture<'a, Reply> {
     Box::pin(eval_generic(sh, s, a, false, false))
@@ -140,12 +137,10 @@ fn numkeys(a: &[Bytes], bad: &'static str) -> Result<usize, Reply> {
         .and_then(|t| crate::keyspace::value::parse_canonical_i64(t.as_bytes()))
         .ok_or_else(|| Reply::error(bad))?;
     if n > (a.len() - 3) as i64 {
-        return Err(Reply::error(
-            "ERR Number of keys can't be greater than number of args",
-        ));
+        return Err(Reply::error(errors::NUMKEYS_ARGS));
     }
     if n < 0 {
-        return Err(Reply::error("ERR Number of keys can't be negative"));
+        return Err(Reply::error(errors::NUMKEYS_NEGATIVE));
     }
     Ok(n as usize)
 }
@@ -160,7 +155,7 @@ async fn eval_generic(
 ) -> Reply {
     monitor_start(sh, s, &a);
     if by_sha && a[1].len() != 40 {
-        return Reply::error(NOSCRIPT);
+        return Reply::error(errors::NOSCRIPT);
     }
     let n = tri!(numkeys(&a, errors::NOT_INTEGER));
     let cache = &sh.host.shared.scripts.cache;
@@ -169,7 +164,7 @@ async fn eval_generic(
         // EVALSHA ignores the case of the SHA1 (SCRIPT EXISTS does not).
         match cache.get(&String::from_utf8_lossy(&a[1]).to_ascii_lowercase()) {
             Some(script) => script,
-            None => return Reply::error(NOSCRIPT),
+            None => return Reply::error(errors::NOSCRIPT),
         }
     } else {
         let sha = sha1_hex(&a[1]);
@@ -192,7 +187,7 @@ async fn eval_generic(
     };
     let declared_no_writes = script.flags.map(|f| f.has(Flags::NO_WRITES));
     if ro && declared_no_writes == Some(false) {
-        return Reply::error(RO_WITH_WRITE);
+        return Reply::error(errors::RO_WITH_WRITE);
     }
     let no_writes = ro || declared_no_writes == Some(true);
     let allow_oom = script.flags.is_some_and(|f| f.has(Flags::ALLOW_OOM));
@@ -318,7 +313,7 @@ fn eval_job(
 ) -> Result<Job, Reply> {
     let func = vm.script(&sha, body).map_err(Reply::error)?;
     vm.set_keys_argv(keys, argv)
-        .map_err(|e| Reply::error(format!("ERR {e}")))?;
+        .map_err(|e| Reply::error(errors::generic(e)))?;
     Ok(Job {
         func,
         a: mlua::Value::Nil,
@@ -381,14 +376,14 @@ async fn fcall_generic(sh: &Rc<Shard>, s: &mut Session, a: Vec<Bytes>, ro: bool)
     monitor_start(sh, s, &a);
     let asked = String::from_utf8_lossy(&a[1]);
     let Some((lib, meta)) = sh.host.shared.scripts.functions.find(&asked) else {
-        return Reply::error("ERR Function not found");
+        return Reply::error(errors::FUNCTION_NOT_FOUND);
     };
     // The name it was registered under (the lookup ignores case).
     let name = meta.name.clone();
-    let n = tri!(numkeys(&a, "ERR Bad number of keys provided"));
+    let n = tri!(numkeys(&a, errors::FCALL_NUMKEYS));
     let declared_no_writes = meta.flags.has(Flags::NO_WRITES);
     if ro && !declared_no_writes {
-        return Reply::error(RO_WITH_WRITE);
+        return Reply::error(errors::RO_WITH_WRITE);
     }
     let allow_oom = meta.flags.has(Flags::ALLOW_OOM);
     if !(allow_oom || ro || declared_no_writes) && out_of_memory(sh) {
@@ -427,8 +422,8 @@ async fn fcall_generic(sh: &Rc<Shard>, s: &mut Session, a: Vec<Bytes>, ro: bool)
                     };
                     driver::execute(sh, s, &mut atomic, &vm, job).await
                 }
-                (Err(e), _) | (_, Err(e)) => Reply::error(format!("ERR {e}")),
-                _ => Reply::error("ERR cannot prepare the function's arguments"),
+                (Err(e), _) | (_, Err(e)) => Reply::error(errors::generic(e)),
+                _ => Reply::error(errors::FUNCTION_ARGS),
             },
         };
         drop(guard);
@@ -448,8 +443,8 @@ fn eq(a: &[u8], b: &str) -> bool {
 }
 
 fn sub_arity(container: &str, sub: &[u8]) -> Reply {
-    Reply::error(format!(
-        "ERR wrong number of arguments for '{container}|{}' command",
+    errors::arity(&format!(
+        "{container}|{}",
         String::from_utf8_lossy(sub).to_ascii_lowercase()
     ))
 }
@@ -540,7 +535,7 @@ pub fn script<'a>(
                 return sub_arity("script", &sub);
             }
             if a.len() == 3 && !eq(&a[2], "sync") && !eq(&a[2], "async") {
-                return Reply::error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+                return Reply::error(errors::SCRIPT_FLUSH_MODE);
             }
             scripts.cache.flush();
             let vm = core_vm(sh);
@@ -555,11 +550,9 @@ pub fn script<'a>(
             return if eq(&a[2], "no") {
                 Reply::Ok
             } else if eq(&a[2], "yes") || eq(&a[2], "sync") {
-                Reply::error(
-                    "ERR SCRIPT DEBUG YES and SYNC are not supported: lanner has no Lua debugger",
-                )
+                Reply::error(errors::SCRIPT_DEBUG_UNSUPPORTED)
             } else {
-                Reply::error("ERR Use SCRIPT DEBUG YES/SYNC/NO")
+                Reply::error(errors::SCRIPT_DEBUG_MODE)
             };
         }
         errors::unknown_subcommand(&sub, "script")
@@ -667,10 +660,7 @@ pub fn function<'a>(
                 if eq(opt, "replace") {
                     replace = true;
                 } else {
-                    return Reply::error(format!(
-                        "ERR Unknown option given: {}",
-                        String::from_utf8_lossy(opt)
-                    ));
+                    return errors::function_load_option(opt);
                 }
             }
             let code = a[a.len() - 1].clone();
@@ -686,7 +676,7 @@ pub fn function<'a>(
             return if scripts.functions.delete(&String::from_utf8_lossy(&a[2])) {
                 Reply::Ok
             } else {
-                Reply::error("ERR Library not found")
+                Reply::error(errors::LIBRARY_NOT_FOUND)
             };
         }
         if eq(&sub, "flush") {
@@ -694,7 +684,7 @@ pub fn function<'a>(
                 return r;
             }
             if a.len() == 3 && !eq(&a[2], "sync") && !eq(&a[2], "async") {
-                return Reply::error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+                return Reply::error(errors::FUNCTION_FLUSH_MODE);
             }
             scripts.functions.flush();
             let vm = core_vm(sh);
@@ -719,11 +709,7 @@ pub fn function<'a>(
                 Some(p) if eq(p, "append") => Policy::Append,
                 Some(p) if eq(p, "replace") => Policy::Replace,
                 Some(p) if eq(p, "flush") => Policy::Flush,
-                Some(_) => {
-                    return Reply::error(
-                        "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
-                    )
-                }
+                Some(_) => return Reply::error(errors::RESTORE_POLICY),
             };
             return match restore(sh, &a[2], policy).await {
                 Ok(()) => Reply::Ok,
@@ -738,10 +724,10 @@ pub fn function<'a>(
 fn library_name(code: &[u8]) -> Result<String, String> {
     let (engine, name) = flags::library_meta(code)?;
     if !engine.eq_ignore_ascii_case("lua") {
-        return Err(format!("ERR Engine '{engine}' not found"));
+        return Err(errors::engine_not_found(&engine));
     }
     if !flags::valid_name(name.as_bytes()) {
-        return Err("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long".into());
+        return Err(errors::LIBRARY_NAME_CHARS.into());
     }
     Ok(name)
 }
@@ -768,7 +754,7 @@ async fn load(sh: &Rc<Shard>, code: Bytes, replace: bool) -> Result<String, Stri
     let functions = &sh.host.shared.scripts.functions;
     // Checked again when adding: another core may load it meanwhile.
     if !replace && functions.library(&name).is_some() {
-        return Err(format!("ERR Library '{name}' already exists"));
+        return Err(errors::library_exists(&name));
     }
     let lib = build(sh, code).await?;
     let policy = if replace {
@@ -801,13 +787,10 @@ fn list(sh: &Rc<Shard>, a: &[Bytes]) -> Reply {
             i += 1;
             match a.get(i) {
                 Some(p) => pattern = Some(p),
-                None => return Reply::error("ERR library name argument was not given"),
+                None => return Reply::error(errors::LIBRARY_NAME_ARGUMENT),
             }
         } else {
-            return Reply::error(format!(
-                "ERR Unknown argument {}",
-                String::from_utf8_lossy(&a[i])
-            ));
+            return errors::function_list_argument(&a[i]);
         }
         i += 1;
     }

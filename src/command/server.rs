@@ -54,7 +54,7 @@ pub fn lolwut(_sh: &Rc<Shard>, _s: &mut Session, a: &[Bytes]) -> Reply {
 pub fn shutdown(sh: &Rc<Shard>, s: &mut Session, a: &[Bytes]) -> Reply {
     for opt in &a[1..] {
         if eq(opt, "abort") {
-            return errors::err("ERR No shutdown in progress.");
+            return errors::err(errors::NO_SHUTDOWN);
         }
         if !(eq(opt, "nosave") || eq(opt, "save") || eq(opt, "now") || eq(opt, "force")) {
             return errors::syntax();

@@ -44,13 +44,6 @@ use crate::resp::Reply;
 use crate::runtime::{Out, Plan, TxId, Txn};
 use crate::services::{Services, Shard};
 
-/// Error texts only set commands answer (Redis 7.0's `t_set.c`).
-pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
-pub const SRANDMEMBER_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-pub const NUMKEYS_ARGS: &str = "ERR Number of keys can't be greater than number of args";
-pub const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
-
 /// The set at `key`: Ok(None) when absent, Err(WRONGTYPE) for another type.
 /// `read` counts a keyspace hit or miss.
 fn get_set<'a>(
@@ -192,7 +185,7 @@ pub fn spop(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
         None => None,
         Some(c) => match args::int(c) {
             Ok(n) if n >= 0 => Some(n as usize),
-            _ => return err(MUST_BE_POSITIVE),
+            _ => return err(errors::MUST_BE_POSITIVE),
         },
     };
     let mut rng = std::mem::replace(&mut st.rng, rand::SeedableRng::seed_from_u64(0));
@@ -242,7 +235,7 @@ pub fn srandmember(st: &mut Store, db: usize, a: &[Bytes]) -> Reply {
         Some(c) => {
             let n = tri!(args::int(c));
             if n == i64::MIN {
-                return err(SRANDMEMBER_RANGE);
+                return err(errors::RANDOM_COUNT_RANGE);
             }
             Some(n)
         }
@@ -586,7 +579,7 @@ async fn algebra_spanning(
     let (txn, loaded) =
         load_spanning(sh, db, parent, &a[2..], &shards, Some((&dst, ds)), true).await;
     let Some(mut txn) = txn else {
-        return Reply::error("ERR internal: store without a hold");
+        return errors::internal("store without a hold");
     };
     let sets = match loaded {
         Ok(sets) => sets,
@@ -668,7 +661,7 @@ fn parse_sintercard(a: &[Bytes]) -> Result<(std::ops::Range<usize>, usize), Repl
         _ => return Err(err(errors::NUMKEYS)),
     };
     if numkeys > (a.len() - 2) as u64 {
-        return Err(err(NUMKEYS_ARGS));
+        return Err(err(errors::NUMKEYS_ARGS));
     }
     let end = 2 + numkeys as usize;
     let mut limit = 0;
@@ -677,7 +670,7 @@ fn parse_sintercard(a: &[Bytes]) -> Result<(std::ops::Range<usize>, usize), Repl
         match a.get(j + 1) {
             Some(v) if eq(&a[j], "limit") => match args::int(v) {
                 Ok(n) if n >= 0 => limit = n as usize,
-                _ => return Err(err(LIMIT_NEGATIVE)),
+                _ => return Err(err(errors::INTERCARD_LIMIT_NEGATIVE)),
             },
             _ => return Err(errors::syntax()),
         }
@@ -857,10 +850,13 @@ mod tests {
     fn sintercard_parsing_errors() {
         let e = |v: &[&str]| parse_sintercard(&args(v)).err();
         assert_eq!(e(&["sintercard", "0", "a"]), Some(err(errors::NUMKEYS)));
-        assert_eq!(e(&["sintercard", "2", "a"]), Some(err(NUMKEYS_ARGS)));
+        assert_eq!(
+            e(&["sintercard", "2", "a"]),
+            Some(err(errors::NUMKEYS_ARGS))
+        );
         assert_eq!(
             e(&["sintercard", "1", "a", "limit", "-1"]),
-            Some(err(LIMIT_NEGATIVE))
+            Some(err(errors::INTERCARD_LIMIT_NEGATIVE))
         );
         assert_eq!(
             e(&["sintercard", "1", "a", "limit"]),

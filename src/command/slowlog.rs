@@ -32,16 +32,10 @@ const HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
-const BAD_COUNT: &str = "ERR count should be greater than or equal to -1";
-
 /// Redis's reply for a known subcommand with the wrong arguments, when the
 /// container checks them itself.
 pub fn subcommand_syntax(a: &[Bytes]) -> Reply {
-    Reply::error(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-        String::from_utf8_lossy(&a[1][..a[1].len().min(128)]),
-        String::from_utf8_lossy(&a[0]).to_ascii_uppercase()
-    ))
+    errors::subcommand_syntax(&a[1], &a[0])
 }
 
 fn entry(e: SlowEntry) -> Reply {
@@ -88,7 +82,7 @@ pub fn slowlog<'a>(
                 let count = match a.get(2).map(|c| args::int(c)) {
                     None => 10,
                     Some(Ok(c)) if c >= -1 => c,
-                    Some(_) => return err(BAD_COUNT),
+                    Some(_) => return err(errors::SLOWLOG_COUNT),
                 };
                 let logs = sh
                     .on_every_shard(s.parent, |shard: &Shard| {

@@ -44,9 +44,6 @@ use crate::resp::Reply;
 use crate::runtime::{Out, Plan, TxId};
 use crate::services::Shard;
 
-/// Error text only SORT answers (Redis 7.0's `sort.c`).
-pub const NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
-
 /// SORT's parsed options, last occurrence winning as in Redis.
 #[derive(Clone, Debug, Default)]
 struct Options {
@@ -208,7 +205,7 @@ async fn sort_spanning(
         sh.all_shards().map(|s| (s, Claim::Whole)).collect()
     } else {
         let Some(dst) = o.store.clone() else {
-            return Reply::error("ERR internal: a spanning SORT without patterns stores");
+            return errors::internal("a spanning SORT without patterns stores");
         };
         vec![
             (src, Claim::Keys(vec![key.clone()])),
@@ -238,7 +235,7 @@ async fn sort_spanning(
         }
         None => {
             txn.release();
-            return Reply::error("ERR internal: SORT source not claimed");
+            return errors::internal("SORT source not claimed");
         }
     };
     let mut found: HashMap<Target, Option<Bytes>> = HashMap::new();
@@ -434,7 +431,7 @@ fn sort_elements(
                 if alpha {
                     item.cmp = by.and(Some(v));
                 } else {
-                    item.score = weight(&v).ok_or_else(|| errors::err(NOT_DOUBLE))?;
+                    item.score = weight(&v).ok_or_else(|| errors::err(errors::SORT_NOT_DOUBLE))?;
                 }
             }
             items.push(item);

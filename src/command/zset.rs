@@ -30,22 +30,6 @@ use crate::keyspace::value::Value;
 use crate::keyspace::zset::{SetOutcome, ZSetValue};
 use crate::resp::{format_double, Reply};
 
-/// Error texts only sorted-set commands answer (Redis 7.0's `t_zset.c`).
-pub const XX_NX: &str = "ERR XX and NX options at the same time are not compatible";
-pub const GT_LT_NX: &str = "ERR GT, LT, and/or NX options at the same time are not compatible";
-pub const INCR_PAIR: &str = "ERR INCR option supports a single increment-element pair";
-pub const NAN_SCORE: &str = "ERR resulting score is not a number (NaN)";
-pub const MINMAX_FLOAT: &str = "ERR min or max is not a float";
-pub const MINMAX_LEX: &str = "ERR min or max not valid string range item";
-pub const LIMIT_RANK: &str =
-    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
-pub const WITHSCORES_LEX: &str =
-    "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
-pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
-pub const RANDMEMBER_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-pub const OUT_OF_RANGE: &str = "ERR value is out of range";
-
 pub(crate) mod multi;
 
 pub use multi::{
@@ -171,13 +155,13 @@ fn zadd_generic(st: &mut Store, db: usize, a: &[Bytes], mut f: ZaddFlags, mut j:
         return errors::syntax();
     }
     if f.xx && f.nx {
-        return err(XX_NX);
+        return err(errors::ZADD_XX_NX);
     }
     if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
-        return err(GT_LT_NX);
+        return err(errors::ZADD_GT_LT_NX);
     }
     if f.incr && elems.len() > 2 {
-        return err(INCR_PAIR);
+        return err(errors::ZADD_INCR_PAIR);
     }
     let mut pairs = Vec::with_capacity(elems.len() / 2);
     for p in elems.chunks(2) {
@@ -201,7 +185,7 @@ fn zadd_generic(st: &mut Store, db: usize, a: &[Bytes], mut f: ZaddFlags, mut j:
                     if f.incr {
                         new += cur;
                         if new.is_nan() {
-                            return Err(err(NAN_SCORE));
+                            return Err(err(errors::NAN_SCORE));
                         }
                     }
                     if (f.lt && new >= cur) || (f.gt && new <= cur) {
@@ -359,7 +343,7 @@ impl ScoreRange {
                 max,
                 maxex,
             }),
-            _ => Err(err(MINMAX_FLOAT)),
+            _ => Err(err(errors::MINMAX_FLOAT)),
         }
     }
 
@@ -424,7 +408,7 @@ impl LexRange {
     fn parse(min: &Bytes, max: &Bytes) -> Result<LexRange, Reply> {
         match (LexBound::parse(min), LexBound::parse(max)) {
             (Some(min), Some(max)) => Ok(LexRange { min, max }),
-            _ => Err(err(MINMAX_LEX)),
+            _ => Err(err(errors::MINMAX_LEX)),
         }
     }
 
@@ -521,10 +505,10 @@ fn parse_range_at(
     let rev = rev.unwrap_or(false);
     let kind = kind.unwrap_or(Kind::Rank);
     if limit != -1 && kind == Kind::Rank {
-        return Err(err(LIMIT_RANK));
+        return Err(err(errors::ZRANGE_LIMIT));
     }
     if withscores && kind == Kind::Lex {
-        return Err(err(WITHSCORES_LEX));
+        return Err(err(errors::ZRANGE_WITHSCORES_LEX));
     }
     let (mut lo, mut hi) = (&a[key + 1], &a[key + 2]);
     if rev && kind != Kind::Rank {
@@ -712,7 +696,7 @@ fn pop_generic(st: &mut Store, db: usize, a: &[Bytes], max: bool) -> Reply {
     let count = match a.get(2).map(|c| args::int(c)) {
         None => None,
         Some(Ok(n)) if n >= 0 => Some(n as usize),
-        Some(_) => return err(MUST_BE_POSITIVE),
+        Some(_) => return err(errors::MUST_BE_POSITIVE),
     };
     let pop = |z: &mut ZSetValue| {
         let n = count.unwrap_or(1).min(z.len());
@@ -774,7 +758,7 @@ fn zrandmember_with(st: &mut Store, db: usize, a: &[Bytes], rng: &mut impl Rng) 
         };
     }
     let count = match tri!(args::int(&a[2])) {
-        i64::MIN => return err(RANDMEMBER_RANGE),
+        i64::MIN => return err(errors::RANDOM_COUNT_RANGE),
         n => n,
     };
     let withscores = match a.len() {
@@ -783,7 +767,7 @@ fn zrandmember_with(st: &mut Store, db: usize, a: &[Bytes], rng: &mut impl Rng) 
         _ => return errors::syntax(),
     };
     if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
-        return err(OUT_OF_RANGE);
+        return err(errors::OUT_OF_RANGE);
     }
     let Some(z) = tri!(read_zset(st, db, &a[1])) else {
         return Reply::Array(Vec::new());
@@ -949,16 +933,16 @@ mod tests {
         let e = |v: &[&str]| parse_range(&args(v), None, None).err();
         assert_eq!(
             e(&["zrange", "k", "0", "1", "limit", "0", "1"]),
-            Some(err(LIMIT_RANK))
+            Some(err(errors::ZRANGE_LIMIT))
         );
         assert_eq!(e(&["zrange", "k", "0", "1", "limit", "5", "-1"]), None);
         assert_eq!(
             e(&["zrange", "k", "a", "b", "bylex", "withscores"]),
-            Some(err(WITHSCORES_LEX))
+            Some(err(errors::ZRANGE_WITHSCORES_LEX))
         );
         assert_eq!(
             e(&["zrange", "k", "a", "b", "byscore"]),
-            Some(err(MINMAX_FLOAT))
+            Some(err(errors::MINMAX_FLOAT))
         );
         assert_eq!(
             e(&["zrange", "k", "0", "1", "rev", "rev"]),

@@ -28,6 +28,8 @@ mod table;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::errors;
+
 pub use file::example_file;
 pub use syntax::parse_memory;
 
@@ -283,29 +285,25 @@ impl Config {
     }
 
     /// CONFIG SET name value [name value ...], all or nothing, with Redis 7.0's
-    /// error texts (the `Err` string is the whole error reply, "ERR ..." included).
+    /// error texts (the `Err` string is the whole error reply, its code included).
     pub fn set(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<(), String> {
         if pairs.is_empty() {
-            return Err("ERR wrong number of arguments for 'config|set' command".into());
+            return Err(errors::arity_text("config|set"));
         }
-        let failed = |name: &str, why: &str| {
-            format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")
-        };
+        let failed = errors::config_set_failed;
         let mut chosen: Vec<(&Setting, String, String)> = Vec::with_capacity(pairs.len());
         for (raw_name, raw_value) in pairs {
             let name = String::from_utf8_lossy(raw_name).into_owned();
             let Some(setting) = lookup(&name) else {
-                return Err(format!(
-                    "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
-                ));
+                return Err(errors::config_set_unknown(&name));
             };
             match setting.change {
-                Change::Immutable => return Err(failed(&name, "can't set immutable config")),
-                Change::Protected => return Err(failed(&name, "can't set protected config")),
+                Change::Immutable => return Err(failed(&name, errors::CONFIG_IMMUTABLE)),
+                Change::Protected => return Err(failed(&name, errors::CONFIG_PROTECTED)),
                 Change::Runtime => {}
             }
             if chosen.iter().any(|(s, _, _)| std::ptr::eq(*s, setting)) {
-                return Err(failed(&name, "duplicate parameter"));
+                return Err(failed(&name, errors::CONFIG_DUPLICATE));
             }
             let value = String::from_utf8_lossy(raw_value).into_owned();
             chosen.push((setting, name.to_ascii_lowercase(), value));
@@ -332,9 +330,9 @@ impl Config {
     /// keeping its comments and layout (see `file::rewrite` for the rules).
     pub fn rewrite(&self) -> Result<(), String> {
         let Some(path) = &self.config_file else {
-            return Err("ERR The server is running without a config file".into());
+            return Err(errors::NO_CONFIG_FILE.into());
         };
-        file::rewrite(self, path).map_err(|e| format!("ERR Rewriting config file: {e}"))
+        file::rewrite(self, path).map_err(errors::config_rewrite_failed)
     }
 
     /// The absolute path of the file the configuration was loaded from.

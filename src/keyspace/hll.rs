@@ -19,6 +19,8 @@
 //! bytes must come out identical. The estimator is Ertl's improved one
 //! (arXiv:1702.01284) with Redis's tau/sigma series.
 
+use crate::errors;
+
 /// Header bytes before the registers.
 pub const HDR: usize = 16;
 const P: u32 = 14;
@@ -516,9 +518,7 @@ pub fn selftest_registers(rng: &mut impl FnMut() -> u32, cycles: usize) -> Resul
         for (i, &w) in want.iter().enumerate() {
             let got = dense_get(&regs, i);
             if got != w {
-                return Err(format!(
-                    "TESTFAILED Register {i} should be {w} but is {got}"
-                ));
+                return Err(errors::selftest_register(i, w, got));
             }
         }
     }
@@ -537,17 +537,17 @@ pub fn selftest_accuracy(seed: u64, n: u64, max_bytes: usize) -> Result<(), Stri
     for j in 1..=n {
         let ele = (j ^ seed).to_ne_bytes();
         let _ = add(&mut dense, &ele, max_bytes);
-        add(&mut sparse, &ele, max_bytes).map_err(|_| "TESTFAILED corrupted sketch")?;
+        add(&mut sparse, &ele, max_bytes).map_err(|_| errors::SELFTEST_CORRUPTED)?;
         if j != checkpoint {
             continue;
         }
         if (j as usize) < max_bytes / 2 && is_dense(&sparse) {
-            return Err("TESTFAILED sparse encoding not used".into());
+            return Err(errors::SELFTEST_NOT_SPARSE.into());
         }
         let d = estimate(&histogram(&dense).expect("dense"));
-        let sp = estimate(&histogram(&sparse).map_err(|_| "TESTFAILED corrupted sketch")?);
+        let sp = estimate(&histogram(&sparse).map_err(|_| errors::SELFTEST_CORRUPTED)?);
         if d != sp {
-            return Err("TESTFAILED dense/sparse disagree".into());
+            return Err(errors::SELFTEST_DISAGREE.into());
         }
         let abserr = (checkpoint as i64 - d as i64).unsigned_abs();
         let maxerr = if j == 10 {
@@ -556,9 +556,7 @@ pub fn selftest_accuracy(seed: u64, n: u64, max_bytes: usize) -> Result<(), Stri
             (relerr * 6.0 * checkpoint as f64).ceil() as u64
         };
         if abserr > maxerr {
-            return Err(format!(
-                "TESTFAILED Too big error. card:{checkpoint} abserr:{abserr}"
-            ));
+            return Err(errors::selftest_error(checkpoint, abserr));
         }
         checkpoint *= 10;
     }

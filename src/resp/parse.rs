@@ -50,7 +50,7 @@ pub struct ProtocolError(pub &'static str);
 impl ProtocolError {
     /// The error reply's text without the leading '-', as Redis writes it.
     pub fn reply_text(&self) -> String {
-        format!("ERR Protocol error: {}", self.0)
+        crate::errors::protocol(self.0)
     }
 }
 

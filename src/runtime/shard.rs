@@ -97,7 +97,7 @@ pub struct Done {
 impl Done {
     pub fn unavailable() -> Done {
         Done {
-            reply: Reply::error("ERR shard unavailable"),
+            reply: Reply::error(crate::errors::SHARD_UNAVAILABLE),
             took: Duration::ZERO,
         }
     }

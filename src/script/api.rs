@@ -11,14 +11,13 @@
 use bytes::Bytes;
 use mlua::{HookTriggers, Lua, Table, Value, Variadic};
 
-use super::busy::KILLED;
 use super::convert::{self, error_table, fmt_number};
 use super::driver::{self, Down, Up};
 use super::flags::{self, Flags};
 use super::function::FuncMeta;
 use super::vm::{Registered, CTX, HOOK_PERIOD};
+use crate::command::errors;
 use crate::command::table::{self, flags as cf};
-use crate::resp::Reply;
 
 /// The table of API functions the prelude builds `redis` from.
 pub fn table(lua: &Lua) -> mlua::Result<Table> {
@@ -109,11 +108,7 @@ fn fail(lua: &Lua, text: &str, raise: bool) -> mlua::Result<(Value, Value)> {
 /// script's hold and resumes with the reply.
 fn call(lua: &Lua, a: Variadic<Value>, raise: bool) -> mlua::Result<(Value, Value)> {
     if a.is_empty() {
-        return fail(
-            lua,
-            "ERR Please specify at least one argument for this redis lib call",
-            raise,
-        );
+        return fail(lua, errors::LUA_NO_ARGUMENTS, raise);
     }
     let mut args: Vec<Bytes> = Vec::with_capacity(a.len());
     for v in a.iter() {
@@ -121,31 +116,17 @@ fn call(lua: &Lua, a: Variadic<Value>, raise: bool) -> mlua::Result<(Value, Valu
             Value::String(s) => args.push(Bytes::copy_from_slice(&s.as_bytes())),
             Value::Integer(n) => args.push(Bytes::from(n.to_string())),
             Value::Number(n) => args.push(Bytes::from(fmt_number(*n))),
-            _ => {
-                return fail(
-                    lua,
-                    "ERR Lua redis lib command arguments must be strings or integers",
-                    raise,
-                )
-            }
+            _ => return fail(lua, errors::LUA_ARGUMENT_TYPE, raise),
         }
     }
     let Some(spec) = table::row_of(&args) else {
-        return fail(lua, "ERR Unknown Redis command called from script", raise);
+        return fail(lua, errors::LUA_UNKNOWN_COMMAND, raise);
     };
     if !spec.arity_ok(args.len()) {
-        return fail(
-            lua,
-            "ERR Wrong number of args calling Redis command from script",
-            raise,
-        );
+        return fail(lua, errors::LUA_WRONG_ARITY, raise);
     }
     if spec.has(cf::NOSCRIPT) {
-        return fail(
-            lua,
-            "ERR This Redis command is not allowed from script",
-            raise,
-        );
+        return fail(lua, errors::LUA_NOSCRIPT_COMMAND, raise);
     }
     let (yielder, no_writes, resp3) = CTX.with(|c| {
         let c = c.borrow();
@@ -155,11 +136,7 @@ fn call(lua: &Lua, a: Variadic<Value>, raise: bool) -> mlua::Result<(Value, Valu
     // in Redis: that is what lets read-only scripts run during CLIENT
     // PAUSE WRITE.
     if no_writes && spec.has(cf::WRITE | cf::MAY_REPLICATE) {
-        return fail(
-            lua,
-            "ERR Write commands are not allowed from read-only scripts.",
-            raise,
-        );
+        return fail(lua, errors::LUA_READ_ONLY, raise);
     }
     if spec.has(cf::WRITE) {
         if let Some(shared) = super::vm::shared() {
@@ -167,7 +144,7 @@ fn call(lua: &Lua, a: Variadic<Value>, raise: bool) -> mlua::Result<(Value, Valu
         }
     }
     if yielder == 0 {
-        return fail(lua, "ERR redis.call is not available here", raise);
+        return fail(lua, errors::LUA_CALL_UNAVAILABLE, raise);
     }
     if spec.has(cf::BLOCKING) {
         // A script never blocks: BLMPOP and BZMPOP run as LMPOP and ZMPOP
@@ -179,7 +156,7 @@ fn call(lua: &Lua, a: Variadic<Value>, raise: bool) -> mlua::Result<(Value, Valu
     }
     let reply = match driver::suspend(yielder, Up::Call(args)) {
         Down::Reply(r) => r,
-        _ => Reply::error(format!("ERR {KILLED}")),
+        _ => errors::script_killed(),
     };
     let v = convert::reply_to_lua(lua, &reply, resp3)?;
     Ok(if raise && reply.is_error() {
@@ -193,7 +170,7 @@ fn call(lua: &Lua, a: Variadic<Value>, raise: bool) -> mlua::Result<(Value, Valu
 /// checking the timeout as the blocking form would; XREAD and XREADGROUP
 /// fail at a BLOCK option.
 fn non_blocking(args: &mut Vec<Bytes>) -> Result<(), std::borrow::Cow<'static, str>> {
-    use crate::command::blocking::{TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT};
+    use crate::command::errors::{TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT};
     if args[0].eq_ignore_ascii_case(b"xread") || args[0].eq_ignore_ascii_case(b"xreadgroup") {
         return match crate::command::stream::read::check_in_script(args) {
             Err(crate::resp::Reply::Error(e)) => Err(e),
@@ -216,7 +193,7 @@ fn non_blocking(args: &mut Vec<Bytes>) -> Result<(), std::borrow::Cow<'static, s
 
 fn sha1hex(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Value)> {
     if a.len() != 1 {
-        return fail(lua, "ERR wrong number of arguments", true);
+        return fail(lua, errors::LUA_SHA1HEX_ARITY, true);
     }
     let data = match &a[0] {
         Value::String(s) => s.as_bytes().to_vec(),
@@ -230,7 +207,7 @@ fn sha1hex(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Value)> {
 
 fn log(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Value)> {
     if a.len() < 2 {
-        return fail(lua, "ERR redis.log() requires two arguments or more.", true);
+        return fail(lua, errors::LUA_LOG_ARITY, true);
     }
     let level = match &a[0] {
         Value::Integer(n) => *n,
@@ -240,24 +217,12 @@ fn log(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Value)> {
             .and_then(|s| s.trim().parse::<f64>().ok())
         {
             Some(n) => n as i64,
-            None => {
-                return fail(
-                    lua,
-                    "ERR First argument must be a number (log level).",
-                    true,
-                )
-            }
+            None => return fail(lua, errors::LUA_LOG_LEVEL, true),
         },
-        _ => {
-            return fail(
-                lua,
-                "ERR First argument must be a number (log level).",
-                true,
-            )
-        }
+        _ => return fail(lua, errors::LUA_LOG_LEVEL, true),
     };
     if !(0..=3).contains(&level) {
-        return fail(lua, "ERR Invalid debug level.", true);
+        return fail(lua, errors::LUA_DEBUG_LEVEL, true);
     }
     let mut msg = String::new();
     for (i, v) in a.iter().skip(1).enumerate() {
@@ -282,7 +247,7 @@ fn log(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Value)> {
 
 fn setresp(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Value)> {
     if a.len() != 1 {
-        return fail(lua, "ERR redis.setresp() requires one argument.", true);
+        return fail(lua, errors::LUA_SETRESP_ARITY, true);
     }
     let v = match &a[0] {
         Value::Integer(n) => *n,
@@ -290,7 +255,7 @@ fn setresp(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Value)> {
         _ => 0,
     };
     if v != 2 && v != 3 {
-        return fail(lua, "ERR RESP version must be 2 or 3.", true);
+        return fail(lua, errors::LUA_RESP_VERSION, true);
     }
     CTX.with(|c| c.borrow_mut().resp3 = v == 3);
     Ok((Value::Nil, Value::Nil))
@@ -298,7 +263,7 @@ fn setresp(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Value)> {
 
 fn set_repl(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Value)> {
     if a.len() != 1 {
-        return fail(lua, "ERR redis.set_repl() requires two arguments.", true);
+        return fail(lua, errors::LUA_SET_REPL_ARITY, true);
     }
     let v = match &a[0] {
         Value::Integer(n) => *n,
@@ -306,11 +271,7 @@ fn set_repl(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Value)> {
         _ => -1,
     };
     if !(0..=3).contains(&v) {
-        return fail(
-            lua,
-            "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
-            true,
-        );
+        return fail(lua, errors::LUA_REPL_FLAGS, true);
     }
     Ok((Value::Nil, Value::Nil))
 }
@@ -318,36 +279,26 @@ fn set_repl(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Value)> {
 fn acl_check_cmd(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Value)> {
     let name = match a.first() {
         Some(Value::String(s)) => s.as_bytes().to_vec(),
-        _ => {
-            return fail(
-                lua,
-                "ERR Please specify at least one argument for this redis lib call",
-                true,
-            )
-        }
+        _ => return fail(lua, errors::LUA_NO_ARGUMENTS, true),
     };
     match table::lookup(&name) {
         Some(_) => Ok((Value::Boolean(true), Value::Nil)),
-        None => fail(
-            lua,
-            "ERR Invalid command passed to redis.acl_check_cmd()",
-            true,
-        ),
+        None => fail(lua, errors::LUA_ACL_CHECK_CMD, true),
     }
 }
 
 /// `redis.register_function(name, callback)` or
 /// `redis.register_function{function_name=…, callback=…, flags=…, description=…}`.
 fn register_function(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Value)> {
-    let err = |t: &str| fail(lua, &format!("ERR {t}"), true);
+    let err = |t: &str| fail(lua, t, true);
     let loading = CTX.with(|c| c.borrow().loading.is_some());
     if !loading {
-        return err("redis.register_function can only be called on FUNCTION LOAD command");
+        return err(errors::REGISTER_OUTSIDE_LOAD);
     }
     let (name, callback, flags, description) = match a.len() {
         1 => {
             let Value::Table(t) = &a[0] else {
-                return err("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).");
+                return err(errors::REGISTER_SINGLE_ARGUMENT);
             };
             let (mut name, mut callback, mut flags, mut description) =
                 (None, None, Flags::default(), None);
@@ -363,15 +314,17 @@ fn register_function(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Valu
                 match &key[..] {
                     b"function_name" => match v {
                         Value::String(s) => name = Some(s.as_bytes().to_vec()),
-                        _ => return err("function_name argument given to redis.register_function must be a string"),
+                        _ => return err(errors::REGISTER_NAME_TYPE),
                     },
                     b"description" => match v {
-                        Value::String(s) => description = Some(String::from_utf8_lossy(&s.as_bytes()).into_owned()),
-                        _ => return err("description argument given to redis.register_function must be a string"),
+                        Value::String(s) => {
+                            description = Some(String::from_utf8_lossy(&s.as_bytes()).into_owned())
+                        }
+                        _ => return err(errors::REGISTER_DESCRIPTION_TYPE),
                     },
                     b"callback" => match v {
                         Value::Function(f) => callback = Some(f),
-                        _ => return err("callback argument given to redis.register_function must be a function"),
+                        _ => return err(errors::REGISTER_CALLBACK_TYPE),
                     },
                     b"flags" => match v {
                         Value::Table(ft) => {
@@ -382,36 +335,36 @@ fn register_function(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Valu
                                 };
                                 match bit {
                                     Some(b) => flags.0 |= b,
-                                    None => return err("unknown flag given"),
+                                    None => return err(errors::REGISTER_UNKNOWN_FLAG),
                                 }
                             }
                         }
-                        _ => return err("flags argument to redis.register_function must be a table representing function flags"),
+                        _ => return err(errors::REGISTER_FLAGS_TYPE),
                     },
-                    _ => return err("unknown argument given to redis.register_function"),
+                    _ => return err(errors::REGISTER_UNKNOWN_ARGUMENT),
                 }
             }
             let Some(name) = name else {
-                return err("redis.register_function must get a function name argument");
+                return err(errors::REGISTER_NO_NAME);
             };
             let Some(callback) = callback else {
-                return err("redis.register_function must get a callback argument");
+                return err(errors::REGISTER_NO_CALLBACK);
             };
             (name, callback, flags, description)
         }
         2 => {
             let Value::String(n) = &a[0] else {
-                return err("first argument to redis.register_function must be a string");
+                return err(errors::REGISTER_FIRST_ARGUMENT);
             };
             let Value::Function(f) = &a[1] else {
-                return err("second argument to redis.register_function must be a function");
+                return err(errors::REGISTER_SECOND_ARGUMENT);
             };
             (n.as_bytes().to_vec(), f.clone(), Flags::default(), None)
         }
-        _ => return err("wrong number of arguments to redis.register_function"),
+        _ => return err(errors::REGISTER_ARITY),
     };
     if !flags::valid_name(&name) {
-        return err("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long");
+        return err(errors::LIBRARY_NAME_CHARS);
     }
     let name = String::from_utf8_lossy(&name).into_owned();
     let dup = CTX.with(|c| {
@@ -433,7 +386,7 @@ fn register_function(lua: &Lua, a: Variadic<Value>) -> mlua::Result<(Value, Valu
         false
     });
     if dup {
-        return err("Function already exists in the library");
+        return err(errors::REGISTER_FUNCTION_EXISTS);
     }
     Ok((Value::Nil, Value::Nil))
 }

@@ -14,16 +14,8 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
+use crate::command::errors::{BUSY_EVAL, BUSY_FUNCTION, NOTBUSY, UNKILLABLE};
 use crate::resp::Reply;
-
-pub const BUSY_EVAL: &str =
-    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
-pub const BUSY_FUNCTION: &str =
-    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
-pub const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
-pub const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
-/// The error a killed script's caller gets (before " script: …").
-pub const KILLED: &str = "Script killed by user with SCRIPT KILL...";
 
 /// What runs: an EVAL-family script or a function.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

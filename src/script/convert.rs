@@ -16,6 +16,7 @@
 use bytes::Bytes;
 use mlua::{Lua, Table, Value};
 
+use crate::command::errors;
 use crate::resp::{format_double, Proto, Reply};
 
 /// How deep nested replies and tables are followed (Redis: about 8000, bound
@@ -30,9 +31,9 @@ pub fn error_text(e: &str) -> String {
     match e.strip_prefix('-') {
         Some(rest) => match rest.split_once(' ') {
             Some((code, msg)) => format!("{code} {}", trim(msg)),
-            None => format!("ERR {}", trim(rest)),
+            None => errors::generic(trim(rest)),
         },
-        None => format!("ERR {}", trim(e)),
+        None => errors::generic(trim(e)),
     }
 }
 
@@ -147,7 +148,7 @@ pub fn lua_to_reply(v: &Value, resp3: bool, proto: Proto) -> Reply {
 fn from_lua(v: &Value, resp3: bool, proto: Proto, depth: usize) -> Reply {
     if depth > MAX_DEPTH {
         // Redis ends a too deep result the same way (at ~8000 levels).
-        return Reply::error("ERR reached lua stack limit");
+        return Reply::error(errors::LUA_STACK_LIMIT);
     }
     match v {
         Value::Nil => Reply::Nil,

@@ -32,10 +32,11 @@ use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use mlua::{Function, Value};
 
-use super::busy::{Kind, Running, KILLED};
+use super::busy::{Kind, Running};
 use super::convert;
 use super::vm::{self, CoreVm, CTX};
 use crate::command::atomic::{self, Atomic, Undo};
+use crate::command::errors;
 use crate::command::session::Session;
 use crate::command::table;
 use crate::keyspace::tracking::Caller;
@@ -117,7 +118,7 @@ impl Drop for Guard {
                 match co.resume(input) {
                     CoroutineResult::Return(_) => break,
                     CoroutineResult::Yield(Up::Call(_)) => {
-                        input = Down::Reply(Reply::error(format!("ERR {KILLED}")))
+                        input = Down::Reply(errors::script_killed())
                     }
                     CoroutineResult::Yield(Up::Pause) => input = Down::Go,
                 }
@@ -207,7 +208,7 @@ pub async fn execute(
 ) -> Reply {
     let allow_oom = job.allow_oom;
     let Some(mut guard) = start(sh, vm, job, s.proto) else {
-        return Reply::error("ERR cannot allocate a stack for the script");
+        return Reply::error(errors::SCRIPT_STACK);
     };
     CTX.with(|c| c.borrow_mut().client = s.id);
     let outer_allow_oom = std::mem::replace(&mut s.allow_oom, allow_oom);

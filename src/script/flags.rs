@@ -2,6 +2,8 @@
 //! `redis.register_function{flags={…}}`) and the shebang line that carries
 //! them. Pure parsing, shared by EVAL, SCRIPT LOAD and FUNCTION LOAD.
 
+use crate::command::errors;
+
 /// A set of flags; `None` for an EVAL script without a shebang (Redis's
 /// "compatibility mode": writes allowed, checked per command).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -57,25 +59,19 @@ pub fn eval_flags(body: &[u8]) -> Result<Option<Flags>, String> {
         return Ok(None);
     }
     let Some(end) = body.iter().position(|&b| b == b'\n') else {
-        return Err("ERR Invalid script shebang".into());
+        return Err(errors::SHEBANG_INVALID.into());
     };
     let parts = words(&body[..end]);
     let Some(engine) = parts.first() else {
-        return Err("ERR Invalid engine in script shebang".into());
+        return Err(errors::SHEBANG_ENGINE_INVALID.into());
     };
     if *engine != b"#!lua" {
-        return Err(format!(
-            "ERR Unexpected engine in script shebang: {}",
-            String::from_utf8_lossy(engine)
-        ));
+        return Err(errors::shebang_engine(engine));
     }
     let mut flags = Flags::default();
     for part in &parts[1..] {
         let Some(list) = part.strip_prefix(b"flags=") else {
-            return Err(format!(
-                "ERR Unknown lua shebang option: {}",
-                String::from_utf8_lossy(part)
-            ));
+            return Err(errors::shebang_option(part));
         };
         if list.is_empty() {
             continue;
@@ -83,12 +79,7 @@ pub fn eval_flags(body: &[u8]) -> Result<Option<Flags>, String> {
         for name in list.split(|&b| b == b',') {
             match Flags::by_name(name) {
                 Some(f) => flags.0 |= f,
-                None => {
-                    return Err(format!(
-                        "ERR Unexpected flag in script shebang: {}",
-                        String::from_utf8_lossy(name)
-                    ))
-                }
+                None => return Err(errors::shebang_flag(name)),
             }
         }
     }
@@ -98,34 +89,29 @@ pub fn eval_flags(body: &[u8]) -> Result<Option<Flags>, String> {
 /// The library name of a FUNCTION LOAD body (`#!<engine> name=<lib>`).
 pub fn library_meta(code: &[u8]) -> Result<(String, String), String> {
     if !code.starts_with(b"#!") {
-        return Err("ERR Missing library metadata".into());
+        return Err(errors::LIBRARY_META_MISSING.into());
     }
     let Some(end) = code.iter().position(|&b| b == b'\n') else {
-        return Err("ERR Invalid library metadata".into());
+        return Err(errors::LIBRARY_META_INVALID.into());
     };
     let parts = words(&code[..end]);
     let Some(engine) = parts.first() else {
-        return Err("ERR Invalid library metadata".into());
+        return Err(errors::LIBRARY_META_INVALID.into());
     };
     let engine = String::from_utf8_lossy(&engine[2..]).into_owned();
     let mut name = None;
     for part in &parts[1..] {
         if part.len() >= 5 && part[..5].eq_ignore_ascii_case(b"name=") {
             if name.is_some() {
-                return Err(
-                    "ERR Invalid metadata value, name argument was given multiple times".into(),
-                );
+                return Err(errors::LIBRARY_META_NAME_TWICE.into());
             }
             name = Some(String::from_utf8_lossy(&part[5..]).into_owned());
             continue;
         }
-        return Err(format!(
-            "ERR Invalid metadata value given: {}",
-            String::from_utf8_lossy(part)
-        ));
+        return Err(errors::library_meta_value(part));
     }
     let Some(name) = name else {
-        return Err("ERR Library name was not given".into());
+        return Err(errors::LIBRARY_NAME_NOT_GIVEN.into());
     };
     Ok((engine, name))
 }

@@ -15,6 +15,7 @@ use std::sync::{Arc, RwLock};
 use bytes::Bytes;
 
 use super::flags::Flags;
+use crate::command::errors;
 
 #[derive(Clone, Debug)]
 pub struct FuncMeta {
@@ -148,7 +149,7 @@ impl Functions {
         for lib in libs {
             if let Some(old) = next.libs.get(&lib.name).cloned() {
                 if policy != Policy::Replace {
-                    return Err(format!("ERR Library '{}' already exists", lib.name));
+                    return Err(errors::library_exists(&lib.name));
                 }
                 for f in &old.functions {
                     next.funcs.remove(&f.name.to_ascii_lowercase());
@@ -157,7 +158,7 @@ impl Functions {
             }
             for f in &lib.functions {
                 if next.funcs.contains_key(&f.name.to_ascii_lowercase()) {
-                    return Err(format!("ERR Function {} already exists", f.name));
+                    return Err(errors::function_exists(&f.name));
                 }
             }
             for f in &lib.functions {
@@ -207,24 +208,27 @@ pub fn dump(libs: &[Arc<Library>]) -> Bytes {
 
 /// The library codes of a FUNCTION DUMP payload.
 pub fn undump(payload: &[u8]) -> Result<Vec<Bytes>, String> {
-    const BAD: &str = "ERR DUMP payload version or checksum are wrong";
     if payload.len() < 10 {
-        return Err(BAD.into());
+        return Err(errors::DUMP_PAYLOAD.into());
     }
     let (body, footer) = payload.split_at(payload.len() - 8);
     let version = u16::from_le_bytes([body[body.len() - 2], body[body.len() - 1]]);
-    let crc = u64::from_le_bytes(footer.try_into().map_err(|_| BAD.to_string())?);
+    let crc = u64::from_le_bytes(
+        footer
+            .try_into()
+            .map_err(|_| errors::DUMP_PAYLOAD.to_string())?,
+    );
     if version > RDB_VERSION || crc64(0, body) != crc {
-        return Err(BAD.into());
+        return Err(errors::DUMP_PAYLOAD.into());
     }
     let mut data = &body[..body.len() - 2];
     let mut codes = Vec::new();
     while !data.is_empty() {
         if data[0] != RDB_OPCODE_FUNCTION2 {
-            return Err("ERR given type is not a function".into());
+            return Err(errors::DUMP_NOT_FUNCTION.into());
         }
         data = &data[1..];
-        let code = rdb_string(&mut data).ok_or("ERR payload is not a valid function dump")?;
+        let code = rdb_string(&mut data).ok_or(errors::DUMP_NOT_VALID)?;
         codes.push(Bytes::from(code));
     }
     Ok(codes)

@@ -20,11 +20,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, VmState};
 
-use super::busy::{Kind, KILLED};
+use super::busy::Kind;
 use super::convert::{error_table, fmt_number};
 use super::driver::{self, Up};
 use super::flags;
 use super::function::{FuncMeta, Library};
+use crate::command::errors::{self, KILLED};
 use crate::resp::Reply;
 use crate::services::Shard;
 use crate::services::Shared;
@@ -205,7 +206,7 @@ impl CoreVm {
             .load(&*flags::lua_source(body))
             .set_name("@user_script")
             .into_function()
-            .map_err(|e| format!("ERR Error compiling script (new function): {}", message(&e)))
+            .map_err(|e| errors::compile_script(&message(&e)))
     }
 
     /// Drops this core's compiled scripts and libraries now (the flushes
@@ -224,7 +225,7 @@ impl CoreVm {
             .load(&*flags::lua_source(code))
             .set_name("@user_function")
             .into_function()
-            .map_err(|e| format!("ERR Error compiling function: {}", message(&e)))?;
+            .map_err(|e| errors::compile_function(&message(&e)))?;
         CTX.with(|c| c.borrow_mut().loading = Some((Vec::new(), Instant::now() + LOAD_TIMEOUT)));
         let _ = self.env_meta.raw_set("__index", self.load_env.clone());
         let out = self.runner.call::<(bool, Value)>((
@@ -240,16 +241,11 @@ impl CoreVm {
             .unwrap_or_default();
         match out {
             Ok((true, _)) => {}
-            Ok((false, e)) => {
-                return Err(format!(
-                    "ERR Error registering functions: {}",
-                    error_message(&e)
-                ))
-            }
-            Err(e) => return Err(format!("ERR Error registering functions: {}", message(&e))),
+            Ok((false, e)) => return Err(errors::register_functions(&error_message(&e))),
+            Err(e) => return Err(errors::register_functions(&message(&e))),
         }
         if registered.is_empty() {
-            return Err("ERR No functions registered".into());
+            return Err(errors::NO_FUNCTIONS_REGISTERED.into());
         }
         Ok(registered)
     }
@@ -273,7 +269,7 @@ impl CoreVm {
         self.libs
             .borrow_mut()
             .insert(lib.name.clone(), (lib.version, funcs));
-        f.ok_or_else(|| "ERR Function not found".to_string())
+        f.ok_or_else(|| errors::FUNCTION_NOT_FOUND.to_string())
     }
 
     /// Sets KEYS and ARGV for an EVAL script.
@@ -307,7 +303,7 @@ impl CoreVm {
             Ok((false, e)) => Err(e),
             Err(e) => Err(Value::String(
                 self.lua
-                    .create_string(format!("ERR {}", message(&e)))
+                    .create_string(errors::generic(message(&e)))
                     .map_err(|_| Value::Nil)?,
             )),
         }
@@ -354,11 +350,11 @@ pub fn error_message(e: &Value) -> String {
             Ok(Value::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
             Ok(Value::Number(n)) => fmt_number(n),
             Ok(Value::Integer(n)) => n.to_string(),
-            _ => "ERR unknown error".into(),
+            _ => errors::LUA_UNKNOWN_ERROR.into(),
         },
         Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
-        Value::Error(e) => format!("ERR {}", message(e)),
-        _ => "ERR unknown error".into(),
+        Value::Error(e) => errors::generic(message(e)),
+        _ => errors::LUA_UNKNOWN_ERROR.into(),
     }
 }
 
@@ -368,16 +364,16 @@ pub fn error_message(e: &Value) -> String {
 fn error_handler(lua: &Lua, e: Value) -> mlua::Result<Table> {
     let t = match e {
         Value::Table(t) => t,
-        Value::Error(err) => error_table(lua, &format!("ERR {}", message(&err)))?,
+        Value::Error(err) => error_table(lua, &errors::generic(message(&err)))?,
         Value::String(s) => error_table(
             lua,
-            &format!("ERR {}", String::from_utf8_lossy(&s.as_bytes())),
+            &errors::generic(String::from_utf8_lossy(&s.as_bytes())),
         )?,
-        Value::Integer(n) => error_table(lua, &format!("ERR {n}"))?,
-        Value::Number(n) => error_table(lua, &format!("ERR {}", fmt_number(n)))?,
-        Value::Nil => error_table(lua, "ERR nil")?,
-        Value::Boolean(b) => error_table(lua, &format!("ERR {b}"))?,
-        _ => error_table(lua, "ERR unknown error")?,
+        Value::Integer(n) => error_table(lua, &errors::generic(n))?,
+        Value::Number(n) => error_table(lua, &errors::generic(fmt_number(n)))?,
+        Value::Nil => error_table(lua, &errors::generic("nil"))?,
+        Value::Boolean(b) => error_table(lua, &errors::generic(b))?,
+        _ => error_table(lua, errors::LUA_UNKNOWN_ERROR)?,
     };
     for level in 1..64 {
         let Some(found) = lua.inspect_stack(level, |d| {

@@ -516,7 +516,7 @@ fn radius_spanning<'a>(
     Box::pin(async move {
         match radius_store(&a) {
             Some(dst) => search_spanning(sh, s, a, &split, form, dst).await,
-            None => Reply::error("ERR internal: spanning search without a destination"),
+            None => errors::internal("spanning search without a destination"),
         }
     })
 }

@@ -97,7 +97,7 @@ fn parse_generic(a: &[Bytes], xreadgroup: bool, in_script: bool) -> Result<ReadA
             i += 1;
             let ms = args::int(&a[i]).map_err(|_| err(errors::TIMEOUT_NOT_INTEGER))?;
             if ms < 0 {
-                return Err(err(crate::command::blocking::TIMEOUT_NEGATIVE));
+                return Err(err(errors::TIMEOUT_NEGATIVE));
             }
             r.block = Some(ms as u64);
         } else if eq(o, "count") && more > 0 {
@@ -554,7 +554,7 @@ mod tests {
         );
         assert_eq!(
             p(&["xread", "block", "-1", "streams", "a", "0"], false),
-            Some(err(crate::command::blocking::TIMEOUT_NEGATIVE))
+            Some(err(errors::TIMEOUT_NEGATIVE))
         );
         assert_eq!(
             p(&["xread", "count", "1", "a", "0"], false),

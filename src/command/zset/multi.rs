@@ -129,9 +129,6 @@ pub(crate) fn mpop_from(st: &mut Store, db: usize, key: &Bytes, max: bool, count
     }
 }
 
-pub const WEIGHT_FLOAT: &str = "ERR weight value is not a float";
-pub const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
-
 /// The set operation of ZUNION, ZINTER, ZDIFF and their forms.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum SetOp {
@@ -209,7 +206,8 @@ fn parse_algebra_opts(
         let algebra = op != SetOp::Diff && !card;
         if algebra && remaining > n && eq(w, "weights") {
             for (i, weight) in o.weights.iter_mut().enumerate() {
-                *weight = args::parse_float(&rest[j + 1 + i]).ok_or_else(|| err(WEIGHT_FLOAT))?;
+                *weight =
+                    args::parse_float(&rest[j + 1 + i]).ok_or_else(|| err(errors::WEIGHT_FLOAT))?;
             }
             j += 1 + n;
         } else if algebra && remaining >= 2 && eq(w, "aggregate") {
@@ -230,7 +228,7 @@ fn parse_algebra_opts(
         } else if card && remaining >= 2 && eq(w, "limit") {
             o.limit = match args::int(&rest[j + 1]) {
                 Ok(l) if l >= 0 => l as usize,
-                _ => return Err(err(LIMIT_NEGATIVE)),
+                _ => return Err(err(errors::INTERCARD_LIMIT_NEGATIVE)),
             };
             j += 2;
         } else {
@@ -329,9 +327,7 @@ fn algebra_generic<'a>(
         let n = tri!(args::int(&a[idx]));
         if n < 1 {
             let name = String::from_utf8_lossy(&a[0]).to_ascii_lowercase();
-            return Reply::error(format!(
-                "ERR at least 1 input key is needed for '{name}' command"
-            ));
+            return errors::at_least_one_key(&name);
         }
         if n as u64 > (a.len() - idx - 1) as u64 {
             return errors::syntax();
